@@ -1,0 +1,56 @@
+/*
+ * A node's home folder and its configuration file (liaison.conf, INI),
+ * shared by liaisond and the liaison CLI. Relative paths in the file are
+ * relative to the home folder. No I/O beyond reading and writing that file.
+ */
+#ifndef LIAISON_CONFIG_H
+#define LIAISON_CONFIG_H
+
+#include <stddef.h>
+
+struct err;
+
+#define LSN_PATH_MAX 4096
+#define LSN_CONF_NAME "liaison.conf"
+#define LSN_PID_NAME "liaisond.pid"
+#define LSN_DEFAULT_LISTEN "127.0.0.1:8443"
+
+struct lsn_config {
+	char home[LSN_PATH_MAX];          /* absolute */
+	char name[128];                   /* [node] name */
+	/* [taxii] */
+	char listen[256];
+	char root[64];
+	char title[256];
+	char description[512];
+	char contact[256];
+	char public_url[256];             /* empty: from the Host header */
+	size_t max_content_length;
+	size_t page_default, page_max, page_bytes_max;
+	/* [store] */
+	char store_path[LSN_PATH_MAX];    /* absolute after loading */
+	size_t batch_max;
+	/* [tls] */
+	char tls_cert[LSN_PATH_MAX];      /* absolute after loading */
+	char tls_key[LSN_PATH_MAX];
+	/* [keys] */
+	char signing_key[LSN_PATH_MAX];   /* Ed25519, absolute after loading */
+	/* [limits] */
+	int max_connections;
+	int idle_timeout;
+};
+
+/* The home folder from --home (may be NULL) or $LIAISON_HOME, made absolute. */
+int lsn_home_resolve(const char *opt_home, char out[LSN_PATH_MAX], struct err *err);
+
+/* Defaults for a new node. */
+void lsn_config_defaults(struct lsn_config *c, const char *home);
+/* Reads home/liaison.conf over the defaults; unknown keys are errors naming the line. */
+int lsn_config_load(const char *home, struct lsn_config *ret, struct err *err);
+/* Writes a fully commented liaison.conf (fails if it exists). */
+int lsn_config_write(const struct lsn_config *c, struct err *err);
+
+/* Joins home and a relative path (absolute paths are kept). */
+void lsn_path(const char *home, const char *rel, char out[LSN_PATH_MAX]);
+
+#endif

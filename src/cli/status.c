@@ -1,0 +1,141 @@
+/*
+ * liaison status: what this node is (name, address, identity), how much it
+ * stores, and whether liaisond runs (its pid file plus kill(pid, 0)).
+ * Reads only; safe to run while the daemon writes.
+ */
+#include "cli/cli.h"
+#include "crypto/cx.h"
+#include "store/store.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+struct status {
+	char api[LSN_PATH_MAX];
+	long long store_bytes;
+	size_t colls;
+	int64_t objects;
+	char fpr[65];
+	char pub[2 * CX_ED25519_PUB_LEN + 1];
+	long pid;          /* of a running liaisond, else 0 */
+	char daemon[64];   /* "running (pid N)" or "not running" */
+};
+
+static int run_status(const struct cli_args *a);
+
+static const struct cli_opt status_opts[] = {
+	{ "json", NULL, 0, "print the status as one JSON document" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_spec status_spec = {
+	"status", NULL, 0, 0,
+	"Shows the node's name, address, store size and counts, TLS fingerprint,\n"
+	"signing key, and whether liaisond runs. Exits 0 whether it runs or not.",
+	status_opts,
+	"liaison --home /var/lib/liaison status --json",
+	run_status,
+};
+
+int
+cli_cmd_status(int argc, char **argv, const char *home)
+{
+	return cli_run(&status_spec, argc, argv, home);
+}
+
+static void
+daemon_state(const struct lsn_config *cfg, struct status *st)
+{
+	char path[LSN_PATH_MAX];
+	long pid = 0;
+	FILE *f;
+
+	lsn_path(cfg->home, LSN_PID_NAME, path);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	/* EPERM: the process exists but belongs to another user. */
+	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+		st->pid = pid;
+		snprintf(st->daemon, sizeof(st->daemon), "running (pid %ld)", pid);
+	} else {
+		snprintf(st->daemon, sizeof(st->daemon), "not running");
+	}
+}
+
+static int
+gather(struct cli_node *n, struct status *st, struct err *err)
+{
+	struct store_collection *v = NULL;
+	uint8_t pub[CX_ED25519_PUB_LEN];
+	struct cx_key *k;
+	struct stat sb;
+	int r;
+
+	cli_api_root(&n->cfg, st->api, sizeof(st->api));
+	st->store_bytes = stat(n->cfg.store_path, &sb) == 0 ? (long long)sb.st_size : 0;
+	if ((r = n->s->be->coll_list(n->s, &v, &st->colls, err)) < 0)
+		return r;
+	free(v);
+	if ((r = n->s->be->objects_count(n->s, 0, &st->objects, err)) < 0 ||
+	    (r = cx_cert_fingerprint(n->cfg.tls_cert, st->fpr, err)) < 0 ||
+	    (r = cx_key_load(n->cfg.signing_key, &k, err)) < 0)
+		return r;
+	cx_key_public(k, pub);
+	cx_key_free(k);
+	hex_encode(pub, sizeof(pub), st->pub);
+	daemon_state(&n->cfg, st);
+	return 0;
+}
+
+static int
+print_json(const struct lsn_config *c, const struct status *st)
+{
+	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o}",
+	    "name", c->name, "home", c->home, "listen", c->listen, "api_root", st->api,
+	    "store_path", c->store_path, "store_bytes", (json_int_t)st->store_bytes,
+	    "collections", (json_int_t)st->colls, "object_versions", (json_int_t)st->objects,
+	    "tls_fingerprint_sha256", st->fpr, "signing_public_key", st->pub,
+	    "liaisond", st->daemon,
+	    "liaisond_pid", st->pid ? json_integer(st->pid) : json_null()));
+}
+
+static void
+print_text(const struct lsn_config *c, const struct status *st)
+{
+	printf("node:          %s\nhome:          %s\nlisten:        %s\nAPI root:      %s\n",
+	    c->name, c->home, c->listen, st->api);
+	printf("store:         %s (%lld bytes)\ncollections:   %zu\n"
+	       "objects:       %lld versions\n",
+	    c->store_path, st->store_bytes, st->colls, (long long)st->objects);
+	printf("TLS SHA-256:   %s\nsigning key:   ed25519 %s\nliaisond:      %s\n",
+	    st->fpr, st->pub, st->daemon);
+}
+
+static int
+run_status(const struct cli_args *a)
+{
+	struct err err = ERR_INIT;
+	struct status st = { 0 };
+	struct cli_node n;
+	int r;
+
+	r = cli_node_open(a, &n, &err) < 0 || gather(&n, &st, &err) < 0;
+	if (r) {
+		cli_node_close(&n);
+		return cli_fail(&err);
+	}
+	if (cli_has(a, "json"))
+		r = print_json(&n.cfg, &st);
+	else
+		print_text(&n.cfg, &st);
+	cli_node_close(&n);
+	return r;
+}

@@ -1,0 +1,282 @@
+/*
+ * liaisond: one node. Reads the home's liaison.conf, opens the store (one
+ * read connection for the loop, one write connection for the writer thread),
+ * serves TAXII 2.1 over TLS 1.3, logs one JSON object per line on stdout.
+ * SIGTERM/SIGINT: stop accepting, finish every write in flight, commit, exit 0.
+ */
+#include "http/server.h"
+#include "http/taxii.h"
+#include "http/tls.h"
+#include "liaison/config.h"
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VERSION "0.1.0"
+
+struct daemon {
+	struct lsn_config cfg;
+	struct event_base *base;
+	void *ssl;
+	struct store *rd;
+	struct writer *w;
+	struct taxii *taxii;
+	struct http_server *http;
+	struct event *sig_term, *sig_int, *drain_timer;
+	char pid_path[LSN_PATH_MAX];
+	int stopping;
+};
+
+static void
+log_line(void *arg, const char *line, size_t len)
+{
+	fwrite(line, 1, len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+log_event(const char *event, const char *fmt, ...)
+{
+	char ts[TS_US_LEN], extra[1024];
+	struct buf b = BUF_INIT(4096);
+	va_list ap;
+
+	ts_format_us(clock_now_us(), ts);
+	va_start(ap, fmt);
+	vsnprintf(extra, sizeof(extra), fmt, ap);
+	va_end(ap);
+	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"%s\"%s%s}", ts, event, extra[0] ? "," : "", extra);
+	log_line(NULL, b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+log_error(const char *what, const struct err *err)
+{
+	struct buf b = BUF_INIT(2048);
+
+	buf_add_json_str(&b, err->msg, strlen(err->msg));
+	log_event("error", "\"what\":\"%s\",\"message\":%s", what, b.data ? b.data : "\"\"");
+	buf_release(&b);
+	fprintf(stderr, "liaisond: %s\n", err->msg);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: liaisond [--home DIR]\n"
+	    "\n"
+	    "Runs a liaison node in the foreground: the TAXII 2.1 API over HTTPS\n"
+	    "(TLS 1.3) on the address in DIR/liaison.conf, logging one JSON object\n"
+	    "per line on standard output. SIGTERM or SIGINT stops it cleanly: every\n"
+	    "write in flight is committed and answered first.\n"
+	    "\n"
+	    "options:\n"
+	    "  --home DIR    the node home made by `liaison init` (default: $LIAISON_HOME)\n"
+	    "  --help        this text\n"
+	    "  --version     print the version\n"
+	    "\n"
+	    "example:\n"
+	    "  liaison init --home /var/lib/liaison --name cert-a\n"
+	    "  liaisond --home /var/lib/liaison\n");
+}
+
+static void
+on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (taxii_inflight(d->taxii) == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, 10000 };
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	log_event("stopping", "\"signal\":%d,\"in_flight\":%zu", (int)sig, taxii_inflight(d->taxii));
+	http_server_stop_listening(d->http);
+	d->drain_timer = event_new(d->base, -1, EV_PERSIST, on_drain, d);
+	event_add(d->drain_timer, &tv);
+}
+
+static int
+load_cursor_key(struct daemon *d, uint8_t key[32], struct err *err)
+{
+	char hex[80];
+	int r;
+
+	if ((r = d->rd->be->meta_get(d->rd, "cursor_key", hex, sizeof(hex), err)) < 0)
+		return r;
+	if (hex_decode(hex, strlen(hex), key, 32) < 0)
+		return err_set(err, LSN_EINVAL, "the store's cursor_key is not 64 hex characters");
+	return 0;
+}
+
+static int
+write_pid(struct daemon *d, struct err *err)
+{
+	char buf[32];
+	int fd, n;
+
+	lsn_path(d->cfg.home, LSN_PID_NAME, d->pid_path);
+	fd = open(d->pid_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return err_set(err, LSN_EIO, "cannot write %s: %s", d->pid_path, strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return err_set(err, LSN_EIO, "cannot write %s: %s", d->pid_path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+start(struct daemon *d, struct err *err)
+{
+	struct taxii_config tc = { 0 };
+	struct http_limits lim;
+	struct http_app app;
+	struct store *wr;
+	int r;
+
+	d->base = event_base_new();
+	if (d->base == NULL)
+		return err_set(err, LSN_EIO, "cannot create the event loop");
+	if ((d->ssl = http_tls_server_ctx(d->cfg.tls_cert, d->cfg.tls_key, err)) == NULL)
+		return -LSN_EIO;
+	if ((r = store_open(d->cfg.store_path, 0, &d->rd, err)) < 0)
+		return r;
+	if ((r = store_open(d->cfg.store_path, 0, &wr, err)) < 0)
+		return r;
+	if ((r = writer_new(wr, d->cfg.batch_max, &d->w, err)) < 0) {
+		store_close(wr);
+		return r;
+	}
+	tc.title = d->cfg.title;
+	tc.description = d->cfg.description;
+	tc.contact = d->cfg.contact;
+	tc.root = d->cfg.root;
+	tc.public_url = d->cfg.public_url[0] ? d->cfg.public_url : NULL;
+	tc.max_content_length = d->cfg.max_content_length;
+	tc.page_default = d->cfg.page_default;
+	tc.page_max = d->cfg.page_max;
+	tc.page_bytes_max = d->cfg.page_bytes_max;
+	tc.log = log_line;
+	if ((r = load_cursor_key(d, tc.cursor_key, err)) < 0)
+		return r;
+	if ((r = taxii_new(&tc, d->rd, d->w, &d->taxii, err)) < 0)
+		return r;
+	taxii_app(d->taxii, &app);
+	lim.max_body = d->cfg.max_content_length;
+	lim.idle_timeout_s = d->cfg.idle_timeout;
+	lim.max_conns = d->cfg.max_connections;
+	if ((r = http_server_new(d->base, d->ssl, &app, &lim, &d->http, err)) < 0)
+		return r;
+	taxii_attach(d->taxii, d->http);
+	if ((r = http_server_listen(d->http, d->cfg.listen, err)) < 0)
+		return r;
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	event_add(d->sig_term, NULL);
+	event_add(d->sig_int, NULL);
+	return write_pid(d, err);
+}
+
+static void
+stop(struct daemon *d)
+{
+	if (d->drain_timer)
+		event_free(d->drain_timer);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	http_server_free(d->http);
+	writer_free(d->w); /* commits whatever is queued, closes its store */
+	taxii_free(d->taxii);
+	store_close(d->rd);
+	http_tls_ctx_free(d->ssl);
+	if (d->base)
+		event_base_free(d->base);
+	if (d->pid_path[0])
+		unlink(d->pid_path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "home", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d;
+	struct err err = ERR_INIT;
+	char home[LSN_PATH_MAX];
+	const char *opt_home = NULL;
+	int c, rc = 0;
+
+	memset(&d, 0, sizeof(d));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': opt_home = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("liaisond %s\n", VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "liaisond: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	if (lsn_home_resolve(opt_home, home, &err) < 0 ||
+	    lsn_config_load(home, &d.cfg, &err) < 0) {
+		fprintf(stderr, "liaisond: %s\n", err.msg);
+		return 1;
+	}
+	if (start(&d, &err) < 0) {
+		log_error("start", &err);
+		rc = 1;
+		goto out;
+	}
+	log_event("started", "\"version\":\"%s\",\"node\":\"%s\",\"listen\":\"%s\",\"port\":%d,"
+	    "\"api_root\":\"/%s/\",\"pid\":%ld", VERSION, d.cfg.name, d.cfg.listen,
+	    http_server_port(d.http), d.cfg.root, (long)getpid());
+	if (event_base_dispatch(d.base) < 0) {
+		err_set(&err, LSN_EIO, "the event loop failed");
+		log_error("loop", &err);
+		rc = 1;
+	}
+out:
+	stop(&d);
+	if (rc == 0)
+		log_event("stopped", "\"clean\":true");
+	return rc;
+}

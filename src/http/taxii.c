@@ -1,0 +1,667 @@
+/*
+ * TAXII 2.1 routing, authentication, content negotiation, error resources,
+ * and the small read-only resources (discovery, API root, collections).
+ * Objects, manifest and versions live in taxii_objects.c; adding objects and
+ * status in taxii_add.c.
+ */
+#include "http/taxii_int.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void
+evb_json_str(struct evbuffer *b, const char *s)
+{
+	struct buf tmp = BUF_INIT(1 << 20);
+
+	if (buf_add_json_str(&tmp, s, strlen(s)) == 0)
+		evbuffer_add(b, tmp.data, tmp.len);
+	else
+		evbuffer_add(b, "\"\"", 2);
+	buf_release(&tmp);
+}
+
+void
+ctx_free(struct ctx *c)
+{
+	if (c == NULL)
+		return;
+	free(c->who.grants);
+	free(c);
+}
+
+static void
+ctx_free_void(void *p)
+{
+	ctx_free(p);
+}
+
+void
+taxii_reply(struct ctx *c, int status, struct evbuffer *body)
+{
+	http_reply(c->req, status, body ? TAXII_MEDIA : NULL, body);
+}
+
+void
+taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+{
+	struct evbuffer *b = evbuffer_new();
+	char desc[ERR_MSG_MAX + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (status >= 500)
+		c->t->m.errors_5xx++;
+	else
+		c->t->m.errors_4xx++;
+	if (status == 401)
+		http_add_header(c->req, "WWW-Authenticate", "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
+	evbuffer_add_printf(b, "{\"title\":");
+	evb_json_str(b, title);
+	evbuffer_add_printf(b, ",\"description\":");
+	evb_json_str(b, desc);
+	evbuffer_add_printf(b, ",\"http_status\":\"%d\"}", status);
+	http_reply(c->req, status, TAXII_MEDIA, b);
+	evbuffer_free(b);
+}
+
+/* ---- authentication ---- */
+
+static struct auth_entry *
+auth_slot(struct taxii *t, const uint8_t key[32])
+{
+	return &t->auth[(key[0] | key[1] << 8) % AUTH_CACHE_SIZE];
+}
+
+static int
+auth_basic(struct ctx *c, const char *b64, struct auth_entry *slot, const uint8_t key[32])
+{
+	uint8_t raw[512];
+	size_t n;
+	char *colon;
+	int r;
+
+	if (b64_decode(b64, strlen(b64), raw, sizeof(raw) - 1, &n, 0) < 0)
+		return -LSN_EAUTH;
+	raw[n] = '\0';
+	colon = strchr((char *)raw, ':');
+	if (colon == NULL || strlen((char *)raw) != n)
+		return -LSN_EAUTH;
+	*colon = '\0';
+	if (c->t->rd->be->user_find(c->t->rd, (char *)raw, &c->who.user, NULL) < 0 ||
+	    c->who.user.pwhash[0] == '\0') {
+		cx_wipe(raw, sizeof(raw));
+		return -LSN_EAUTH;
+	}
+	/* PBKDF2 is slow on purpose; the cache makes it once per credential. */
+	r = cx_password_verify(colon + 1, c->who.user.pwhash);
+	cx_wipe(raw, sizeof(raw));
+	if (r < 0)
+		return -LSN_EAUTH;
+	memcpy(slot->key, key, 32);
+	slot->user = c->who.user.rowid;
+	snprintf(slot->pwhash, sizeof(slot->pwhash), "%s", c->who.user.pwhash);
+	slot->used = 1;
+	return 0;
+}
+
+static int
+auth_bearer(struct ctx *c, const char *tok)
+{
+	uint8_t h[32];
+	int64_t uid;
+
+	cx_sha256(tok, strlen(tok), h);
+	if (c->t->rd->be->token_find(c->t->rd, h, &uid, NULL) < 0)
+		return -LSN_EAUTH;
+	return c->t->rd->be->user_get(c->t->rd, uid, &c->who.user, NULL) < 0 ? -LSN_EAUTH : 0;
+}
+
+static int
+authenticate(struct ctx *c)
+{
+	const char *h = http_header_get(c->req, "Authorization");
+	struct auth_entry *slot;
+	uint8_t key[32];
+	int r;
+
+	if (h == NULL)
+		return -LSN_EAUTH;
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
+		r = auth_bearer(c, h + 7);
+	} else if (strncasecmp(h, "Basic ", 6) == 0) {
+		cx_sha256(h, strlen(h), key);
+		slot = auth_slot(c->t, key);
+		/*
+		 * A cache hit still re-reads the user: a removed user or a changed
+		 * password takes effect at once.
+		 */
+		if (slot->used && cx_ct_equal(slot->key, key, 32) &&
+		    c->t->rd->be->user_get(c->t->rd, slot->user, &c->who.user, NULL) == 0 &&
+		    strcmp(c->who.user.pwhash, slot->pwhash) == 0)
+			r = 0;
+		else
+			r = auth_basic(c, h + 6, slot, key);
+	} else {
+		r = -LSN_EAUTH;
+	}
+	if (r < 0) {
+		c->t->m.auth_failures++;
+		return r;
+	}
+	return c->t->rd->be->grant_list(c->t->rd, c->who.user.rowid, &c->who.grants,
+	    &c->who.n_grants, NULL);
+}
+
+static void
+rights(struct ctx *c, int64_t coll, int *ret_read, int *ret_write)
+{
+	size_t i;
+
+	*ret_read = *ret_write = c->who.user.admin;
+	for (i = 0; i < c->who.n_grants; i++) {
+		if (c->who.grants[i].coll == coll) {
+			*ret_read |= c->who.grants[i].can_read;
+			*ret_write |= c->who.grants[i].can_write;
+		}
+	}
+}
+
+/* ---- content negotiation (§1.6.8) ---- */
+
+/* 1 if one media range of an Accept or Content-Type value is TAXII 2.1. */
+static int
+media_is_taxii(const char *s, size_t n, int allow_wild)
+{
+	char v[256], *p, *semi;
+	size_t i, j = 0;
+
+	if (n >= sizeof(v))
+		return 0;
+	for (i = 0; i < n; i++) /* drop spaces, lowercase */
+		if (s[i] != ' ' && s[i] != '\t')
+			v[j++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	v[j] = '\0';
+	semi = strchr(v, ';');
+	if (semi != NULL)
+		*semi = '\0';
+	if (!(strcmp(v, "application/taxii+json") == 0 ||
+	    (allow_wild && (strcmp(v, "*/*") == 0 || strcmp(v, "application/*") == 0))))
+		return 0;
+	for (p = semi; p != NULL; p = semi) {
+		semi = strchr(p + 1, ';');
+		if (semi != NULL)
+			*semi = '\0';
+		if (strncmp(p + 1, "version=", 8) == 0 && strcmp(p + 9, "2.1") != 0)
+			return 0;
+		if (strcmp(p + 1, "q=0") == 0 || strcmp(p + 1, "q=0.0") == 0 ||
+		    strcmp(p + 1, "q=0.00") == 0 || strcmp(p + 1, "q=0.000") == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Accept without version= means the latest, 2.1 (cti-taxii-server#137). */
+static int
+accept_ok(const struct http_request *req)
+{
+	const char *a = http_header_get(req, "Accept"), *comma;
+
+	if (a == NULL || *a == '\0')
+		return 1;
+	for (;;) {
+		comma = strchr(a, ',');
+		if (media_is_taxii(a, comma ? (size_t)(comma - a) : strlen(a), 1))
+			return 1;
+		if (comma == NULL)
+			return 0;
+		a = comma + 1;
+	}
+}
+
+int taxii_content_type_ok(const struct http_request *req);
+int
+taxii_content_type_ok(const struct http_request *req)
+{
+	const char *ct = http_header_get(req, "Content-Type");
+
+	return ct != NULL && strchr(ct, ',') == NULL && media_is_taxii(ct, strlen(ct), 0);
+}
+
+/* ---- small resources ---- */
+
+static void
+base_url(struct ctx *c, struct evbuffer *b)
+{
+	const char *host = http_header_get(c->req, "Host");
+	size_t i;
+
+	if (c->t->cfg.public_url != NULL) {
+		evbuffer_add_printf(b, "%s", c->t->cfg.public_url);
+		return;
+	}
+	/* Only echo a Host made of host-name characters; never reflect markup. */
+	if (host != NULL) {
+		for (i = 0; host[i]; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", host[i]))
+				break;
+		if (host[i] == '\0' && i > 0 && i < 256) {
+			evbuffer_add_printf(b, "https://%s", host);
+			return;
+		}
+	}
+	evbuffer_add_printf(b, "https://localhost");
+}
+
+static void
+get_discovery(struct ctx *c)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evbuffer_add_printf(b, "{\"title\":");
+	evb_json_str(b, c->t->cfg.title);
+	evbuffer_add_printf(b, ",\"description\":");
+	evb_json_str(b, c->t->cfg.description);
+	if (c->t->cfg.contact != NULL && c->t->cfg.contact[0]) {
+		evbuffer_add_printf(b, ",\"contact\":");
+		evb_json_str(b, c->t->cfg.contact);
+	}
+	evbuffer_add_printf(b, ",\"default\":\"");
+	base_url(c, b);
+	evbuffer_add_printf(b, "%s\",\"api_roots\":[\"", c->t->root_path);
+	base_url(c, b);
+	evbuffer_add_printf(b, "%s\"]}", c->t->root_path);
+	taxii_reply(c, 200, b);
+	evbuffer_free(b);
+}
+
+static void
+get_api_root(struct ctx *c)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evbuffer_add_printf(b, "{\"title\":");
+	evb_json_str(b, c->t->cfg.title);
+	evbuffer_add_printf(b, ",\"description\":");
+	evb_json_str(b, c->t->cfg.description);
+	evbuffer_add_printf(b, ",\"versions\":[\"%s\"],\"max_content_length\":%zu}",
+	    TAXII_MEDIA, c->t->cfg.max_content_length);
+	taxii_reply(c, 200, b);
+	evbuffer_free(b);
+}
+
+static void
+add_collection(struct evbuffer *b, const struct store_collection *coll, int rd, int wr)
+{
+	evbuffer_add_printf(b, "{\"id\":\"%s\",\"title\":", coll->id);
+	evb_json_str(b, coll->title);
+	if (coll->description[0]) {
+		evbuffer_add_printf(b, ",\"description\":");
+		evb_json_str(b, coll->description);
+	}
+	evbuffer_add_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"%s\"]}",
+	    rd ? "true" : "false", wr ? "true" : "false", STIX_MEDIA);
+}
+
+static void
+get_collections(struct ctx *c)
+{
+	struct store_collection *v = NULL;
+	struct evbuffer *b;
+	struct err err = ERR_INIT;
+	size_t n = 0, i, shown = 0;
+	int rd, wr;
+
+	if (c->t->rd->be->coll_list(c->t->rd, &v, &n, &err) < 0) {
+		taxii_error(c, 500, "Store error", "%s", err.msg);
+		return;
+	}
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "{");
+	for (i = 0; i < n; i++) {
+		rights(c, v[i].rowid, &rd, &wr);
+		if (!rd && !wr) /* collections the user may not use are not shown */
+			continue;
+		evbuffer_add_printf(b, shown++ ? "," : "\"collections\":[");
+		add_collection(b, &v[i], rd, wr);
+	}
+	evbuffer_add_printf(b, shown ? "]}" : "}");
+	free(v);
+	taxii_reply(c, 200, b);
+	evbuffer_free(b);
+}
+
+/* Finds the collection and the caller's rights; answers 404 if invisible. */
+static int
+load_collection(struct ctx *c, const char *id)
+{
+	if (c->t->rd->be->coll_find(c->t->rd, id, &c->coll, NULL) < 0 ||
+	    strcmp(c->coll.id, id) != 0) {
+		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
+		return -1;
+	}
+	rights(c, c->coll.rowid, &c->can_read, &c->can_write);
+	if (!c->can_read && !c->can_write) {
+		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- metrics (Prometheus text format) ---- */
+
+static void
+get_metrics(struct ctx *c)
+{
+	struct taxii_metrics *m = &c->t->m;
+	struct writer_stats ws;
+	struct http_server_stats hs;
+	struct evbuffer *b = evbuffer_new();
+
+	writer_get_stats(c->t->w, &ws);
+	http_server_get_stats(c->t->srv, &hs);
+	evbuffer_add_printf(b,
+	    "# TYPE liaison_http_requests_total counter\nliaison_http_requests_total %llu\n"
+	    "# TYPE liaison_http_errors_total counter\n"
+	    "liaison_http_errors_total{class=\"4xx\"} %llu\nliaison_http_errors_total{class=\"5xx\"} %llu\n"
+	    "# TYPE liaison_http_connections gauge\nliaison_http_connections %llu\n"
+	    "# TYPE liaison_auth_failures_total counter\nliaison_auth_failures_total %llu\n"
+	    "# TYPE liaison_objects_total counter\n"
+	    "liaison_objects_total{outcome=\"added\"} %llu\n"
+	    "liaison_objects_total{outcome=\"duplicate\"} %llu\n"
+	    "liaison_objects_total{outcome=\"rejected\"} %llu\n"
+	    "liaison_objects_total{outcome=\"served\"} %llu\n"
+	    "# TYPE liaison_store_batches_total counter\nliaison_store_batches_total %llu\n"
+	    "# TYPE liaison_store_batch_items_total counter\nliaison_store_batch_items_total %llu\n"
+	    "# TYPE liaison_store_failed_commits_total counter\nliaison_store_failed_commits_total %llu\n",
+	    m->requests, m->errors_4xx, m->errors_5xx, hs.conns_open, m->auth_failures,
+	    m->objects_added, m->objects_duplicate, m->objects_rejected, m->objects_served,
+	    ws.batches, ws.items, ws.failed_commits);
+	http_reply(c->req, 200, "text/plain; version=0.0.4", b);
+	evbuffer_free(b);
+}
+
+/* ---- routing ---- */
+
+#define SEG_MAX 8
+
+/* Splits "/a/b/c/" into segments; a trailing slash is required by TAXII. */
+static int
+split_path(char *p, char *segs[SEG_MAX], int *ret_n)
+{
+	int n = 0;
+	size_t len = strlen(p);
+
+	if (len == 0 || p[0] != '/' || p[len - 1] != '/')
+		return -1;
+	p[len - 1] = '\0';
+	p++;
+	while (*p) {
+		char *s = strchr(p, '/');
+		if (n == SEG_MAX)
+			return -1;
+		segs[n++] = p;
+		if (s == NULL)
+			break;
+		*s = '\0';
+		if (s[1] == '\0')
+			return -1; /* "//" */
+		p = s + 1;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* Percent-decodes a path segment in place (ids never need it, but clients may escape). */
+static int
+unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			unsigned v;
+			if (sscanf(s + 1, "%2x", &v) != 1 || v == 0)
+				return -1;
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return 0;
+}
+
+static int
+method_is(struct ctx *c, const char *m)
+{
+	if (strcmp(c->req->method, m) == 0)
+		return 1;
+	return 0;
+}
+
+static void
+not_allowed(struct ctx *c, const char *allow)
+{
+	http_add_header(c->req, "Allow", allow);
+	taxii_error(c, 405, "Method not allowed", "This resource allows %s only.", allow);
+}
+
+static void
+route_collection(struct ctx *c, char **seg, int n)
+{
+	/* seg[0] = "collections", seg[1] = id, ... */
+	if (load_collection(c, seg[1]) < 0)
+		return;
+	if (n == 2) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		struct evbuffer *b = evbuffer_new();
+		add_collection(b, &c->coll, c->can_read, c->can_write);
+		taxii_reply(c, 200, b);
+		evbuffer_free(b);
+		return;
+	}
+	if (n == 3 && strcmp(seg[2], "manifest") == 0) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return taxii_get_objects(c, NULL, 1);
+	}
+	if (n == 3 && strcmp(seg[2], "objects") == 0) {
+		if (method_is(c, "GET"))
+			return taxii_get_objects(c, NULL, 0);
+		if (method_is(c, "POST"))
+			return taxii_add_objects(c);
+		return not_allowed(c, "GET, POST");
+	}
+	if (n == 4 && strcmp(seg[2], "objects") == 0) {
+		if (method_is(c, "GET"))
+			return taxii_get_objects(c, seg[3], 0);
+		if (method_is(c, "DELETE"))
+			return taxii_delete_object(c, seg[3]);
+		return not_allowed(c, "GET, DELETE");
+	}
+	if (n == 5 && strcmp(seg[2], "objects") == 0 && strcmp(seg[4], "versions") == 0) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return taxii_get_versions(c, seg[3]);
+	}
+	taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
+}
+
+static void
+route(struct ctx *c, char **seg, int n)
+{
+	if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return get_discovery(c);
+	}
+	if (n == 0 || strcmp(seg[0], c->t->cfg.root) != 0) {
+		taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
+		return;
+	}
+	if (n == 1) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return get_api_root(c);
+	}
+	if (n == 3 && strcmp(seg[1], "status") == 0) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return taxii_get_status(c, seg[2]);
+	}
+	if (n == 2 && strcmp(seg[1], "collections") == 0) {
+		if (!method_is(c, "GET"))
+			return not_allowed(c, "GET");
+		return get_collections(c);
+	}
+	if (n >= 3 && strcmp(seg[1], "collections") == 0)
+		return route_collection(c, seg + 1, n - 1);
+	taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
+}
+
+static void
+handle(struct http_request *req, void *arg)
+{
+	struct taxii *t = arg;
+	struct ctx *c = calloc(1, sizeof(*c));
+	char path[2048], *seg[SEG_MAX];
+	int n = 0, i;
+
+	if (c == NULL) {
+		http_reply_bytes(req, 503, NULL, NULL, 0);
+		return;
+	}
+	c->t = t;
+	c->req = req;
+	req->user = c;
+	req->user_free = ctx_free_void;
+	t->m.requests++;
+	if (strcmp(req->path, "/metrics") == 0 && method_is(c, "GET"))
+		return get_metrics(c);
+	if (strlen(req->path) >= sizeof(path)) {
+		taxii_error(c, 414, "URI too long", "The request path is longer than %zu bytes.", sizeof(path) - 1);
+		return;
+	}
+	strcpy(path, req->path);
+	if (split_path(path, seg, &n) < 0) {
+		taxii_error(c, 404, "Not found", "There is no TAXII resource at this path (TAXII URLs end with '/').");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (unescape(seg[i]) < 0) {
+			taxii_error(c, 400, "Bad request", "The request path has a malformed percent-escape.");
+			return;
+		}
+	}
+	if (authenticate(c) < 0) {
+		taxii_error(c, 401, "Authentication required",
+		    "Send HTTP Basic credentials or a bearer token of a user of this node.");
+		return;
+	}
+	if (!accept_ok(req)) {
+		taxii_error(c, 406, "Not acceptable",
+		    "This server answers with %s; the Accept header does not allow it.", TAXII_MEDIA);
+		return;
+	}
+	route(c, seg, n);
+}
+
+static void
+framing_error(struct http_request *req, int status, const char *why, void *arg)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		http_reply_bytes(req, status, NULL, NULL, 0);
+		return;
+	}
+	c->t = arg;
+	c->req = req;
+	req->user = c;
+	req->user_free = ctx_free_void;
+	taxii_error(c, status, http_reason(status), "%s.", why);
+}
+
+static void
+logged(const struct http_request *req, size_t body_len, void *arg)
+{
+	struct taxii *t = arg;
+	char line[2600], ts[TS_US_LEN];
+	struct buf path = BUF_INIT(2100);
+	const struct ctx *c = req->user;
+	int n;
+
+	if (t->cfg.log == NULL)
+		return;
+	ts_format_us(clock_now_us(), ts);
+	buf_add_json_str(&path, req->target, strnlen(req->target, 2000));
+	n = snprintf(line, sizeof(line),
+	    "{\"time\":\"%s\",\"event\":\"http\",\"peer\":\"%s\",\"method\":\"%s\",\"target\":%s,"
+	    "\"status\":%d,\"bytes\":%zu,\"user\":\"%s\",\"us\":%lld}",
+	    ts, req->peer, req->method[0] ? req->method : "-", path.data ? path.data : "\"\"",
+	    req->status, body_len, c && c->who.user.name[0] ? c->who.user.name : "-",
+	    (long long)(clock_now_us() - req->start_us));
+	buf_release(&path);
+	if (n > 0)
+		t->cfg.log(t->cfg.log_arg, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+int
+taxii_new(const struct taxii_config *cfg, struct store *rd, struct writer *w,
+    struct taxii **ret, struct err *err)
+{
+	struct taxii *t = calloc(1, sizeof(*t));
+	size_t n = strlen(cfg->root) + 3;
+
+	if (t == NULL || (t->root_path = malloc(n)) == NULL) {
+		free(t);
+		return err_set(err, LSN_ENOMEM, "taxii: out of memory");
+	}
+	snprintf(t->root_path, n, "/%s/", cfg->root);
+	t->cfg = *cfg;
+	t->rd = rd;
+	t->w = w;
+	*ret = t;
+	return 0;
+}
+
+void
+taxii_attach(struct taxii *t, struct http_server *srv)
+{
+	t->srv = srv;
+}
+
+void
+taxii_app(struct taxii *t, struct http_app *ret)
+{
+	ret->handle = handle;
+	ret->error = framing_error;
+	ret->logged = logged;
+	ret->arg = t;
+}
+
+size_t
+taxii_inflight(const struct taxii *t)
+{
+	return t->inflight;
+}
+
+void
+taxii_free(struct taxii *t)
+{
+	if (t == NULL)
+		return;
+	free(t->root_path);
+	free(t);
+}

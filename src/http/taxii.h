@@ -1,0 +1,52 @@
+/*
+ * The TAXII 2.1 API (OASIS Standard, 10 June 2021): discovery, API root,
+ * status, collections, objects, manifest, versions; HTTP Basic and bearer
+ * authentication with per-collection rights; TAXII error resources on every
+ * failure. Routes and answers; the store decides nothing, the writer thread
+ * does every write. Also serves /metrics.
+ */
+#ifndef LSN_HTTP_TAXII_H
+#define LSN_HTTP_TAXII_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/server.h"
+
+struct store;
+struct writer;
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+#define STIX_MEDIA "application/stix+json;version=2.1"
+
+struct taxii_config {
+	const char *title;            /* discovery and API root title */
+	const char *description;
+	const char *contact;
+	const char *root;             /* API root path segment, e.g. "liaison" */
+	const char *public_url;       /* "https://host:port" for discovery; NULL: from Host */
+	size_t max_content_length;
+	size_t page_default;
+	size_t page_max;
+	size_t page_bytes_max;        /* a page stops growing past this many body bytes */
+	uint8_t cursor_key[32];       /* MAC key of `next` tokens */
+	/* One JSON object per line (access log); may be NULL. */
+	void (*log)(void *arg, const char *line, size_t len);
+	void *log_arg;
+};
+
+struct taxii;
+
+/* rd: the loop's read connection; w: the writer. Both are borrowed. */
+int taxii_new(const struct taxii_config *cfg, struct store *rd, struct writer *w,
+    struct taxii **ret, struct err *err);
+/* The server this API answers on (needed to defer completions to the loop). */
+void taxii_attach(struct taxii *t, struct http_server *srv);
+/* The app to hand http_server_new. */
+void taxii_app(struct taxii *t, struct http_app *ret);
+void taxii_free(struct taxii *t);
+
+/* Number of write jobs still in flight (for a clean shutdown). */
+size_t taxii_inflight(const struct taxii *t);
+
+#endif

@@ -1,0 +1,74 @@
+/* Shared only by src/http/taxii*.c: the API's state and per-request context. */
+#ifndef LSN_HTTP_TAXII_INT_H
+#define LSN_HTTP_TAXII_INT_H
+
+#include "http/query.h"
+#include "http/taxii.h"
+#include "store/store.h"
+#include "store/writer.h"
+
+#include <event2/buffer.h>
+
+#define AUTH_CACHE_SIZE 256
+
+struct auth_entry {
+	uint8_t key[32];              /* SHA-256 of the Authorization header value */
+	int64_t user;
+	char pwhash[CX_PWHASH_MAX];   /* the hash it was verified against */
+	int used;
+};
+
+struct taxii_metrics {
+	unsigned long long requests, errors_4xx, errors_5xx;
+	unsigned long long objects_added, objects_duplicate, objects_rejected, objects_served;
+	unsigned long long auth_failures;
+};
+
+struct taxii {
+	struct taxii_config cfg;
+	char *root_path;              /* "/<root>/" */
+	struct store *rd;
+	struct writer *w;
+	struct http_server *srv;
+	struct auth_entry auth[AUTH_CACHE_SIZE];
+	size_t inflight;
+	struct taxii_metrics m;
+};
+
+/* Who is asking, and what they may do in the collection at hand. */
+struct principal {
+	struct store_user user;
+	struct store_grant *grants;
+	size_t n_grants;
+};
+
+struct ctx {
+	struct taxii *t;
+	struct http_request *req;
+	struct principal who;
+	struct taxii_query q;
+	struct store_collection coll;
+	int can_read, can_write;
+};
+
+/* Answers with a TAXII error resource (§3.6.1). */
+void taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Answers 200 (or status) with a TAXII JSON body. */
+void taxii_reply(struct ctx *c, int status, struct evbuffer *body);
+/* Appends a JSON string literal to an evbuffer. */
+void evb_json_str(struct evbuffer *b, const char *s);
+
+void taxii_get_objects(struct ctx *c, const char *object_id, int manifest);
+void taxii_get_versions(struct ctx *c, const char *object_id);
+void taxii_delete_object(struct ctx *c, const char *object_id);
+void taxii_add_objects(struct ctx *c);
+void taxii_get_status(struct ctx *c, const char *status_id);
+
+/* `next` tokens: a keyset position bound to the collection, with a MAC. */
+void taxii_next_encode(const struct taxii *t, int64_t coll, int64_t after_us, char out[64]);
+int taxii_next_decode(const struct taxii *t, int64_t coll, const char *tok, int64_t *ret_after_us);
+
+void ctx_free(struct ctx *c);
+
+#endif

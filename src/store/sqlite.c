@@ -1,0 +1,1072 @@
+/*
+ * SQLite backend of the store: WAL, synchronous=FULL (an acknowledged commit
+ * survives power loss), one connection per thread. Objects are kept as the
+ * exact bytes received plus the index columns TAXII queries need; date_added
+ * (microseconds, strictly increasing) is the rowid, so keyset pages are
+ * B-tree range scans and never offsets. Contains no policy.
+ */
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_VERSION 1
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_META_GET, ST_META_SET,
+	ST_OBJ_EXACT, ST_OBJ_MINMAX, ST_OBJ_INSERT, ST_OBJ_CLEAR_LAST, ST_OBJ_CLEAR_FIRST,
+	ST_OBJ_MAXDATE, ST_OBJ_BODY,
+	ST_MAX
+};
+
+static const char *const stmt_sql[ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT job",
+	[ST_RELEASE] = "RELEASE job",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO job",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_OBJ_EXACT] = "SELECT date_added, hash FROM objects "
+			 "WHERE coll = ?1 AND stix_id = ?2 AND version_key = ?3",
+	[ST_OBJ_MINMAX] = "SELECT min(version_key), max(version_key) FROM objects "
+			  "WHERE coll = ?1 AND stix_id = ?2",
+	[ST_OBJ_INSERT] = "INSERT INTO objects(date_added, coll, stix_id, type, version, "
+			  "version_key, spec_version, is_first, is_last, tlp, hash, body) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 "
+			      "WHERE coll = ?1 AND stix_id = ?2 AND is_last = 1",
+	[ST_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 "
+			       "WHERE coll = ?1 AND stix_id = ?2 AND is_first = 1",
+	[ST_OBJ_MAXDATE] = "SELECT max(date_added) FROM objects",
+	[ST_OBJ_BODY] = "SELECT body FROM objects WHERE date_added = ?1",
+};
+
+struct sqlite_store {
+	struct store base;          /* first: the generic handle */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_MAX];
+	int64_t last_date_added;    /* writer only: highest date_added handed out */
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS collections("
+	"  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL UNIQUE,"
+	"  description TEXT NOT NULL DEFAULT '', created_us INTEGER NOT NULL);"
+	/* date_added is the rowid: strictly increasing, unique, the keyset key */
+	"CREATE TABLE IF NOT EXISTS objects("
+	"  date_added INTEGER PRIMARY KEY, coll INTEGER NOT NULL REFERENCES collections(rowid),"
+	"  stix_id TEXT NOT NULL, type TEXT NOT NULL, version TEXT NOT NULL,"
+	"  version_key TEXT NOT NULL, spec_version TEXT NOT NULL,"
+	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL, body BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, stix_id, version_key);"
+	"CREATE INDEX IF NOT EXISTS objects_coll ON objects(coll, date_added);"
+	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
+	"CREATE INDEX IF NOT EXISTS objects_last ON objects(coll, date_added) WHERE is_last = 1;"
+	"CREATE TABLE IF NOT EXISTS status("
+	"  id TEXT PRIMARY KEY, coll INTEGER NOT NULL, created_us INTEGER NOT NULL,"
+	"  body TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS users("
+	"  rowid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL DEFAULT '',"
+	"  admin INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS grants("
+	"  user INTEGER NOT NULL REFERENCES users(rowid) ON DELETE CASCADE,"
+	"  coll INTEGER NOT NULL REFERENCES collections(rowid),"
+	"  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL,"
+	"  PRIMARY KEY(user, coll)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tokens("
+	"  hash BLOB PRIMARY KEY, user INTEGER NOT NULL REFERENCES users(rowid) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, created_us INTEGER NOT NULL) WITHOUT ROWID;";
+
+static struct sqlite_store *
+ss(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static int
+db_err(struct sqlite_store *s, struct err *err, const char *what)
+{
+	int rc = sqlite3_errcode(s->db);
+	int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? LSN_EBUSY :
+		   rc == SQLITE_CONSTRAINT ? LSN_EEXIST : LSN_EIO;
+
+	return err_set(err, code, "store: %s failed: %s", what, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *
+stmt(struct sqlite_store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static int
+exec_one(struct sqlite_store *s, enum stmt_id id, struct err *err)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, err, stmt_sql[id]);
+	return 0;
+}
+
+static int
+migrate(struct sqlite_store *s, struct err *err)
+{
+	char *msg = NULL;
+	int v = 0;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (v > SCHEMA_VERSION)
+		return err_set(err, LSN_EINVAL,
+		    "store: schema version %d is newer than this program (%d); upgrade liaison",
+		    v, SCHEMA_VERSION);
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(err, LSN_EIO, "store: creating the schema failed: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -LSN_EIO;
+	}
+	return 0;
+}
+
+static void sqlite_close(struct store *base);
+
+static int
+sqlite_open(const char *path, int create, struct store **ret, struct err *err)
+{
+	struct sqlite_store *s;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	char *msg = NULL;
+	int i, r;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	s->base.be = &store_sqlite_backend;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		err_set(err, LSN_EIO, "store: cannot open %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite_close(&s->base);
+		return -LSN_EIO;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db,
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+	    NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(err, LSN_EIO, "store: configuring %s failed: %s", path, msg);
+		sqlite3_free(msg);
+		sqlite_close(&s->base);
+		return -LSN_EIO;
+	}
+	if ((r = migrate(s, err)) < 0) {
+		sqlite_close(&s->base);
+		return r;
+	}
+	for (i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->st[i], NULL) != SQLITE_OK) {
+			r = db_err(s, err, stmt_sql[i]);
+			sqlite_close(&s->base);
+			return r;
+		}
+	}
+	*ret = &s->base;
+	return 0;
+}
+
+static void
+sqlite_close(struct store *base)
+{
+	struct sqlite_store *s = ss(base);
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+sqlite_begin(struct store *base, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = exec_one(s, ST_BEGIN, err)) < 0)
+		return r;
+	/* Another process may have written since; date_added must keep rising. */
+	st = stmt(s, ST_OBJ_MAXDATE);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > s->last_date_added)
+		s->last_date_added = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+sqlite_commit(struct store *base, struct err *err)
+{
+	return exec_one(ss(base), ST_COMMIT, err);
+}
+
+static int
+sqlite_rollback(struct store *base)
+{
+	struct sqlite_store *s = ss(base);
+
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec_one(s, ST_ROLLBACK, NULL);
+}
+
+static int
+sqlite_savepoint(struct store *base, struct err *err)
+{
+	return exec_one(ss(base), ST_SAVEPOINT, err);
+}
+
+static int
+sqlite_release(struct store *base, int keep, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	int r;
+
+	if (!keep && (r = exec_one(s, ST_ROLLBACK_TO, err)) < 0)
+		return r;
+	return exec_one(s, ST_RELEASE, err);
+}
+
+static int
+sqlite_meta_get(struct store *base, const char *key, char *out, size_t outcap, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st = stmt(s, ST_META_GET);
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (strlen(v) >= outcap)
+			r = err_set(err, LSN_ETOOBIG, "store: meta value %s too long", key);
+		else
+			strcpy(out, v);
+	} else if (rc == SQLITE_DONE) {
+		r = err_set(err, LSN_ENOTFOUND, "store: no meta value %s", key);
+	} else {
+		r = db_err(s, err, "reading meta");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static int
+sqlite_meta_set(struct store *base, const char *key, const char *value, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st = stmt(s, ST_META_SET);
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_err(s, err, "writing meta");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Runs an ad-hoc statement with text parameters; for rare, non-hot paths. */
+static int
+prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
+		return db_err(s, err, sql);
+	return 0;
+}
+
+static void
+copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static void
+row_collection(sqlite3_stmt *st, struct store_collection *c)
+{
+	c->rowid = sqlite3_column_int64(st, 0);
+	copy_text(c->id, sizeof(c->id), st, 1);
+	copy_text(c->title, sizeof(c->title), st, 2);
+	copy_text(c->description, sizeof(c->description), st, 3);
+	c->created_us = sqlite3_column_int64(st, 4);
+}
+
+static int
+sqlite_coll_add(struct store *base, struct store_collection *c, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO collections(id, title, description, created_us) "
+	    "VALUES (?1, ?2, ?3, ?4)", &st, err)) < 0)
+		return r;
+	c->created_us = clock_now_us();
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->description, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->created_us);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
+			r = err_set(err, LSN_EEXIST,
+			    "a collection with id %s or title '%s' already exists", c->id, c->title);
+		else
+			r = db_err(s, err, "adding a collection");
+	} else {
+		c->rowid = sqlite3_last_insert_rowid(s->db);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_coll_find(struct store *base, const char *key, struct store_collection *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT rowid, id, title, description, created_us FROM collections "
+	    "WHERE id = ?1 OR title = ?1 ORDER BY id = ?1 DESC LIMIT 1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_collection(st, ret);
+	else if (rc == SQLITE_DONE)
+		r = err_set(err, LSN_ENOTFOUND, "no collection has the id or title '%s'", key);
+	else
+		r = db_err(s, err, "finding a collection");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_coll_list(struct store *base, struct store_collection **ret, size_t *ret_n, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_collection *v = NULL, *nv;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT rowid, id, title, description, created_us FROM collections "
+	    "ORDER BY rowid", &st, err)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (nv == NULL) {
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+			break;
+		}
+		v = nv;
+		row_collection(st, &v[n++]);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(s, err, "listing collections");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Compares a stored body with a new one as JSON values (key order, spacing). */
+static int
+same_json(struct sqlite_store *s, int64_t date_added, const char *body, size_t len)
+{
+	sqlite3_stmt *st = stmt(s, ST_OBJ_BODY);
+	json_t *a = NULL, *b = NULL;
+	int same = 0;
+
+	sqlite3_bind_int64(st, 1, date_added);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		a = json_loadb(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+		b = json_loadb(body, len, 0, NULL);
+		same = a != NULL && b != NULL && json_equal(a, b);
+	}
+	sqlite3_reset(st);
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
+/*
+ * One version: duplicate check, first/last flags, insert. Versions are
+ * ordered by version_key (modified, else created); the flags let the default
+ * match[version]=last query use a partial index instead of a GROUP BY.
+ */
+static int
+add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
+    struct store_obj_result *res, struct err *err)
+{
+	const struct stix_meta *m = in->meta;
+	uint8_t hash[CX_SHA256_LEN];
+	sqlite3_stmt *st;
+	int is_first = 1, is_last = 1, rc;
+
+	cx_sha256(in->body, in->len, hash);
+	st = stmt(s, ST_OBJ_EXACT);
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->version_key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t da = sqlite3_column_int64(st, 0);
+		int same = sqlite3_column_bytes(st, 1) == CX_SHA256_LEN &&
+			   memcmp(sqlite3_column_blob(st, 1), hash, CX_SHA256_LEN) == 0;
+		sqlite3_reset(st);
+		res->date_added_us = da;
+		res->outcome = same || same_json(s, da, in->body, in->len) ?
+		    STORE_DUPLICATE : STORE_CONFLICT;
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "looking up an object version");
+
+	st = stmt(s, ST_OBJ_MINMAX);
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		const char *mn = (const char *)sqlite3_column_text(st, 0);
+		const char *mx = (const char *)sqlite3_column_text(st, 1);
+		is_first = strcmp(m->version_key, mn) < 0;
+		is_last = strcmp(m->version_key, mx) > 0;
+	}
+	sqlite3_reset(st);
+	if (is_last) {
+		st = stmt(s, ST_OBJ_CLEAR_LAST);
+		sqlite3_bind_int64(st, 1, coll);
+		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_err(s, err, "updating version flags");
+	}
+	if (is_first) {
+		st = stmt(s, ST_OBJ_CLEAR_FIRST);
+		sqlite3_bind_int64(st, 1, coll);
+		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_err(s, err, "updating version flags");
+	}
+
+	/* Strictly increasing per stored version: clients page with added_after. */
+	int64_t now = clock_now_us();
+	s->last_date_added = now > s->last_date_added ? now : s->last_date_added + 1;
+	st = stmt(s, ST_OBJ_INSERT);
+	sqlite3_bind_int64(st, 1, s->last_date_added);
+	sqlite3_bind_int64(st, 2, coll);
+	sqlite3_bind_text(st, 3, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->version_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->spec_version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, is_first);
+	sqlite3_bind_int(st, 9, is_last);
+	sqlite3_bind_int(st, 10, (int)m->tlp);
+	sqlite3_bind_blob(st, 11, hash, CX_SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 12, in->body, (int)in->len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "inserting an object");
+	res->outcome = STORE_ADDED;
+	res->date_added_us = s->last_date_added;
+	return 0;
+}
+
+static int
+sqlite_objects_add(struct store *base, int64_t coll, const struct store_obj_in *in, size_t n,
+    struct store_obj_result *res, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++)
+		if ((r = add_one(s, coll, &in[i], &res[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+/* "?,?,?" for an IN list, binding from *pi. */
+static int
+add_in(struct buf *sql, const char *col, size_t n, int *pi)
+{
+	size_t i;
+	int r = buf_printf(sql, " AND %s IN (", col);
+
+	for (i = 0; r == 0 && i < n; i++)
+		r = buf_printf(sql, "%s?%d", i ? "," : "", (*pi)++);
+	return r < 0 ? r : buf_addc(sql, ')');
+}
+
+static int
+version_clause(struct buf *sql, const struct store_query *q, int *pi)
+{
+	const char *sep = "";
+	size_t i;
+	int r = 0;
+
+	if (q->ver_flags & STORE_VER_ALL)
+		return 0;
+	if (q->ver_flags == 0 && q->n_vkeys == 0)
+		return buf_adds(sql, " AND is_last = 1");
+	r = buf_adds(sql, " AND (");
+	if (r == 0 && (q->ver_flags & STORE_VER_LAST)) {
+		r = buf_adds(sql, "is_last = 1");
+		sep = " OR ";
+	}
+	if (r == 0 && (q->ver_flags & STORE_VER_FIRST)) {
+		r = buf_printf(sql, "%sis_first = 1", sep);
+		sep = " OR ";
+	}
+	if (r == 0 && q->n_vkeys > 0) {
+		r = buf_printf(sql, "%sversion_key IN (", sep);
+		for (i = 0; r == 0 && i < q->n_vkeys; i++)
+			r = buf_printf(sql, "%s?%d", i ? "," : "", (*pi)++);
+		if (r == 0)
+			r = buf_addc(sql, ')');
+	}
+	return r < 0 ? r : buf_addc(sql, ')');
+}
+
+static int
+build_query(const struct store_query *q, int with_body, struct buf *sql)
+{
+	int pi = 4, r;
+
+	r = buf_printf(sql, "SELECT stix_id, type, version, spec_version, date_added%s "
+	    "FROM objects WHERE coll = ?1 AND date_added > ?2", with_body ? ", body" : "");
+	if (r == 0 && q->n_ids)
+		r = add_in(sql, "stix_id", q->n_ids, &pi);
+	if (r == 0 && q->n_types)
+		r = add_in(sql, "type", q->n_types, &pi);
+	if (r == 0)
+		r = version_clause(sql, q, &pi);
+	if (r == 0 && q->n_spec_versions)
+		r = add_in(sql, "spec_version", q->n_spec_versions, &pi);
+	if (r == 0)
+		r = buf_adds(sql, " ORDER BY date_added LIMIT ?3");
+	return r;
+}
+
+static void
+bind_list(sqlite3_stmt *st, const char *const *v, size_t n, int *pi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sqlite3_bind_text(st, (*pi)++, v[i], -1, SQLITE_STATIC);
+}
+
+static int
+sqlite_objects_query(struct store *base, const struct store_query *q, int with_body,
+    store_row_fn fn, void *arg, int *ret_more, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct buf sql = BUF_INIT(64 * 1024);
+	sqlite3_stmt *st = NULL;
+	size_t rows = 0;
+	int r, rc, pi = 4;
+
+	if ((r = build_query(q, with_body, &sql)) < 0) {
+		r = err_set(err, LSN_ETOOBIG, "store: query too large");
+		goto out;
+	}
+	if (sqlite3_prepare_v3(s->db, sql.data, (int)sql.len, 0, &st, NULL) != SQLITE_OK) {
+		r = db_err(s, err, "preparing a query");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, q->coll);
+	sqlite3_bind_int64(st, 2, q->after_us);
+	sqlite3_bind_int64(st, 3, (int64_t)q->limit + 1);
+	bind_list(st, q->ids, q->n_ids, &pi);
+	bind_list(st, q->types, q->n_types, &pi);
+	if (!(q->ver_flags & STORE_VER_ALL))
+		bind_list(st, q->vkeys, q->n_vkeys, &pi);
+	bind_list(st, q->spec_versions, q->n_spec_versions, &pi);
+	*ret_more = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row;
+
+		if (rows == q->limit) {
+			*ret_more = 1;
+			break;
+		}
+		row.id = (const char *)sqlite3_column_text(st, 0);
+		row.type = (const char *)sqlite3_column_text(st, 1);
+		row.version = (const char *)sqlite3_column_text(st, 2);
+		row.spec_version = (const char *)sqlite3_column_text(st, 3);
+		row.date_added_us = sqlite3_column_int64(st, 4);
+		row.body = with_body ? sqlite3_column_blob(st, 5) : NULL;
+		row.len = with_body ? (size_t)sqlite3_column_bytes(st, 5) : 0;
+		rows++;
+		if ((r = fn(arg, &row)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_err(s, err, "reading objects");
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return r;
+}
+
+/* After deleting versions of one object, the first and last flags are re-derived. */
+static int
+refresh_flags(struct sqlite_store *s, int64_t coll, const char *id, struct err *err)
+{
+	static const char sql[] =
+		"UPDATE objects SET "
+		" is_first = (version_key = (SELECT min(version_key) FROM objects WHERE coll = ?1 AND stix_id = ?2)),"
+		" is_last = (version_key = (SELECT max(version_key) FROM objects WHERE coll = ?1 AND stix_id = ?2))"
+		" WHERE coll = ?1 AND stix_id = ?2";
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, sql, &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, err, "refreshing version flags");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned ver_flags,
+    const char *const *vkeys, size_t n_vkeys, const char *const *spec, size_t n_spec,
+    size_t *ret_deleted, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_query q = { .coll = coll, .ver_flags = ver_flags, .n_vkeys = n_vkeys,
+				 .n_spec_versions = n_spec };
+	struct buf sql = BUF_INIT(64 * 1024);
+	sqlite3_stmt *st = NULL;
+	int r, pi = 3;
+
+	memcpy(q.vkeys, vkeys, n_vkeys * sizeof(*vkeys));
+	memcpy(q.spec_versions, spec, n_spec * sizeof(*spec));
+	r = buf_adds(&sql, "DELETE FROM objects WHERE coll = ?1 AND stix_id = ?2");
+	if (r == 0)
+		r = version_clause(&sql, &q, &pi);
+	if (r == 0 && n_spec)
+		r = add_in(&sql, "spec_version", n_spec, &pi);
+	if (r < 0) {
+		r = err_set(err, LSN_ETOOBIG, "store: query too large");
+		goto out;
+	}
+	if ((r = prep(s, sql.data, &st, err)) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	pi = 3;
+	if (!(ver_flags & STORE_VER_ALL))
+		bind_list(st, vkeys, n_vkeys, &pi);
+	bind_list(st, spec, n_spec, &pi);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = db_err(s, err, "deleting an object");
+		goto out;
+	}
+	*ret_deleted = (size_t)sqlite3_changes(s->db);
+	if (*ret_deleted > 0)
+		r = refresh_flags(s, coll, id, err);
+out:
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return r;
+}
+
+static int
+sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, coll > 0 ? "SELECT count(*) FROM objects WHERE coll = ?1" :
+	    "SELECT count(*) FROM objects", &st, err)) < 0)
+		return r;
+	if (coll > 0)
+		sqlite3_bind_int64(st, 1, coll);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = db_err(s, err, "counting objects");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *json,
+    size_t len, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "INSERT OR REPLACE INTO status(id, coll, created_us, body) "
+	    "VALUES (?1, ?2, ?3, ?4)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, coll);
+	sqlite3_bind_int64(st, 3, clock_now_us());
+	sqlite3_bind_text(st, 4, json, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, err, "storing a status");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *ret_len,
+    int64_t *ret_coll, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT body, coll FROM status WHERE id = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		char *p = malloc(n + 1);
+		if (p == NULL) {
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+		} else {
+			memcpy(p, sqlite3_column_text(st, 0), n);
+			p[n] = '\0';
+			*ret_json = p;
+			*ret_len = n;
+			*ret_coll = sqlite3_column_int64(st, 1);
+		}
+	} else if (rc == SQLITE_DONE) {
+		r = err_set(err, LSN_ENOTFOUND, "no status resource has the id '%s'", id);
+	} else {
+		r = db_err(s, err, "reading a status");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void
+row_user(sqlite3_stmt *st, struct store_user *u)
+{
+	u->rowid = sqlite3_column_int64(st, 0);
+	copy_text(u->name, sizeof(u->name), st, 1);
+	copy_text(u->pwhash, sizeof(u->pwhash), st, 2);
+	u->admin = sqlite3_column_int(st, 3);
+}
+
+static int
+sqlite_user_add(struct store *base, struct store_user *u, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO users(name, pwhash, admin, created_us) VALUES (?1, ?2, ?3, ?4)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, u->pwhash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, u->admin);
+	sqlite3_bind_int64(st, 4, clock_now_us());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
+			r = err_set(err, LSN_EEXIST, "a user named '%s' already exists", u->name);
+		else
+			r = db_err(s, err, "adding a user");
+	} else {
+		u->rowid = sqlite3_last_insert_rowid(s->db);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+user_by(struct sqlite_store *s, const char *sql, const char *name, int64_t rowid,
+    struct store_user *ret, struct err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, sql, &st, err)) < 0)
+		return r;
+	if (name != NULL)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, rowid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_user(st, ret);
+	else if (rc == SQLITE_DONE)
+		r = name ? err_set(err, LSN_ENOTFOUND, "no user is named '%s'", name) :
+			   err_set(err, LSN_ENOTFOUND, "no user has id %lld", (long long)rowid);
+	else
+		r = db_err(s, err, "finding a user");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_user_find(struct store *base, const char *name, struct store_user *ret, struct err *err)
+{
+	return user_by(ss(base), "SELECT rowid, name, pwhash, admin FROM users WHERE name = ?1",
+	    name, 0, ret, err);
+}
+
+static int
+sqlite_user_get(struct store *base, int64_t rowid, struct store_user *ret, struct err *err)
+{
+	return user_by(ss(base), "SELECT rowid, name, pwhash, admin FROM users WHERE rowid = ?1",
+	    NULL, rowid, ret, err);
+}
+
+static int
+sqlite_user_list(struct store *base, struct store_user **ret, size_t *ret_n, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_user *v = NULL, *nv;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT rowid, name, pwhash, admin FROM users ORDER BY name", &st, err)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (nv == NULL) {
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+			break;
+		}
+		v = nv;
+		row_user(st, &v[n++]);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(s, err, "listing users");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int
+sqlite_user_remove(struct store *base, const char *name, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "DELETE FROM users WHERE name = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, err, "removing a user");
+	else if (sqlite3_changes(s->db) == 0)
+		r = err_set(err, LSN_ENOTFOUND, "no user is named '%s'", name);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO grants(user, coll, can_read, can_write) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT(user, coll) DO UPDATE SET can_read = excluded.can_read, "
+	    "can_write = excluded.can_write", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, g->coll);
+	sqlite3_bind_int(st, 3, g->can_read);
+	sqlite3_bind_int(st, 4, g->can_write);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, err, "granting access");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_grant_list(struct store *base, int64_t user, struct store_grant **ret, size_t *ret_n,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_grant *v = NULL, *nv;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT coll, can_read, can_write FROM grants WHERE user = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (nv == NULL) {
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+			break;
+		}
+		v = nv;
+		v[n].coll = sqlite3_column_int64(st, 0);
+		v[n].can_read = sqlite3_column_int(st, 1);
+		v[n].can_write = sqlite3_column_int(st, 2);
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(s, err, "listing grants");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int
+sqlite_token_add(struct store *base, int64_t user, const char *name, const uint8_t hash[32],
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO tokens(hash, user, name, created_us) VALUES (?1, ?2, ?3, ?4)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, clock_now_us());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = db_err(s, err, "adding a token");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT user FROM tokens WHERE hash = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_user = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		r = err_set(err, LSN_ENOTFOUND, "unknown token");
+	else
+		r = db_err(s, err, "finding a token");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	int v = 0;
+
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
+		return db_err(s, err, "reading the data version");
+	*ret = v;
+	return 0;
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.savepoint = sqlite_savepoint,
+	.release = sqlite_release,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.coll_add = sqlite_coll_add,
+	.coll_find = sqlite_coll_find,
+	.coll_list = sqlite_coll_list,
+	.objects_add = sqlite_objects_add,
+	.objects_query = sqlite_objects_query,
+	.objects_delete = sqlite_objects_delete,
+	.objects_count = sqlite_objects_count,
+	.status_put = sqlite_status_put,
+	.status_get = sqlite_status_get,
+	.user_add = sqlite_user_add,
+	.user_find = sqlite_user_find,
+	.user_get = sqlite_user_get,
+	.user_list = sqlite_user_list,
+	.user_remove = sqlite_user_remove,
+	.grant_set = sqlite_grant_set,
+	.grant_list = sqlite_grant_list,
+	.token_add = sqlite_token_add,
+	.token_find = sqlite_token_find,
+	.data_version = sqlite_data_version,
+};

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# End-to-end test of the liaison CLI against a fresh node home: exit codes,
+# file modes, and the output scripts rely on. Needs no running daemon.
+# usage: test_cli.sh BUILD_DIR
+set -euo pipefail
+
+BIN="${1:?usage: test_cli.sh BUILD_DIR}/liaison"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+HOME_DIR="$TMP/node"
+unset LIAISON_HOME LIAISON_TOKEN
+N=0
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+
+# expect CODE CMD...: runs CMD, output in $TMP/out and $TMP/err, checks the exit code.
+expect() {
+	local want=$1 got=0
+	shift
+	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null || got=$?
+	[ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want; stderr: $(cat "$TMP/err")"
+}
+has() { grep -q -e "$1" "$2" || fail "'$1' not in $2: $(cat "$2")"; }
+mode() { stat -c %a "$1"; }
+
+[ -x "$BIN" ] || fail "$BIN not built"
+
+expect 0 "$BIN" --version
+has '^liaison 0\.1\.0$' "$TMP/out"
+ok "--version"
+
+# init
+expect 2 "$BIN" init --home "$HOME_DIR"
+has '--name' "$TMP/err"
+ok "init without --name exits 2 and names the option"
+expect 2 "$BIN" init --home "$HOME_DIR" --name alpha --listen nonsense
+ok "init with a bad --listen exits 2"
+expect 0 "$BIN" init --home "$HOME_DIR" --name alpha --listen 127.0.0.1:18443
+has 'https://127.0.0.1:18443/liaison/' "$TMP/out"
+has 'TLS SHA-256: *[0-9a-f]\{64\}' "$TMP/out"
+has 'ed25519 [0-9a-f]\{64\}' "$TMP/out"
+ok "init prints the API root, fingerprint and signing key"
+
+[ "$(mode "$HOME_DIR")" = 700 ] || fail "home mode $(mode "$HOME_DIR")"
+for d in tls keys; do
+	[ "$(mode "$HOME_DIR/$d")" = 700 ] || fail "$d mode $(mode "$HOME_DIR/$d")"
+done
+for f in tls/key.pem keys/signing.pem; do
+	[ "$(mode "$HOME_DIR/$f")" = 600 ] || fail "$f mode $(mode "$HOME_DIR/$f")"
+done
+for f in liaison.conf tls/cert.pem store.db; do
+	[ -s "$HOME_DIR/$f" ] || fail "$f missing"
+done
+has '^name = alpha$' "$HOME_DIR/liaison.conf"
+has '^listen = 127.0.0.1:18443$' "$HOME_DIR/liaison.conf"
+ok "init makes every file, keys 0600, folders 0700"
+
+expect 1 "$BIN" init --home "$HOME_DIR" --name alpha
+has 'already a node home' "$TMP/err"
+ok "re-init exits 1"
+
+expect 2 "$BIN" init --home "$TMP/other" --name 'bad name'
+ok "init with a bad --name exits 2"
+
+export LIAISON_HOME="$HOME_DIR"
+
+# collections
+expect 0 "$BIN" collection list
+has 'shared' "$TMP/out"
+has 'local' "$TMP/out"
+ok "collection list shows shared and local"
+expect 0 "$BIN" collection add --title incidents --description 'Incident reports'
+grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$' "$TMP/out" ||
+	fail "collection add printed no id: $(cat "$TMP/out")"
+ok "collection add prints the new id"
+expect 1 "$BIN" collection add --title incidents
+has 'already exists' "$TMP/err"
+ok "a duplicate title exits 1"
+expect 0 "$BIN" collection add --title fixed --id 0F4C3E2A-8D1B-4C9E-A7F0-2B6D5E8C1A93 --json
+has '"id": "0f4c3e2a-8d1b-4c9e-a7f0-2b6d5e8c1a93"' "$TMP/out"
+expect 2 "$BIN" collection add --title x --id not-a-uuid
+has '--id' "$TMP/err"
+ok "collection add --id is validated"
+expect 0 "$BIN" --home "$HOME_DIR" collection list --json
+has '"object_versions": 0' "$TMP/out"
+ok "collection list --json (with --home before the command)"
+
+# users
+printf 'correct horse\n' | "$BIN" user add alice --password-stdin --grant shared:rw \
+	--grant incidents:r >"$TMP/out" 2>"$TMP/err" || fail "user add alice: $(cat "$TMP/err")"
+grep -q 'correct horse' "$TMP/out" "$TMP/err" && fail "the password was echoed"
+ok "user add with --password-stdin and grants"
+printf '\n' | "$BIN" user add carol --password-stdin >/dev/null 2>&1 && fail "empty password accepted"
+ok "user add refuses an empty password"
+expect 0 "$BIN" user add bot --admin
+expect 1 "$BIN" user add bot
+expect 2 "$BIN" user add 'no spaces'
+expect 2 "$BIN" user add dave --grant shared:x
+expect 1 "$BIN" user add dave --grant nowhere:r
+ok "user add errors: duplicate 1, bad name 2, bad access 2, unknown collection 1"
+
+expect 0 "$BIN" user list --json
+if command -v python3 >/dev/null; then
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+u = {x["name"]: x for x in d["users"]}
+a = u["alice"]
+assert a["password"] is True and a["admin"] is False, a
+assert {(g["collection"], g["access"]) for g in a["grants"]} == {("shared", "rw"), ("incidents", "r")}, a
+assert u["bot"]["admin"] is True and u["bot"]["password"] is False, u["bot"]
+' "$TMP/out" || fail "user list --json: $(cat "$TMP/out")"
+else
+	has '"name": "alice"' "$TMP/out"
+	has '"access": "rw"' "$TMP/out"
+fi
+ok "user list --json parses and shows grants"
+expect 0 "$BIN" user grant alice incidents:none
+expect 0 "$BIN" user list
+grep alice "$TMP/out" | grep -q 'incidents' && fail "grant not revoked: $(cat "$TMP/out")"
+has 'shared:rw' "$TMP/out"
+ok "user grant none revokes"
+
+# tokens
+expect 0 "$BIN" token create alice --label test
+grep -Eq '^lsn_[A-Za-z0-9_-]{43}$' "$TMP/out" || fail "token: $(cat "$TMP/out")"
+has 'only once' "$TMP/err"
+ok "token create prints an lsn_ token once"
+expect 1 "$BIN" token create nobody
+expect 0 "$BIN" user remove bot
+expect 1 "$BIN" user remove bot
+ok "token for an unknown user and removing twice exit 1"
+
+# status
+expect 0 "$BIN" status --json
+has '"liaisond": "not running"' "$TMP/out"
+has '"name": "alpha"' "$TMP/out"
+has '"collections": 4' "$TMP/out"
+ok "status --json: not running"
+echo 99999999 >"$HOME_DIR/liaisond.pid"
+expect 0 "$BIN" status
+has 'not running' "$TMP/out"
+echo $$ >"$HOME_DIR/liaisond.pid"
+expect 0 "$BIN" status
+has "running (pid $$)" "$TMP/out"
+rm -f "$HOME_DIR/liaisond.pid"
+ok "status reads the pid file"
+
+# load: only argument checks here (tested against liaisond elsewhere)
+echo '{"type":"bundle","id":"bundle--1","objects":[]}' >"$TMP/b.json"
+expect 2 "$BIN" load "$TMP/b.json" --collection shared
+has 'LIAISON_TOKEN' "$TMP/err"
+expect 2 "$BIN" load - --collection shared --user alice
+expect 2 "$BIN" load "$TMP/b.json"
+LIAISON_TOKEN=x expect 2 "$BIN" load "$TMP/b.json" --collection shared --batch 0
+ok "load without credentials or with bad options exits 2"
+
+# usage
+expect 2 "$BIN" frobnicate
+has 'unknown command' "$TMP/err"
+expect 2 "$BIN"
+expect 2 "$BIN" status --bogus
+has '--bogus' "$TMP/err"
+expect 2 "$BIN" collection
+expect 2 "$BIN" user frob
+ok "unknown commands and options exit 2"
+
+LIAISON_HOME= expect 1 "$BIN" status
+has 'LIAISON_HOME' "$TMP/err"
+ok "no home exits 1"
+
+# help: every command, three ways, lists its options and an example
+check_help() {
+	local opts=$1
+	shift
+	for form in "--help" "-h"; do
+		expect 0 "$BIN" "$@" "$form"
+		has 'usage: liaison' "$TMP/out"
+		has 'example:' "$TMP/out"
+		has '--home' "$TMP/out"
+		for o in $opts; do has "--$o" "$TMP/out"; done
+	done
+	expect 0 "$BIN" help "$@"
+	for o in $opts; do has "--$o" "$TMP/out"; done
+}
+check_help "name listen json" init
+check_help "title id description json" collection add
+check_help "json" collection list
+check_help "title json" collection
+check_help "password-stdin grant admin json" user add
+check_help "json" user list
+check_help "" user remove
+check_help "" user grant
+check_help "password-stdin grant admin" user
+check_help "label json" token create
+check_help "label" token
+check_help "json" status
+check_help "collection url batch user json" load
+expect 0 "$BIN" --help
+for c in init status collection user token load; do has "$c" "$TMP/out"; done
+expect 0 "$BIN" help
+ok "--help, -h and help CMD on every command"
+
+echo "all $N CLI checks passed"

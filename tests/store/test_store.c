@@ -1,0 +1,362 @@
+/* The store interface, against the SQLite backend: versions, filters, keyset pages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *s;
+	struct store_collection coll;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct err err = ERR_INIT;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/lsn-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
+	snprintf(f->coll.id, sizeof(f->coll.id), "11111111-2222-4333-8444-555555555555");
+	snprintf(f->coll.title, sizeof(f->coll.title), "shared");
+	assert_int_equal(f->s->be->coll_add(f->s, &f->coll, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+meta(struct stix_meta *m, const char *id, const char *modified)
+{
+	struct ts t;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = STIX_KIND_SDO;
+	snprintf(m->type, sizeof(m->type), "indicator");
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	snprintf(m->spec_version, sizeof(m->spec_version), "2.1");
+	if (modified) {
+		snprintf(m->version, sizeof(m->version), "%s", modified);
+		assert_int_equal(ts_parse(modified, strlen(modified), &t, NULL), 0);
+		ts_key(&t, m->version_key);
+	}
+}
+
+static int
+add(struct fx *f, const char *id, const char *modified, const char *body,
+    enum store_add_outcome *ret)
+{
+	struct stix_meta m;
+	struct store_obj_in in;
+	struct store_obj_result res;
+	struct err err = ERR_INIT;
+	int r;
+
+	meta(&m, id, modified);
+	in.meta = &m;
+	in.body = body;
+	in.len = strlen(body);
+	assert_int_equal(f->s->be->begin(f->s, &err), 0);
+	r = f->s->be->objects_add(f->s, f->coll.rowid, &in, 1, &res, &err);
+	assert_int_equal(f->s->be->commit(f->s, &err), 0);
+	if (ret)
+		*ret = res.outcome;
+	return r;
+}
+
+struct collect {
+	char ids[64][80];
+	char versions[64][40];
+	int64_t added[64];
+	size_t n;
+};
+
+static int
+on_row(void *arg, const struct store_row *row)
+{
+	struct collect *c = arg;
+
+	snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", row->id);
+	snprintf(c->versions[c->n], sizeof(c->versions[0]), "%s", row->version);
+	c->added[c->n] = row->date_added_us;
+	c->n++;
+	return 0;
+}
+
+static size_t
+query(struct fx *f, struct store_query *q, struct collect *c, int *more)
+{
+	struct err err = ERR_INIT;
+
+	memset(c, 0, sizeof(*c));
+	q->coll = f->coll.rowid;
+	if (q->limit == 0)
+		q->limit = 50;
+	assert_int_equal(f->s->be->objects_query(f->s, q, 1, on_row, c, more, &err), 0);
+	return c->n;
+}
+
+#define ID_A "indicator--aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+#define ID_B "indicator--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+
+static void
+test_versions_and_duplicates(void **state)
+{
+	struct fx *f = *state;
+	enum store_add_outcome o;
+	struct store_query q = { 0 };
+	struct collect c;
+	int more;
+
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00.000Z", "{\"v\":1}", &o), 0);
+	assert_int_equal(o, STORE_ADDED);
+	/* the same instant written differently is the same version */
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{ \"v\" : 1 }", &o), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{\"v\":2}", &o), 0);
+	assert_int_equal(o, STORE_CONFLICT);
+	/* a newer and then an older version arrive */
+	assert_int_equal(add(f, ID_A, "2021-01-01T00:00:00Z", "{\"v\":3}", &o), 0);
+	assert_int_equal(add(f, ID_A, "2019-01-01T00:00:00Z", "{\"v\":0}", &o), 0);
+	assert_int_equal(o, STORE_ADDED);
+
+	q.ver_flags = 0; /* default: last */
+	assert_int_equal(query(f, &q, &c, &more), 1);
+	assert_string_equal(c.versions[0], "2021-01-01T00:00:00Z");
+	q.ver_flags = STORE_VER_FIRST;
+	assert_int_equal(query(f, &q, &c, &more), 1);
+	assert_string_equal(c.versions[0], "2019-01-01T00:00:00Z");
+	q.ver_flags = STORE_VER_ALL;
+	assert_int_equal(query(f, &q, &c, &more), 3);
+	/* date_added order, strictly increasing */
+	assert_true(c.added[0] < c.added[1] && c.added[1] < c.added[2]);
+	assert_string_equal(c.versions[2], "2019-01-01T00:00:00Z");
+	q.ver_flags = STORE_VER_FIRST | STORE_VER_LAST;
+	assert_int_equal(query(f, &q, &c, &more), 2);
+	q.ver_flags = 0;
+	q.vkeys[0] = "2020-01-01T00:00:00.000000000Z";
+	q.n_vkeys = 1;
+	assert_int_equal(query(f, &q, &c, &more), 1);
+	assert_string_equal(c.versions[0], "2020-01-01T00:00:00.000Z");
+}
+
+static void
+test_filters_and_keyset(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { 0 };
+	struct collect c;
+	char id[80];
+	int more, i;
+	int64_t last;
+
+	for (i = 0; i < 25; i++) {
+		snprintf(id, sizeof(id), "indicator--%08d-aaaa-4aaa-8aaa-aaaaaaaaaaaa", i);
+		assert_int_equal(add(f, id, "2020-01-01T00:00:00Z", "{}", NULL), 0);
+	}
+	q.limit = 10;
+	q.after_us = INT64_MIN;
+	assert_int_equal(query(f, &q, &c, &more), 10);
+	assert_true(more);
+	last = c.added[9];
+	q.after_us = last;
+	assert_int_equal(query(f, &q, &c, &more), 10);
+	assert_true(more);
+	assert_true(c.added[0] > last);
+	q.after_us = c.added[9];
+	assert_int_equal(query(f, &q, &c, &more), 5);
+	assert_false(more);
+	assert_string_equal(c.ids[4], "indicator--00000024-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+
+	memset(&q, 0, sizeof(q));
+	q.after_us = INT64_MIN;
+	q.ids[0] = "indicator--00000003-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+	q.ids[1] = "indicator--00000007-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+	q.n_ids = 2;
+	assert_int_equal(query(f, &q, &c, &more), 2);
+	q.n_ids = 0;
+	q.types[0] = "malware";
+	q.n_types = 1;
+	assert_int_equal(query(f, &q, &c, &more), 0);
+	q.types[0] = "indicator";
+	q.spec_versions[0] = "2.0";
+	q.n_spec_versions = 1;
+	assert_int_equal(query(f, &q, &c, &more), 0);
+	q.spec_versions[0] = "2.1";
+	assert_int_equal(query(f, &q, &c, &more), 25);
+}
+
+static void
+test_delete_refreshes_flags(void **state)
+{
+	struct fx *f = *state;
+	struct store_query q = { 0 };
+	struct collect c;
+	struct err err = ERR_INIT;
+	const char *vk[1] = { "2021-01-01T00:00:00.000000000Z" };
+	size_t n = 0;
+	int more;
+
+	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"a\":1}", NULL), 0);
+	assert_int_equal(add(f, ID_B, "2021-01-01T00:00:00Z", "{\"a\":2}", NULL), 0);
+	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, 0, vk, 1, NULL, 0,
+	    &n, &err), 0);
+	assert_int_equal(n, 1);
+	q.after_us = INT64_MIN;
+	assert_int_equal(query(f, &q, &c, &more), 1); /* the older one is last now */
+	assert_string_equal(c.versions[0], "2020-01-01T00:00:00Z");
+	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
+	    NULL, 0, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(query(f, &q, &c, &more), 0);
+}
+
+static void
+test_users_tokens_status(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u = { 0 }, got;
+	struct store_grant g = { .coll = f->coll.rowid, .can_read = 1, .can_write = 0 }, *gl;
+	struct err err = ERR_INIT;
+	uint8_t h[32] = { 1, 2, 3 };
+	int64_t uid;
+	size_t n;
+	char *json;
+	size_t len;
+	int64_t coll;
+
+	snprintf(u.name, sizeof(u.name), "analyst");
+	assert_int_equal(f->s->be->user_add(f->s, &u, &err), 0);
+	assert_int_equal(f->s->be->user_add(f->s, &u, &err), -LSN_EEXIST);
+	assert_non_null(strstr(err.msg, "analyst"));
+	assert_int_equal(f->s->be->grant_set(f->s, u.rowid, &g, &err), 0);
+	assert_int_equal(f->s->be->grant_list(f->s, u.rowid, &gl, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(gl[0].can_read, 1);
+	assert_int_equal(gl[0].can_write, 0);
+	free(gl);
+	assert_int_equal(f->s->be->token_add(f->s, u.rowid, "ci", h, &err), 0);
+	assert_int_equal(f->s->be->token_find(f->s, h, &uid, &err), 0);
+	assert_int_equal(uid, u.rowid);
+	assert_int_equal(f->s->be->user_get(f->s, uid, &got, &err), 0);
+	assert_string_equal(got.name, "analyst");
+	/* removing the user removes its tokens */
+	assert_int_equal(f->s->be->user_remove(f->s, "analyst", &err), 0);
+	assert_int_equal(f->s->be->token_find(f->s, h, &uid, &err), -LSN_ENOTFOUND);
+
+	assert_int_equal(f->s->be->status_put(f->s, "s1", f->coll.rowid, "{\"x\":1}", 7, &err), 0);
+	assert_int_equal(f->s->be->status_get(f->s, "s1", &json, &len, &coll, &err), 0);
+	assert_string_equal(json, "{\"x\":1}");
+	assert_int_equal(coll, f->coll.rowid);
+	free(json);
+	assert_int_equal(f->s->be->status_get(f->s, "nope", &json, &len, &coll, &err), -LSN_ENOTFOUND);
+}
+
+/* ---- the writer: group commit, per-job savepoints ---- */
+
+struct wjob {
+	struct writer_job job;
+	struct stix_meta m;
+	int64_t coll;
+	int fail;
+	int finished;
+	int rc;
+};
+
+static int
+wjob_run(struct store *s, struct writer_job *job)
+{
+	struct wjob *j = (struct wjob *)job;
+	struct store_obj_in in = { &j->m, "{}", 2 };
+	struct store_obj_result res;
+	int r = s->be->objects_add(s, j->coll, &in, 1, &res, &job->err);
+
+	if (r == 0 && j->fail)
+		return err_set(&job->err, LSN_EINVAL, "job asked to fail");
+	return r;
+}
+
+static void
+wjob_done(struct writer_job *job, int rc)
+{
+	struct wjob *j = (struct wjob *)job;
+
+	j->rc = rc;
+	__atomic_store_n(&j->finished, 1, __ATOMIC_RELEASE);
+}
+
+static void
+test_writer_batches(void **state)
+{
+	struct fx *f = *state;
+	struct store *ws;
+	struct writer *w;
+	struct err err = ERR_INIT;
+	struct wjob jobs[200];
+	int64_t n = 0;
+	int i;
+
+	assert_int_equal(store_open(f->path, 0, &ws, &err), 0);
+	assert_int_equal(writer_new(ws, 64, &w, &err), 0);
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 200; i++) {
+		char id[80];
+		snprintf(id, sizeof(id), "indicator--%08d-bbbb-4bbb-8bbb-bbbbbbbbbbbb", i);
+		meta(&jobs[i].m, id, "2020-01-01T00:00:00Z");
+		jobs[i].coll = f->coll.rowid;
+		jobs[i].fail = (i % 10 == 0);
+		jobs[i].job.run = wjob_run;
+		jobs[i].job.done = wjob_done;
+		jobs[i].job.weight = 1;
+		writer_submit(w, &jobs[i].job);
+	}
+	writer_free(w); /* drains the queue */
+	for (i = 0; i < 200; i++) {
+		assert_true(jobs[i].finished);
+		assert_int_equal(jobs[i].rc, jobs[i].fail ? -LSN_EINVAL : 0);
+	}
+	/* failed jobs rolled back alone: 180 objects stored */
+	assert_int_equal(f->s->be->objects_count(f->s, f->coll.rowid, &n, &err), 0);
+	assert_int_equal(n, 180);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_versions_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters_and_keyset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_refreshes_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_tokens_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
