@@ -42,7 +42,7 @@ if [ -f "$bundle" ]; then
 else
 	echo "note: $bundle not found; the node starts empty" >&2
 fi
-shared=$("$bin/liaison" collection list --home "$home" --json | grep -o '"id":"[^"]*","title":"shared"' | cut -d'"' -f4)
+shared=$("$bin/liaison" collection list --home "$home" | awk '$2 == "shared" { print $1 }')
 
 cat <<TXT
 

@@ -38,6 +38,7 @@ struct lsn_config {
 	/* [limits] */
 	int max_connections;
 	int idle_timeout;
+	int request_timeout;
 };
 
 /* The home folder from --home (may be NULL) or $LIAISON_HOME, made absolute. */

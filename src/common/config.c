@@ -51,6 +51,8 @@ static const struct key keys[] = {
 	{ "limits", "max_connections", K_INT, S(max_connections), "Open connections at most." },
 	{ "limits", "idle_timeout", K_INT, S(idle_timeout),
 	  "Seconds a connection may stay silent mid-request or idle between requests." },
+	{ "limits", "request_timeout", K_INT, S(request_timeout),
+	  "Seconds from a request's first byte to its last; slower clients get 408." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -106,6 +108,7 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	snprintf(c->signing_key, sizeof(c->signing_key), "keys/signing.pem");
 	c->max_connections = 1024;
 	c->idle_timeout = 30;
+	c->request_timeout = 120;
 }
 
 struct load_ctx {

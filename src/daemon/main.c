@@ -192,6 +192,7 @@ start(struct daemon *d, struct err *err)
 	taxii_app(d->taxii, &app);
 	lim.max_body = d->cfg.max_content_length;
 	lim.idle_timeout_s = d->cfg.idle_timeout;
+	lim.request_timeout_s = d->cfg.request_timeout;
 	lim.max_conns = d->cfg.max_connections;
 	if ((r = http_server_new(d->base, d->ssl, &app, &lim, &d->http, err)) < 0)
 		return r;

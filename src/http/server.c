@@ -38,6 +38,7 @@ struct http_conn {
 	int close_after;              /* close once the output is flushed */
 	int dead;                     /* socket gone while a request is in a handler */
 	int in_process;
+	struct event *deadline;       /* the whole request must arrive before it fires */
 	char peer[64];
 };
 
@@ -152,6 +153,7 @@ fail(struct http_conn *c, int status, const char *why)
 	}
 	c->close_after = 1;
 	c->state = C_BUSY;
+	evtimer_del(c->deadline);
 	bufferevent_disable(c->bev, EV_READ);
 	c->srv->app.error(c->req, status, why, c->srv->app.arg);
 }
@@ -264,6 +266,7 @@ parse_header(struct http_conn *c, char *line)
 static void
 dispatch(struct http_conn *c)
 {
+	evtimer_del(c->deadline);
 	c->state = C_BUSY;
 	bufferevent_disable(c->bev, EV_READ);
 	c->srv->stats.requests++;
@@ -318,10 +321,13 @@ read_head(struct http_conn *c)
 	int status = 0, r;
 
 	if (c->req == NULL) {
+		struct timeval tv = { c->srv->lim.request_timeout_s, 0 };
+
 		c->req = req_new(c);
 		c->head.len = 0;
 		if (c->req == NULL)
 			return -1;
+		evtimer_add(c->deadline, &tv);
 	}
 	while ((r = read_line(c, &line, &status)) == 1) {
 		if (c->req->method[0] == '\0') {
@@ -476,6 +482,8 @@ conn_free(struct http_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->srv->stats.conns_open--;
@@ -483,6 +491,17 @@ conn_free(struct http_conn *c)
 	req_free(c->req);
 	buf_release(&c->head);
 	free(c);
+}
+
+/* Slow-loris guard: a request that trickles in under the idle timeout still ends. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (c->state == C_BUSY || c->dead)
+		return;
+	fail(c, 408, "the client took too long to send its request");
 }
 
 static void
@@ -541,6 +560,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 		c->req = NULL;
 		req_free(req);
 		buf_release(&c->head);
+		event_free(c->deadline);
 		free(c);
 		return;
 	}
@@ -604,7 +624,11 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	c->srv = s;
 	buf_init(&c->head, HTTP_HEADER_BYTES);
-	if (buf_reserve(&c->head, HTTP_HEADER_BYTES) < 0) {
+	c->deadline = evtimer_new(s->base, on_deadline, c);
+	if (c->deadline == NULL || buf_reserve(&c->head, HTTP_HEADER_BYTES) < 0) {
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		buf_release(&c->head);
 		free(c);
 		evutil_closesocket(fd);
 		return;
@@ -627,6 +651,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
 		buf_release(&c->head);
+		event_free(c->deadline);
 		free(c);
 		return;
 	}
@@ -689,6 +714,8 @@ http_server_new(struct event_base *base, void *ssl_ctx, const struct http_app *a
 	s->lim = *lim;
 	if (s->lim.idle_timeout_s <= 0)
 		s->lim.idle_timeout_s = 30;
+	if (s->lim.request_timeout_s <= 0)
+		s->lim.request_timeout_s = 120;
 	if (s->lim.max_conns <= 0)
 		s->lim.max_conns = 1024;
 	pthread_mutex_init(&s->mu, NULL);

@@ -62,6 +62,7 @@ struct http_app {
 struct http_limits {
 	size_t max_body;              /* bytes; larger bodies get 413 before being read */
 	int idle_timeout_s;           /* between bytes of a request, and keep-alive idle */
+	int request_timeout_s;        /* from a request's first byte to its last (slow clients) */
 	int max_conns;
 };
 

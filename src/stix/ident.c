@@ -1,6 +1,6 @@
 /*
  * STIX 2.1 names: type names, property names, identifiers (§2.9, §3.1) and
- * timestamps (§3.2). Pure syntax checks on bytes; never allocates, never
+ * timestamps (§2.15). Pure syntax checks on bytes; never allocates, never
  * looks anything up.
  */
 #include "stix/stix.h"
@@ -128,4 +128,55 @@ stix_parse_timestamp(const char *s, struct ts *ret, struct err *err)
 		return err_set(err, LSN_EINVAL, "timestamp is missing");
 	/* Longer than any RFC 3339 form with 9 fractional digits: not a timestamp. */
 	return ts_parse(s, strnlen(s, 64), ret, err);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629 §4), or 0. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+void
+stix_utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		n = utf8_seq(p);
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
 }

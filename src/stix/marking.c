@@ -158,8 +158,8 @@ check_v2(const json_t *ext, const char *id, struct err *err)
 	return NULL;
 }
 
-int
-stix_marking_tlp(const json_t *md, enum stix_tlp *ret_tlp, struct err *err)
+static int
+marking_tlp(const json_t *md, enum stix_tlp *ret_tlp, struct err *err)
 {
 	const char *id = json_string_value(json_object_get(md, "id"));
 	const char *dt = json_string_value(json_object_get(md, "definition_type"));
@@ -179,4 +179,15 @@ stix_marking_tlp(const json_t *md, enum stix_tlp *ret_tlp, struct err *err)
 		    fixed->v2 ? "2.0" : "1.0", fixed->value);
 	*ret_tlp = d != NULL ? d->tlp : STIX_TLP_NONE;
 	return 0;
+}
+
+int
+stix_marking_tlp(const json_t *md, enum stix_tlp *ret_tlp, struct err *err)
+{
+	int r = marking_tlp(md, ret_tlp, err);
+
+	/* The quoted tlp value may have been cut inside a UTF-8 sequence. */
+	if (r < 0 && err != NULL)
+		stix_utf8_scrub(err->msg);
+	return r;
 }

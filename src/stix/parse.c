@@ -17,18 +17,23 @@ static int
 load_error(const json_error_t *je, struct err *err)
 {
 	const char *near = strstr(je->text, "near '\"");
-	int n;
+	int n, r;
 
 	if (json_error_code(je) == json_error_duplicate_key && near != NULL) {
 		near += 7;
 		n = (int)strlen(near);
 		if (n >= 2 && near[n - 1] == '\'' && near[n - 2] == '"')
 			n -= 2;
-		return err_set(err, LSN_EINVAL, "duplicate key '%.*s' at line %d, column %d",
+		r = err_set(err, LSN_EINVAL, "duplicate key '%.*s' at line %d, column %d",
 		    n > 100 ? 100 : n, near, je->line, je->column);
+	} else {
+		r = err_set(err, LSN_EINVAL, "invalid JSON at line %d, column %d: %s",
+		    je->line, je->column, je->text);
 	}
-	return err_set(err, LSN_EINVAL, "invalid JSON at line %d, column %d: %s",
-	    je->line, je->column, je->text);
+	/* jansson quotes the offending bytes, which may be the invalid UTF-8 itself. */
+	if (err != NULL)
+		stix_utf8_scrub(err->msg);
+	return r;
 }
 
 /* Depth of containers below v, stopping as soon as max is exceeded. */
@@ -148,6 +153,8 @@ stix_validate_bundle(const json_t *bundle, struct err *err)
 			id = json_string_value(json_object_get(o, "id"));
 			err_prefix(err, "object %zu (%.*s): ", i, id != NULL ? STIX_ID_MAX : 8,
 			    id != NULL ? id : "no id");
+			if (err != NULL)
+				stix_utf8_scrub(err->msg);
 			return r;
 		}
 	}

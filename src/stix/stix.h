@@ -85,8 +85,12 @@ int stix_id_valid(const char *s);
 const char *stix_tlp_name(enum stix_tlp t);
 
 /*
- * Additions for the policy and TAXII layers. All are pure syntax or table
- * checks: they never allocate.
+ * Additions for the policy and TAXII layers. Apart from stix_parse_bundle,
+ * which builds the jansson tree, none allocates. stix_validate_object and
+ * stix_parse_object accept ret_meta == NULL, and stix_parse_object accepts
+ * ret_obj == NULL (the tree is then freed). Error sentences quote input cut
+ * to a few dozen bytes; bytes that would not be valid UTF-8 there are
+ * replaced by '?', so a message can go into a JSON body as it is.
  */
 
 /*
@@ -107,6 +111,9 @@ int stix_property_name_valid(const char *s, size_t len);
 int stix_uuid_valid(const char *s, size_t len);
 /* Length of the type part of an id that stix_id_valid accepted. */
 size_t stix_id_type_len(const char *id);
+/* Replaces, in place, every byte of s that does not belong to a valid UTF-8
+ * sequence with '?'. */
+void stix_utf8_scrub(char *s);
 
 /* The TLP level a marking-definition id stands for (the five TLP 2.0 ids and
  * the four TLP 1.0 ids, WHITE meaning CLEAR); STIX_TLP_NONE for any other id. */

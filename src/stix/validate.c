@@ -25,18 +25,18 @@ enum vkind {
 	K_INT,
 	K_NUM,
 	K_BOOL,
-	K_TS,       /* §2.12 timestamp */
+	K_TS,       /* §2.15 timestamp */
 	K_REF,      /* §2.9 identifier, of the types in the row's refset */
 	K_ENUM,     /* closed enumeration (open vocabularies are plain K_STR) */
-	K_DICT,     /* §2.4 dictionary */
+	K_DICT,     /* §2.3 dictionary */
 	K_HASHES,   /* §2.7 hashes */
-	K_HEX,      /* §2.6 hex */
+	K_HEX,      /* §2.8 hexadecimal */
 	K_BIN,      /* §2.1 binary: base64 */
 	K_OBJ,      /* nested object with its own table (or any, if none) */
 	K_EXTS,     /* §3.2 extensions: dictionary of dictionaries */
-	K_IPV4,     /* §6.5 address or CIDR block */
-	K_IPV6,     /* §6.6 */
-	K_MAC,      /* §6.7 colon-delimited lowercase MAC-48 */
+	K_IPV4,     /* §6.8 address or CIDR block */
+	K_IPV6,     /* §6.9 */
+	K_MAC,      /* §6.10 colon-delimited lowercase MAC-48 */
 };
 
 enum vflag {
@@ -368,7 +368,7 @@ key_chars_ok(const char *k, size_t n, size_t min)
 	return 1;
 }
 
-/* §2.4: keys are 1-250 characters of a-z, A-Z, 0-9, '-', '_'; never empty. */
+/* §2.3: keys are 1-250 characters of a-z, A-Z, 0-9, '-', '_'; never empty. */
 static int
 chk_dict(struct vctx *c, const struct prop *p, const json_t *v)
 {
@@ -511,7 +511,7 @@ chk_ipv6(struct vctx *c, const struct prop *p, const json_t *v)
 	return 0;
 }
 
-/* §6.7: MUST be colon-delimited, lowercase MAC-48 with leading zeros. */
+/* §6.10: MUST be colon-delimited, lowercase MAC-48 with leading zeros. */
 static int
 chk_mac(struct vctx *c, const struct prop *p, const json_t *v)
 {
@@ -805,7 +805,7 @@ hook_artifact(struct vctx *c, const json_t *o)
 	return r;
 }
 
-/* §6.9: body and body_multipart follow is_multipart. */
+/* §6.6: body and body_multipart follow is_multipart. */
 static int
 hook_email_message(struct vctx *c, const json_t *o)
 {
@@ -949,7 +949,7 @@ static const struct range rg_confidence = { 0, 100 };
 static const struct range rg_port = { 0, 65535 };
 static const struct range rg_count = { 0, 999999999 };
 static const struct range rg_observed = { 1, 999999999 };
-static const struct range rg_nonneg = { 0, 9.2e18 };
+static const struct range rg_nonneg = { 0, 1e19 };
 static const struct range rg_lat = { -90, 90 };
 static const struct range rg_lon = { -180, 180 };
 
@@ -967,7 +967,7 @@ static const struct refset r_where_sighted = {
 	"an identity or location", LIST("identity", "location"), NULL, 0 };
 static const struct refset r_not_lc = {
 	"an object other than a language-content", NULL, LIST("language-content"), 0 };
-/* §4.13: observed-data object_refs name SCOs and SROs, never SDOs. */
+/* §4.14: observed-data object_refs name SCOs and SROs, never SDOs. */
 static const struct refset r_sco_sro = { "an SCO or SRO", NULL, NULL, KIND(STIX_KIND_SDO) };
 static const struct refset r_software = { "a software", LIST("software"), NULL, 0 };
 static const struct refset r_ma_sample = {
@@ -1015,7 +1015,7 @@ static const struct prop p_extref[] = {
 static const struct ptab t_extref = TAB("external-reference", p_extref,
     .any_of = LIST("description", "url", "external_id"));
 
-/* §2.8 kill-chain-phase */
+/* §2.11 kill-chain-phase */
 static const struct prop p_kcp[] = {
 	ROW("kill_chain_name", K_STR, F_REQ),
 	ROW("phase_name", K_STR, F_REQ),
@@ -1054,7 +1054,7 @@ static const struct prop p_core[] = {
 };
 static const struct ptab t_core = TAB("common", p_core, .pairs = pairs_core);
 
-/* §6.1 (cyber-observable common properties). */
+/* §3.2 common properties that apply to SCOs (§6). */
 static const struct prop p_sco[] = {
 	ROW("type", K_SKIP, 0),
 	ROW("spec_version", K_SKIP, 0),
@@ -1727,7 +1727,7 @@ static const struct ptab t_mutex = TAB("mutex", p_mutex);
 static const struct ptab t_network_traffic = TAB("network-traffic", p_network_traffic,
     .any_of = LIST("src_ref", "dst_ref"), .pairs = pairs_traffic,
     .check = hook_network_traffic);
-/* §6.11, §6.17, §6.18: at least one property of the object itself. */
+/* §6.13, §6.16-§6.18 (and the OASIS schemas): at least one own property. */
 static const struct ptab t_process = TAB("process", p_process,
     .any_of = LIST("extensions", "is_hidden", "pid", "created_time", "cwd", "command_line",
     "environment_variables", "opened_connection_refs", "creator_user_ref", "image_ref",
@@ -1953,7 +1953,7 @@ check_id(struct vctx *c, const json_t *o)
 }
 
 /*
- * §3.2: spec_version is required on everything but SCOs (§6.1, optional) and
+ * §3.2: spec_version is required on everything but SCOs (optional there) and
  * is "2.1". A missing one where required means STIX 2.0, which we refuse
  * rather than guess at: 2.0 differs in required properties and semantics.
  */
@@ -2037,5 +2037,8 @@ stix_validate_object(const json_t *obj, struct stix_meta *ret_meta, struct err *
 		r = check_object(&c, obj, c.td->own, c.td->common, 1);
 	if (r == 0 && ret_meta != NULL)
 		fill_meta(&c, obj, ret_meta);
+	/* Quoted input may have been cut inside a UTF-8 sequence. */
+	if (r < 0 && err != NULL)
+		stix_utf8_scrub(err->msg);
 	return r;
 }

@@ -351,6 +351,31 @@ test_timestamps(void **state)
 	assert_int_equal(stix_parse_timestamp(NULL, &t, &err), -LSN_EINVAL);
 }
 
+/* Messages quote input cut to a few dozen bytes; they must stay valid UTF-8. */
+static void
+test_messages_are_utf8(void **state)
+{
+	char json[512], type[200], bad[] = "ab\xc3\xa9\xff\xe2\x82x\xed\xa0\x80\xf4\x90\x80\x80z";
+	struct err err;
+	json_t *s;
+	size_t i;
+
+	/* 'a' then 'é' x 90: the 64-byte cut falls inside a two-byte sequence. */
+	type[0] = 'a';
+	for (i = 0; i < 90; i++)
+		memcpy(type + 1 + 2 * i, "\xc3\xa9", 2);
+	type[181] = '\0';
+	snprintf(json, sizeof(json), "{\"type\":\"%s\",\"id\":\"x\"}", type);
+	assert_int_equal(parse(json, NULL, &err), -LSN_EINVAL);
+	assert_non_null(strstr(err.msg, "property 'type'"));
+	s = json_string(err.msg);
+	assert_non_null(s);
+	json_decref(s);
+
+	stix_utf8_scrub(bad);
+	assert_string_equal(bad, "ab\xc3\xa9???x???????z");
+}
+
 static void
 test_tlp_helpers(void **state)
 {
@@ -393,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_bundles),
 		cmocka_unit_test(test_ids_and_names),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_messages_are_utf8),
 		cmocka_unit_test(test_tlp_helpers),
 	};
 

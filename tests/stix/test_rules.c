@@ -195,7 +195,7 @@ static const struct rcase cases[] = {
 	{ "identity", "{'x_acme_null':null}", "'x_acme_null'", "null" },
 	{ "identity", "{'foo':'bar','x_mitre_version':'1.0','x_capec_domains':['a']}", NULL, NULL },
 
-	/* Empty lists (§2.8) and value types. */
+	/* Empty lists (§2.12) and value types. */
 	{ "campaign", "{'aliases':[]}", "'aliases'", "empty list" },
 	{ "identity", "{'labels':[]}", "'labels'", "empty list" },
 	{ "identity", "{'x_acme_list':[]}", "'x_acme_list'", "empty list" },
