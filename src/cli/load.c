@@ -193,7 +193,8 @@ base_url(struct load *l, char *out, size_t cap)
 			out[strlen(out) - 1] = '\0';
 		return 0;
 	}
-	if (cli_split_listen(l->cfg.listen, host, sizeof(host), &port) < 0)
+	/* Port 0 means liaisond picked one at start: only --url can say which. */
+	if (cli_split_listen(l->cfg.listen, host, sizeof(host), &port) < 0 || port == 0)
 		return -1;
 	/* A wildcard listener is reached on loopback, which the certificate names. */
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)

@@ -77,7 +77,7 @@ cli_split_listen(const char *listen, char *host, size_t hostcap, int *ret_port)
 	if (end == h || (size_t)(end - h) >= hostcap)
 		return -1;
 	port = strtol(colon + 1, &pe, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *pe != '\0' || port < 1 || port > 65535)
+	if (colon[1] < '0' || colon[1] > '9' || *pe != '\0' || port < 0 || port > 65535)
 		return -1;
 	memcpy(host, h, (size_t)(end - h));
 	host[end - h] = '\0';

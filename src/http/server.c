@@ -738,8 +738,18 @@ http_server_listen(struct http_server *s, const char *addr, struct err *err)
 	socklen_t len = sizeof(sin);
 
 	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0)
+	char tmp[300];
+	size_t n = strlen(addr);
+	int any_port = n > 2 && strcmp(addr + n - 2, ":0") == 0;
+
+	/* libevent refuses port 0; parse with port 1, then let the kernel pick. */
+	snprintf(tmp, sizeof(tmp), "%.*s%s", (int)(any_port ? n - 1 : n), addr, any_port ? "1" : "");
+	if (n >= sizeof(tmp) - 1 || evutil_parse_sockaddr_port(tmp, (struct sockaddr *)&ss, &sslen) < 0)
 		return err_set(err, LSN_EINVAL, "cannot parse listen address '%s' (want HOST:PORT)", addr);
+	if (any_port && ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else if (any_port)
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
 	s->listener = evconnlistener_new_bind(s->base, on_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512, (struct sockaddr *)&ss, sslen);
 	if (s->listener == NULL)

@@ -161,8 +161,8 @@ authenticate(struct ctx *c)
 	    &c->who.n_grants, NULL);
 }
 
-static void
-rights(struct ctx *c, int64_t coll, int *ret_read, int *ret_write)
+void
+taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write)
 {
 	size_t i;
 
@@ -227,7 +227,6 @@ accept_ok(const struct http_request *req)
 	}
 }
 
-int taxii_content_type_ok(const struct http_request *req);
 int
 taxii_content_type_ok(const struct http_request *req)
 {
@@ -327,7 +326,7 @@ get_collections(struct ctx *c)
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "{");
 	for (i = 0; i < n; i++) {
-		rights(c, v[i].rowid, &rd, &wr);
+		taxii_rights(c, v[i].rowid, &rd, &wr);
 		if (!rd && !wr) /* collections the user may not use are not shown */
 			continue;
 		evbuffer_add_printf(b, shown++ ? "," : "\"collections\":[");
@@ -348,7 +347,7 @@ load_collection(struct ctx *c, const char *id)
 		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
 		return -1;
 	}
-	rights(c, c->coll.rowid, &c->can_read, &c->can_write);
+	taxii_rights(c, c->coll.rowid, &c->can_read, &c->can_write);
 	if (!c->can_read && !c->can_write) {
 		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
 		return -1;
@@ -441,93 +440,110 @@ unescape(char *s)
 	return 0;
 }
 
+/*
+ * The routes (TAXII 2.1 §4, §5). A pattern segment "*" matches any one path
+ * segment and is passed to the handler; "R" is the API root's name; "C" is a
+ * collection id, loaded (and checked for visibility) before the handler runs.
+ */
+struct route {
+	const char *method;
+	const char *pattern[SEG_MAX];
+	void (*fn)(struct ctx *c, char **args);
+};
+
+static void r_discovery(struct ctx *c, char **a) { get_discovery(c); }
+static void r_api_root(struct ctx *c, char **a) { get_api_root(c); }
+static void r_status(struct ctx *c, char **a) { taxii_get_status(c, a[0]); }
+static void r_collections(struct ctx *c, char **a) { get_collections(c); }
+static void r_manifest(struct ctx *c, char **a) { taxii_get_objects(c, NULL, 1); }
+static void r_objects(struct ctx *c, char **a) { taxii_get_objects(c, NULL, 0); }
+static void r_add(struct ctx *c, char **a) { taxii_add_objects(c); }
+static void r_object(struct ctx *c, char **a) { taxii_get_objects(c, a[0], 0); }
+static void r_delete(struct ctx *c, char **a) { taxii_delete_object(c, a[0]); }
+static void r_versions(struct ctx *c, char **a) { taxii_get_versions(c, a[0]); }
+
+static void
+r_collection(struct ctx *c, char **a)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	add_collection(b, &c->coll, c->can_read, c->can_write);
+	taxii_reply(c, 200, b);
+	evbuffer_free(b);
+}
+
+static const struct route routes[] = {
+	{ "GET", { "taxii2" }, r_discovery },
+	{ "GET", { "R" }, r_api_root },
+	{ "GET", { "R", "status", "*" }, r_status },
+	{ "GET", { "R", "collections" }, r_collections },
+	{ "GET", { "R", "collections", "C" }, r_collection },
+	{ "GET", { "R", "collections", "C", "manifest" }, r_manifest },
+	{ "GET", { "R", "collections", "C", "objects" }, r_objects },
+	{ "POST", { "R", "collections", "C", "objects" }, r_add },
+	{ "GET", { "R", "collections", "C", "objects", "*" }, r_object },
+	{ "DELETE", { "R", "collections", "C", "objects", "*" }, r_delete },
+	{ "GET", { "R", "collections", "C", "objects", "*", "versions" }, r_versions },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* 1 if the path matches; "*" segments go to args, the "C" segment to *ret_coll. */
 static int
-method_is(struct ctx *c, const char *m)
+route_match(const struct ctx *c, const struct route *rt, char **seg, int n, char **args,
+    char **ret_coll)
 {
-	if (strcmp(c->req->method, m) == 0)
-		return 1;
-	return 0;
-}
+	char *coll = NULL;
+	int i, na = 0;
 
-static void
-not_allowed(struct ctx *c, const char *allow)
-{
-	http_add_header(c->req, "Allow", allow);
-	taxii_error(c, 405, "Method not allowed", "This resource allows %s only.", allow);
-}
+	for (i = 0; i < n; i++) {
+		const char *p = rt->pattern[i];
 
-static void
-route_collection(struct ctx *c, char **seg, int n)
-{
-	/* seg[0] = "collections", seg[1] = id, ... */
-	if (load_collection(c, seg[1]) < 0)
-		return;
-	if (n == 2) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		struct evbuffer *b = evbuffer_new();
-		add_collection(b, &c->coll, c->can_read, c->can_write);
-		taxii_reply(c, 200, b);
-		evbuffer_free(b);
-		return;
+		if (p == NULL)
+			return 0;
+		if (strcmp(p, "*") == 0)
+			args[na++] = seg[i];
+		else if (strcmp(p, "C") == 0)
+			coll = seg[i];
+		else if (strcmp(p, "R") == 0 ? strcmp(seg[i], c->t->cfg.root) != 0 : strcmp(p, seg[i]) != 0)
+			return 0;
 	}
-	if (n == 3 && strcmp(seg[2], "manifest") == 0) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return taxii_get_objects(c, NULL, 1);
-	}
-	if (n == 3 && strcmp(seg[2], "objects") == 0) {
-		if (method_is(c, "GET"))
-			return taxii_get_objects(c, NULL, 0);
-		if (method_is(c, "POST"))
-			return taxii_add_objects(c);
-		return not_allowed(c, "GET, POST");
-	}
-	if (n == 4 && strcmp(seg[2], "objects") == 0) {
-		if (method_is(c, "GET"))
-			return taxii_get_objects(c, seg[3], 0);
-		if (method_is(c, "DELETE"))
-			return taxii_delete_object(c, seg[3]);
-		return not_allowed(c, "GET, DELETE");
-	}
-	if (n == 5 && strcmp(seg[2], "objects") == 0 && strcmp(seg[4], "versions") == 0) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return taxii_get_versions(c, seg[3]);
-	}
-	taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
+	if (i < SEG_MAX && rt->pattern[i] != NULL)
+		return 0;
+	if (coll != NULL)
+		*ret_coll = coll;
+	return 1;
 }
 
 static void
 route(struct ctx *c, char **seg, int n)
 {
-	if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return get_discovery(c);
+	char *args[SEG_MAX], *coll = NULL, allow[64] = "";
+	const struct route *hit = NULL;
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!route_match(c, &routes[i], seg, n, args, &coll))
+			continue;
+		if (strcmp(routes[i].method, c->req->method) == 0)
+			hit = &routes[i];
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+		    allow[0] ? ", " : "", routes[i].method);
 	}
-	if (n == 0 || strcmp(seg[0], c->t->cfg.root) != 0) {
+	if (allow[0] == '\0') {
 		taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
 		return;
 	}
-	if (n == 1) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return get_api_root(c);
+	if (coll != NULL && load_collection(c, coll) < 0)
+		return;
+	if (hit == NULL) {
+		http_add_header(c->req, "Allow", allow);
+		taxii_error(c, 405, "Method not allowed", "This resource allows %s only.", allow);
+		return;
 	}
-	if (n == 3 && strcmp(seg[1], "status") == 0) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return taxii_get_status(c, seg[2]);
-	}
-	if (n == 2 && strcmp(seg[1], "collections") == 0) {
-		if (!method_is(c, "GET"))
-			return not_allowed(c, "GET");
-		return get_collections(c);
-	}
-	if (n >= 3 && strcmp(seg[1], "collections") == 0)
-		return route_collection(c, seg + 1, n - 1);
-	taxii_error(c, 404, "Not found", "There is no TAXII resource at this path.");
+	/* route_match again: args of the route that matched the method */
+	route_match(c, hit, seg, n, args, &coll);
+	hit->fn(c, args);
 }
 
 static void
@@ -547,8 +563,10 @@ handle(struct http_request *req, void *arg)
 	req->user = c;
 	req->user_free = ctx_free_void;
 	t->m.requests++;
-	if (strcmp(req->path, "/metrics") == 0 && method_is(c, "GET"))
-		return get_metrics(c);
+	if (strcmp(req->path, "/metrics") == 0 && strcmp(req->method, "GET") == 0) {
+		get_metrics(c);
+		return;
+	}
 	if (strlen(req->path) >= sizeof(path)) {
 		taxii_error(c, 414, "URI too long", "The request path is longer than %zu bytes.", sizeof(path) - 1);
 		return;

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int taxii_content_type_ok(const struct http_request *req);
-
 struct add_item {
 	struct stix_meta meta;
 	const char *body;
@@ -330,18 +328,14 @@ taxii_get_status(struct ctx *c, const char *status_id)
 	char *json = NULL;
 	size_t len;
 	int64_t coll;
-	int rd = 0, wr = 0;
-	size_t i;
+	int rd, wr;
 
 	if (c->t->rd->be->status_get(c->t->rd, status_id, &json, &len, &coll, &err) < 0) {
 		taxii_error(c, err.code == LSN_ENOTFOUND ? 404 : 500,
 		    err.code == LSN_ENOTFOUND ? "Status not found" : "Store error", "%s", err.msg);
 		return;
 	}
-	rd = wr = c->who.user.admin;
-	for (i = 0; i < c->who.n_grants; i++)
-		if (c->who.grants[i].coll == coll)
-			rd |= c->who.grants[i].can_read, wr |= c->who.grants[i].can_write;
+	taxii_rights(c, coll, &rd, &wr);
 	if (!rd && !wr) {
 		free(json);
 		taxii_error(c, 404, "Status not found", "no status resource has the id '%.80s'", status_id);

@@ -70,5 +70,9 @@ void taxii_next_encode(const struct taxii *t, int64_t coll, int64_t after_us, ch
 int taxii_next_decode(const struct taxii *t, int64_t coll, const char *tok, int64_t *ret_after_us);
 
 void ctx_free(struct ctx *c);
+/* The caller's rights on a collection: admin, or the user's grant. */
+void taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write);
+/* 1 if the request's Content-Type is the TAXII 2.1 media type. */
+int taxii_content_type_ok(const struct http_request *req);
 
 #endif
