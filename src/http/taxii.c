@@ -449,6 +449,7 @@ struct route {
 	const char *method;
 	const char *pattern[SEG_MAX];
 	void (*fn)(struct ctx *c, char **args);
+	int query;                    /* takes query parameters (§3.4) */
 };
 
 static void r_discovery(struct ctx *c, char **a) { get_discovery(c); }
@@ -473,17 +474,17 @@ r_collection(struct ctx *c, char **a)
 }
 
 static const struct route routes[] = {
-	{ "GET", { "taxii2" }, r_discovery },
-	{ "GET", { "R" }, r_api_root },
-	{ "GET", { "R", "status", "*" }, r_status },
-	{ "GET", { "R", "collections" }, r_collections },
-	{ "GET", { "R", "collections", "C" }, r_collection },
-	{ "GET", { "R", "collections", "C", "manifest" }, r_manifest },
-	{ "GET", { "R", "collections", "C", "objects" }, r_objects },
-	{ "POST", { "R", "collections", "C", "objects" }, r_add },
-	{ "GET", { "R", "collections", "C", "objects", "*" }, r_object },
-	{ "DELETE", { "R", "collections", "C", "objects", "*" }, r_delete },
-	{ "GET", { "R", "collections", "C", "objects", "*", "versions" }, r_versions },
+	{ "GET", { "taxii2" }, r_discovery, 0 },
+	{ "GET", { "R" }, r_api_root, 0 },
+	{ "GET", { "R", "status", "*" }, r_status, 0 },
+	{ "GET", { "R", "collections" }, r_collections, 0 },
+	{ "GET", { "R", "collections", "C" }, r_collection, 0 },
+	{ "GET", { "R", "collections", "C", "manifest" }, r_manifest, 1 },
+	{ "GET", { "R", "collections", "C", "objects" }, r_objects, 1 },
+	{ "POST", { "R", "collections", "C", "objects" }, r_add, 0 },
+	{ "GET", { "R", "collections", "C", "objects", "*" }, r_object, 1 },
+	{ "DELETE", { "R", "collections", "C", "objects", "*" }, r_delete, 1 },
+	{ "GET", { "R", "collections", "C", "objects", "*", "versions" }, r_versions, 1 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -520,6 +521,7 @@ route(struct ctx *c, char **seg, int n)
 {
 	char *args[SEG_MAX], *coll = NULL, allow[64] = "";
 	const struct route *hit = NULL;
+	struct err err = ERR_INIT;
 	size_t i;
 
 	for (i = 0; i < NROUTES; i++) {
@@ -539,6 +541,11 @@ route(struct ctx *c, char **seg, int n)
 	if (hit == NULL) {
 		http_add_header(c->req, "Allow", allow);
 		taxii_error(c, 405, "Method not allowed", "This resource allows %s only.", allow);
+		return;
+	}
+	if (!hit->query && taxii_query_parse(c->req->query, 0, &c->q, &err) < 0) {
+		taxii_error(c, 400, "Bad query parameter", "%s (this resource takes no query parameters).",
+		    err.msg);
 		return;
 	}
 	/* route_match again: args of the route that matched the method */

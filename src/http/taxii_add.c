@@ -53,23 +53,38 @@ add_job_free(struct add_job *a)
 	free(a);
 }
 
-/* Best effort: the id and version of a rejected object, for the status. */
+/*
+ * Best effort: the id and version of a rejected object, for the status. Read
+ * from the raw bytes with the scanner, so objects jansson refuses (duplicate
+ * keys, bad escapes) are still named. Escaped strings are left out.
+ */
 static void
 salvage_id(const char *body, size_t len, struct stix_meta *m)
 {
-	json_t *o = json_loadb(body, len, 0, NULL), *v;
+	struct jscan js;
+	const char *k, *s, *e;
+	size_t kl, n;
 
-	if (o == NULL)
+	jscan_init(&js, body, len, STIX_OBJECT_MAX_DEPTH);
+	if (jscan_object_begin(&js, NULL) < 0)
 		return;
-	v = json_object_get(o, "id");
-	if (json_is_string(v) && json_string_length(v) <= STIX_ID_MAX)
-		snprintf(m->id, sizeof(m->id), "%s", json_string_value(v));
-	v = json_object_get(o, "modified");
-	if (!json_is_string(v))
-		v = json_object_get(o, "created");
-	if (json_is_string(v) && json_string_length(v) < sizeof(m->version))
-		snprintf(m->version, sizeof(m->version), "%s", json_string_value(v));
-	json_decref(o);
+	while (jscan_object_next(&js, &k, &kl, NULL) == 1) {
+		char *dst = NULL;
+		size_t cap = 0;
+
+		if (jscan_value(&js, &s, &e, NULL) < 0)
+			return;
+		if (kl == 2 && memcmp(k, "id", 2) == 0)
+			dst = m->id, cap = sizeof(m->id);
+		else if ((kl == 8 && memcmp(k, "modified", 8) == 0) ||
+		    (kl == 7 && memcmp(k, "created", 7) == 0 && m->version[0] == '\0'))
+			dst = m->version, cap = sizeof(m->version);
+		n = (size_t)(e - s);
+		if (dst == NULL || n < 2 || *s != '"' || n - 2 >= cap || memchr(s, '\\', n) != NULL)
+			continue;
+		memcpy(dst, s + 1, n - 2);
+		dst[n - 2] = '\0';
+	}
 }
 
 static int
@@ -105,11 +120,13 @@ parse_envelope(struct add_job *a, const char *body, size_t len, struct err *err)
 	size_t klen, cap = 64;
 	int r, seen = 0;
 
+	/* One pass: the walk below checks the grammar of every byte it crosses. */
 	jscan_init(&js, body, len, STIX_OBJECT_MAX_DEPTH + 2);
-	if ((r = jscan_validate(body, len, STIX_OBJECT_MAX_DEPTH + 2, err)) < 0)
-		return r;
-	if ((r = jscan_object_begin(&js, err)) < 0)
-		return err_set(err, LSN_EINVAL, "the request body must be a TAXII envelope (a JSON object)");
+	if ((r = jscan_object_begin(&js, err)) < 0) {
+		if (jscan_validate(body, len, STIX_OBJECT_MAX_DEPTH + 2, err) < 0)
+			return -LSN_EINVAL;
+		return err_set(err, LSN_ECONFLICT, "the request body must be a TAXII envelope (a JSON object)");
+	}
 	a->items = malloc(cap * sizeof(*a->items));
 	if (a->items == NULL)
 		return err_set(err, LSN_ENOMEM, "out of memory");
@@ -139,7 +156,7 @@ parse_envelope(struct add_job *a, const char *body, size_t len, struct err *err)
 		if (r < 0)
 			return r;
 	}
-	if (r < 0)
+	if (r < 0 || (r = jscan_end(&js, err)) < 0)
 		return r;
 	if (!seen)
 		return err_set(err, LSN_ECONFLICT, "the envelope has no 'objects' list");
@@ -275,10 +292,6 @@ taxii_add_objects(struct ctx *c)
 	}
 	if (!taxii_content_type_ok(c->req)) {
 		taxii_error(c, 415, "Unsupported media type", "POST needs Content-Type: %s.", TAXII_MEDIA);
-		return;
-	}
-	if (c->req->query[0] != '\0') {
-		taxii_error(c, 400, "Bad query parameter", "Adding objects takes no query parameters.");
 		return;
 	}
 	a = calloc(1, sizeof(*a));
