@@ -586,8 +586,17 @@ build_query(const struct store_query *q, int with_body, struct buf *sql)
 {
 	int pi = 4, r;
 
+	/*
+	 * Pick the index instead of trusting the planner without statistics:
+	 * ids are few, so look them up and sort the handful of rows; one type
+	 * is read in date order from its own index; otherwise walk date order
+	 * (the partial index of last versions by default) and filter.
+	 */
+	const char *idx = q->n_ids ? " INDEXED BY objects_version" :
+			  q->n_types == 1 ? " INDEXED BY objects_type" : "";
+
 	r = buf_printf(sql, "SELECT stix_id, type, version, spec_version, date_added%s "
-	    "FROM objects WHERE coll = ?1 AND date_added > ?2", with_body ? ", body" : "");
+	    "FROM objects%s WHERE coll = ?1 AND date_added > ?2", with_body ? ", body" : "", idx);
 	if (r == 0 && q->n_ids)
 		r = add_in(sql, "stix_id", q->n_ids, &pi);
 	if (r == 0 && q->n_types)
