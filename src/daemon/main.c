@@ -39,6 +39,7 @@ struct daemon {
 	struct event *sig_term, *sig_int, *drain_timer;
 	char pid_path[LSN_PATH_MAX];
 	int stopping;
+	int64_t stop_us;
 };
 
 static void
@@ -97,12 +98,21 @@ usage(FILE *f)
 	    "  liaisond --home /var/lib/liaison\n");
 }
 
+#define DRAIN_MAX_US (10 * 1000000)
+
+/*
+ * Exit once every write is committed and answered and every connection has
+ * flushed its last answer; a client that keeps a half-sent request open is
+ * not waited for beyond DRAIN_MAX_US (nothing of its request was stored).
+ */
 static void
 on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 
-	if (taxii_inflight(d->taxii) == 0)
+	if (taxii_inflight(d->taxii) > 0)
+		return;
+	if (http_server_conns(d->http) == 0 || clock_now_us() - d->stop_us > DRAIN_MAX_US)
 		event_base_loopexit(d->base, NULL);
 }
 
@@ -115,8 +125,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	d->stopping = 1;
+	d->stop_us = clock_now_us();
 	log_event("stopping", "\"signal\":%d,\"in_flight\":%zu", (int)sig, taxii_inflight(d->taxii));
-	http_server_stop_listening(d->http);
+	http_server_drain(d->http);
 	d->drain_timer = event_new(d->base, -1, EV_PERSIST, on_drain, d);
 	event_add(d->drain_timer, &tv);
 }

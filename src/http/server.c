@@ -39,6 +39,7 @@ struct http_conn {
 	int dead;                     /* socket gone while a request is in a handler */
 	int in_process;
 	struct event *deadline;       /* the whole request must arrive before it fires */
+	struct http_conn *prev, *next;/* the server's list of connections */
 	char peer[64];
 };
 
@@ -56,6 +57,8 @@ struct http_server {
 	struct evconnlistener *listener;
 	int port;
 	struct event *wake;
+	struct http_conn *conns;      /* every connection, for shutdown */
+	int draining;                 /* answer what was received, then close */
 	pthread_mutex_t mu;
 	struct deferred *dq_head, **dq_tail;
 	struct http_server_stats stats;
@@ -323,6 +326,10 @@ read_head(struct http_conn *c)
 	if (c->req == NULL) {
 		struct timeval tv = { c->srv->lim.request_timeout_s, 0 };
 
+		/* A read event without bytes (TLS records of its own) starts nothing. */
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+			return 0;
+
 		c->req = req_new(c);
 		c->head.len = 0;
 		if (c->req == NULL)
@@ -482,6 +489,12 @@ conn_free(struct http_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	if (c->bev != NULL) {
@@ -557,14 +570,10 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	if (c->dead) {
 		if (s->app.logged)
 			s->app.logged(req, len, s->app.arg);
-		c->req = NULL;
-		req_free(req);
-		buf_release(&c->head);
-		event_free(c->deadline);
-		free(c);
+		conn_free(c); /* frees req too */
 		return;
 	}
-	if (!c->keep_alive)
+	if (!c->keep_alive || s->draining)
 		c->close_after = 1;
 	out = bufferevent_get_output(c->bev);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
@@ -657,6 +666,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	s->stats.conns_open++;
 	s->stats.conns_total++;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
 	{
 		struct timeval tv = { s->lim.idle_timeout_s, 0 };
 		bufferevent_set_timeouts(c->bev, &tv, &tv);
@@ -774,11 +787,44 @@ http_server_stop_listening(struct http_server *s)
 }
 
 void
+http_server_drain(struct http_server *s)
+{
+	struct http_conn *c, *next;
+
+	http_server_stop_listening(s);
+	s->draining = 1;
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != C_BUSY && c->req == NULL &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+			conn_free(c); /* idle keep-alive: nothing to answer */
+			continue;
+		}
+		c->keep_alive = 0;
+		if (c->state != C_BUSY && c->req == NULL)
+			c->close_after = 1; /* on_write frees it once flushed */
+	}
+}
+
+size_t
+http_server_conns(const struct http_server *s)
+{
+	const struct http_conn *c;
+	size_t n = 0;
+
+	for (c = s->conns; c != NULL; c = c->next)
+		n++;
+	return n;
+}
+
+void
 http_server_free(struct http_server *s)
 {
 	if (s == NULL)
 		return;
 	http_server_stop_listening(s);
+	while (s->conns != NULL)
+		conn_free(s->conns);
 	on_wake(-1, 0, s);
 	event_free(s->wake);
 	pthread_mutex_destroy(&s->mu);

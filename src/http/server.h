@@ -74,6 +74,13 @@ int http_server_listen(struct http_server *s, const char *addr, struct err *err)
 int http_server_port(const struct http_server *s);
 /* Closes the listening socket; open connections are served on. */
 void http_server_stop_listening(struct http_server *s);
+/*
+ * Shutdown: stops listening, closes idle connections, and makes every other
+ * connection close after answering the request it is reading or handling.
+ */
+void http_server_drain(struct http_server *s);
+/* Connections still open (including ones whose request a handler holds). */
+size_t http_server_conns(const struct http_server *s);
 void http_server_free(struct http_server *s);
 
 const char *http_header_get(const struct http_request *req, const char *name);
