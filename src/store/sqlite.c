@@ -706,8 +706,13 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 	sqlite3_stmt *st = NULL;
 	int r, pi = 3;
 
-	memcpy(q.vkeys, vkeys, n_vkeys * sizeof(*vkeys));
-	memcpy(q.spec_versions, spec, n_spec * sizeof(*spec));
+	if (n_vkeys > STORE_LIST_MAX || n_spec > STORE_LIST_MAX)
+		return err_set(err, LSN_ETOOBIG, "store: more than %d versions in one delete",
+		    STORE_LIST_MAX);
+	if (n_vkeys > 0)
+		memcpy(q.vkeys, vkeys, n_vkeys * sizeof(*vkeys));
+	if (n_spec > 0)
+		memcpy(q.spec_versions, spec, n_spec * sizeof(*spec));
 	r = buf_adds(&sql, "DELETE FROM objects WHERE coll = ?1 AND stix_id = ?2");
 	if (r == 0)
 		r = version_clause(&sql, &q, &pi);
