@@ -170,7 +170,7 @@ start(struct daemon *d, struct err *err)
 	struct taxii_config tc = { 0 };
 	struct http_limits lim;
 	struct http_app app;
-	struct store *wr;
+	struct store *wr, *ckpt;
 	int r;
 
 	d->base = event_base_new();
@@ -182,8 +182,13 @@ start(struct daemon *d, struct err *err)
 		return r;
 	if ((r = store_open(d->cfg.store_path, 0, &wr, err)) < 0)
 		return r;
-	if ((r = writer_new(wr, d->cfg.batch_max, &d->w, err)) < 0) {
+	if ((r = store_open(d->cfg.store_path, 0, &ckpt, err)) < 0) {
 		store_close(wr);
+		return r;
+	}
+	if ((r = writer_new(wr, ckpt, d->cfg.batch_max, &d->w, err)) < 0) {
+		store_close(wr);
+		store_close(ckpt);
 		return r;
 	}
 	tc.title = d->cfg.title;

@@ -25,6 +25,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+/* Input buffered while a request is in a handler (pipelining) before reading pauses. */
+#define READ_HIGH_WATER (256 * 1024)
+
 enum conn_state { C_HEAD, C_BODY, C_CHUNK_SIZE, C_CHUNK_DATA, C_CHUNK_END, C_TRAILER, C_BUSY };
 
 struct http_conn {
@@ -270,8 +273,11 @@ static void
 dispatch(struct http_conn *c)
 {
 	evtimer_del(c->deadline);
+	/*
+	 * Reading stays on (no epoll_ctl per request): a pipelined request
+	 * waits in the input buffer, capped by the read high-water mark.
+	 */
 	c->state = C_BUSY;
-	bufferevent_disable(c->bev, EV_READ);
 	c->srv->stats.requests++;
 	c->srv->app.handle(c->req, c->srv->app.arg);
 }
@@ -540,6 +546,11 @@ on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what == BEV_EVENT_CONNECTED) /* the TLS handshake finished */
 		return;
+	if ((what & BEV_EVENT_TIMEOUT) && c->state == C_BUSY) {
+		/* the handler is still working (a slow commit): not the client's fault */
+		bufferevent_enable(bev, what & BEV_EVENT_READING ? EV_READ : EV_WRITE);
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && c->state != C_BUSY && c->req != NULL &&
 	    c->req->method[0] != '\0' && !c->close_after) {
 		bufferevent_enable(bev, EV_WRITE);
@@ -595,7 +606,6 @@ http_reply(struct http_request *req, int status, const char *content_type,
 		bufferevent_disable(c->bev, EV_READ);
 		return; /* on_write frees once flushed */
 	}
-	bufferevent_enable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		process(c); /* a pipelined request is waiting */
 }
@@ -675,6 +685,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	}
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

@@ -380,10 +380,11 @@ get_metrics(struct ctx *c)
 	    "liaison_objects_total{outcome=\"served\"} %llu\n"
 	    "# TYPE liaison_store_batches_total counter\nliaison_store_batches_total %llu\n"
 	    "# TYPE liaison_store_batch_items_total counter\nliaison_store_batch_items_total %llu\n"
-	    "# TYPE liaison_store_failed_commits_total counter\nliaison_store_failed_commits_total %llu\n",
+	    "# TYPE liaison_store_failed_commits_total counter\nliaison_store_failed_commits_total %llu\n"
+	    "# TYPE liaison_store_checkpoints_total counter\nliaison_store_checkpoints_total %llu\n",
 	    m->requests, m->errors_4xx, m->errors_5xx, hs.conns_open, m->auth_failures,
 	    m->objects_added, m->objects_duplicate, m->objects_rejected, m->objects_served,
-	    ws.batches, ws.items, ws.failed_commits);
+	    ws.batches, ws.items, ws.failed_commits, ws.checkpoints);
 	http_reply(c->req, 200, "text/plain; version=0.0.4", b);
 	evbuffer_free(b);
 }

@@ -51,10 +51,21 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_OBJ_BODY] = "SELECT body FROM objects WHERE date_added = ?1",
 };
 
+#define CACHE_SLOTS 64
+
+/* Prepared statements kept across calls, keyed by their SQL text. */
+struct cached_stmt {
+	uint64_t hash;
+	char *sql;
+	sqlite3_stmt *st;
+};
+
 struct sqlite_store {
 	struct store base;          /* first: the generic handle */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_MAX];
+	struct cached_stmt cache[CACHE_SLOTS];
+	unsigned cache_next;        /* round-robin victim */
 	int64_t last_date_added;    /* writer only: highest date_added handed out */
 };
 
@@ -213,6 +224,10 @@ sqlite_close(struct store *base)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -307,13 +322,60 @@ sqlite_meta_set(struct store *base, const char *key, const char *value, struct e
 	return 0;
 }
 
-/* Runs an ad-hoc statement with text parameters; for rare, non-hot paths. */
+static uint64_t
+fnv1a(const char *p)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * A prepared statement for sql, from the connection's cache when it was
+ * prepared before (compiling SQL was half of a small GET's time). The
+ * statement is the cache's: give it back with unprep(), never finalize it.
+ */
 static int
 prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
+	uint64_t h = fnv1a(sql);
+	struct cached_stmt *c;
+	unsigned i;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		c = &s->cache[i];
+		if (c->st != NULL && c->hash == h && strcmp(c->sql, sql) == 0) {
+			*ret = c->st;
+			return 0;
+		}
+	}
+	c = &s->cache[s->cache_next++ % CACHE_SLOTS];
+	sqlite3_finalize(c->st);
+	free(c->sql);
+	c->st = NULL;
+	c->sql = strdup(sql);
+	if (c->sql == NULL)
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st, NULL) != SQLITE_OK) {
+		free(c->sql);
+		c->sql = NULL;
+		c->st = NULL;
 		return db_err(s, err, sql);
+	}
+	c->hash = h;
+	*ret = c->st;
 	return 0;
+}
+
+static void
+unprep(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
 }
 
 static void
@@ -358,7 +420,7 @@ sqlite_coll_add(struct store *base, struct store_collection *c, struct err *err)
 	} else {
 		c->rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -380,7 +442,7 @@ sqlite_coll_find(struct store *base, const char *key, struct store_collection *r
 		r = err_set(err, LSN_ENOTFOUND, "no collection has the id or title '%s'", key);
 	else
 		r = db_err(s, err, "finding a collection");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -407,7 +469,7 @@ sqlite_coll_list(struct store *base, struct store_collection **ret, size_t *ret_
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_err(s, err, "listing collections");
-	sqlite3_finalize(st);
+	unprep(st);
 	if (r < 0) {
 		free(v);
 		return r;
@@ -437,6 +499,20 @@ same_json(struct sqlite_store *s, int64_t date_added, const char *body, size_t l
 	return same;
 }
 
+static int
+clear_flag(struct sqlite_store *s, enum stmt_id id, int64_t coll, const char *stix_id,
+    struct err *err)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, stix_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_err(s, err, "updating version flags");
+}
+
 /*
  * One version: duplicate check, first/last flags, insert. Versions are
  * ordered by version_key (modified, else created); the flags let the default
@@ -447,58 +523,50 @@ add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
     struct store_obj_result *res, struct err *err)
 {
 	const struct stix_meta *m = in->meta;
+	char mn[TS_KEY_LEN] = "", mx[TS_KEY_LEN] = "";
 	uint8_t hash[CX_SHA256_LEN];
 	sqlite3_stmt *st;
-	int is_first = 1, is_last = 1, rc;
+	int is_first = 1, is_last = 1, existing = 0, rc;
 
 	cx_sha256(in->body, in->len, hash);
-	st = stmt(s, ST_OBJ_EXACT);
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->version_key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int64_t da = sqlite3_column_int64(st, 0);
-		int same = sqlite3_column_bytes(st, 1) == CX_SHA256_LEN &&
-			   memcmp(sqlite3_column_blob(st, 1), hash, CX_SHA256_LEN) == 0;
-		sqlite3_reset(st);
-		res->date_added_us = da;
-		res->outcome = same || same_json(s, da, in->body, in->len) ?
-		    STORE_DUPLICATE : STORE_CONFLICT;
-		return 0;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "looking up an object version");
-
+	/* One probe of the (coll, stix_id, version_key) index answers the common case: new. */
 	st = stmt(s, ST_OBJ_MINMAX);
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		const char *mn = (const char *)sqlite3_column_text(st, 0);
-		const char *mx = (const char *)sqlite3_column_text(st, 1);
+		existing = 1;
+		snprintf(mn, sizeof(mn), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(mx, sizeof(mx), "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (existing && strcmp(m->version_key, mn) >= 0 && strcmp(m->version_key, mx) <= 0) {
+		st = stmt(s, ST_OBJ_EXACT);
+		sqlite3_bind_int64(st, 1, coll);
+		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, m->version_key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			int64_t da = sqlite3_column_int64(st, 0);
+			int same = sqlite3_column_bytes(st, 1) == CX_SHA256_LEN &&
+				   memcmp(sqlite3_column_blob(st, 1), hash, CX_SHA256_LEN) == 0;
+			sqlite3_reset(st);
+			res->date_added_us = da;
+			res->outcome = same || same_json(s, da, in->body, in->len) ?
+			    STORE_DUPLICATE : STORE_CONFLICT;
+			return 0;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_err(s, err, "looking up an object version");
+	}
+	if (existing) {
 		is_first = strcmp(m->version_key, mn) < 0;
 		is_last = strcmp(m->version_key, mx) > 0;
 	}
-	sqlite3_reset(st);
-	if (is_last) {
-		st = stmt(s, ST_OBJ_CLEAR_LAST);
-		sqlite3_bind_int64(st, 1, coll);
-		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return db_err(s, err, "updating version flags");
-	}
-	if (is_first) {
-		st = stmt(s, ST_OBJ_CLEAR_FIRST);
-		sqlite3_bind_int64(st, 1, coll);
-		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return db_err(s, err, "updating version flags");
-	}
+	if (existing && is_last && (rc = clear_flag(s, ST_OBJ_CLEAR_LAST, coll, m->id, err)) < 0)
+		return rc;
+	if (existing && is_first && (rc = clear_flag(s, ST_OBJ_CLEAR_FIRST, coll, m->id, err)) < 0)
+		return rc;
 
 	/* Strictly increasing per stored version: clients page with added_after. */
 	int64_t now = clock_now_us();
@@ -633,10 +701,8 @@ sqlite_objects_query(struct store *base, const struct store_query *q, int with_b
 		r = err_set(err, LSN_ETOOBIG, "store: query too large");
 		goto out;
 	}
-	if (sqlite3_prepare_v3(s->db, sql.data, (int)sql.len, 0, &st, NULL) != SQLITE_OK) {
-		r = db_err(s, err, "preparing a query");
+	if ((r = prep(s, sql.data, &st, err)) < 0)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, q->coll);
 	sqlite3_bind_int64(st, 2, q->after_us);
 	sqlite3_bind_int64(st, 3, (int64_t)q->limit + 1);
@@ -667,7 +733,7 @@ sqlite_objects_query(struct store *base, const struct store_query *q, int with_b
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = db_err(s, err, "reading objects");
 out:
-	sqlite3_finalize(st);
+	unprep(st);
 	buf_release(&sql);
 	return r;
 }
@@ -690,7 +756,7 @@ refresh_flags(struct sqlite_store *s, int64_t coll, const char *id, struct err *
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = db_err(s, err, "refreshing version flags");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -738,7 +804,7 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 	if (*ret_deleted > 0)
 		r = refresh_flags(s, coll, id, err);
 out:
-	sqlite3_finalize(st);
+	unprep(st);
 	buf_release(&sql);
 	return r;
 }
@@ -759,7 +825,7 @@ sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err 
 		*ret = sqlite3_column_int64(st, 0);
 	else
 		r = db_err(s, err, "counting objects");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -780,7 +846,7 @@ sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *
 	sqlite3_bind_text(st, 4, json, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = db_err(s, err, "storing a status");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -813,7 +879,7 @@ sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *r
 	} else {
 		r = db_err(s, err, "reading a status");
 	}
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -848,7 +914,7 @@ sqlite_user_add(struct store *base, struct store_user *u, struct err *err)
 	} else {
 		u->rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -873,7 +939,7 @@ user_by(struct sqlite_store *s, const char *sql, const char *name, int64_t rowid
 			   err_set(err, LSN_ENOTFOUND, "no user has id %lld", (long long)rowid);
 	else
 		r = db_err(s, err, "finding a user");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -913,7 +979,7 @@ sqlite_user_list(struct store *base, struct store_user **ret, size_t *ret_n, str
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_err(s, err, "listing users");
-	sqlite3_finalize(st);
+	unprep(st);
 	if (r < 0) {
 		free(v);
 		return r;
@@ -937,7 +1003,7 @@ sqlite_user_remove(struct store *base, const char *name, struct err *err)
 		r = db_err(s, err, "removing a user");
 	else if (sqlite3_changes(s->db) == 0)
 		r = err_set(err, LSN_ENOTFOUND, "no user is named '%s'", name);
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -958,7 +1024,7 @@ sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g, 
 	sqlite3_bind_int(st, 4, g->can_write);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = db_err(s, err, "granting access");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -989,7 +1055,7 @@ sqlite_grant_list(struct store *base, int64_t user, struct store_grant **ret, si
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_err(s, err, "listing grants");
-	sqlite3_finalize(st);
+	unprep(st);
 	if (r < 0) {
 		free(v);
 		return r;
@@ -1016,7 +1082,7 @@ sqlite_token_add(struct store *base, int64_t user, const char *name, const uint8
 	sqlite3_bind_int64(st, 4, clock_now_us());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = db_err(s, err, "adding a token");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -1037,7 +1103,7 @@ sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user,
 		r = err_set(err, LSN_ENOTFOUND, "unknown token");
 	else
 		r = db_err(s, err, "finding a token");
-	sqlite3_finalize(st);
+	unprep(st);
 	return r;
 }
 
@@ -1050,6 +1116,27 @@ sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
 	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
 		return db_err(s, err, "reading the data version");
 	*ret = v;
+	return 0;
+}
+
+static int
+sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+
+	if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
+		return db_err(s, err, "setting the WAL autocheckpoint");
+	return 0;
+}
+
+static int
+sqlite_checkpoint(struct store *base, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return db_err(s, err, "checkpointing the WAL");
 	return 0;
 }
 
@@ -1083,4 +1170,6 @@ const struct store_backend store_sqlite_backend = {
 	.token_add = sqlite_token_add,
 	.token_find = sqlite_token_find,
 	.data_version = sqlite_data_version,
+	.autocheckpoint = sqlite_autocheckpoint,
+	.checkpoint = sqlite_checkpoint,
 };

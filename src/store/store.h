@@ -140,6 +140,13 @@ struct store_backend {
 	int (*token_find)(struct store *s, const uint8_t hash[32], int64_t *ret_user, struct err *err);
 	/* Monotonic counter that changes whenever another connection committed. */
 	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
+	/*
+	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
+	 * checkpointing inside its commits; checkpoint(s) copies what it can
+	 * of the log into the database without blocking the writer.
+	 */
+	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
+	int (*checkpoint)(struct store *s, struct err *err);
 };
 
 struct store {

@@ -8,11 +8,17 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define CKPT_INTERVAL_MS 200
 
 struct writer {
 	struct store *s;
+	struct store *ckpt;           /* NULL: the writer's commits checkpoint */
 	size_t batch_max;
-	pthread_t thread;
+	pthread_t thread, ckpt_thread;
+	pthread_cond_t ckpt_cv;
+	unsigned long long dirty;     /* commits since the last checkpoint */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct writer_job *head, **tail;
@@ -76,6 +82,7 @@ run_batch(struct writer *w, struct writer_job *batch)
 	w->stats.jobs += jobs;
 	w->stats.items += items;
 	w->stats.failed_commits += crc < 0;
+	w->dirty += crc == 0;
 	pthread_mutex_unlock(&w->mu);
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
@@ -104,26 +111,70 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Checkpoints at most every CKPT_INTERVAL_MS while commits keep coming. */
+static void *
+ckpt_main(void *arg)
+{
+	struct writer *w = arg;
+	struct err err = ERR_INIT;
+	struct timespec until;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->ckpt_cv, &w->mu, &until);
+		if (w->dirty == 0)
+			continue;
+		w->dirty = 0;
+		pthread_mutex_unlock(&w->mu);
+		w->ckpt->be->checkpoint(w->ckpt, &err);
+		pthread_mutex_lock(&w->mu);
+		w->stats.checkpoints++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	w->ckpt->be->checkpoint(w->ckpt, &err);
+	return NULL;
+}
+
 int
-writer_new(struct store *s, size_t batch_max, struct writer **ret, struct err *err)
+writer_new(struct store *s, struct store *ckpt, size_t batch_max, struct writer **ret,
+    struct err *err)
 {
 	struct writer *w = calloc(1, sizeof(*w));
+	int r;
 
 	if (w == NULL)
 		return err_set(err, LSN_ENOMEM, "writer: out of memory");
 	w->s = s;
+	w->ckpt = ckpt;
 	w->batch_max = batch_max ? batch_max : 4096;
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->ckpt_cv, NULL);
+	if (ckpt != NULL && (r = s->be->autocheckpoint(s, 0, err)) < 0)
+		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		free(w);
-		return err_set(err, LSN_EIO, "writer: cannot start the writer thread");
+		r = err_set(err, LSN_EIO, "writer: cannot start the writer thread");
+		goto fail;
+	}
+	if (ckpt != NULL && pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
+		/* commits checkpoint again, as without a second connection */
+		s->be->autocheckpoint(s, 1000, NULL);
+		store_close(ckpt);
+		w->ckpt = NULL;
 	}
 	*ret = w;
 	return 0;
+fail:
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->ckpt_cv);
+	free(w);
+	return r;
 }
 
 void
@@ -145,10 +196,16 @@ writer_free(struct writer *w)
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
 	pthread_cond_signal(&w->cv);
+	pthread_cond_signal(&w->ckpt_cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	if (w->ckpt != NULL) {
+		pthread_join(w->ckpt_thread, NULL);
+		store_close(w->ckpt);
+	}
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->ckpt_cv);
 	store_close(w->s);
 	free(w);
 }

@@ -28,15 +28,21 @@ struct writer_job {
 
 struct writer;
 
-/* Starts the thread on an open store it then owns (closed by writer_free). */
-int writer_new(struct store *s, size_t batch_max, struct writer **ret, struct err *err);
+/*
+ * Starts the thread on an open store it then owns (closed by writer_free).
+ * ckpt, if not NULL, is a second connection to the same store, also owned:
+ * a thread of its own then checkpoints the write-ahead log, so commits never
+ * wait for the database file to be written.
+ */
+int writer_new(struct store *s, struct store *ckpt, size_t batch_max, struct writer **ret,
+    struct err *err);
 /* Queues a job; never blocks on I/O. */
 void writer_submit(struct writer *w, struct writer_job *job);
 /* Finishes every queued job, stops the thread, closes the store. */
 void writer_free(struct writer *w);
 
 struct writer_stats {
-	unsigned long long batches, jobs, items, failed_commits;
+	unsigned long long batches, jobs, items, failed_commits, checkpoints;
 };
 void writer_get_stats(struct writer *w, struct writer_stats *ret);
 

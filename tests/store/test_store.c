@@ -324,7 +324,7 @@ test_writer_batches(void **state)
 	int i;
 
 	assert_int_equal(store_open(f->path, 0, &ws, &err), 0);
-	assert_int_equal(writer_new(ws, 64, &w, &err), 0);
+	assert_int_equal(writer_new(ws, NULL, 64, &w, &err), 0);
 	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < 200; i++) {
 		char id[80];
