@@ -36,17 +36,29 @@ struct daemon {
 	struct writer *w;
 	struct taxii *taxii;
 	struct http_server *http;
-	struct event *sig_term, *sig_int, *drain_timer;
+	struct event *sig_term, *sig_int, *drain_timer, *log_timer;
 	char pid_path[LSN_PATH_MAX];
 	int stopping;
 	int64_t stop_us;
 };
+
+/*
+ * Log lines are buffered and flushed every LOG_FLUSH_MS (and at exit), not
+ * one write(2) per request; a kill -9 can lose the last fraction of a
+ * second of access log, never data.
+ */
+#define LOG_FLUSH_MS 200
 
 static void
 log_line(void *arg, const char *line, size_t len)
 {
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
+}
+
+static void
+on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
 	fflush(stdout);
 }
 
@@ -63,6 +75,7 @@ log_event(const char *event, const char *fmt, ...)
 	va_end(ap);
 	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"%s\"%s%s}", ts, event, extra[0] ? "," : "", extra);
 	log_line(NULL, b.data, b.len);
+	fflush(stdout); /* events are rare and matter: at once */
 	buf_release(&b);
 }
 
@@ -219,6 +232,11 @@ start(struct daemon *d, struct err *err)
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	event_add(d->sig_term, NULL);
 	event_add(d->sig_int, NULL);
+	{
+		struct timeval tv = { 0, LOG_FLUSH_MS * 1000 };
+		d->log_timer = event_new(d->base, -1, EV_PERSIST, on_log_flush, d);
+		event_add(d->log_timer, &tv);
+	}
 	return write_pid(d, err);
 }
 
@@ -227,6 +245,9 @@ stop(struct daemon *d)
 {
 	if (d->drain_timer)
 		event_free(d->drain_timer);
+	if (d->log_timer)
+		event_free(d->log_timer);
+	fflush(stdout);
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)
@@ -272,6 +293,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	evthread_use_pthreads();
 	if (lsn_home_resolve(opt_home, home, &err) < 0 ||
 	    lsn_config_load(home, &d.cfg, &err) < 0) {

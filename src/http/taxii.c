@@ -82,7 +82,7 @@ auth_slot(struct taxii *t, const uint8_t key[32])
 }
 
 static int
-auth_basic(struct ctx *c, const char *b64, struct auth_entry *slot, const uint8_t key[32])
+auth_basic(struct ctx *c, const char *b64)
 {
 	uint8_t raw[512];
 	size_t n;
@@ -104,13 +104,7 @@ auth_basic(struct ctx *c, const char *b64, struct auth_entry *slot, const uint8_
 	/* PBKDF2 is slow on purpose; the cache makes it once per credential. */
 	r = cx_password_verify(colon + 1, c->who.user.pwhash);
 	cx_wipe(raw, sizeof(raw));
-	if (r < 0)
-		return -LSN_EAUTH;
-	memcpy(slot->key, key, 32);
-	slot->user = c->who.user.rowid;
-	snprintf(slot->pwhash, sizeof(slot->pwhash), "%s", c->who.user.pwhash);
-	slot->used = 1;
-	return 0;
+	return r < 0 ? -LSN_EAUTH : 0;
 }
 
 static int
@@ -126,39 +120,66 @@ auth_bearer(struct ctx *c, const char *tok)
 }
 
 static int
+copy_grants(const struct store_grant *g, size_t n, struct store_grant **ret)
+{
+	*ret = NULL;
+	if (n == 0)
+		return 0;
+	*ret = malloc(n * sizeof(*g));
+	if (*ret == NULL)
+		return -LSN_ENOMEM;
+	memcpy(*ret, g, n * sizeof(*g));
+	return 0;
+}
+
+static void
+auth_remember(struct ctx *c, struct auth_entry *slot, const uint8_t key[32])
+{
+	free(slot->grants);
+	slot->used = copy_grants(c->who.grants, c->who.n_grants, &slot->grants) == 0;
+	memcpy(slot->key, key, 32);
+	slot->data_version = c->t->data_version;
+	slot->user = c->who.user;
+	snprintf(slot->pwhash, sizeof(slot->pwhash), "%s", c->who.user.pwhash);
+	slot->n_grants = c->who.n_grants;
+}
+
+static int
 authenticate(struct ctx *c)
 {
 	const char *h = http_header_get(c->req, "Authorization");
 	struct auth_entry *slot;
 	uint8_t key[32];
-	int r;
+	int r, hit;
 
 	if (h == NULL)
 		return -LSN_EAUTH;
-	if (strncasecmp(h, "Bearer ", 7) == 0) {
-		r = auth_bearer(c, h + 7);
-	} else if (strncasecmp(h, "Basic ", 6) == 0) {
-		cx_sha256(h, strlen(h), key);
-		slot = auth_slot(c->t, key);
-		/*
-		 * A cache hit still re-reads the user: a removed user or a changed
-		 * password takes effect at once.
-		 */
-		if (slot->used && cx_ct_equal(slot->key, key, 32) &&
-		    c->t->rd->be->user_get(c->t->rd, slot->user, &c->who.user, NULL) == 0 &&
-		    strcmp(c->who.user.pwhash, slot->pwhash) == 0)
-			r = 0;
-		else
-			r = auth_basic(c, h + 6, slot, key);
-	} else {
-		r = -LSN_EAUTH;
+	cx_sha256(h, strlen(h), key);
+	slot = auth_slot(c->t, key);
+	hit = slot->used && cx_ct_equal(slot->key, key, 32);
+	if (hit && slot->data_version == c->t->data_version) {
+		c->who.user = slot->user;
+		c->who.n_grants = slot->n_grants;
+		return copy_grants(slot->grants, slot->n_grants, &c->who.grants);
 	}
+	if (strncasecmp(h, "Bearer ", 7) == 0)
+		r = auth_bearer(c, h + 7);
+	else if (strncasecmp(h, "Basic ", 6) != 0)
+		r = -LSN_EAUTH;
+	else if (hit && c->t->rd->be->user_get(c->t->rd, slot->user.rowid, &c->who.user, NULL) == 0 &&
+	    strcmp(c->who.user.pwhash, slot->pwhash) == 0)
+		r = 0; /* the same password against the same hash: no PBKDF2 again */
+	else
+		r = auth_basic(c, h + 6);
 	if (r < 0) {
 		c->t->m.auth_failures++;
 		return r;
 	}
-	return c->t->rd->be->grant_list(c->t->rd, c->who.user.rowid, &c->who.grants,
+	r = c->t->rd->be->grant_list(c->t->rd, c->who.user.rowid, &c->who.grants,
 	    &c->who.n_grants, NULL);
+	if (r == 0)
+		auth_remember(c, slot, key);
+	return r;
 }
 
 void
@@ -338,17 +359,47 @@ get_collections(struct ctx *c)
 	evbuffer_free(b);
 }
 
+/* The collections, read again only when the snapshot changed. */
+static int
+collections(struct taxii *t, const struct store_collection **ret, size_t *ret_n, struct err *err)
+{
+	struct store_collection *v;
+	size_t n;
+	int r;
+
+	if (!t->colls_valid || t->colls_version != t->data_version) {
+		if ((r = t->rd->be->coll_list(t->rd, &v, &n, err)) < 0)
+			return r;
+		free(t->colls);
+		t->colls = v;
+		t->n_colls = n;
+		t->colls_version = t->data_version;
+		t->colls_valid = 1;
+	}
+	*ret = t->colls;
+	*ret_n = t->n_colls;
+	return 0;
+}
+
 /* Finds the collection and the caller's rights; answers 404 if invisible. */
 static int
 load_collection(struct ctx *c, const char *id)
 {
-	if (c->t->rd->be->coll_find(c->t->rd, id, &c->coll, NULL) < 0 ||
-	    strcmp(c->coll.id, id) != 0) {
-		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
+	const struct store_collection *v;
+	struct err err = ERR_INIT;
+	size_t n, i;
+
+	if (collections(c->t, &v, &n, &err) < 0) {
+		taxii_error(c, 500, "Store error", "%s", err.msg);
 		return -1;
 	}
-	taxii_rights(c, c->coll.rowid, &c->can_read, &c->can_write);
-	if (!c->can_read && !c->can_write) {
+	for (i = 0; i < n && strcmp(v[i].id, id) != 0; i++)
+		;
+	if (i < n) {
+		c->coll = v[i];
+		taxii_rights(c, c->coll.rowid, &c->can_read, &c->can_write);
+	}
+	if (i == n || (!c->can_read && !c->can_write)) {
 		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
 		return -1;
 	}
@@ -554,6 +605,8 @@ route(struct ctx *c, char **seg, int n)
 	hit->fn(c, args);
 }
 
+static void handle_read(struct ctx *c, char **seg, int n);
+
 static void
 handle(struct http_request *req, void *arg)
 {
@@ -590,12 +643,26 @@ handle(struct http_request *req, void *arg)
 			return;
 		}
 	}
+	/* Every read of this request sees one snapshot, under one lock. */
+	if (t->rd->be->read_begin(t->rd, NULL) < 0 ||
+	    t->rd->be->data_version(t->rd, &t->data_version, NULL) < 0) {
+		t->rd->be->read_end(t->rd);
+		taxii_error(c, 503, "Store busy", "The store could not be read; try again.");
+		return;
+	}
+	handle_read(c, seg, n);
+	t->rd->be->read_end(t->rd);
+}
+
+static void
+handle_read(struct ctx *c, char **seg, int n)
+{
 	if (authenticate(c) < 0) {
 		taxii_error(c, 401, "Authentication required",
 		    "Send HTTP Basic credentials or a bearer token of a user of this node.");
 		return;
 	}
-	if (!accept_ok(req)) {
+	if (!accept_ok(c->req)) {
 		taxii_error(c, 406, "Not acceptable",
 		    "This server answers with %s; the Accept header does not allow it.", TAXII_MEDIA);
 		return;
@@ -686,8 +753,13 @@ taxii_inflight(const struct taxii *t)
 void
 taxii_free(struct taxii *t)
 {
+	size_t i;
+
 	if (t == NULL)
 		return;
+	for (i = 0; i < AUTH_CACHE_SIZE; i++)
+		free(t->auth[i].grants);
+	free(t->colls);
 	free(t->root_path);
 	free(t);
 }

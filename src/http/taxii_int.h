@@ -11,11 +11,21 @@
 
 #define AUTH_CACHE_SIZE 256
 
+/*
+ * Credentials already checked, by the SHA-256 of the Authorization header.
+ * An entry is reused as it is while the store's data_version is unchanged
+ * (no user, grant or token can have changed); after any commit the user
+ * and grants are read again, and a Basic password is re-verified only if
+ * its stored hash changed.
+ */
 struct auth_entry {
-	uint8_t key[32];              /* SHA-256 of the Authorization header value */
-	int64_t user;
-	char pwhash[CX_PWHASH_MAX];   /* the hash it was verified against */
+	uint8_t key[32];
 	int used;
+	int64_t data_version;
+	struct store_user user;
+	char pwhash[CX_PWHASH_MAX];   /* the hash the password was verified against */
+	struct store_grant *grants;
+	size_t n_grants;
 };
 
 struct taxii_metrics {
@@ -31,6 +41,11 @@ struct taxii {
 	struct writer *w;
 	struct http_server *srv;
 	struct auth_entry auth[AUTH_CACHE_SIZE];
+	int64_t data_version;         /* of the current request's snapshot */
+	struct store_collection *colls; /* cached while data_version holds */
+	size_t n_colls;
+	int64_t colls_version;
+	int colls_valid;
 	size_t inflight;
 	struct taxii_metrics m;
 };

@@ -19,15 +19,16 @@
 #define SCHEMA_VERSION 1
 
 enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_META_GET, ST_META_SET,
 	ST_OBJ_EXACT, ST_OBJ_MINMAX, ST_OBJ_INSERT, ST_OBJ_CLEAR_LAST, ST_OBJ_CLEAR_FIRST,
-	ST_OBJ_MAXDATE, ST_OBJ_BODY,
+	ST_OBJ_MAXDATE, ST_OBJ_BODY, ST_DATA_VERSION,
 	ST_MAX
 };
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SAVEPOINT] = "SAVEPOINT job",
@@ -49,6 +50,7 @@ static const char *const stmt_sql[ST_MAX] = {
 			       "WHERE coll = ?1 AND stix_id = ?2 AND is_first = 1",
 	[ST_OBJ_MAXDATE] = "SELECT max(date_added) FROM objects",
 	[ST_OBJ_BODY] = "SELECT body FROM objects WHERE date_added = ?1",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 #define CACHE_SLOTS 64
@@ -247,6 +249,22 @@ sqlite_begin(struct store *base, struct err *err)
 		s->last_date_added = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return 0;
+}
+
+static int
+sqlite_read_begin(struct store *base, struct err *err)
+{
+	return exec_one(ss(base), ST_BEGIN_READ, err);
+}
+
+static int
+sqlite_read_end(struct store *base)
+{
+	struct sqlite_store *s = ss(base);
+
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec_one(s, ST_COMMIT, NULL);
 }
 
 static int
@@ -1107,16 +1125,20 @@ sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user,
 	return r;
 }
 
+/* PRAGMA data_version also starts the read transaction, so it is current. */
 static int
 sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	int v = 0;
+	sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
+	int r = 0;
 
-	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
-		return db_err(s, err, "reading the data version");
-	*ret = v;
-	return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = db_err(s, err, "reading the data version");
+	sqlite3_reset(st);
+	return r;
 }
 
 static int
@@ -1145,6 +1167,8 @@ const struct store_backend store_sqlite_backend = {
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.savepoint = sqlite_savepoint,

@@ -105,6 +105,9 @@ struct store_backend {
 	void (*close)(struct store *s);
 
 	int (*begin)(struct store *s, struct err *err);
+	/* A read transaction: one snapshot (and one lock) for several reads. */
+	int (*read_begin)(struct store *s, struct err *err);
+	int (*read_end)(struct store *s);
 	int (*commit)(struct store *s, struct err *err);
 	int (*rollback)(struct store *s);
 	int (*savepoint)(struct store *s, struct err *err);
@@ -138,7 +141,10 @@ struct store_backend {
 	int (*grant_list)(struct store *s, int64_t user, struct store_grant **ret, size_t *ret_n, struct err *err);
 	int (*token_add)(struct store *s, int64_t user, const char *name, const uint8_t hash[32], struct err *err);
 	int (*token_find)(struct store *s, const uint8_t hash[32], int64_t *ret_user, struct err *err);
-	/* Monotonic counter that changes whenever another connection committed. */
+	/*
+	 * A counter that changes whenever another connection committed; inside a
+	 * read transaction it names that transaction's snapshot.
+	 */
 	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
 	/*
 	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
