@@ -193,7 +193,8 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db,
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+	    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA journal_size_limit = 67108864;",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: configuring %s failed: %s", path, msg);
 		sqlite3_free(msg);
@@ -1151,12 +1152,25 @@ sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 	return 0;
 }
 
+/* Frames in the WAL past which a checkpoint makes the writer wait once. */
+#define WAL_RESTART_FRAMES 16384
+
+/*
+ * PASSIVE checkpoints never block the writer, but under continuous writes
+ * they never catch up, and a log that is never fully copied is never
+ * restarted: it would grow without end (7.8 GB after 1M objects). Past
+ * WAL_RESTART_FRAMES (64 MiB of 4 KiB pages) a RESTART checkpoint holds the
+ * writer back until the log is copied, so the next commit starts it over.
+ */
 static int
 sqlite_checkpoint(struct store *base, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	int n_log = 0, n_ckpt = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
 
+	if (rc == SQLITE_OK && n_log > WAL_RESTART_FRAMES)
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		return db_err(s, err, "checkpointing the WAL");
 	return 0;
