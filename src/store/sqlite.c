@@ -1142,35 +1142,46 @@ sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
 	return r;
 }
 
+/* Frames in the WAL past which the writer restarts the log itself. */
+#define WAL_RESTART_FRAMES 16384
+
+/*
+ * Called after each commit of the writer's connection. A second connection
+ * runs PASSIVE checkpoints, which never block the writer but, under
+ * continuous writes, never finish; a log that is never fully copied is never
+ * restarted and grows without end (7.8 GB after 1M objects). So past
+ * WAL_RESTART_FRAMES (64 MiB of 4 KiB pages) the writer, between two
+ * transactions, copies what the passive checkpoints left and restarts the
+ * log; journal_size_limit then trims the file.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	if (frames > WAL_RESTART_FRAMES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	return SQLITE_OK;
+}
+
 static int
 sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
 
+	if (pages == 0) {
+		sqlite3_wal_hook(s->db, wal_hook, s);
+		return 0;
+	}
 	if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
 		return db_err(s, err, "setting the WAL autocheckpoint");
 	return 0;
 }
 
-/* Frames in the WAL past which a checkpoint makes the writer wait once. */
-#define WAL_RESTART_FRAMES 16384
-
-/*
- * PASSIVE checkpoints never block the writer, but under continuous writes
- * they never catch up, and a log that is never fully copied is never
- * restarted: it would grow without end (7.8 GB after 1M objects). Past
- * WAL_RESTART_FRAMES (64 MiB of 4 KiB pages) a RESTART checkpoint holds the
- * writer back until the log is copied, so the next commit starts it over.
- */
 static int
 sqlite_checkpoint(struct store *base, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	int n_log = 0, n_ckpt = 0;
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
-	if (rc == SQLITE_OK && n_log > WAL_RESTART_FRAMES)
-		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		return db_err(s, err, "checkpointing the WAL");
 	return 0;

@@ -148,7 +148,8 @@ struct store_backend {
 	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
 	/*
 	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
-	 * checkpointing inside its commits; checkpoint(s) copies what it can
+	 * checkpointing inside its commits, except to restart a log that grew
+	 * past 64 MiB; checkpoint(s), on another connection, copies what it can
 	 * of the log into the database without blocking the writer.
 	 */
 	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
