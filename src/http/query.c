@@ -3,6 +3,7 @@
  * the result, so there is no allocation and the caps are structural.
  */
 #include "http/query.h"
+#include "util/enc.h"
 #include "util/err.h"
 
 #include <stdlib.h>
@@ -21,18 +22,6 @@ static const struct {
 	{ "match[spec_version]", QP_MATCH_SPEC_VERSION },
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes [s, e) into storage; returns the NUL-terminated copy or NULL. */
 static char *
 decode(struct taxii_query *q, const char *s, const char *e, struct err *err)
@@ -45,7 +34,7 @@ decode(struct taxii_query *q, const char *s, const char *e, struct err *err)
 	}
 	for (; s < e; s++) {
 		if (*s == '%') {
-			int hi = e - s >= 3 ? hexval(s[1]) : -1, lo = e - s >= 3 ? hexval(s[2]) : -1;
+			int hi = e - s >= 3 ? hex_value(s[1]) : -1, lo = e - s >= 3 ? hex_value(s[2]) : -1;
 			if (hi < 0 || lo < 0) {
 				err_set(err, LSN_EINVAL, "the query string has a malformed percent-escape");
 				return NULL;

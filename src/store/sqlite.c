@@ -405,6 +405,41 @@ copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 	snprintf(dst, cap, "%s", v ? v : "");
 }
 
+/*
+ * Steps st to the end, appending one element of elsize bytes per row, filled
+ * by fill(); the array is the caller's (free()).
+ */
+static int
+collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
+    void (*fill)(sqlite3_stmt *st, void *el), void **ret, size_t *ret_n, const char *what,
+    struct err *err)
+{
+	char *v = NULL, *nv;
+	size_t n = 0;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (n + 1) * elsize);
+		if (nv == NULL) {
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+			break;
+		}
+		v = nv;
+		fill(st, v + n * elsize);
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(s, err, what);
+	unprep(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 static void
 row_collection(sqlite3_stmt *st, struct store_collection *c)
 {
@@ -465,37 +500,24 @@ sqlite_coll_find(struct store *base, const char *key, struct store_collection *r
 	return r;
 }
 
+static void
+fill_collection(sqlite3_stmt *st, void *el)
+{
+	row_collection(st, el);
+}
+
 static int
 sqlite_coll_list(struct store *base, struct store_collection **ret, size_t *ret_n, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	struct store_collection *v = NULL, *nv;
-	size_t n = 0;
 	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	if ((r = prep(s, "SELECT rowid, id, title, description, created_us FROM collections "
 	    "ORDER BY rowid", &st, err)) < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (nv == NULL) {
-			r = err_set(err, LSN_ENOMEM, "store: out of memory");
-			break;
-		}
-		v = nv;
-		row_collection(st, &v[n++]);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(s, err, "listing collections");
-	unprep(st);
-	if (r < 0) {
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return collect(s, st, sizeof(**ret), fill_collection, (void **)ret, ret_n,
+	    "listing collections", err);
 }
 
 /* Compares a stored body with a new one as JSON values (key order, spacing). */
@@ -976,36 +998,22 @@ sqlite_user_get(struct store *base, int64_t rowid, struct store_user *ret, struc
 	    NULL, rowid, ret, err);
 }
 
+static void
+fill_user(sqlite3_stmt *st, void *el)
+{
+	row_user(st, el);
+}
+
 static int
 sqlite_user_list(struct store *base, struct store_user **ret, size_t *ret_n, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	struct store_user *v = NULL, *nv;
-	size_t n = 0;
 	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	if ((r = prep(s, "SELECT rowid, name, pwhash, admin FROM users ORDER BY name", &st, err)) < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (nv == NULL) {
-			r = err_set(err, LSN_ENOMEM, "store: out of memory");
-			break;
-		}
-		v = nv;
-		row_user(st, &v[n++]);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(s, err, "listing users");
-	unprep(st);
-	if (r < 0) {
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return collect(s, st, sizeof(**ret), fill_user, (void **)ret, ret_n, "listing users", err);
 }
 
 static int
@@ -1047,41 +1055,28 @@ sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g, 
 	return r;
 }
 
+static void
+fill_grant(sqlite3_stmt *st, void *el)
+{
+	struct store_grant *g = el;
+
+	g->coll = sqlite3_column_int64(st, 0);
+	g->can_read = sqlite3_column_int(st, 1);
+	g->can_write = sqlite3_column_int(st, 2);
+}
+
 static int
 sqlite_grant_list(struct store *base, int64_t user, struct store_grant **ret, size_t *ret_n,
     struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	struct store_grant *v = NULL, *nv;
-	size_t n = 0;
 	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	if ((r = prep(s, "SELECT coll, can_read, can_write FROM grants WHERE user = ?1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, user);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (nv == NULL) {
-			r = err_set(err, LSN_ENOMEM, "store: out of memory");
-			break;
-		}
-		v = nv;
-		v[n].coll = sqlite3_column_int64(st, 0);
-		v[n].can_read = sqlite3_column_int(st, 1);
-		v[n].can_write = sqlite3_column_int(st, 2);
-		n++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(s, err, "listing grants");
-	unprep(st);
-	if (r < 0) {
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return collect(s, st, sizeof(**ret), fill_grant, (void **)ret, ret_n, "listing grants", err);
 }
 
 static int

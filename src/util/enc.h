@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hex digit (either case), or -1. */
+int hex_value(char c);
 /* out must hold 2*len+1 bytes; lowercase; NUL-terminated. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decodes exactly 2*outlen hex chars (either case); -LSN_EINVAL otherwise. */
