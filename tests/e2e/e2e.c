@@ -1027,6 +1027,21 @@ e2e_node_kill9(struct e2e_node *n)
 	reap(n, NULL);
 }
 
+int
+e2e_node_finish(struct e2e_node *n)
+{
+	int logged = 0, rc;
+
+	rc = e2e_node_stop(n, &logged);
+	e2e_node_destroy(n);
+	if (rc != 0 || !logged) {
+		fprintf(stderr, "liaisond did not stop cleanly on SIGTERM (exit %d, stopped logged %d)\n",
+		    rc, logged);
+		return -1;
+	}
+	return 0;
+}
+
 void
 e2e_node_destroy(struct e2e_node *n)
 {

@@ -81,6 +81,11 @@ void e2e_node_kill9(struct e2e_node *n);
 int e2e_node_alive(struct e2e_node *n);
 /* Stops (kill -9) and removes the home (unless E2E_KEEP is set). */
 void e2e_node_destroy(struct e2e_node *n);
+/*
+ * A test group's teardown: SIGTERM, then destroy; 0 if the daemon exited 0
+ * and logged "stopped", else -1 with the reason on stderr.
+ */
+int e2e_node_finish(struct e2e_node *n);
 
 /* ---- HTTPS client ---- */
 

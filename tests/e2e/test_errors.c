@@ -67,21 +67,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int logged = 0, rc;
-
 	e2e_client_release(&admin);
 	e2e_client_release(&rw);
 	e2e_client_release(&ro);
 	e2e_client_release(&wo);
 	e2e_client_release(&nobody);
-	rc = e2e_node_stop(&node, &logged);
-	e2e_node_destroy(&node);
-	if (rc != 0 || !logged) {
-		fprintf(stderr, "liaisond did not stop cleanly on SIGTERM (exit %d, stopped logged %d)\n",
-		    rc, logged);
-		return -1;
-	}
-	return 0;
+	return e2e_node_finish(&node);
 }
 
 /* A valid envelope with one fresh indicator; *id gets its id. */

@@ -112,8 +112,6 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int logged = 0, rc;
-
 	e2e_client_release(&admin);
 	e2e_client_release(&rw);
 	e2e_client_release(&ro);
@@ -121,14 +119,7 @@ teardown(void **state)
 	e2e_client_release(&lo);
 	e2e_client_release(&rw_tok);
 	e2e_client_release(&ro_tok);
-	rc = e2e_node_stop(&node, &logged);
-	e2e_node_destroy(&node);
-	if (rc != 0 || !logged) {
-		fprintf(stderr, "liaisond did not stop cleanly on SIGTERM (exit %d, stopped logged %d)\n",
-		    rc, logged);
-		return -1;
-	}
-	return 0;
+	return e2e_node_finish(&node);
 }
 
 /* ---- tests ---- */
