@@ -27,6 +27,8 @@
 
 /* Input buffered while a request is in a handler (pipelining) before reading pauses. */
 #define READ_HIGH_WATER (256 * 1024)
+/* Answers up to this size are made contiguous before they are written. */
+#define SMALL_REPLY (16 * 1024)
 
 enum conn_state { C_HEAD, C_BODY, C_CHUNK_SIZE, C_CHUNK_DATA, C_CHUNK_END, C_TRAILER, C_BUSY };
 
@@ -597,6 +599,12 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	evbuffer_add(out, "\r\n", 2);
 	if (body != NULL)
 		evbuffer_add_buffer(out, body);
+	/*
+	 * bufferevent_openssl makes one TLS record, and one write(2), per
+	 * buffer chunk: a small answer goes out as one chunk, one syscall.
+	 */
+	if (evbuffer_get_length(out) <= SMALL_REPLY)
+		evbuffer_pullup(out, -1);
 	if (s->app.logged)
 		s->app.logged(req, len, s->app.arg);
 	c->req = NULL;
