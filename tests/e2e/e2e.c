@@ -1148,18 +1148,12 @@ e2e_resp_release(struct e2e_resp *r)
 static void
 resp_body_add(struct e2e_resp *r, const char *p, size_t n)
 {
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 4096;
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		r->body = realloc(r->body, cap);
-		if (r->body == NULL)
-			abort();
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, p, n);
-	r->len += n;
-	r->body[r->len] = '\0';
+	struct e2e_str b = { r->body, r->len, r->cap };
+
+	e2e_str_add(&b, p, n);
+	r->body = b.s;
+	r->len = b.len;
+	r->cap = b.cap;
 }
 
 static size_t
