@@ -35,6 +35,10 @@ struct lsn_config {
 	char tls_key[LSN_PATH_MAX];
 	/* [keys] */
 	char signing_key[LSN_PATH_MAX];   /* Ed25519, absolute after loading */
+	/* [peer] */
+	char peer_listen[256];            /* empty in the file: [taxii] listen's port + 1 */
+	size_t envelope_objects, envelope_bytes, batch_bytes;
+	int pack_delay_ms, retry_min_ms, retry_max_ms, peer_timeout_ms;
 	/* [limits] */
 	int max_connections;
 	int idle_timeout;
@@ -50,6 +54,9 @@ void lsn_config_defaults(struct lsn_config *c, const char *home);
 int lsn_config_load(const char *home, struct lsn_config *ret, struct err *err);
 /* Writes a fully commented liaison.conf (fails if it exists). */
 int lsn_config_write(const struct lsn_config *c, struct err *err);
+
+/* The peer listener next to a TAXII listener: same host, port + 1 (0 stays 0). */
+void lsn_config_peer_default(const char *taxii_listen, char *out, size_t cap);
 
 /* Joins home and a relative path (absolute paths are kept). */
 void lsn_path(const char *home, const char *rel, char out[LSN_PATH_MAX]);

@@ -107,5 +107,17 @@ int cli_cmd_user(int argc, char **argv, const char *home);
 int cli_cmd_token(int argc, char **argv, const char *home);
 int cli_cmd_status(int argc, char **argv, const char *home);
 int cli_cmd_load(int argc, char **argv, const char *home);
+int cli_cmd_identity(int argc, char **argv, const char *home);
+int cli_cmd_partner(int argc, char **argv, const char *home);
+int cli_cmd_envelope(int argc, char **argv, const char *home);
+
+struct ident;
+struct cx_key;
+/*
+ * This node's identity from its configuration, signing key and TLS
+ * certificate (created left empty); ret_key (may be NULL) gets the key.
+ */
+int cli_identity_load(const struct lsn_config *cfg, struct ident *id, struct cx_key **ret_key,
+    struct err *err);
 
 #endif

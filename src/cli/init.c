@@ -5,6 +5,7 @@
  * never overwrites an existing key, certificate or store.
  */
 #include "cli/cli.h"
+#include "exchange/envelope.h"
 #include "crypto/cx.h"
 #include "store/store.h"
 #include "util/enc.h"
@@ -38,8 +39,10 @@ struct init {
 };
 
 static const struct cli_opt init_opts[] = {
-	{ "name", "NAME", CLI_REQ, "this node's name (1-64 of A-Z a-z 0-9 . _ -), shown to partners" },
+	{ "name", "NAME", CLI_REQ, "this node's name (1-64 of a-z 0-9 -), shown to partners" },
 	{ "listen", "HOST:PORT", 0, "address of the TAXII API (default " LSN_DEFAULT_LISTEN ")" },
+	{ "peer-listen", "HOST:PORT", 0,
+	  "address of the peer listener partners connect to (default: the TAXII port + 1)" },
 	{ "json", NULL, 0, "print what was made as one JSON document" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -51,7 +54,8 @@ static const struct cli_spec init_spec = {
 	"Creates a node home (mode 0700): liaison.conf, a self-signed TLS certificate,\n"
 	"the Ed25519 signing key, and the store with the collections 'shared' and 'local'.",
 	init_opts,
-	"liaison init --home /var/lib/liaison --name cert-ee --listen 127.0.0.1:8443",
+	"liaison init --home /var/lib/liaison --name cert-ee --listen 127.0.0.1:8443 "
+	"--peer-listen 127.0.0.1:8444",
 	run_init,
 };
 
@@ -59,15 +63,6 @@ int
 cli_cmd_init(int argc, char **argv, const char *home)
 {
 	return cli_run(&init_spec, argc, argv, home);
-}
-
-static int
-valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
 /* The certificate must name the listen host too, or clients reject it. */
@@ -255,8 +250,8 @@ print_text(const struct init *in, const char *api)
 	const char *h = in->cfg.home;
 
 	printf("Created node home %s\n", h);
-	printf("  name:         %s\n  listen:       %s\n  API root:     %s\n",
-	    in->cfg.name, in->cfg.listen, api);
+	printf("  name:         %s\n  listen:       %s\n  API root:     %s\n  peer listen:  %s\n",
+	    in->cfg.name, in->cfg.listen, api, in->cfg.peer_listen);
 	printf("  collections:  %s  shared\n                %s  local\n",
 	    in->coll[0].id, in->coll[1].id);
 	printf("  TLS cert:     %s\n  TLS SHA-256:  %s\n", in->tls_cert, in->fpr);
@@ -266,14 +261,17 @@ print_text(const struct init *in, const char *api)
 	       "  2. add a user:      liaison --home %s user add alice --password-stdin"
 	       " --grant shared:rw\n"
 	       "  3. give it a token: liaison --home %s token create alice\n"
-	       "Partners confirm this node by the TLS SHA-256 fingerprint above.\n", h, h, h);
+	       "  4. pair:            liaison --home %s identity export > %s.identity.json\n"
+	       "     (give it to the partner; `liaison identity show` prints the fingerprint\n"
+	       "     its operator reads back to you)\n", h, h, h, h, in->cfg.name);
 }
 
 static int
 print_json(const struct init *in, const char *api)
 {
-	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s},{s:s,s:s}],s:s,s:s,s:s}",
+	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s},{s:s,s:s}],s:s,s:s,s:s}",
 	    "home", in->cfg.home, "name", in->cfg.name, "listen", in->cfg.listen,
+	    "peer_listen", in->cfg.peer_listen,
 	    "api_root", api, "collections",
 	    "id", in->coll[0].id, "title", in->coll[0].title,
 	    "id", in->coll[1].id, "title", in->coll[1].title,
@@ -290,10 +288,20 @@ run_init(const struct cli_args *a)
 	struct init *in;
 	int r = CLI_OK;
 
-	if (!valid_name(cli_get(a, "name")))
-		return cli_usage_error(a->spec, "--name must be 1-64 of A-Z a-z 0-9 . _ -");
+	/* partners see the name in identity documents and in the title from-NAME */
+	if (!ident_name_ok(cli_get(a, "name")))
+		return cli_usage_error(a->spec, "--name must be 1-64 of a-z 0-9 and '-', "
+		    "not starting with '-'");
 	if (strlen(listen) >= sizeof(((struct lsn_config *)0)->listen))
 		return cli_usage_error(a->spec, "--listen is too long");
+	if (cli_get(a, "peer-listen") != NULL) {
+		char host[256];
+		int port;
+		if (strlen(cli_get(a, "peer-listen")) >= sizeof(((struct lsn_config *)0)->peer_listen) ||
+		    cli_split_listen(cli_get(a, "peer-listen"), host, sizeof(host), &port) < 0)
+			return cli_usage_error(a->spec, "--peer-listen must be HOST:PORT, not '%s'",
+			    cli_get(a, "peer-listen"));
+	}
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		err_set(&err, LSN_ENOMEM, "out of memory");
 		return cli_fail(&err);
@@ -312,6 +320,10 @@ run_init(const struct cli_args *a)
 	lsn_config_defaults(&in->cfg, home);
 	snprintf(in->cfg.name, sizeof(in->cfg.name), "%s", cli_get(a, "name"));
 	snprintf(in->cfg.listen, sizeof(in->cfg.listen), "%s", listen);
+	if (cli_get(a, "peer-listen") != NULL)
+		snprintf(in->cfg.peer_listen, sizeof(in->cfg.peer_listen), "%s", cli_get(a, "peer-listen"));
+	else
+		lsn_config_peer_default(listen, in->cfg.peer_listen, sizeof(in->cfg.peer_listen));
 	if (make_home(in, &err) < 0) {
 		r = cli_fail(&err);
 		goto out;

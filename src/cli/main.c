@@ -17,6 +17,9 @@ static const struct cli_cmd commands[] = {
 	{ "user", cli_cmd_user, "Manage users of the TAXII API (add, list, remove, grant)" },
 	{ "token", cli_cmd_token, "Create a bearer token for a user (create)" },
 	{ "load", cli_cmd_load, "Add a STIX bundle to a running node over TAXII" },
+	{ "identity", cli_cmd_identity, "Show or export this node's identity for pairing (show, export)" },
+	{ "partner", cli_cmd_partner, "Pair with partner nodes and watch the links (add, list, remove)" },
+	{ "envelope", cli_cmd_envelope, "List envelopes exchanged with a partner and their receipts (list)" },
 	{ "help", cmd_help, "Show one command's options: liaison help COMMAND" },
 };
 

@@ -24,7 +24,32 @@ struct status {
 	char pub[2 * CX_ED25519_PUB_LEN + 1];
 	long pid;          /* of a running liaisond, else 0 */
 	char daemon[64];   /* "running (pid N)" or "not running" */
+	/* partners: active ones, envelopes waiting for receipts, links in error */
+	size_t partners, failing;
+	unsigned long long queued, sent, received;
 };
+
+static int
+gather_partners(struct cli_node *n, struct status *st, struct err *err)
+{
+	struct store_partner *ps = NULL;
+	size_t i, cnt = 0;
+	int r;
+
+	if ((r = n->s->be->partner_list(n->s, &ps, &cnt, err)) < 0)
+		return r;
+	for (i = 0; i < cnt; i++) {
+		if (!ps[i].active)
+			continue;
+		st->partners++;
+		st->failing += ps[i].last_error[0] != '\0';
+		st->queued += ps[i].out_seq - ps[i].out_acked;
+		st->sent += ps[i].out_seq;
+		st->received += ps[i].in_seq;
+	}
+	free(ps);
+	return 0;
+}
 
 static int run_status(const struct cli_args *a);
 
@@ -92,19 +117,24 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	cx_key_free(k);
 	hex_encode(pub, sizeof(pub), st->pub);
 	daemon_state(&n->cfg, st);
-	return 0;
+	return gather_partners(n, st, err);
 }
 
 static int
 print_json(const struct lsn_config *c, const struct status *st)
 {
-	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o}",
-	    "name", c->name, "home", c->home, "listen", c->listen, "api_root", st->api,
+	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
+	    "s:{s:I,s:I,s:I,s:I,s:I}}",
+	    "name", c->name, "home", c->home, "listen", c->listen, "peer_listen", c->peer_listen,
+	    "api_root", st->api,
 	    "store_path", c->store_path, "store_bytes", (json_int_t)st->store_bytes,
 	    "collections", (json_int_t)st->colls, "object_versions", (json_int_t)st->objects,
 	    "tls_fingerprint_sha256", st->fpr, "signing_public_key", st->pub,
 	    "liaisond", st->daemon,
-	    "liaisond_pid", st->pid ? json_integer(st->pid) : json_null()));
+	    "liaisond_pid", st->pid ? json_integer(st->pid) : json_null(),
+	    "partners", "active", (json_int_t)st->partners, "failing", (json_int_t)st->failing,
+	    "envelopes_queued", (json_int_t)st->queued, "envelopes_sent", (json_int_t)st->sent,
+	    "envelopes_received", (json_int_t)st->received));
 }
 
 static void
@@ -117,6 +147,9 @@ print_text(const struct lsn_config *c, const struct status *st)
 	    c->store_path, st->store_bytes, st->colls, (long long)st->objects);
 	printf("TLS SHA-256:   %s\nsigning key:   ed25519 %s\nliaisond:      %s\n",
 	    st->fpr, st->pub, st->daemon);
+	printf("peer listen:   %s\npartners:      %zu active, %zu failing (liaison partner list)\n"
+	       "envelopes:     %llu sent, %llu waiting for a receipt, %llu received\n",
+	    c->peer_listen, st->partners, st->failing, st->sent, st->queued, st->received);
 }
 
 static int

@@ -48,6 +48,17 @@ static const struct key keys[] = {
 	{ "tls", "cert", K_PATH, S(tls_cert), "TLS certificate (PEM) of the TAXII listener." },
 	{ "tls", "key", K_PATH, S(tls_key), "Its private key (PEM)." },
 	{ "keys", "signing_key", K_PATH, S(signing_key), "The node's Ed25519 signing key (PKCS#8 PEM)." },
+	{ "peer", "listen", K_STR, S(peer_listen),
+	  "HOST:PORT of the peer listener, which only paired partners reach (mutual TLS 1.3, pinned keys)." },
+	{ "peer", "envelope_objects", K_SIZE, S(envelope_objects), "Most STIX objects packed into one envelope." },
+	{ "peer", "envelope_bytes", K_SIZE, S(envelope_bytes), "Most body bytes in one envelope." },
+	{ "peer", "batch_bytes", K_SIZE, S(batch_bytes),
+	  "Most envelope bytes in one delivery request; partners' larger batches get 413." },
+	{ "peer", "pack_delay_ms", K_INT, S(pack_delay_ms),
+	  "Milliseconds to wait after new objects before packing them, so bursts share envelopes." },
+	{ "peer", "retry_min_ms", K_INT, S(retry_min_ms), "First wait after a failed delivery (doubles each time, with jitter)." },
+	{ "peer", "retry_max_ms", K_INT, S(retry_max_ms), "Longest wait between delivery attempts." },
+	{ "peer", "timeout_ms", K_INT, S(peer_timeout_ms), "Longest a delivery request may take." },
 	{ "limits", "max_connections", K_INT, S(max_connections), "Open connections at most." },
 	{ "limits", "idle_timeout", K_INT, S(idle_timeout),
 	  "Seconds a connection may stay silent mid-request or idle between requests." },
@@ -106,6 +117,14 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	snprintf(c->tls_cert, sizeof(c->tls_cert), "tls/cert.pem");
 	snprintf(c->tls_key, sizeof(c->tls_key), "tls/key.pem");
 	snprintf(c->signing_key, sizeof(c->signing_key), "keys/signing.pem");
+	c->peer_listen[0] = '\0';      /* derived from [taxii] listen, see lsn_config_peer_listen */
+	c->envelope_objects = 1000;
+	c->envelope_bytes = 4u << 20;
+	c->batch_bytes = 16u << 20;
+	c->pack_delay_ms = 2;
+	c->retry_min_ms = 250;
+	c->retry_max_ms = 60000;
+	c->peer_timeout_ms = 60000;
 	c->max_connections = 1024;
 	c->idle_timeout = 30;
 	c->request_timeout = 120;
@@ -196,9 +215,28 @@ lsn_config_load(const char *home, struct lsn_config *ret, struct err *err)
 	lsn_path(home, tmp, ret->tls_key);
 	snprintf(tmp, sizeof(tmp), "%s", ret->signing_key);
 	lsn_path(home, tmp, ret->signing_key);
+	if (ret->peer_listen[0] == '\0')
+		lsn_config_peer_default(ret->listen, ret->peer_listen, sizeof(ret->peer_listen));
+	if (ret->retry_min_ms > ret->retry_max_ms)
+		return err_set(err, LSN_EINVAL, "liaison.conf: retry_min_ms is larger than retry_max_ms");
 	if (ret->page_default > ret->page_max)
 		return err_set(err, LSN_EINVAL, "liaison.conf: page_default is larger than page_max");
 	return 0;
+}
+
+void
+lsn_config_peer_default(const char *taxii_listen, char *out, size_t cap)
+{
+	const char *colon = strrchr(taxii_listen, ':');
+	long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+
+	if (colon == NULL) {
+		snprintf(out, cap, "127.0.0.1:8444");
+		return;
+	}
+	/* port 0 (tests) stays 0: the kernel picks one */
+	snprintf(out, cap, "%.*s:%ld", (int)(colon - taxii_listen), taxii_listen,
+	    port > 0 && port < 65535 ? port + 1 : 0);
 }
 
 int

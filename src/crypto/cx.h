@@ -72,5 +72,19 @@ int cx_tls_selfsigned(const char *common_name, const char *san, int days,
     const char *key_path, const char *cert_path, struct err *err);
 /* SHA-256 of the certificate's DER encoding, lowercase hex (64 chars + NUL). */
 int cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err);
+/*
+ * SHA-256 of the DER SubjectPublicKeyInfo of a PEM certificate file, the
+ * value an identity document pins (RFC 7469 §2.4 style): it survives a
+ * certificate renewal that keeps the key. -LSN_EIO if the file cannot be
+ * opened, -LSN_EINVAL if it holds no certificate.
+ */
+int cx_cert_spki_sha256(const char *cert_path, uint8_t out[static CX_SHA256_LEN],
+    struct err *err);
+/*
+ * The same for an in-memory X509 * (the peer's certificate during a TLS
+ * handshake); void * so this header stays free of OpenSSL's. -LSN_EINVAL if
+ * x509 is NULL or its key cannot be encoded.
+ */
+int cx_x509_spki_sha256(const void *x509, uint8_t out[static CX_SHA256_LEN]);
 
 #endif

@@ -192,15 +192,13 @@ out:
 	return r;
 }
 
-int
-cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err)
+/* Reads the first PEM certificate of path; the caller frees *ret_x. */
+static int
+tls_read_cert(const char *cert_path, X509 **ret_x, struct err *err)
 {
-	uint8_t md[CX_SHA256_LEN];
-	unsigned char *der = NULL;
 	char ebuf[256];
-	X509 *x = NULL;
+	X509 *x;
 	BIO *bio;
-	int len, r = 0;
 
 	bio = BIO_new_file(cert_path, "r");
 	if (bio == NULL) {
@@ -208,9 +206,30 @@ cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err)
 		return err_set(err, LSN_EIO, "could not open certificate '%s': %s", cert_path, ebuf);
 	}
 	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	if (x == NULL || (len = i2d_X509(x, &der)) <= 0) {
+	BIO_free(bio);
+	if (x == NULL) {
 		cx_ossl_errstr(ebuf, sizeof(ebuf));
-		r = err_set(err, LSN_EINVAL, "could not read a PEM certificate from '%s': %s",
+		return err_set(err, LSN_EINVAL, "could not read a PEM certificate from '%s': %s",
+		    cert_path, ebuf);
+	}
+	*ret_x = x;
+	return 0;
+}
+
+int
+cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err)
+{
+	uint8_t md[CX_SHA256_LEN];
+	unsigned char *der = NULL;
+	char ebuf[256];
+	X509 *x = NULL;
+	int len, r;
+
+	if ((r = tls_read_cert(cert_path, &x, err)) < 0)
+		return r;
+	if ((len = i2d_X509(x, &der)) <= 0) {
+		cx_ossl_errstr(ebuf, sizeof(ebuf));
+		r = err_set(err, LSN_EINVAL, "could not encode the certificate from '%s': %s",
 		    cert_path, ebuf);
 		goto out;
 	}
@@ -219,6 +238,45 @@ cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err)
 out:
 	OPENSSL_free(der);
 	X509_free(x);
-	BIO_free(bio);
+	return r;
+}
+
+/*
+ * The SubjectPublicKeyInfo exactly as the certificate carries it, not the key
+ * re-encoded: a pin must match what any other TLS stack hashes.
+ */
+int
+cx_x509_spki_sha256(const void *x509, uint8_t out[static CX_SHA256_LEN])
+{
+	const X509_PUBKEY *spki;
+	unsigned char *der = NULL;
+	int len;
+
+	if (x509 == NULL)
+		return -LSN_EINVAL;
+	spki = X509_get_X509_PUBKEY(x509);
+	if (spki == NULL || (len = i2d_X509_PUBKEY(spki, &der)) <= 0) {
+		ERR_clear_error();
+		return -LSN_EINVAL;
+	}
+	cx_sha256(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
+int
+cx_cert_spki_sha256(const char *cert_path, uint8_t out[static CX_SHA256_LEN],
+    struct err *err)
+{
+	X509 *x = NULL;
+	int r;
+
+	if ((r = tls_read_cert(cert_path, &x, err)) < 0)
+		return r;
+	r = cx_x509_spki_sha256(x, out);
+	if (r < 0)
+		r = err_set(err, LSN_EINVAL, "could not encode the public key of certificate '%s'",
+		    cert_path);
+	X509_free(x);
 	return r;
 }

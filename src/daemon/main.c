@@ -4,6 +4,9 @@
  * serves TAXII 2.1 over TLS 1.3, logs one JSON object per line on stdout.
  * SIGTERM/SIGINT: stop accepting, finish every write in flight, commit, exit 0.
  */
+#include "crypto/cx.h"
+#include "exchange/exchange.h"
+#include "http/peer.h"
 #include "http/server.h"
 #include "http/taxii.h"
 #include "http/tls.h"
@@ -36,7 +39,12 @@ struct daemon {
 	struct writer *w;
 	struct taxii *taxii;
 	struct http_server *http;
-	struct event *sig_term, *sig_int, *drain_timer, *log_timer;
+	struct cx_key *key;
+	struct exchange *ex;
+	void *peer_ssl;
+	struct peer_api *peer;
+	struct http_server *peer_http;
+	struct event *sig_term, *sig_int, *drain_timer, *log_timer, *reload_timer;
 	char pid_path[LSN_PATH_MAX];
 	int stopping;
 	int64_t stop_us;
@@ -49,11 +57,14 @@ struct daemon {
  */
 #define LOG_FLUSH_MS 200
 
+/* Called from the loop, the writer and the link threads: one line at a time. */
 static void
 log_line(void *arg, const char *line, size_t len)
 {
-	fwrite(line, 1, len, stdout);
-	fputc('\n', stdout);
+	flockfile(stdout);
+	fwrite_unlocked(line, 1, len, stdout);
+	fputc_unlocked('\n', stdout);
+	funlockfile(stdout);
 }
 
 static void
@@ -97,9 +108,11 @@ usage(FILE *f)
 	    "usage: liaisond [--home DIR]\n"
 	    "\n"
 	    "Runs a liaison node in the foreground: the TAXII 2.1 API over HTTPS\n"
-	    "(TLS 1.3) on the address in DIR/liaison.conf, logging one JSON object\n"
-	    "per line on standard output. SIGTERM or SIGINT stops it cleanly: every\n"
-	    "write in flight is committed and answered first.\n"
+	    "(TLS 1.3) and the peer listener for paired partners (mutual TLS 1.3,\n"
+	    "pinned keys) on the addresses in DIR/liaison.conf, delivering shared\n"
+	    "objects to partners; logs one JSON object per line on standard output.\n"
+	    "SIGTERM or SIGINT stops it cleanly: every write in flight is committed\n"
+	    "and answered first.\n"
 	    "\n"
 	    "options:\n"
 	    "  --home DIR    the node home made by `liaison init` (default: $LIAISON_HOME)\n"
@@ -123,9 +136,10 @@ on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 
-	if (taxii_inflight(d->taxii) > 0)
+	if (taxii_inflight(d->taxii) > 0 || peer_api_inflight(d->peer) > 0)
 		return;
-	if (http_server_conns(d->http) == 0 || clock_now_us() - d->stop_us > DRAIN_MAX_US)
+	if ((http_server_conns(d->http) == 0 && http_server_conns(d->peer_http) == 0) ||
+	    clock_now_us() - d->stop_us > DRAIN_MAX_US)
 		event_base_loopexit(d->base, NULL);
 }
 
@@ -141,6 +155,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	d->stop_us = clock_now_us();
 	log_event("stopping", "\"signal\":%d,\"in_flight\":%zu", (int)sig, taxii_inflight(d->taxii));
 	http_server_drain(d->http);
+	http_server_drain(d->peer_http);
 	d->drain_timer = event_new(d->base, -1, EV_PERSIST, on_drain, d);
 	event_add(d->drain_timer, &tv);
 }
@@ -174,6 +189,74 @@ write_pid(struct daemon *d, struct err *err)
 		return err_set(err, LSN_EIO, "cannot write %s: %s", d->pid_path, strerror(errno));
 	}
 	close(fd);
+	return 0;
+}
+
+static int
+pinned(void *arg, const uint8_t spki[32])
+{
+	return exchange_pinned(arg, spki);
+}
+
+/* Partners added or removed with the CLI take effect within a second. */
+static void
+on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct err err = ERR_INIT;
+
+	if (!d->stopping && exchange_reload(d->ex, d->rd, &err) < 0)
+		log_error("reload", &err);
+}
+
+static int
+start_exchange(struct daemon *d, struct err *err)
+{
+	struct exchange_config xc = { 0 };
+	struct http_limits lim;
+	struct http_app app;
+	int r;
+
+	if ((r = cx_key_load(d->cfg.signing_key, &d->key, err)) < 0)
+		return r;
+	xc.store_spec = d->cfg.store_path;
+	xc.key = d->key;
+	xc.tls_cert = d->cfg.tls_cert;
+	xc.tls_key = d->cfg.tls_key;
+	xc.w = d->w;
+	xc.envelope_objects = d->cfg.envelope_objects;
+	xc.envelope_bytes = d->cfg.envelope_bytes;
+	xc.batch_bytes = d->cfg.batch_bytes;
+	xc.pack_delay_ms = d->cfg.pack_delay_ms;
+	xc.retry_min_ms = d->cfg.retry_min_ms;
+	xc.retry_max_ms = d->cfg.retry_max_ms;
+	xc.timeout_ms = d->cfg.peer_timeout_ms;
+	xc.log = log_line;
+	if ((r = exchange_new(&xc, &d->ex, err)) < 0)
+		return r;
+	if ((r = exchange_reload(d->ex, d->rd, err)) < 0)
+		return r;
+	d->peer_ssl = http_tls_peer_ctx(d->cfg.tls_cert, d->cfg.tls_key, pinned, d->ex, err);
+	if (d->peer_ssl == NULL)
+		return -LSN_EIO;
+	if ((r = peer_api_new(d->ex, d->rd, d->cfg.name, &d->peer, err)) < 0)
+		return r;
+	peer_api_app(d->peer, &app);
+	/* a batch may be as large as the partner's batch_bytes plus one envelope */
+	lim.max_body = d->cfg.batch_bytes + ENV_BODY_MAX + ENV_HEADER_LEN + ENV_SIG_LEN;
+	lim.idle_timeout_s = d->cfg.idle_timeout;
+	lim.request_timeout_s = d->cfg.request_timeout;
+	lim.max_conns = d->cfg.max_connections;
+	if ((r = http_server_new(d->base, d->peer_ssl, &app, &lim, &d->peer_http, err)) < 0)
+		return r;
+	peer_api_attach(d->peer, d->peer_http);
+	if ((r = http_server_listen(d->peer_http, d->cfg.peer_listen, err)) < 0)
+		return r;
+	{
+		struct timeval tv = { 1, 0 };
+		d->reload_timer = event_new(d->base, -1, EV_PERSIST, on_reload, d);
+		event_add(d->reload_timer, &tv);
+	}
 	return 0;
 }
 
@@ -214,6 +297,9 @@ start(struct daemon *d, struct err *err)
 	tc.page_max = d->cfg.page_max;
 	tc.page_bytes_max = d->cfg.page_bytes_max;
 	tc.log = log_line;
+	if ((r = start_exchange(d, err)) < 0)
+		return r;
+	tc.ex = d->ex;
 	if ((r = load_cursor_key(d, tc.cursor_key, err)) < 0)
 		return r;
 	if ((r = taxii_new(&tc, d->rd, d->w, &d->taxii, err)) < 0)
@@ -247,13 +333,21 @@ stop(struct daemon *d)
 		event_free(d->drain_timer);
 	if (d->log_timer)
 		event_free(d->log_timer);
+	if (d->reload_timer)
+		event_free(d->reload_timer);
 	fflush(stdout);
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)
 		event_free(d->sig_int);
 	http_server_free(d->http);
+	http_server_free(d->peer_http);
+	/* links first: their last writes go through the writer */
+	exchange_free(d->ex);
 	writer_free(d->w); /* commits whatever is queued, closes its store */
+	peer_api_free(d->peer);
+	http_tls_ctx_free(d->peer_ssl);
+	cx_key_free(d->key);
 	taxii_free(d->taxii);
 	store_close(d->rd);
 	http_tls_ctx_free(d->ssl);
@@ -306,8 +400,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_event("started", "\"version\":\"%s\",\"node\":\"%s\",\"listen\":\"%s\",\"port\":%d,"
-	    "\"api_root\":\"/%s/\",\"pid\":%ld", VERSION, d.cfg.name, d.cfg.listen,
-	    http_server_port(d.http), d.cfg.root, (long)getpid());
+	    "\"peer_listen\":\"%s\",\"peer_port\":%d,\"api_root\":\"/%s/\",\"pid\":%ld", VERSION,
+	    d.cfg.name, d.cfg.listen, http_server_port(d.http), d.cfg.peer_listen,
+	    http_server_port(d.peer_http), d.cfg.root, (long)getpid());
 	if (event_base_dispatch(d.base) < 0) {
 		err_set(&err, LSN_EIO, "the event loop failed");
 		log_error("loop", &err);

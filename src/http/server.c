@@ -5,6 +5,7 @@
  * error hook and closes the connection. No business logic.
  */
 #include "http/server.h"
+#include "crypto/cx.h"
 #include "util/err.h"
 #include "util/ts.h"
 
@@ -17,6 +18,7 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@ struct http_conn {
 	int close_after;              /* close once the output is flushed */
 	int dead;                     /* socket gone while a request is in a handler */
 	int in_process;
+	int handshaken;               /* TLS handshake finished (or plain HTTP) */
 	struct event *deadline;       /* the whole request must arrive before it fires */
 	struct http_conn *prev, *next;/* the server's list of connections */
 	char peer[64];
@@ -541,13 +544,50 @@ on_write(struct bufferevent *bev, void *arg)
 		conn_free(c);
 }
 
+/* Tells the application why a handshake failed (pinning, TLS 1.2, no certificate). */
+static void
+tls_failed(struct http_conn *c, short what)
+{
+	char why[256] = "", one[200];
+	unsigned long e;
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "%s", one);
+	}
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "%s", what & BEV_EVENT_EOF ?
+		    "the client closed the connection during the TLS handshake" :
+		    what & BEV_EVENT_TIMEOUT ? "the TLS handshake timed out" :
+		    "the TLS handshake failed");
+	c->srv->app.tls_failed(c->peer, why, c->srv->app.arg);
+}
+
+int
+http_conn_peer_spki(const struct http_conn *c, uint8_t out[static 32])
+{
+	SSL *ssl;
+	X509 *x;
+
+	if (c == NULL || c->bev == NULL || (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL)
+		return -LSN_ENOTFOUND;
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
+		return -LSN_ENOTFOUND;
+	return cx_x509_spki_sha256(x, out);
+}
+
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn *c = arg;
 
-	if (what == BEV_EVENT_CONNECTED) /* the TLS handshake finished */
+	if (what == BEV_EVENT_CONNECTED) { /* the TLS handshake finished */
+		c->handshaken = 1;
 		return;
+	}
+	if (!c->handshaken && c->srv->ssl != NULL && c->srv->app.tls_failed != NULL)
+		tls_failed(c, what);
 	if ((what & BEV_EVENT_TIMEOUT) && c->state == C_BUSY) {
 		/* the handler is still working (a slow commit): not the client's fault */
 		bufferevent_enable(bev, what & BEV_EVENT_READING ? EV_READ : EV_WRITE);

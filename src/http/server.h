@@ -56,6 +56,8 @@ struct http_app {
 	void (*error)(struct http_request *req, int status, const char *why, void *arg);
 	/* Called after each response is queued, for access logs and metrics. */
 	void (*logged)(const struct http_request *req, size_t body_len, void *arg);
+	/* May be NULL: a TLS handshake failed; why is OpenSSL's first reason. */
+	void (*tls_failed)(const char *peer, const char *why, void *arg);
 	void *arg;
 };
 
@@ -82,6 +84,12 @@ void http_server_drain(struct http_server *s);
 /* Connections still open (including ones whose request a handler holds). */
 size_t http_server_conns(const struct http_server *s);
 void http_server_free(struct http_server *s);
+
+/*
+ * SHA-256 of the SubjectPublicKeyInfo of the client certificate the
+ * connection's TLS handshake verified; -LSN_ENOTFOUND if it has none.
+ */
+int http_conn_peer_spki(const struct http_conn *c, uint8_t out[static 32]);
 
 const char *http_header_get(const struct http_request *req, const char *name);
 int http_add_header(struct http_request *req, const char *name, const char *value);

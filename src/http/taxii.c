@@ -348,6 +348,7 @@ get_collections(struct ctx *c)
 	evbuffer_add_printf(b, "{");
 	for (i = 0; i < n; i++) {
 		taxii_rights(c, v[i].rowid, &rd, &wr);
+		wr = wr && v[i].partner == 0; /* a partner's inbox is read-only */
 		if (!rd && !wr) /* collections the user may not use are not shown */
 			continue;
 		evbuffer_add_printf(b, shown++ ? "," : "\"collections\":[");
@@ -398,6 +399,8 @@ load_collection(struct ctx *c, const char *id)
 	if (i < n) {
 		c->coll = v[i];
 		taxii_rights(c, c->coll.rowid, &c->can_read, &c->can_write);
+		/* only the exchange writes a partner's inbox (what it received, signed) */
+		c->can_write = c->can_write && c->coll.partner == 0;
 	}
 	if (i == n || (!c->can_read && !c->can_write)) {
 		taxii_error(c, 404, "Collection not found", "No collection with id '%.80s' exists at this API root.", id);
@@ -407,6 +410,38 @@ load_collection(struct ctx *c, const char *id)
 }
 
 /* ---- metrics (Prometheus text format) ---- */
+
+static void
+exchange_metrics(struct exchange *ex, struct evbuffer *b)
+{
+	struct exchange_stats st;
+	int i;
+
+	exchange_get_stats(ex, &st);
+	evbuffer_add_printf(b,
+	    "# TYPE liaison_peer_links gauge\nliaison_peer_links %llu\n"
+	    "# TYPE liaison_peer_queue_envelopes gauge\nliaison_peer_queue_envelopes %llu\n"
+	    "# TYPE liaison_peer_envelopes_total counter\n"
+	    "liaison_peer_envelopes_total{event=\"packed\"} %llu\n"
+	    "liaison_peer_envelopes_total{event=\"sent\"} %llu\n"
+	    "liaison_peer_envelopes_total{event=\"received\"} %llu\n"
+	    "liaison_peer_envelopes_total{event=\"duplicate\"} %llu\n"
+	    "# TYPE liaison_peer_objects_total counter\n"
+	    "liaison_peer_objects_total{event=\"packed\"} %llu\n"
+	    "liaison_peer_objects_total{event=\"sent\"} %llu\n"
+	    "liaison_peer_objects_total{event=\"received\"} %llu\n"
+	    "liaison_peer_objects_total{event=\"refused\"} %llu\n"
+	    "# TYPE liaison_peer_receipts_total counter\nliaison_peer_receipts_total %llu\n"
+	    "# TYPE liaison_peer_retries_total counter\nliaison_peer_retries_total %llu\n"
+	    "# TYPE liaison_peer_tls_refused_total counter\nliaison_peer_tls_refused_total %llu\n"
+	    "# TYPE liaison_peer_refused_total counter\n",
+	    st.links, st.queue, st.envelopes_packed, st.envelopes_sent, st.envelopes_received,
+	    st.envelopes_duplicate, st.objects_packed, st.objects_sent, st.objects_received,
+	    st.objects_refused, st.receipts, st.retries, st.tls_refused);
+	for (i = 1; i < REFUSE_MAX; i++)
+		evbuffer_add_printf(b, "liaison_peer_refused_total{reason=\"%s\"} %llu\n",
+		    exchange_refusal_name(i), st.refused[i]);
+}
 
 static void
 get_metrics(struct ctx *c)
@@ -436,6 +471,8 @@ get_metrics(struct ctx *c)
 	    m->requests, m->errors_4xx, m->errors_5xx, hs.conns_open, m->auth_failures,
 	    m->objects_added, m->objects_duplicate, m->objects_rejected, m->objects_served,
 	    ws.batches, ws.items, ws.failed_commits, ws.checkpoints);
+	if (c->t->cfg.ex != NULL)
+		exchange_metrics(c->t->cfg.ex, b);
 	http_reply(c->req, 200, "text/plain; version=0.0.4", b);
 	evbuffer_free(b);
 }
@@ -738,6 +775,7 @@ taxii_attach(struct taxii *t, struct http_server *srv)
 void
 taxii_app(struct taxii *t, struct http_app *ret)
 {
+	memset(ret, 0, sizeof(*ret));
 	ret->handle = handle;
 	ret->error = framing_error;
 	ret->logged = logged;

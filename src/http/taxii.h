@@ -15,6 +15,7 @@
 
 struct store;
 struct writer;
+struct exchange;
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 #define STIX_MEDIA "application/stix+json;version=2.1"
@@ -33,6 +34,8 @@ struct taxii_config {
 	/* One JSON object per line (access log); may be NULL. */
 	void (*log)(void *arg, const char *line, size_t len);
 	void *log_arg;
+	/* May be NULL: told of every commit of new objects; its counters go to /metrics. */
+	struct exchange *ex;
 };
 
 struct taxii;

@@ -275,6 +275,8 @@ add_done(struct writer_job *job, int rc)
 {
 	struct add_job *a = (struct add_job *)job;
 
+	if (rc == 0 && a->job.rc == 0 && a->t->cfg.ex != NULL)
+		exchange_notify(a->t->cfg.ex);
 	http_server_defer(a->t->srv, add_finish, a);
 }
 

@@ -2,6 +2,7 @@
 #ifndef LSN_HTTP_TAXII_INT_H
 #define LSN_HTTP_TAXII_INT_H
 
+#include "exchange/exchange.h"
 #include "http/query.h"
 #include "http/taxii.h"
 #include "store/store.h"

@@ -3,8 +3,11 @@
  * survives power loss), one connection per thread. Objects are kept as the
  * exact bytes received plus the index columns TAXII queries need; date_added
  * (microseconds, strictly increasing) is the rowid, so keyset pages are
- * B-tree range scans and never offsets. Contains no policy.
+ * B-tree range scans and never offsets. Contains no policy. Partners,
+ * shares and envelopes are in sqlite_exchange.c; sqlite_int.h holds what
+ * both files share.
  */
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -16,15 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
-
-enum stmt_id {
-	ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_META_GET, ST_META_SET,
-	ST_OBJ_EXACT, ST_OBJ_MINMAX, ST_OBJ_INSERT, ST_OBJ_CLEAR_LAST, ST_OBJ_CLEAR_FIRST,
-	ST_OBJ_MAXDATE, ST_OBJ_BODY, ST_DATA_VERSION,
-	ST_MAX
-};
+#define SCHEMA_VERSION 2
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -53,25 +48,8 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
-#define CACHE_SLOTS 64
-
-/* Prepared statements kept across calls, keyed by their SQL text. */
-struct cached_stmt {
-	uint64_t hash;
-	char *sql;
-	sqlite3_stmt *st;
-};
-
-struct sqlite_store {
-	struct store base;          /* first: the generic handle */
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_MAX];
-	struct cached_stmt cache[CACHE_SLOTS];
-	unsigned cache_next;        /* round-robin victim */
-	int64_t last_date_added;    /* writer only: highest date_added handed out */
-};
-
-static const char schema_sql[] =
+/* Version 1, the first release: kept as it was, since migrations replay it. */
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS collections("
 	"  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL UNIQUE,"
@@ -110,14 +88,48 @@ static const char schema_sql[] =
 	"  hash BLOB PRIMARY KEY, user INTEGER NOT NULL REFERENCES users(rowid) ON DELETE CASCADE,"
 	"  name TEXT NOT NULL, created_us INTEGER NOT NULL) WITHOUT ROWID;";
 
-static struct sqlite_store *
-ss(struct store *s)
-{
-	return (struct sqlite_store *)s;
-}
+/*
+ * Version 2: partner channels. A partner's identity document sits last in
+ * its row so the reads that skip it never touch its overflow pages; the
+ * same holds for an envelope's bytes, which can be megabytes (and why
+ * envelopes has a rowid: WITHOUT ROWID tables are for small rows).
+ */
+static const char schema_v2[] =
+	"ALTER TABLE collections ADD COLUMN partner INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE partners("
+	"  rowid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  key BLOB NOT NULL UNIQUE, key_id BLOB NOT NULL UNIQUE, spki BLOB NOT NULL,"
+	"  endpoint TEXT NOT NULL, inbox INTEGER NOT NULL REFERENCES collections(rowid),"
+	"  active INTEGER NOT NULL, created_us INTEGER NOT NULL,"
+	"  last_contact_us INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
+	"  last_error_us INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0,"
+	"  identity TEXT NOT NULL);"
+	/* Same statement as the insert, so a partner never exists without its inbox marked. */
+	"CREATE TRIGGER partners_inbox AFTER INSERT ON partners BEGIN"
+	"  UPDATE collections SET partner = new.rowid WHERE rowid = new.inbox; END;"
+	"CREATE TABLE shares("
+	"  partner INTEGER NOT NULL REFERENCES partners(rowid),"
+	"  coll INTEGER NOT NULL REFERENCES collections(rowid),"
+	"  cursor_us INTEGER NOT NULL, PRIMARY KEY(partner, coll)) WITHOUT ROWID;"
+	"CREATE TABLE envelopes("
+	"  rowid INTEGER PRIMARY KEY, partner INTEGER NOT NULL REFERENCES partners(rowid),"
+	"  dir INTEGER NOT NULL CHECK (dir IN (0, 1)), seq INTEGER NOT NULL,"
+	"  id BLOB NOT NULL, kind INTEGER NOT NULL, items INTEGER NOT NULL,"
+	"  created_us INTEGER NOT NULL, receipt_us INTEGER NOT NULL DEFAULT 0,"
+	"  receipt BLOB, bytes BLOB NOT NULL);"
+	/* UNIQUE(partner, dir, seq), named so that queries can insist on it */
+	"CREATE UNIQUE INDEX envelopes_seq ON envelopes(partner, dir, seq);"
+	/*
+	 * Receipted envelopes leave this index, so the oldest envelope still
+	 * waiting for a receipt is found in O(log n) however long the history.
+	 */
+	"CREATE INDEX envelopes_unreceipted ON envelopes(partner, dir, seq) WHERE receipt IS NULL;";
 
-static int
-db_err(struct sqlite_store *s, struct err *err, const char *what)
+/* migrations[v] takes a database from schema version v to v + 1. */
+static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2 };
+
+int
+sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
 {
 	int rc = sqlite3_errcode(s->db);
 	int code = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? LSN_EBUSY :
@@ -144,37 +156,75 @@ exec_one(struct sqlite_store *s, enum stmt_id id, struct err *err)
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s, err, stmt_sql[id]);
+		return sqlite_db_err(s, err, stmt_sql[id]);
 	return 0;
 }
 
 static int
-migrate(struct sqlite_store *s, struct err *err)
+schema_version(sqlite3 *db)
 {
-	char *msg = NULL;
-	int v = 0;
 	sqlite3_stmt *st;
+	int v = 0;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
+	return v;
+}
+
+static int
+too_new(int v, struct err *err)
+{
+	return err_set(err, LSN_EINVAL,
+	    "store: schema version %d is newer than this program (%d); upgrade liaison",
+	    v, SCHEMA_VERSION);
+}
+
+/* Runs the migrations from version *v on; *v tells where one failed. */
+static int
+apply_migrations(sqlite3 *db, int *v, char **msg)
+{
+	char sql[64];
+
+	for (; *v < SCHEMA_VERSION; (*v)++)
+		if (sqlite3_exec(db, migrations[*v], NULL, NULL, msg) != SQLITE_OK)
+			return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	return sqlite3_exec(db, sql, NULL, NULL, msg) == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Brings the schema to SCHEMA_VERSION in one transaction: a crash leaves
+ * the old version whole. The version is read again under the write lock,
+ * as another connection may have migrated while this one waited for it.
+ */
+static int
+migrate(struct sqlite_store *s, struct err *err)
+{
+	char *msg = NULL;
+	int v = schema_version(s->db), r = 0;
+
 	if (v > SCHEMA_VERSION)
-		return err_set(err, LSN_EINVAL,
-		    "store: schema version %d is newer than this program (%d); upgrade liaison",
-		    v, SCHEMA_VERSION);
+		return too_new(v, err);
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(err, LSN_EIO, "store: creating the schema failed: %s", msg ? msg : "?");
-		sqlite3_free(msg);
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -LSN_EIO;
-	}
-	return 0;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto out;
+	v = schema_version(s->db);
+	if (v > SCHEMA_VERSION)
+		r = too_new(v, err);
+	else if (apply_migrations(s->db, &v, &msg) == 0 &&
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+out:
+	if (r == 0)
+		r = err_set(err, LSN_EIO, "store: bringing the schema from version %d to %d failed: %s",
+		    v, SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 static void sqlite_close(struct store *base);
@@ -191,6 +241,7 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	if (s == NULL)
 		return err_set(err, LSN_ENOMEM, "store: out of memory");
 	s->base.be = &store_sqlite_backend;
+	buf_init(&s->env, SQLITE_ENV_BUF_MAX);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: cannot open %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -216,7 +267,7 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	for (i = 0; i < ST_MAX; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->st[i], NULL) != SQLITE_OK) {
-			r = db_err(s, err, stmt_sql[i]);
+			r = sqlite_db_err(s, err, stmt_sql[i]);
 			sqlite_close(&s->base);
 			return r;
 		}
@@ -240,6 +291,7 @@ sqlite_close(struct store *base)
 		free(s->cache[i].sql);
 	}
 	sqlite3_close(s->db);
+	buf_release(&s->env);
 	free(s);
 }
 
@@ -327,7 +379,7 @@ sqlite_meta_get(struct store *base, const char *key, char *out, size_t outcap, s
 	} else if (rc == SQLITE_DONE) {
 		r = err_set(err, LSN_ENOTFOUND, "store: no meta value %s", key);
 	} else {
-		r = db_err(s, err, "reading meta");
+		r = sqlite_db_err(s, err, "reading meta");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -343,7 +395,7 @@ sqlite_meta_set(struct store *base, const char *key, const char *value, struct e
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
-		return db_err(s, err, "writing meta");
+		return sqlite_db_err(s, err, "writing meta");
 	}
 	sqlite3_reset(st);
 	return 0;
@@ -369,10 +421,12 @@ id_hash(const char *stix_id)
 /*
  * A prepared statement for sql, from the connection's cache when it was
  * prepared before (compiling SQL was half of a small GET's time). The
- * statement is the cache's: give it back with unprep(), never finalize it.
+ * statement is the cache's: give it back with sqlite_unprep(), never
+ * finalize it. One being stepped is neither handed out again nor evicted,
+ * so a row callback may use the store while its query runs.
  */
-static int
-prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err)
+int
+sqlite_prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err)
 {
 	uint64_t h = fnv1a(sql);
 	struct cached_stmt *c;
@@ -380,12 +434,20 @@ prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *er
 
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		c = &s->cache[i];
-		if (c->st != NULL && c->hash == h && strcmp(c->sql, sql) == 0) {
+		if (c->st != NULL && c->hash == h && strcmp(c->sql, sql) == 0 &&
+		    !sqlite3_stmt_busy(c->st)) {
 			*ret = c->st;
 			return 0;
 		}
 	}
-	c = &s->cache[s->cache_next++ % CACHE_SLOTS];
+	/* A busy statement is being stepped further up the stack: not a victim. */
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		c = &s->cache[s->cache_next++ % CACHE_SLOTS];
+		if (c->st == NULL || !sqlite3_stmt_busy(c->st))
+			break;
+	}
+	if (i == CACHE_SLOTS)
+		return err_set(err, LSN_EBUSY, "store: every cached statement is in use");
 	sqlite3_finalize(c->st);
 	free(c->sql);
 	c->st = NULL;
@@ -396,15 +458,15 @@ prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *er
 		free(c->sql);
 		c->sql = NULL;
 		c->st = NULL;
-		return db_err(s, err, sql);
+		return sqlite_db_err(s, err, sql);
 	}
 	c->hash = h;
 	*ret = c->st;
 	return 0;
 }
 
-static void
-unprep(sqlite3_stmt *st)
+void
+sqlite_unprep(sqlite3_stmt *st)
 {
 	if (st != NULL) {
 		sqlite3_reset(st);
@@ -412,8 +474,8 @@ unprep(sqlite3_stmt *st)
 	}
 }
 
-static void
-copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+void
+sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
 	const char *v = (const char *)sqlite3_column_text(st, col);
 
@@ -424,8 +486,8 @@ copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
  * Steps st to the end, appending one element of elsize bytes per row, filled
  * by fill(); the array is the caller's (free()).
  */
-static int
-collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
+int
+sqlite_collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
     void (*fill)(sqlite3_stmt *st, void *el), void **ret, size_t *ret_n, const char *what,
     struct err *err)
 {
@@ -444,8 +506,8 @@ collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
 		n++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(s, err, what);
-	unprep(st);
+		r = sqlite_db_err(s, err, what);
+	sqlite_unprep(st);
 	if (r < 0) {
 		free(v);
 		return r;
@@ -459,10 +521,11 @@ static void
 row_collection(sqlite3_stmt *st, struct store_collection *c)
 {
 	c->rowid = sqlite3_column_int64(st, 0);
-	copy_text(c->id, sizeof(c->id), st, 1);
-	copy_text(c->title, sizeof(c->title), st, 2);
-	copy_text(c->description, sizeof(c->description), st, 3);
+	sqlite_copy_text(c->id, sizeof(c->id), st, 1);
+	sqlite_copy_text(c->title, sizeof(c->title), st, 2);
+	sqlite_copy_text(c->description, sizeof(c->description), st, 3);
 	c->created_us = sqlite3_column_int64(st, 4);
+	c->partner = sqlite3_column_int64(st, 5);
 }
 
 static int
@@ -472,24 +535,25 @@ sqlite_coll_add(struct store *base, struct store_collection *c, struct err *err)
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "INSERT INTO collections(id, title, description, created_us) "
-	    "VALUES (?1, ?2, ?3, ?4)", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "INSERT INTO collections(id, title, description, created_us, "
+	    "partner) VALUES (?1, ?2, ?3, ?4, ?5)", &st, err)) < 0)
 		return r;
 	c->created_us = clock_now_us();
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->description, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, c->created_us);
+	sqlite3_bind_int64(st, 5, c->partner);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
 			r = err_set(err, LSN_EEXIST,
 			    "a collection with id %s or title '%s' already exists", c->id, c->title);
 		else
-			r = db_err(s, err, "adding a collection");
+			r = sqlite_db_err(s, err, "adding a collection");
 	} else {
 		c->rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	unprep(st);
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -500,7 +564,7 @@ sqlite_coll_find(struct store *base, const char *key, struct store_collection *r
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prep(s, "SELECT rowid, id, title, description, created_us FROM collections "
+	if ((r = sqlite_prep(s, "SELECT rowid, id, title, description, created_us, partner FROM collections "
 	    "WHERE id = ?1 OR title = ?1 ORDER BY id = ?1 DESC LIMIT 1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -510,8 +574,8 @@ sqlite_coll_find(struct store *base, const char *key, struct store_collection *r
 	else if (rc == SQLITE_DONE)
 		r = err_set(err, LSN_ENOTFOUND, "no collection has the id or title '%s'", key);
 	else
-		r = db_err(s, err, "finding a collection");
-	unprep(st);
+		r = sqlite_db_err(s, err, "finding a collection");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -528,10 +592,10 @@ sqlite_coll_list(struct store *base, struct store_collection **ret, size_t *ret_
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "SELECT rowid, id, title, description, created_us FROM collections "
+	if ((r = sqlite_prep(s, "SELECT rowid, id, title, description, created_us, partner FROM collections "
 	    "ORDER BY rowid", &st, err)) < 0)
 		return r;
-	return collect(s, st, sizeof(**ret), fill_collection, (void **)ret, ret_n,
+	return sqlite_collect(s, st, sizeof(**ret), fill_collection, (void **)ret, ret_n,
 	    "listing collections", err);
 }
 
@@ -567,7 +631,7 @@ clear_flag(struct sqlite_store *s, enum stmt_id id, int64_t coll, const char *st
 	sqlite3_bind_int64(st, 3, idh);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_err(s, err, "updating version flags");
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, err, "updating version flags");
 }
 
 /*
@@ -617,7 +681,7 @@ add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
-			return db_err(s, err, "looking up an object version");
+			return sqlite_db_err(s, err, "looking up an object version");
 	}
 	if (existing) {
 		is_first = strcmp(m->version_key, mn) < 0;
@@ -648,7 +712,7 @@ add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_err(s, err, "inserting an object");
+		return sqlite_db_err(s, err, "inserting an object");
 	res->outcome = STORE_ADDED;
 	res->date_added_us = s->last_date_added;
 	return 0;
@@ -764,7 +828,7 @@ sqlite_objects_query(struct store *base, const struct store_query *q, int with_b
 		r = err_set(err, LSN_ETOOBIG, "store: query too large");
 		goto out;
 	}
-	if ((r = prep(s, sql.data, &st, err)) < 0)
+	if ((r = sqlite_prep(s, sql.data, &st, err)) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, q->coll);
 	sqlite3_bind_int64(st, 2, q->after_us);
@@ -796,9 +860,9 @@ sqlite_objects_query(struct store *base, const struct store_query *q, int with_b
 			goto out;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_err(s, err, "reading objects");
+		r = sqlite_db_err(s, err, "reading objects");
 out:
-	unprep(st);
+	sqlite_unprep(st);
 	buf_release(&sql);
 	return r;
 }
@@ -817,14 +881,14 @@ refresh_flags(struct sqlite_store *s, int64_t coll, const char *id, struct err *
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, sql, &st, err)) < 0)
+	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id_hash(id));
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = db_err(s, err, "refreshing version flags");
-	unprep(st);
+		r = sqlite_db_err(s, err, "refreshing version flags");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -856,7 +920,7 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 		r = err_set(err, LSN_ETOOBIG, "store: query too large");
 		goto out;
 	}
-	if ((r = prep(s, sql.data, &st, err)) < 0)
+	if ((r = sqlite_prep(s, sql.data, &st, err)) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -866,14 +930,17 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 		bind_list(st, vkeys, n_vkeys, &pi);
 	bind_list(st, spec, n_spec, &pi);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = db_err(s, err, "deleting an object");
+		r = sqlite_db_err(s, err, "deleting an object");
 		goto out;
 	}
 	*ret_deleted = (size_t)sqlite3_changes(s->db);
+	/* Given back first: refresh_flags' sqlite_prep may evict (finalize) st. */
+	sqlite_unprep(st);
+	st = NULL;
 	if (*ret_deleted > 0)
 		r = refresh_flags(s, coll, id, err);
 out:
-	unprep(st);
+	sqlite_unprep(st);
 	buf_release(&sql);
 	return r;
 }
@@ -885,7 +952,7 @@ sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err 
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, coll > 0 ? "SELECT count(*) FROM objects WHERE coll = ?1" :
+	if ((r = sqlite_prep(s, coll > 0 ? "SELECT count(*) FROM objects WHERE coll = ?1" :
 	    "SELECT count(*) FROM objects", &st, err)) < 0)
 		return r;
 	if (coll > 0)
@@ -893,8 +960,8 @@ sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err 
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*ret = sqlite3_column_int64(st, 0);
 	else
-		r = db_err(s, err, "counting objects");
-	unprep(st);
+		r = sqlite_db_err(s, err, "counting objects");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -906,7 +973,7 @@ sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "INSERT OR REPLACE INTO status(id, coll, created_us, body) "
+	if ((r = sqlite_prep(s, "INSERT OR REPLACE INTO status(id, coll, created_us, body) "
 	    "VALUES (?1, ?2, ?3, ?4)", &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -914,8 +981,8 @@ sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *
 	sqlite3_bind_int64(st, 3, clock_now_us());
 	sqlite3_bind_text(st, 4, json, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = db_err(s, err, "storing a status");
-	unprep(st);
+		r = sqlite_db_err(s, err, "storing a status");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -927,7 +994,7 @@ sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *r
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prep(s, "SELECT body, coll FROM status WHERE id = ?1", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "SELECT body, coll FROM status WHERE id = ?1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -946,9 +1013,9 @@ sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *r
 	} else if (rc == SQLITE_DONE) {
 		r = err_set(err, LSN_ENOTFOUND, "no status resource has the id '%s'", id);
 	} else {
-		r = db_err(s, err, "reading a status");
+		r = sqlite_db_err(s, err, "reading a status");
 	}
-	unprep(st);
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -956,8 +1023,8 @@ static void
 row_user(sqlite3_stmt *st, struct store_user *u)
 {
 	u->rowid = sqlite3_column_int64(st, 0);
-	copy_text(u->name, sizeof(u->name), st, 1);
-	copy_text(u->pwhash, sizeof(u->pwhash), st, 2);
+	sqlite_copy_text(u->name, sizeof(u->name), st, 1);
+	sqlite_copy_text(u->pwhash, sizeof(u->pwhash), st, 2);
 	u->admin = sqlite3_column_int(st, 3);
 }
 
@@ -968,7 +1035,7 @@ sqlite_user_add(struct store *base, struct store_user *u, struct err *err)
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "INSERT INTO users(name, pwhash, admin, created_us) VALUES (?1, ?2, ?3, ?4)",
+	if ((r = sqlite_prep(s, "INSERT INTO users(name, pwhash, admin, created_us) VALUES (?1, ?2, ?3, ?4)",
 	    &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
@@ -979,11 +1046,11 @@ sqlite_user_add(struct store *base, struct store_user *u, struct err *err)
 		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
 			r = err_set(err, LSN_EEXIST, "a user named '%s' already exists", u->name);
 		else
-			r = db_err(s, err, "adding a user");
+			r = sqlite_db_err(s, err, "adding a user");
 	} else {
 		u->rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	unprep(st);
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -994,7 +1061,7 @@ user_by(struct sqlite_store *s, const char *sql, const char *name, int64_t rowid
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prep(s, sql, &st, err)) < 0)
+	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
 		return r;
 	if (name != NULL)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -1007,8 +1074,8 @@ user_by(struct sqlite_store *s, const char *sql, const char *name, int64_t rowid
 		r = name ? err_set(err, LSN_ENOTFOUND, "no user is named '%s'", name) :
 			   err_set(err, LSN_ENOTFOUND, "no user has id %lld", (long long)rowid);
 	else
-		r = db_err(s, err, "finding a user");
-	unprep(st);
+		r = sqlite_db_err(s, err, "finding a user");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -1039,9 +1106,9 @@ sqlite_user_list(struct store *base, struct store_user **ret, size_t *ret_n, str
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "SELECT rowid, name, pwhash, admin FROM users ORDER BY name", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "SELECT rowid, name, pwhash, admin FROM users ORDER BY name", &st, err)) < 0)
 		return r;
-	return collect(s, st, sizeof(**ret), fill_user, (void **)ret, ret_n, "listing users", err);
+	return sqlite_collect(s, st, sizeof(**ret), fill_user, (void **)ret, ret_n, "listing users", err);
 }
 
 static int
@@ -1051,14 +1118,14 @@ sqlite_user_remove(struct store *base, const char *name, struct err *err)
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "DELETE FROM users WHERE name = ?1", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "DELETE FROM users WHERE name = ?1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = db_err(s, err, "removing a user");
+		r = sqlite_db_err(s, err, "removing a user");
 	else if (sqlite3_changes(s->db) == 0)
 		r = err_set(err, LSN_ENOTFOUND, "no user is named '%s'", name);
-	unprep(st);
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -1069,7 +1136,7 @@ sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g, 
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "INSERT INTO grants(user, coll, can_read, can_write) VALUES (?1, ?2, ?3, ?4) "
+	if ((r = sqlite_prep(s, "INSERT INTO grants(user, coll, can_read, can_write) VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT(user, coll) DO UPDATE SET can_read = excluded.can_read, "
 	    "can_write = excluded.can_write", &st, err)) < 0)
 		return r;
@@ -1078,8 +1145,8 @@ sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g, 
 	sqlite3_bind_int(st, 3, g->can_read);
 	sqlite3_bind_int(st, 4, g->can_write);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = db_err(s, err, "granting access");
-	unprep(st);
+		r = sqlite_db_err(s, err, "granting access");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -1101,10 +1168,10 @@ sqlite_grant_list(struct store *base, int64_t user, struct store_grant **ret, si
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "SELECT coll, can_read, can_write FROM grants WHERE user = ?1", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "SELECT coll, can_read, can_write FROM grants WHERE user = ?1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, user);
-	return collect(s, st, sizeof(**ret), fill_grant, (void **)ret, ret_n, "listing grants", err);
+	return sqlite_collect(s, st, sizeof(**ret), fill_grant, (void **)ret, ret_n, "listing grants", err);
 }
 
 static int
@@ -1115,7 +1182,7 @@ sqlite_token_add(struct store *base, int64_t user, const char *name, const uint8
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prep(s, "INSERT INTO tokens(hash, user, name, created_us) VALUES (?1, ?2, ?3, ?4)",
+	if ((r = sqlite_prep(s, "INSERT INTO tokens(hash, user, name, created_us) VALUES (?1, ?2, ?3, ?4)",
 	    &st, err)) < 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -1123,8 +1190,8 @@ sqlite_token_add(struct store *base, int64_t user, const char *name, const uint8
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, clock_now_us());
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = db_err(s, err, "adding a token");
-	unprep(st);
+		r = sqlite_db_err(s, err, "adding a token");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -1135,7 +1202,7 @@ sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user,
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prep(s, "SELECT user FROM tokens WHERE hash = ?1", &st, err)) < 0)
+	if ((r = sqlite_prep(s, "SELECT user FROM tokens WHERE hash = ?1", &st, err)) < 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -1144,8 +1211,8 @@ sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user,
 	else if (rc == SQLITE_DONE)
 		r = err_set(err, LSN_ENOTFOUND, "unknown token");
 	else
-		r = db_err(s, err, "finding a token");
-	unprep(st);
+		r = sqlite_db_err(s, err, "finding a token");
+	sqlite_unprep(st);
 	return r;
 }
 
@@ -1160,7 +1227,7 @@ sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*ret = sqlite3_column_int64(st, 0);
 	else
-		r = db_err(s, err, "reading the data version");
+		r = sqlite_db_err(s, err, "reading the data version");
 	sqlite3_reset(st);
 	return r;
 }
@@ -1195,7 +1262,7 @@ sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 		return 0;
 	}
 	if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
-		return db_err(s, err, "setting the WAL autocheckpoint");
+		return sqlite_db_err(s, err, "setting the WAL autocheckpoint");
 	return 0;
 }
 
@@ -1206,7 +1273,7 @@ sqlite_checkpoint(struct store *base, struct err *err)
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		return db_err(s, err, "checkpointing the WAL");
+		return sqlite_db_err(s, err, "checkpointing the WAL");
 	return 0;
 }
 
@@ -1244,4 +1311,19 @@ const struct store_backend store_sqlite_backend = {
 	.data_version = sqlite_data_version,
 	.autocheckpoint = sqlite_autocheckpoint,
 	.checkpoint = sqlite_checkpoint,
+	.partner_add = sqlite_partner_add,
+	.partner_find = sqlite_partner_find,
+	.partner_get = sqlite_partner_get,
+	.partner_by_key_id = sqlite_partner_by_key_id,
+	.partner_list = sqlite_partner_list,
+	.partner_set_active = sqlite_partner_set_active,
+	.partner_health = sqlite_partner_health,
+	.share_add = sqlite_share_add,
+	.share_list = sqlite_share_list,
+	.share_set_cursor = sqlite_share_set_cursor,
+	.env_put = sqlite_env_put,
+	.env_get = sqlite_env_get,
+	.env_set_receipt = sqlite_env_set_receipt,
+	.env_scan = sqlite_env_scan,
+	.env_last = sqlite_env_last,
 };

@@ -31,6 +31,7 @@ struct store_collection {
 	char title[STORE_TITLE_MAX];
 	char description[1024];
 	int64_t created_us;
+	int64_t partner;              /* rowid of the partner whose inbox this is; 0: local */
 };
 
 struct store_user {
@@ -99,6 +100,80 @@ struct store_row {
 /* Called once per row; a negative return stops the query and is returned. */
 typedef int (*store_row_fn)(void *arg, const struct store_row *row);
 
+/* ---- partners and the envelopes exchanged with them ---- */
+
+#define STORE_ENDPOINT_MAX 256
+#define STORE_ERROR_MAX 256
+
+struct store_partner {
+	int64_t rowid;
+	char name[STORE_NAME_MAX + 1];
+	uint8_t key[32];              /* Ed25519 public key */
+	uint8_t key_id[32];           /* SHA-256 of key */
+	uint8_t spki[32];             /* SHA-256 of its TLS certificate's SubjectPublicKeyInfo */
+	char endpoint[STORE_ENDPOINT_MAX]; /* https://HOST:PORT of its peer listener */
+	int64_t inbox;                /* collection rowid of from-NAME */
+	int active;                   /* 0 after `partner remove` */
+	int64_t created_us;
+	/* link health, written by the daemon (partner_health) */
+	int64_t last_contact_us;      /* 0: never */
+	int64_t last_error_us;
+	char last_error[STORE_ERROR_MAX];  /* "" when the last attempt succeeded */
+	uint64_t retries;             /* failed delivery attempts since the last success */
+	/* from the envelopes table (partner_get/find/list fill them) */
+	uint64_t out_seq;             /* last sequence number sent (assigned) */
+	uint64_t out_acked;           /* highest N such that envelopes 1..N all have receipts */
+	uint64_t in_seq;              /* last sequence number accepted from it */
+};
+
+/* A collection shared with a partner and how far it has been packed. */
+struct store_share {
+	int64_t partner;
+	int64_t coll;
+	int64_t cursor_us;            /* objects with date_added > cursor_us are not yet packed */
+};
+
+enum store_dir { STORE_OUT = 0, STORE_IN = 1 };
+
+/* One envelope sent (STORE_OUT) or accepted (STORE_IN), with its receipt. */
+struct store_envelope {
+	int64_t partner;
+	int dir;                      /* enum store_dir */
+	uint64_t seq;
+	uint8_t id[32];               /* SHA-256 of the header */
+	int kind;
+	uint32_t items;
+	int64_t created_us;           /* signed (out) or accepted (in) */
+	const uint8_t *bytes;         /* header || body || signature; borrowed */
+	size_t len;
+	const uint8_t *receipt;       /* NULL: none yet; borrowed */
+	size_t receipt_len;
+	int64_t receipt_us;           /* when the receipt was stored (out) or made (in) */
+};
+
+/*
+ * Called once per envelope; the pointers are valid only during the call.
+ * A negative return stops the scan and is returned.
+ */
+typedef int (*store_env_fn)(void *arg, const struct store_envelope *e);
+
+enum store_env_flags {
+	STORE_ENV_BYTES = 1 << 0,     /* read the envelope bytes (else bytes NULL, len 0) */
+	STORE_ENV_UNRECEIPTED = 1 << 1, /* only envelopes without a receipt */
+	STORE_ENV_DESC = 1 << 2,      /* newest first (from before_seq down) */
+};
+
+struct store_env_query {
+	int64_t partner;
+	int dir;
+	uint64_t after_seq;           /* seq > after_seq (ascending scans) */
+	uint64_t before_seq;          /* seq < before_seq (descending scans; 0: no bound) */
+	unsigned flags;               /* store_env_flags */
+	size_t max_n;                 /* envelopes at most (0: no limit) */
+	size_t max_bytes;             /* stop once this many envelope bytes were passed (0: no limit);
+	                               * the first envelope is always passed */
+};
+
 struct store_backend {
 	const char *name;
 	int (*open)(const char *path, int create, struct store **ret, struct err *err);
@@ -154,6 +229,53 @@ struct store_backend {
 	 */
 	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
 	int (*checkpoint)(struct store *s, struct err *err);
+
+	/*
+	 * Partners. partner_add fills p->rowid and p->created_us (p->inbox must
+	 * name an existing collection); -LSN_EEXIST if the name or the key is
+	 * taken. identity is the document as received, kept for evidence.
+	 * partner_find/get: -LSN_ENOTFOUND if absent (removed partners are found,
+	 * with active 0). partner_by_key_id finds active ones only.
+	 */
+	int (*partner_add)(struct store *s, struct store_partner *p, const char *identity,
+	    struct err *err);
+	int (*partner_find)(struct store *s, const char *name, struct store_partner *ret, struct err *err);
+	int (*partner_get)(struct store *s, int64_t rowid, struct store_partner *ret, struct err *err);
+	int (*partner_by_key_id)(struct store *s, const uint8_t key_id[32], struct store_partner *ret,
+	    struct err *err);
+	/* Every partner, active or not, in name order (malloc'd array). */
+	int (*partner_list)(struct store *s, struct store_partner **ret, size_t *ret_n, struct err *err);
+	int (*partner_set_active)(struct store *s, int64_t rowid, int active, struct err *err);
+	/*
+	 * Link health: last_contact_us 0 keeps the old value; error NULL keeps
+	 * the old error, "" clears it (a success); retries UINT64_MAX keeps the count.
+	 */
+	int (*partner_health)(struct store *s, int64_t rowid, int64_t last_contact_us,
+	    const char *error, int64_t error_us, uint64_t retries, struct err *err);
+
+	/* Shares: collections a partner receives; share_add is idempotent (cursor kept). */
+	int (*share_add)(struct store *s, const struct store_share *sh, struct err *err);
+	int (*share_list)(struct store *s, int64_t partner, struct store_share **ret, size_t *ret_n,
+	    struct err *err);
+	int (*share_set_cursor)(struct store *s, int64_t partner, int64_t coll, int64_t cursor_us,
+	    struct err *err);
+
+	/*
+	 * Envelopes: (partner, dir, seq) is unique (-LSN_EEXIST). env_get fills
+	 * ret with pointers valid until the next call on s, or -LSN_ENOTFOUND.
+	 * env_set_receipt stores the receipt of an outgoing envelope (kept if one
+	 * is already there). env_last: highest seq of one direction, and the
+	 * highest N such that every envelope 1..N has a receipt (0 when none).
+	 */
+	int (*env_put)(struct store *s, const struct store_envelope *e, struct err *err);
+	int (*env_get)(struct store *s, int64_t partner, int dir, uint64_t seq, int with_bytes,
+	    struct store_envelope *ret, struct err *err);
+	int (*env_set_receipt)(struct store *s, int64_t partner, uint64_t seq, const uint8_t *receipt,
+	    size_t len, int64_t receipt_us, struct err *err);
+	int (*env_scan)(struct store *s, const struct store_env_query *q, store_env_fn fn, void *arg,
+	    struct err *err);
+	int (*env_last)(struct store *s, int64_t partner, int dir, uint64_t *ret_seq,
+	    uint64_t *ret_receipted, struct err *err);
 };
 
 struct store {

@@ -356,6 +356,79 @@ test_tls_selfsigned(void **state)
 	assert_string_not_equal(fp1, fp2);
 }
 
+/* The pin as the usual recipe computes it: openssl x509 -pubkey | pkey -outform DER | sha256sum. */
+static void
+spki_hash_openssl_cli(const char *crt, char out[static 65])
+{
+	char cmd[1024], line[128];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s' -pubkey -noout | "
+	    "openssl pkey -pubin -outform DER | sha256sum", crt);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(pclose(p), 0);
+	assert_true(strlen(line) > 64 && line[64] == ' ');
+	memcpy(out, line, 64);
+	out[64] = '\0';
+}
+
+static void
+test_spki_sha256(void **state)
+{
+	const char *crt = tmp("tls.crt");
+	uint8_t a[CX_SHA256_LEN], b[CX_SHA256_LEN], c[CX_SHA256_LEN];
+	unsigned char *der = NULL;
+	struct err err = ERR_INIT;
+	char want[65];
+	int len;
+	X509 *x;
+
+	/* test_tls_selfsigned left tls.crt (P-256) and c2 behind. */
+	assert_int_equal(cx_cert_spki_sha256(crt, a, &err), 0);
+	spki_hash_openssl_cli(crt, want);
+	assert_hex(a, sizeof(a), want);
+
+	/* Independently: the key re-encoded by OpenSSL is the same DER for P-256. */
+	x = read_cert(crt);
+	len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	assert_true(len > 0);
+	cx_sha256(der, (size_t)len, c);
+	assert_memory_equal(a, c, sizeof(a));
+	assert_int_equal(cx_x509_spki_sha256(x, b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	OPENSSL_free(der);
+	X509_free(x);
+
+	/* Another certificate has another key, so another pin. */
+	assert_int_equal(cx_cert_spki_sha256(tmp("c2"), b, &err), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	spki_hash_openssl_cli(tmp("c2"), want);
+	assert_hex(b, sizeof(b), want);
+}
+
+static void
+test_spki_sha256_errors(void **state)
+{
+	uint8_t md[CX_SHA256_LEN], zero[CX_SHA256_LEN] = { 0 };
+	struct err err = ERR_INIT;
+	X509 *empty;
+
+	memset(md, 0, sizeof(md));
+	assert_int_equal(cx_cert_spki_sha256(tmp("tls.key"), md, &err), -LSN_EINVAL);
+	assert_non_null(strstr(err.msg, "tls.key"));
+	assert_int_equal(cx_cert_spki_sha256(tmp("none.crt"), md, &err), -LSN_EIO);
+	assert_non_null(strstr(err.msg, "none.crt"));
+	assert_int_equal(cx_x509_spki_sha256(NULL, md), -LSN_EINVAL);
+	/* A certificate without a key cannot be pinned. */
+	empty = X509_new();
+	assert_non_null(empty);
+	assert_int_equal(cx_x509_spki_sha256(empty, md), -LSN_EINVAL);
+	X509_free(empty);
+	assert_memory_equal(md, zero, sizeof(md));  /* written only on success */
+}
+
 static void
 test_tls_errors(void **state)
 {
@@ -394,6 +467,8 @@ main(void)
 		cmocka_unit_test(test_ed25519_rfc8032),
 		cmocka_unit_test(test_ed25519_files),
 		cmocka_unit_test(test_tls_selfsigned),
+		cmocka_unit_test(test_spki_sha256),
+		cmocka_unit_test(test_spki_sha256_errors),
 		cmocka_unit_test(test_tls_errors),
 	};
 

@@ -1,0 +1,333 @@
+/*
+ * liaison partner add|list|remove: pairing with another agency's node. The
+ * identity document is checked (signature, fingerprint) and the operator
+ * confirms the short fingerprint read to them by the partner's operator;
+ * then the partner, its read-only inbox collection `from-NAME` and the
+ * collections shared with it are stored in one transaction. A running
+ * liaisond picks the change up within a second.
+ */
+#include "cli/cli.h"
+#include "exchange/envelope.h"
+#include "store/store.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int run_add(const struct cli_args *a);
+static int run_list(const struct cli_args *a);
+static int run_remove(const struct cli_args *a);
+
+static const struct cli_opt add_opts[] = {
+	{ "endpoint", "https://HOST:PORT", CLI_REQ, "the partner's peer listener" },
+	{ "share", "COLLECTION", CLI_MULTI,
+	  "a collection (title or id) whose objects go to this partner; repeatable "
+	  "(default: the collection titled 'shared')" },
+	{ "yes", NULL, 0, "the fingerprint was confirmed: do not ask" },
+	{ "json", NULL, 0, "print the new partner as JSON" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_opt list_opts[] = {
+	{ "json", NULL, 0, "print {\"partners\": [...]} as JSON" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_opt remove_opts[] = {
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_spec add_spec = {
+	"partner add", "FILE", 1, 1,
+	"Pairs with the node whose identity document is FILE (from its `liaison identity "
+	"export`): shows its fingerprint to confirm, creates its inbox collection from-NAME "
+	"(read-only) and shares the given collections with it.",
+	add_opts,
+	"liaison partner add cert-b.identity.json --endpoint https://10.0.0.2:8444 --share shared",
+	run_add,
+};
+
+static const struct cli_spec list_spec = {
+	"partner list", NULL, 0, 0,
+	"Lists partners with their link health: last contact, envelopes sent (OUT), receipted, "
+	"queued (waiting for a receipt) and received (IN), retries and the last error.",
+	list_opts,
+	"liaison partner list --json",
+	run_list,
+};
+
+static const struct cli_spec remove_spec = {
+	"partner remove", "NAME", 1, 1,
+	"Stops exchanging with a partner and unpins its key. Its inbox collection and every "
+	"envelope and receipt exchanged are kept as evidence.",
+	remove_opts,
+	"liaison partner remove cert-b",
+	run_remove,
+};
+
+static const struct cli_spec *const subs[] = { &add_spec, &list_spec, &remove_spec };
+
+int
+cli_cmd_partner(int argc, char **argv, const char *home)
+{
+	return cli_run_group("partner", subs, sizeof(subs) / sizeof(subs[0]), argc, argv, home);
+}
+
+/* https://HOST:PORT with nothing after the port: the peer API paths are fixed. */
+static int
+endpoint_ok(const char *e)
+{
+	const char *colon, *p;
+
+	if (strncmp(e, "https://", 8) != 0 || strlen(e) >= STORE_ENDPOINT_MAX)
+		return 0;
+	colon = strrchr(e + 8, ':');
+	if (colon == NULL || colon == e + 8 || colon[1] == '\0')
+		return 0;
+	for (p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return strchr(e + 8, '/') == NULL && atoi(colon + 1) > 0 && atoi(colon + 1) < 65536;
+}
+
+static int
+read_doc(const char *path, char *out, size_t cap, size_t *ret_len, struct err *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return err_set(err, LSN_EIO, "cannot open %s: %s", path, strerror(errno));
+	n = fread(out, 1, cap, f);
+	if (f != stdin)
+		fclose(f);
+	if (n == cap)
+		return err_set(err, LSN_ETOOBIG, "%s is larger than an identity document can be (%zu bytes)",
+		    path, cap - 1);
+	out[n] = '\0';
+	*ret_len = n;
+	return 0;
+}
+
+/* Asks on the terminal; scripts must say --yes. */
+static int
+confirm(const struct ident *id, const char *endpoint, int yes, struct err *err)
+{
+	char line[16];
+
+	fprintf(stderr, "partner:      %s\nendpoint:     %s\nfingerprint:  %s\n", id->name, endpoint,
+	    id->fingerprint);
+	if (yes)
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return err_set(err, LSN_EDENIED, "confirm the fingerprint with the partner's operator, "
+		    "then run again with --yes (standard input is not a terminal)");
+	fprintf(stderr, "Read the fingerprint to %s's operator. Does it match theirs? [y/N] ", id->name);
+	if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
+		return err_set(err, LSN_EDENIED, "not paired: the fingerprint was not confirmed");
+	return 0;
+}
+
+/* Shares: local collections only (forwarding what partners sent is the agreement's call). */
+static int
+add_shares(struct cli_node *n, const struct cli_args *a, int64_t partner, json_t *names,
+    struct err *err)
+{
+	struct store_collection c;
+	struct store_share sh;
+	int i, any = 0, r;
+
+	for (i = 0; i <= a->nocc; i++) {
+		const char *t = i < a->nocc ? a->occ[i].val : (any ? NULL : "shared");
+		if (t == NULL || (i < a->nocc && strcmp(a->occ[i].opt->name, "share") != 0))
+			continue;
+		any = 1;
+		if ((r = n->s->be->coll_find(n->s, t, &c, err)) < 0)
+			return r;
+		if (c.partner != 0)
+			return err_set(err, LSN_EDENIED, "collection '%s' is a partner's inbox: what a "
+			    "partner sent is not passed on to another", c.title);
+		sh.partner = partner;
+		sh.coll = c.rowid;
+		sh.cursor_us = 0; /* everything already in it goes too */
+		if ((r = n->s->be->share_add(n->s, &sh, err)) < 0)
+			return r;
+		json_array_append_new(names, json_string(c.title));
+	}
+	return 0;
+}
+
+static int
+store_partner(struct cli_node *n, const struct cli_args *a, const struct ident *id,
+    const char *doc, struct store_partner *p, json_t *shares, struct err *err)
+{
+	struct store_collection inbox = { 0 };
+	int r;
+
+	if ((r = n->s->be->begin(n->s, err)) < 0)
+		return r;
+	snprintf(inbox.title, sizeof(inbox.title), "from-%s", id->name);
+	snprintf(inbox.description, sizeof(inbox.description),
+	    "Objects received from partner %s (read-only: only the exchange writes here).", id->name);
+	if ((r = cx_uuid4(inbox.id)) < 0)
+		err_set(err, LSN_EIO, "cannot read random bytes for a collection id");
+	else if ((r = n->s->be->coll_add(n->s, &inbox, err)) == 0) {
+		p->inbox = inbox.rowid;
+		if ((r = n->s->be->partner_add(n->s, p, doc, err)) == 0)
+			r = add_shares(n, a, p->rowid, shares, err);
+	}
+	if (r == 0)
+		r = n->s->be->commit(n->s, err);
+	if (r < 0)
+		n->s->be->rollback(n->s);
+	return r;
+}
+
+static int
+check_new(struct cli_node *n, const struct ident *id, struct err *err)
+{
+	struct store_partner old;
+	struct ident me;
+
+	if (cli_identity_load(&n->cfg, &me, NULL, err) < 0)
+		return -LSN_EINVAL;
+	if (memcmp(me.key, id->key, sizeof(me.key)) == 0)
+		return err_set(err, LSN_EINVAL, "this is the identity of this node itself");
+	if (n->s->be->partner_find(n->s, id->name, &old, err) == 0)
+		return err_set(err, LSN_EEXIST, "a partner named '%s' is already %s", id->name,
+		    old.active ? "paired" : "known (removed); its history is kept under that name");
+	return 0;
+}
+
+static int
+run_add(const struct cli_args *a)
+{
+	struct err err = ERR_INIT;
+	struct store_partner p;
+	struct cli_node n;
+	struct ident id;
+	char doc[IDENT_DOC_MAX + 1];
+	const char *endpoint = cli_get(a, "endpoint");
+	json_t *shares = json_array();
+	size_t len = 0;
+	int r = CLI_FAIL;
+
+	if (!endpoint_ok(endpoint))
+		return cli_usage_error(a->spec, "--endpoint must be https://HOST:PORT, not '%s'", endpoint);
+	if (read_doc(a->pos[0], doc, sizeof(doc), &len, &err) < 0 ||
+	    ident_parse(doc, len, &id, &err) < 0) {
+		err_prefix(&err, "%s: ", a->pos[0]);
+		json_decref(shares);
+		return cli_fail(&err);
+	}
+	if (cli_node_open(a, &n, &err) < 0 || check_new(&n, &id, &err) < 0 ||
+	    confirm(&id, endpoint, cli_has(a, "yes"), &err) < 0)
+		goto out;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", id.name);
+	memcpy(p.key, id.key, 32);
+	env_key_id(id.key, p.key_id);
+	memcpy(p.spki, id.spki, 32);
+	snprintf(p.endpoint, sizeof(p.endpoint), "%s", endpoint);
+	p.active = 1;
+	if (store_partner(&n, a, &id, doc, &p, shares, &err) < 0)
+		goto out;
+	r = CLI_OK;
+	snprintf(doc, sizeof(doc), "from-%s", p.name);
+	if (cli_has(a, "json"))
+		r = cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:O}", "name", p.name, "fingerprint",
+		    id.fingerprint, "endpoint", p.endpoint, "inbox", doc, "shares", shares));
+	else
+		printf("paired with %s: its objects arrive in collection from-%s\n", p.name, p.name);
+out:
+	json_decref(shares);
+	cli_node_close(&n);
+	return r == CLI_OK ? r : cli_fail(&err);
+}
+
+static void
+fmt_time(int64_t us, char out[TS_US_LEN])
+{
+	if (us == 0)
+		snprintf(out, TS_US_LEN, "never");
+	else
+		ts_format_us(us, out);
+}
+
+static json_t *
+partner_json(const struct store_partner *p, const char *fpr)
+{
+	char contact[TS_US_LEN], errat[TS_US_LEN];
+
+	fmt_time(p->last_contact_us, contact);
+	fmt_time(p->last_error_us, errat);
+	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "name", p->name,
+	    "fingerprint", fpr, "endpoint", p->endpoint, "active", p->active,
+	    "last_contact", contact, "envelopes_out", (json_int_t)p->out_seq,
+	    "receipted", (json_int_t)p->out_acked, "queued", (json_int_t)(p->out_seq - p->out_acked),
+	    "envelopes_in", (json_int_t)p->in_seq, "retries", (json_int_t)p->retries,
+	    "last_error", p->last_error, "last_error_at", p->last_error_us ? errat : "");
+}
+
+static int
+run_list(const struct cli_args *a)
+{
+	struct err err = ERR_INIT;
+	struct store_partner *ps = NULL;
+	struct cli_node n;
+	json_t *arr = json_array();
+	char fpr[IDENT_FPR_LEN], contact[TS_US_LEN];
+	size_t i, cnt = 0;
+
+	if (cli_node_open(a, &n, &err) < 0 || n.s->be->partner_list(n.s, &ps, &cnt, &err) < 0) {
+		cli_node_close(&n);
+		json_decref(arr);
+		return cli_fail(&err);
+	}
+	cli_node_close(&n);
+	if (!cli_has(a, "json") && cnt > 0)
+		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s  %s\n", "NAME", "STATE", "LAST CONTACT",
+		    "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES", "LAST ERROR");
+	for (i = 0; i < cnt; i++) {
+		ident_fingerprint(CX_SIGTYPE_ED25519, ps[i].key, ps[i].spki, fpr);
+		json_array_append_new(arr, partner_json(&ps[i], fpr));
+		fmt_time(ps[i].last_contact_us, contact);
+		if (!cli_has(a, "json"))
+			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu  %s\n", ps[i].name,
+			    ps[i].active ? "active" : "removed", contact,
+			    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
+			    (unsigned long long)(ps[i].out_seq - ps[i].out_acked),
+			    (unsigned long long)ps[i].in_seq, (unsigned long long)ps[i].retries,
+			    ps[i].last_error[0] ? ps[i].last_error : "-");
+	}
+	free(ps);
+	if (cli_has(a, "json"))
+		return cli_json_print(json_pack("{s:o}", "partners", arr));
+	if (cnt == 0)
+		printf("no partners (pair with one: liaison partner add FILE --endpoint URL)\n");
+	json_decref(arr);
+	return CLI_OK;
+}
+
+static int
+run_remove(const struct cli_args *a)
+{
+	struct err err = ERR_INIT;
+	struct store_partner p;
+	struct cli_node n;
+
+	if (cli_node_open(a, &n, &err) < 0 || n.s->be->partner_find(n.s, a->pos[0], &p, &err) < 0 ||
+	    n.s->be->partner_set_active(n.s, p.rowid, 0, &err) < 0) {
+		cli_node_close(&n);
+		return cli_fail(&err);
+	}
+	cli_node_close(&n);
+	printf("removed partner %s: its key is unpinned and its link stops within a second; "
+	       "from-%s and the envelopes exchanged are kept\n", p.name, p.name);
+	return CLI_OK;
+}

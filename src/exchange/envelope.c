@@ -1,0 +1,809 @@
+/*
+ * The peer formats of envelope.h as bytes: builds, decodes and checks
+ * envelopes, receipts and identity documents. Never does I/O, reads the clock
+ * or keeps state, never re-serialises what it verifies, and never believes a
+ * length field before comparing it with the bytes actually present.
+ */
+#include "exchange/envelope.h"
+#include "stix/stix.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Offsets in the envelope header; the table in envelope.h is the source. */
+enum {
+	EH_MAGIC = 0, EH_SIG_TYPE = 4, EH_KIND = 5, EH_FLAGS = 6, EH_FROM = 8,
+	EH_TO = 40, EH_SEQ = 72, EH_TIME = 80, EH_BODY_LEN = 88, EH_ITEMS = 92,
+	EH_BODY_HASH = 96,
+};
+/* Offsets in the signed part of a receipt. */
+enum {
+	RC_MAGIC = 0, RC_SIG_TYPE = 4, RC_STATUS = 5, RC_FLAGS = 6, RC_ENV_ID = 8,
+	RC_FROM = 40, RC_TO = 72, RC_SEQ = 104, RC_TIME = 112, RC_STORED = 120,
+	RC_DUPLICATE = 124, RC_REFUSED = 128, RC_RESERVED = 132,
+};
+
+/* The domain strings are signed with their NUL (sizeof counts it). */
+#define ENV_SIGNED_LEN (sizeof(ENV_DOMAIN) + ENV_HEADER_LEN)
+#define RCPT_SIGNED_LEN (sizeof(RCPT_DOMAIN) + RCPT_BODY_LEN)
+#define FPR_DOMAIN "liaison fingerprint v1"
+#define IDENT_CREATED_MAX (sizeof(((struct ident *)0)->created) - 1)
+#define IDENT_SIGNED_MAX (sizeof(IDENT_DOMAIN) + 1 + CX_ED25519_PUB_LEN + \
+	CX_SHA256_LEN + 2 + IDENT_NAME_MAX + 2 + IDENT_CREATED_MAX)
+
+_Static_assert(EH_BODY_HASH + CX_SHA256_LEN == ENV_HEADER_LEN, "envelope header layout");
+_Static_assert(RC_RESERVED + 4 == RCPT_BODY_LEN, "receipt layout");
+_Static_assert(sizeof(ENV_DOMAIN) == 20 && sizeof(RCPT_DOMAIN) == 19 &&
+    sizeof(IDENT_DOMAIN) == 20, "domain string lengths in envelope.h");
+
+/* Crockford base32: no I, L, O, U, so a fingerprint survives being read aloud. */
+static const char crockford32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static const char *const env_kind_names[] = {
+	[ENV_SHARE] = "share", [ENV_NOTIFY] = "notify", [ENV_REQUEST] = "request",
+	[ENV_ACK] = "ack", [ENV_RESPONSE] = "response", [ENV_WITHDRAW] = "withdraw",
+};
+
+/* ---- big-endian integers, by explicit shifts so host order never matters ---- */
+
+static void
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static uint16_t
+get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+/* ---- envelopes ---- */
+
+void
+env_key_id(const uint8_t pub[static CX_ED25519_PUB_LEN], uint8_t out[static CX_SHA256_LEN])
+{
+	cx_sha256(pub, CX_ED25519_PUB_LEN, out);
+}
+
+const char *
+env_kind_name(int kind)
+{
+	if (kind < ENV_SHARE || kind > ENV_KIND_MAX)
+		return NULL;
+	return env_kind_names[kind];
+}
+
+static void
+env_encode_header(const struct env_header *h, uint8_t p[static ENV_HEADER_LEN])
+{
+	memcpy(p + EH_MAGIC, ENV_MAGIC, 4);
+	p[EH_SIG_TYPE] = h->sig_type;
+	p[EH_KIND] = h->kind;
+	put_u16(p + EH_FLAGS, 0);
+	memcpy(p + EH_FROM, h->from, CX_SHA256_LEN);
+	memcpy(p + EH_TO, h->to, CX_SHA256_LEN);
+	put_u64(p + EH_SEQ, h->seq);
+	/* Two's complement, as the receiver reads it back into an int64_t. */
+	put_u64(p + EH_TIME, (uint64_t)h->time_us);
+	put_u32(p + EH_BODY_LEN, h->body_len);
+	put_u32(p + EH_ITEMS, h->items);
+	memcpy(p + EH_BODY_HASH, h->body_hash, CX_SHA256_LEN);
+}
+
+/* Field checks shared by sealing and decoding, so one never makes what the other refuses. */
+static int
+env_check_fields(unsigned kind, uint64_t seq, struct err *err)
+{
+	if (kind < ENV_SHARE || kind > ENV_KIND_MAX)
+		return err_set(err, LSN_EINVAL, "envelope field 'kind' is %u, which is not a "
+		    "known kind (1 to %d)", kind, ENV_KIND_MAX);
+	if (seq == 0)
+		return err_set(err, LSN_EINVAL, "envelope field 'seq' is 0, but sequence numbers "
+		    "start at 1");
+	return 0;
+}
+
+static int
+env_decode_header(const uint8_t p[static ENV_HEADER_LEN], struct env_header *h,
+    struct err *err)
+{
+	uint16_t flags = get_u16(p + EH_FLAGS);
+	int r;
+
+	if (memcmp(p + EH_MAGIC, ENV_MAGIC, 4) != 0)
+		return err_set(err, LSN_EINVAL, "envelope field 'magic' is not \"" ENV_MAGIC "\"");
+	if (p[EH_SIG_TYPE] != CX_SIGTYPE_ED25519)
+		return err_set(err, LSN_EINVAL, "envelope field 'sig_type' is %u, not a known "
+		    "signature type (1, Ed25519)", p[EH_SIG_TYPE]);
+	if (flags != 0)
+		return err_set(err, LSN_EINVAL, "envelope field 'flags' is 0x%04x but must be zero",
+		    flags);
+	h->sig_type = p[EH_SIG_TYPE];
+	h->kind = p[EH_KIND];
+	memcpy(h->from, p + EH_FROM, CX_SHA256_LEN);
+	memcpy(h->to, p + EH_TO, CX_SHA256_LEN);
+	h->seq = get_u64(p + EH_SEQ);
+	h->time_us = (int64_t)get_u64(p + EH_TIME);
+	h->body_len = get_u32(p + EH_BODY_LEN);
+	h->items = get_u32(p + EH_ITEMS);
+	memcpy(h->body_hash, p + EH_BODY_HASH, CX_SHA256_LEN);
+	if ((r = env_check_fields(h->kind, h->seq, err)) < 0)
+		return r;
+	if (h->body_len > ENV_BODY_MAX)
+		return err_set(err, LSN_EINVAL, "envelope field 'body_len' is %u bytes, over the "
+		    "cap of %u", h->body_len, ENV_BODY_MAX);
+	return 0;
+}
+
+/* "liaison envelope v1\0" || header: the exact bytes an envelope signature covers. */
+static void
+env_signed_bytes(const uint8_t header[static ENV_HEADER_LEN], uint8_t out[static ENV_SIGNED_LEN])
+{
+	memcpy(out, ENV_DOMAIN, sizeof(ENV_DOMAIN));
+	memcpy(out + sizeof(ENV_DOMAIN), header, ENV_HEADER_LEN);
+}
+
+static int
+env_check_seal(const struct env_header *h, const uint8_t *body, size_t body_len,
+    const struct cx_key *key, size_t cap, struct err *err)
+{
+	uint8_t pub[CX_ED25519_PUB_LEN], kid[CX_SHA256_LEN];
+	size_t need;
+	int r;
+
+	if ((r = env_check_fields(h->kind, h->seq, err)) < 0)
+		return r;
+	cx_key_public(key, pub);
+	env_key_id(pub, kid);
+	/* An envelope that names another sender would never verify at the partner. */
+	if (memcmp(kid, h->from, CX_SHA256_LEN) != 0)
+		return err_set(err, LSN_EINVAL, "envelope field 'from' is not the key id of the "
+		    "signing key");
+	if (body == NULL && body_len > 0)
+		return err_set(err, LSN_EINVAL, "an envelope body of %zu bytes has no data", body_len);
+	if (body_len > ENV_BODY_MAX)
+		return err_set(err, LSN_ETOOBIG, "an envelope body of %zu bytes is over the cap "
+		    "of %u bytes", body_len, ENV_BODY_MAX);
+	need = ENV_HEADER_LEN + body_len + ENV_SIG_LEN;
+	if (cap < need)
+		return err_set(err, LSN_ETOOBIG, "the envelope needs %zu bytes but the output "
+		    "buffer holds %zu", need, cap);
+	return 0;
+}
+
+/* out must not overlap body. Every check runs before the first byte of out is written. */
+int
+env_seal(struct env_header *h, const uint8_t *body, size_t body_len,
+    const struct cx_key *key, uint8_t *out, size_t cap, size_t *ret_len,
+    uint8_t ret_id[ENV_ID_LEN], struct err *err)
+{
+	uint8_t msg[ENV_SIGNED_LEN], sig[ENV_SIG_LEN];
+	struct env_header sealed = *h;
+	int r;
+
+	if ((r = env_check_seal(h, body, body_len, key, cap, err)) < 0)
+		return r;
+	sealed.sig_type = CX_SIGTYPE_ED25519;
+	sealed.body_len = (uint32_t)body_len;
+	cx_sha256(body_len > 0 ? body : (const uint8_t *)"", body_len, sealed.body_hash);
+	env_encode_header(&sealed, msg + sizeof(ENV_DOMAIN));
+	env_signed_bytes(msg + sizeof(ENV_DOMAIN), msg);
+	if ((r = cx_sign(key, msg, sizeof(msg), sig)) < 0)
+		return err_set(err, -r, "could not sign the envelope");
+	memcpy(out, msg + sizeof(ENV_DOMAIN), ENV_HEADER_LEN);
+	if (body_len > 0)
+		memcpy(out + ENV_HEADER_LEN, body, body_len);
+	memcpy(out + ENV_HEADER_LEN + body_len, sig, ENV_SIG_LEN);
+	*h = sealed;
+	*ret_len = ENV_HEADER_LEN + body_len + ENV_SIG_LEN;
+	if (ret_id != NULL)
+		cx_sha256(out, ENV_HEADER_LEN, ret_id);
+	return 0;
+}
+
+/* The lengths come from the sender: compare them with what arrived before any read. */
+static int
+env_check_length(const struct env_header *h, size_t len, struct err *err)
+{
+	size_t body_end = ENV_HEADER_LEN + (size_t)h->body_len;
+
+	if (len < body_end)
+		return err_set(err, LSN_EINVAL, "the envelope body is cut short: field 'body_len' "
+		    "says %u bytes, so %zu bytes were expected up to the signature, but only "
+		    "%zu remain", h->body_len, body_end, len);
+	if (len - body_end < ENV_SIG_LEN)
+		return err_set(err, LSN_EINVAL, "the envelope signature is cut short: %zu bytes "
+		    "were expected, but only %zu remain", body_end + ENV_SIG_LEN, len);
+	return 0;
+}
+
+int
+env_decode(const uint8_t *buf, size_t len, struct env_view *ret, size_t *ret_used,
+    struct err *err)
+{
+	uint8_t md[CX_SHA256_LEN];
+	struct env_view v;
+	int r;
+
+	if (buf == NULL || len < ENV_HEADER_LEN)
+		return err_set(err, LSN_EINVAL, "an envelope needs at least %d bytes for its "
+		    "header, but only %zu remain", ENV_HEADER_LEN, buf == NULL ? 0 : len);
+	memset(&v, 0, sizeof(v));
+	if ((r = env_decode_header(buf, &v.h, err)) < 0 ||
+	    (r = env_check_length(&v.h, len, err)) < 0)
+		return r;
+	v.raw = buf;
+	v.raw_len = ENV_HEADER_LEN + (size_t)v.h.body_len + ENV_SIG_LEN;
+	v.header = buf;
+	v.body = buf + ENV_HEADER_LEN;
+	v.sig = v.body + v.h.body_len;
+	cx_sha256(v.body, v.h.body_len, md);
+	if (memcmp(md, v.h.body_hash, CX_SHA256_LEN) != 0)
+		return err_set(err, LSN_EINVAL, "envelope field 'body_hash' does not match the "
+		    "SHA-256 of the body");
+	cx_sha256(v.header, ENV_HEADER_LEN, v.id);
+	*ret = v;
+	if (ret_used != NULL)
+		*ret_used = v.raw_len;
+	return 0;
+}
+
+int
+env_verify(const struct env_view *v, const uint8_t pub[static CX_ED25519_PUB_LEN],
+    struct err *err)
+{
+	uint8_t msg[ENV_SIGNED_LEN], kid[CX_SHA256_LEN];
+
+	/* The signed header names its sender; a key that is not that sender proves nothing. */
+	env_key_id(pub, kid);
+	if (memcmp(kid, v->header + EH_FROM, CX_SHA256_LEN) != 0)
+		return err_set(err, LSN_EBADSIG, "envelope field 'from' is not the key id of the "
+		    "key it was checked against");
+	env_signed_bytes(v->header, msg);
+	if (cx_verify(pub, msg, sizeof(msg), v->sig) < 0)
+		return err_set(err, LSN_EBADSIG, "the envelope signature does not verify under "
+		    "the sender's key");
+	return 0;
+}
+
+/* ---- receipts ---- */
+
+static void
+rcpt_encode(const struct rcpt *r, uint8_t p[static RCPT_BODY_LEN])
+{
+	memcpy(p + RC_MAGIC, RCPT_MAGIC, 4);
+	p[RC_SIG_TYPE] = CX_SIGTYPE_ED25519;
+	p[RC_STATUS] = r->status;
+	put_u16(p + RC_FLAGS, 0);
+	memcpy(p + RC_ENV_ID, r->env_id, ENV_ID_LEN);
+	memcpy(p + RC_FROM, r->from, CX_SHA256_LEN);
+	memcpy(p + RC_TO, r->to, CX_SHA256_LEN);
+	put_u64(p + RC_SEQ, r->seq);
+	put_u64(p + RC_TIME, (uint64_t)r->time_us);
+	put_u32(p + RC_STORED, r->stored);
+	put_u32(p + RC_DUPLICATE, r->duplicate);
+	put_u32(p + RC_REFUSED, r->refused);
+	put_u32(p + RC_RESERVED, 0);
+}
+
+/* The signature type comes from the key, as in env_seal; r->sig_type is not read. */
+int
+rcpt_seal(const struct rcpt *r, const struct cx_key *key, uint8_t out[static RCPT_LEN],
+    struct err *err)
+{
+	uint8_t msg[RCPT_SIGNED_LEN], pub[CX_ED25519_PUB_LEN], kid[CX_SHA256_LEN];
+	int rc;
+
+	if (r->status != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'status' is %u, but only 0 "
+		    "(accepted) is defined", r->status);
+	if (r->seq == 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'seq' is 0, but sequence numbers "
+		    "start at 1");
+	cx_key_public(key, pub);
+	env_key_id(pub, kid);
+	if (memcmp(kid, r->to, CX_SHA256_LEN) != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'to' is not the key id of the "
+		    "signing key");
+	memcpy(msg, RCPT_DOMAIN, sizeof(RCPT_DOMAIN));
+	rcpt_encode(r, msg + sizeof(RCPT_DOMAIN));
+	if ((rc = cx_sign(key, msg, sizeof(msg), out + RCPT_BODY_LEN)) < 0)
+		return err_set(err, -rc, "could not sign the receipt");
+	memcpy(out, msg + sizeof(RCPT_DOMAIN), RCPT_BODY_LEN);
+	return 0;
+}
+
+static int
+rcpt_check(const uint8_t p[static RCPT_BODY_LEN], struct err *err)
+{
+	if (memcmp(p + RC_MAGIC, RCPT_MAGIC, 4) != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'magic' is not \"" RCPT_MAGIC "\"");
+	if (p[RC_SIG_TYPE] != CX_SIGTYPE_ED25519)
+		return err_set(err, LSN_EINVAL, "receipt field 'sig_type' is %u, not a known "
+		    "signature type (1, Ed25519)", p[RC_SIG_TYPE]);
+	if (p[RC_STATUS] != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'status' is %u, but only 0 "
+		    "(accepted) is defined", p[RC_STATUS]);
+	if (get_u16(p + RC_FLAGS) != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'flags' is 0x%04x but must be zero",
+		    get_u16(p + RC_FLAGS));
+	if (get_u32(p + RC_RESERVED) != 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'reserved' is 0x%08x but must be "
+		    "zero", get_u32(p + RC_RESERVED));
+	if (get_u64(p + RC_SEQ) == 0)
+		return err_set(err, LSN_EINVAL, "receipt field 'seq' is 0, but sequence numbers "
+		    "start at 1");
+	return 0;
+}
+
+static void
+rcpt_decode(const uint8_t p[static RCPT_BODY_LEN], struct rcpt *r)
+{
+	r->sig_type = p[RC_SIG_TYPE];
+	r->status = p[RC_STATUS];
+	memcpy(r->env_id, p + RC_ENV_ID, ENV_ID_LEN);
+	memcpy(r->from, p + RC_FROM, CX_SHA256_LEN);
+	memcpy(r->to, p + RC_TO, CX_SHA256_LEN);
+	r->seq = get_u64(p + RC_SEQ);
+	r->time_us = (int64_t)get_u64(p + RC_TIME);
+	r->stored = get_u32(p + RC_STORED);
+	r->duplicate = get_u32(p + RC_DUPLICATE);
+	r->refused = get_u32(p + RC_REFUSED);
+}
+
+int
+rcpt_open(const uint8_t *buf, size_t len, const uint8_t pub[static CX_ED25519_PUB_LEN],
+    struct rcpt *ret, struct err *err)
+{
+	uint8_t msg[RCPT_SIGNED_LEN], kid[CX_SHA256_LEN];
+	int r;
+
+	if (buf == NULL || len != RCPT_LEN)
+		return err_set(err, LSN_EINVAL, "a receipt is exactly %d bytes, not %zu",
+		    RCPT_LEN, buf == NULL ? 0 : len);
+	if ((r = rcpt_check(buf, err)) < 0)
+		return r;
+	/* The signer is named inside the signed bytes; another key proves nothing. */
+	env_key_id(pub, kid);
+	if (memcmp(kid, buf + RC_TO, CX_SHA256_LEN) != 0)
+		return err_set(err, LSN_EBADSIG, "receipt field 'to' is not the key id of the key "
+		    "it was checked against");
+	memcpy(msg, RCPT_DOMAIN, sizeof(RCPT_DOMAIN));
+	memcpy(msg + sizeof(RCPT_DOMAIN), buf, RCPT_BODY_LEN);
+	if (cx_verify(pub, msg, sizeof(msg), buf + RCPT_BODY_LEN) < 0)
+		return err_set(err, LSN_EBADSIG, "the receipt signature does not verify under the "
+		    "receiver's key");
+	rcpt_decode(buf, ret);
+	return 0;
+}
+
+/* ---- identity documents ---- */
+
+static int
+name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int
+ident_name_ok(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '-' || !name_char_ok(name[0]))
+		return 0;
+	for (i = 1; name[i] != '\0'; i++) {
+		if (i >= IDENT_NAME_MAX || !name_char_ok(name[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* The n-th 5-bit group of md, most significant bit first (n < 20 reads bytes 0..12). */
+static unsigned
+fpr_group(const uint8_t *md, unsigned n)
+{
+	unsigned bit = n * 5, w = (unsigned)md[bit / 8] << 8 | md[bit / 8 + 1];
+
+	return w >> (11 - bit % 8) & 31;
+}
+
+void
+ident_fingerprint(uint8_t sig_type, const uint8_t key[static CX_ED25519_PUB_LEN],
+    const uint8_t spki[static CX_SHA256_LEN], char out[static IDENT_FPR_LEN])
+{
+	uint8_t msg[sizeof(FPR_DOMAIN) + 1 + CX_ED25519_PUB_LEN + CX_SHA256_LEN];
+	uint8_t md[CX_SHA256_LEN];
+	unsigned i, o = 0;
+
+	memcpy(msg, FPR_DOMAIN, sizeof(FPR_DOMAIN));
+	msg[sizeof(FPR_DOMAIN)] = sig_type;
+	memcpy(msg + sizeof(FPR_DOMAIN) + 1, key, CX_ED25519_PUB_LEN);
+	memcpy(msg + sizeof(FPR_DOMAIN) + 1 + CX_ED25519_PUB_LEN, spki, CX_SHA256_LEN);
+	cx_sha256(msg, sizeof(msg), md);
+	for (i = 0; i < 20; i++) {
+		if (i > 0 && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = crockford32[fpr_group(md, i)];
+	}
+	out[o] = '\0';
+}
+
+/* Exactly the bytes the document signature covers (envelope.h); returns their length. */
+static size_t
+ident_signed_bytes(const struct ident *id, uint8_t out[static IDENT_SIGNED_MAX])
+{
+	size_t nl = strlen(id->name), cl = strlen(id->created), o = 0;
+
+	memcpy(out, IDENT_DOMAIN, sizeof(IDENT_DOMAIN));
+	o += sizeof(IDENT_DOMAIN);
+	out[o++] = id->sig_type;
+	memcpy(out + o, id->key, CX_ED25519_PUB_LEN);
+	o += CX_ED25519_PUB_LEN;
+	memcpy(out + o, id->spki, CX_SHA256_LEN);
+	o += CX_SHA256_LEN;
+	put_u16(out + o, (uint16_t)nl);
+	memcpy(out + o + 2, id->name, nl);
+	o += 2 + nl;
+	put_u16(out + o, (uint16_t)cl);
+	memcpy(out + o + 2, id->created, cl);
+	return o + 2 + cl;
+}
+
+static int
+ident_created_ok(const char *s, size_t n)
+{
+	struct ts t;
+
+	return n <= IDENT_CREATED_MAX && ts_parse(s, n, &t, NULL) == 0;
+}
+
+static int
+ident_check_export(const struct ident *id, struct err *err)
+{
+	if (!ident_name_ok(id->name))
+		return err_set(err, LSN_EINVAL, "identity field 'name' must be 1 to %d of a-z, 0-9 "
+		    "and '-', starting with a letter or digit", IDENT_NAME_MAX);
+	if (!ident_created_ok(id->created, strnlen(id->created, sizeof(id->created))))
+		return err_set(err, LSN_EINVAL, "identity field 'created' must be an RFC 3339 UTC "
+		    "timestamp (YYYY-MM-DDTHH:MM:SS[.fraction]Z)");
+	return 0;
+}
+
+/*
+ * Every value is from a closed alphabet (name, timestamp, base64, Crockford),
+ * so plain formatting is valid JSON without escaping. out also gets a NUL,
+ * which *ret_len does not count.
+ */
+int
+ident_export(struct ident *id, const struct cx_key *key, char *out, size_t cap,
+    size_t *ret_len, struct err *err)
+{
+	char doc[IDENT_DOC_MAX], key64[64], spki64[64], sig64[128];
+	uint8_t msg[IDENT_SIGNED_MAX], sig[CX_ED25519_SIG_LEN];
+	struct ident d = *id;
+	int n, r;
+
+	if ((r = ident_check_export(id, err)) < 0)
+		return r;
+	d.sig_type = CX_SIGTYPE_ED25519;
+	cx_key_public(key, d.key);
+	ident_fingerprint(d.sig_type, d.key, d.spki, d.fingerprint);
+	if ((r = cx_sign(key, msg, ident_signed_bytes(&d, msg), sig)) < 0)
+		return err_set(err, -r, "could not sign the identity document");
+	b64_encode(d.key, sizeof(d.key), key64, 0);
+	b64_encode(d.spki, sizeof(d.spki), spki64, 0);
+	b64_encode(sig, sizeof(sig), sig64, 0);
+	n = snprintf(doc, sizeof(doc), "{\"liaison_identity\":1,\"name\":\"%s\",\"sig_type\":%u,"
+	    "\"signing_key\":\"%s\",\"tls_spki_sha256\":\"%s\",\"created\":\"%s\","
+	    "\"fingerprint\":\"%s\",\"signature\":\"%s\"}\n", d.name, d.sig_type, key64, spki64,
+	    d.created, d.fingerprint, sig64);
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(err, LSN_ETOOBIG, "the identity document needs %d bytes and a NUL, "
+		    "but the buffer holds %zu", n, cap);
+	memcpy(out, doc, (size_t)n + 1);
+	*id = d;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+/* What ident_parse collects before it checks the fingerprint and signature. */
+struct ident_doc {
+	struct ident id;
+	char fingerprint[IDENT_FPR_LEN];
+	uint8_t sig[CX_ED25519_SIG_LEN];
+};
+
+typedef int ident_field_fn(const json_t *v, const char *key, struct ident_doc *d,
+    struct err *err);
+
+static int
+field_one(const json_t *v, const char *key, struct err *err)
+{
+	if (!json_is_integer(v))
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be an integer", key);
+	if (json_integer_value(v) != 1)
+		return err_set(err, LSN_EINVAL, "identity field '%s' is %lld, but only 1 is "
+		    "defined", key, (long long)json_integer_value(v));
+	return 0;
+}
+
+static int
+field_string(const json_t *v, const char *key, const char **ret_s, size_t *ret_n,
+    struct err *err)
+{
+	if (!json_is_string(v))
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be a string", key);
+	*ret_s = json_string_value(v);
+	*ret_n = json_string_length(v);
+	return 0;
+}
+
+static int
+field_b64(const json_t *v, const char *key, uint8_t *out, size_t want, struct err *err)
+{
+	const char *s = NULL;
+	size_t n = 0, got = 0;
+	int r;
+
+	if ((r = field_string(v, key, &s, &n, err)) < 0)
+		return r;
+	if (b64_decode(s, n, out, want, &got, 0) < 0 || got != want)
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be the standard base64 "
+		    "of exactly %zu bytes", key, want);
+	return 0;
+}
+
+static int
+field_version(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	return field_one(v, key, err);
+}
+
+static int
+field_sig_type(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	d->id.sig_type = CX_SIGTYPE_ED25519;
+	return field_one(v, key, err);
+}
+
+static int
+field_name(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = field_string(v, key, &s, &n, err)) < 0)
+		return r;
+	if (n > IDENT_NAME_MAX || !ident_name_ok(s))
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be 1 to %d of a-z, 0-9 "
+		    "and '-', starting with a letter or digit", key, IDENT_NAME_MAX);
+	memcpy(d->id.name, s, n + 1);
+	return 0;
+}
+
+static int
+field_signing_key(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	return field_b64(v, key, d->id.key, sizeof(d->id.key), err);
+}
+
+static int
+field_spki(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	return field_b64(v, key, d->id.spki, sizeof(d->id.spki), err);
+}
+
+static int
+field_created(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = field_string(v, key, &s, &n, err)) < 0)
+		return r;
+	if (!ident_created_ok(s, n))
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be an RFC 3339 UTC "
+		    "timestamp (YYYY-MM-DDTHH:MM:SS[.fraction]Z)", key);
+	memcpy(d->id.created, s, n + 1);
+	return 0;
+}
+
+static int
+field_fingerprint(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = field_string(v, key, &s, &n, err)) < 0)
+		return r;
+	if (n != IDENT_FPR_LEN - 1)
+		return err_set(err, LSN_EINVAL, "identity field '%s' must be %d characters "
+		    "(XXXX-XXXX-XXXX-XXXX-XXXX)", key, IDENT_FPR_LEN - 1);
+	memcpy(d->fingerprint, s, n + 1);
+	return 0;
+}
+
+static int
+field_signature(const json_t *v, const char *key, struct ident_doc *d, struct err *err)
+{
+	return field_b64(v, key, d->sig, sizeof(d->sig), err);
+}
+
+/* Every field of the document, each required, in the order ident_export writes them. */
+static const struct ident_field {
+	const char *key;
+	ident_field_fn *parse;
+} ident_fields[] = {
+	{ "liaison_identity", field_version },
+	{ "name", field_name },
+	{ "sig_type", field_sig_type },
+	{ "signing_key", field_signing_key },
+	{ "tls_spki_sha256", field_spki },
+	{ "created", field_created },
+	{ "fingerprint", field_fingerprint },
+	{ "signature", field_signature },
+};
+#define IDENT_NFIELDS (sizeof(ident_fields) / sizeof(ident_fields[0]))
+
+/* jansson words a duplicate as "duplicate object key near '"name"'"; name the key alone. */
+static int
+ident_load_error(const json_error_t *je, struct err *err)
+{
+	const char *near = strstr(je->text, "near '\"");
+	int n, r;
+
+	if (json_error_code(je) == json_error_duplicate_key && near != NULL) {
+		near += 7;
+		n = (int)strlen(near);
+		if (n >= 2 && near[n - 1] == '\'' && near[n - 2] == '"')
+			n -= 2;
+		r = err_set(err, LSN_EINVAL, "identity document has the field '%.*s' twice",
+		    n > 64 ? 64 : n, near);
+	} else {
+		r = err_set(err, LSN_EINVAL, "identity document is not valid JSON (line %d, "
+		    "column %d): %s", je->line, je->column, je->text);
+	}
+	/* jansson quotes input bytes, which may be the invalid UTF-8 itself. */
+	if (err != NULL)
+		stix_utf8_scrub(err->msg);
+	return r;
+}
+
+static int
+ident_load(const char *doc, size_t len, json_t **ret, struct err *err)
+{
+	json_error_t je;
+	json_t *o;
+
+	if (doc == NULL)
+		return err_set(err, LSN_EINVAL, "identity document is empty");
+	if (len > IDENT_DOC_MAX)
+		return err_set(err, LSN_ETOOBIG, "identity document is %zu bytes, over the cap of "
+		    "%d", len, IDENT_DOC_MAX);
+	/* No JSON_ALLOW_NUL: a NUL inside a string could hide text from C code. */
+	o = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL)
+		return ident_load_error(&je, err);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return err_set(err, LSN_EINVAL, "identity document must be a JSON object");
+	}
+	*ret = o;
+	return 0;
+}
+
+static const struct ident_field *
+ident_field_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < IDENT_NFIELDS; i++) {
+		if (strcmp(ident_fields[i].key, key) == 0)
+			return &ident_fields[i];
+	}
+	return NULL;
+}
+
+/* Unknown fields first: a document from a newer format must not half-parse. */
+static int
+ident_read_fields(json_t *o, struct ident_doc *d, struct err *err)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	int r;
+
+	json_object_foreach(o, key, v) {
+		if (ident_field_find(key) == NULL) {
+			r = err_set(err, LSN_EINVAL, "identity document has an unknown field '%.64s'",
+			    key);
+			if (err != NULL)
+				stix_utf8_scrub(err->msg);
+			return r;
+		}
+	}
+	for (i = 0; i < IDENT_NFIELDS; i++) {
+		v = json_object_get(o, ident_fields[i].key);
+		if (v == NULL)
+			return err_set(err, LSN_EINVAL, "identity document lacks the field '%s'",
+			    ident_fields[i].key);
+		if ((r = ident_fields[i].parse(v, ident_fields[i].key, d, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The fingerprint first: it is what the operators compared over the phone. */
+static int
+ident_check_doc(const struct ident_doc *d, struct err *err)
+{
+	uint8_t msg[IDENT_SIGNED_MAX];
+	char fpr[IDENT_FPR_LEN];
+
+	ident_fingerprint(d->id.sig_type, d->id.key, d->id.spki, fpr);
+	if (strcmp(fpr, d->fingerprint) != 0)
+		return err_set(err, LSN_EINVAL, "identity field 'fingerprint' does not match the "
+		    "signing key and TLS key, which give %s", fpr);
+	if (cx_verify(d->id.key, msg, ident_signed_bytes(&d->id, msg), d->sig) < 0)
+		return err_set(err, LSN_EBADSIG, "identity field 'signature' does not verify under "
+		    "the document's signing key");
+	return 0;
+}
+
+int
+ident_parse(const char *doc, size_t len, struct ident *ret, struct err *err)
+{
+	struct ident_doc d;
+	json_t *o = NULL;
+	int r;
+
+	if ((r = ident_load(doc, len, &o, err)) < 0)
+		return r;
+	memset(&d, 0, sizeof(d));
+	if ((r = ident_read_fields(o, &d, err)) < 0 || (r = ident_check_doc(&d, err)) < 0)
+		goto out;
+	memcpy(d.id.fingerprint, d.fingerprint, sizeof(d.fingerprint));
+	*ret = d.id;
+out:
+	json_decref(o);
+	return r;
+}

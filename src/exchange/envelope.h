@@ -1,0 +1,195 @@
+/*
+ * The exchange formats between partner nodes (docs/protocol.md, "Peer
+ * protocol"): envelopes, receipts, batches of envelopes and identity
+ * documents. Pure functions over bytes: no I/O, no store, no clock (times
+ * are arguments). A signature always covers exact bytes that are kept as
+ * received; nothing is re-serialised before it is verified.
+ *
+ * Every signed message starts with a NUL-terminated domain string and
+ * carries the signature-type byte (CX_SIGTYPE_ED25519), so a signature made
+ * for one purpose can never be taken for another, and a post-quantum type
+ * can be added without a format break (DESIGN §7).
+ */
+#ifndef LSN_EXCHANGE_ENVELOPE_H
+#define LSN_EXCHANGE_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cx.h"
+
+struct err;
+
+/* ---- envelopes ---- */
+
+#define ENV_MAGIC "LSN1"
+#define ENV_DOMAIN "liaison envelope v1"   /* signed with its NUL: 20 bytes */
+#define ENV_HEADER_LEN 128
+#define ENV_SIG_LEN CX_ED25519_SIG_LEN
+#define ENV_BODY_MAX (16u * 1024 * 1024)   /* hard cap of one body */
+#define ENV_ID_LEN CX_SHA256_LEN
+
+enum env_kind {
+	ENV_SHARE = 1,        /* body: a STIX 2.1 bundle of shared objects */
+	ENV_NOTIFY = 2,
+	ENV_REQUEST = 3,
+	ENV_ACK = 4,
+	ENV_RESPONSE = 5,
+	ENV_WITHDRAW = 6,
+};
+#define ENV_KIND_MAX ENV_WITHDRAW
+
+/*
+ * The 128-byte header, all integers big-endian:
+ *   0   4  magic "LSN1"
+ *   4   1  signature type (0x01 Ed25519)
+ *   5   1  kind (enum env_kind)
+ *   6   2  flags, zero
+ *   8  32  from: SHA-256 of the sender's Ed25519 public key (its key id)
+ *  40  32  to: key id of the recipient
+ *  72   8  seq: 1 for the first envelope of this direction, then +1
+ *  80   8  time: microseconds since the Unix epoch, sender's clock at signing
+ *  88   4  body length in bytes (<= ENV_BODY_MAX)
+ *  92   4  items: STIX objects in the body (0 for kinds without objects)
+ *  96  32  SHA-256 of the body
+ * Then the body, then the 64-byte Ed25519 signature over
+ *   "liaison envelope v1\0" || header
+ * (the body is covered through its hash). The envelope id is SHA-256(header).
+ */
+struct env_header {
+	uint8_t sig_type;
+	uint8_t kind;
+	uint8_t from[CX_SHA256_LEN];
+	uint8_t to[CX_SHA256_LEN];
+	uint64_t seq;
+	int64_t time_us;
+	uint32_t body_len;
+	uint32_t items;
+	uint8_t body_hash[CX_SHA256_LEN];
+};
+
+/* A decoded envelope; pointers borrow the buffer it was decoded from. */
+struct env_view {
+	struct env_header h;
+	const uint8_t *raw;           /* header || body || signature, as received */
+	size_t raw_len;
+	const uint8_t *header;        /* raw, ENV_HEADER_LEN bytes */
+	const uint8_t *body;
+	const uint8_t *sig;
+	uint8_t id[ENV_ID_LEN];       /* SHA-256(header) */
+};
+
+/* Key id of a public key: SHA-256 of its 32 bytes. */
+void env_key_id(const uint8_t pub[static CX_ED25519_PUB_LEN], uint8_t out[static CX_SHA256_LEN]);
+
+/*
+ * Builds and signs one envelope: h's sig_type, body_len and body_hash are
+ * filled from key and body (the caller sets kind, from, to, seq, time_us,
+ * items). Writes ENV_HEADER_LEN + body_len + ENV_SIG_LEN bytes to out
+ * (capacity cap); *ret_len gets that size, ret_id (may be NULL) the id.
+ * -LSN_ETOOBIG if the body exceeds ENV_BODY_MAX or out is too small.
+ */
+int env_seal(struct env_header *h, const uint8_t *body, size_t body_len,
+    const struct cx_key *key, uint8_t *out, size_t cap, size_t *ret_len,
+    uint8_t ret_id[ENV_ID_LEN], struct err *err);
+
+/*
+ * Decodes the envelope at the start of buf: checks the magic, signature
+ * type, kind, zero flags, lengths and the body hash, but not the signature.
+ * *ret_used gets the envelope's total length (so batches can be walked).
+ * -LSN_EINVAL with a sentence naming the field on any malformation.
+ */
+int env_decode(const uint8_t *buf, size_t len, struct env_view *ret, size_t *ret_used,
+    struct err *err);
+/* Verifies v's signature under the sender's public key: 0 or -LSN_EBADSIG. */
+int env_verify(const struct env_view *v, const uint8_t pub[static CX_ED25519_PUB_LEN],
+    struct err *err);
+
+const char *env_kind_name(int kind);   /* "share", ...; NULL if unknown */
+
+/* ---- receipts ---- */
+
+#define RCPT_MAGIC "LSR1"
+#define RCPT_DOMAIN "liaison receipt v1"     /* signed with its NUL: 19 bytes */
+#define RCPT_BODY_LEN 136
+#define RCPT_LEN (RCPT_BODY_LEN + CX_ED25519_SIG_LEN)   /* 200 */
+
+/*
+ * A receipt, 136 bytes then the receiver's 64-byte Ed25519 signature over
+ * "liaison receipt v1\0" || those 136 bytes; integers big-endian:
+ *   0   4  magic "LSR1"
+ *   4   1  signature type (0x01)
+ *   5   1  status: 0 accepted
+ *   6   2  flags, zero
+ *   8  32  envelope id
+ *  40  32  from: the envelope's sender key id
+ *  72  32  to: the receiver's key id (the signer)
+ * 104   8  seq of the envelope
+ * 112   8  time the receiver accepted it, microseconds since the epoch
+ * 120   4  objects stored as new versions
+ * 124   4  objects already present (duplicates)
+ * 128   4  objects refused (invalid STIX 2.1)
+ * 132   4  reserved, zero
+ */
+struct rcpt {
+	uint8_t sig_type;
+	uint8_t status;
+	uint8_t env_id[ENV_ID_LEN];
+	uint8_t from[CX_SHA256_LEN];
+	uint8_t to[CX_SHA256_LEN];
+	uint64_t seq;
+	int64_t time_us;
+	uint32_t stored, duplicate, refused;
+};
+
+/* Encodes and signs r into out (RCPT_LEN bytes). */
+int rcpt_seal(const struct rcpt *r, const struct cx_key *key, uint8_t out[static RCPT_LEN],
+    struct err *err);
+/* Decodes exactly RCPT_LEN bytes and verifies the signature under pub. */
+int rcpt_open(const uint8_t *buf, size_t len, const uint8_t pub[static CX_ED25519_PUB_LEN],
+    struct rcpt *ret, struct err *err);
+
+/* ---- identity documents ---- */
+
+#define IDENT_DOMAIN "liaison identity v1"   /* signed with its NUL: 20 bytes */
+#define IDENT_NAME_MAX 64
+#define IDENT_FPR_LEN 25                     /* "XXXX-XXXX-XXXX-XXXX-XXXX" + NUL */
+#define IDENT_DOC_MAX 4096
+
+/*
+ * identity.json: what partners exchange out of band.
+ *   { "liaison_identity": 1, "name": NAME, "sig_type": 1,
+ *     "signing_key": base64(32-byte Ed25519 public key),
+ *     "tls_spki_sha256": base64(SHA-256 of the TLS certificate's DER
+ *                               SubjectPublicKeyInfo),
+ *     "created": RFC 3339 UTC timestamp,
+ *     "fingerprint": the short fingerprint below,
+ *     "signature": base64(Ed25519 signature) }
+ * The signature covers
+ *   "liaison identity v1\0" || sig_type || signing_key (32) || tls_spki_sha256 (32)
+ *   || u16 BE length || name || u16 BE length || created
+ * The short fingerprint is the first 100 bits of
+ *   SHA-256("liaison fingerprint v1\0" || sig_type || signing_key || tls_spki_sha256)
+ * in Crockford base32 (0-9, A-Z without I, L, O, U), five groups of four
+ * joined by '-': two people can read it to each other over the phone.
+ */
+struct ident {
+	char name[IDENT_NAME_MAX + 1];
+	uint8_t sig_type;
+	uint8_t key[CX_ED25519_PUB_LEN];
+	uint8_t spki[CX_SHA256_LEN];
+	char created[40];
+	char fingerprint[IDENT_FPR_LEN];
+};
+
+/* Names: 1-64 of [a-z0-9-], starting with a letter or digit (also collection titles "from-NAME"). */
+int ident_name_ok(const char *name);
+void ident_fingerprint(uint8_t sig_type, const uint8_t key[static CX_ED25519_PUB_LEN],
+    const uint8_t spki[static CX_SHA256_LEN], char out[static IDENT_FPR_LEN]);
+/* Fills id->fingerprint and writes the signed document (JSON, one line + "\n") into out. */
+int ident_export(struct ident *id, const struct cx_key *key, char *out, size_t cap,
+    size_t *ret_len, struct err *err);
+/* Parses a document strictly (unknown or duplicate keys refused) and verifies it. */
+int ident_parse(const char *doc, size_t len, struct ident *ret, struct err *err);
+
+#endif

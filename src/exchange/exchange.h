@@ -1,0 +1,128 @@
+/*
+ * Links to partner nodes (DESIGN §3): the outbox side packs objects added
+ * to shared collections into signed envelopes, stores them durably and
+ * delivers them in order with retries; the inbox side verifies envelopes a
+ * partner posted, stores them with their objects and signs receipts.
+ *
+ * Threads: each active partner has a packer and a sender thread, each with
+ * its own read connection; every write goes through the writer thread. The
+ * inbox functions and exchange_reload run on the loop thread; the rest are
+ * thread-safe. Knows nothing of HTTP: the peer API in http/ hands it bytes.
+ */
+#ifndef LSN_EXCHANGE_EXCHANGE_H
+#define LSN_EXCHANGE_EXCHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exchange/envelope.h"
+
+struct err;
+struct store;
+struct writer;
+struct cx_key;
+
+#define EXCHANGE_MEDIA "application/vnd.liaison.envelopes"
+
+struct exchange_config {
+	const char *store_spec;       /* opens the links' read connections */
+	const struct cx_key *key;     /* the node's signing key, borrowed */
+	const char *tls_cert;         /* client certificate and key for peer links */
+	const char *tls_key;
+	struct writer *w;             /* borrowed */
+	size_t envelope_objects;      /* most objects in one envelope */
+	size_t envelope_bytes;        /* most body bytes in one envelope */
+	size_t batch_bytes;           /* most bytes in one delivery (and accepted in one) */
+	int pack_delay_ms;            /* wait this long after new objects, to batch */
+	int retry_min_ms, retry_max_ms;
+	int timeout_ms;               /* one delivery request */
+	/* One JSON object per line (events); may be NULL. Called from any thread. */
+	void (*log)(void *arg, const char *line, size_t len);
+	void *log_arg;
+};
+
+struct exchange;
+
+int exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct err *err);
+/* Stops every link (waiting for its writes in flight); call before writer_free. */
+void exchange_free(struct exchange *ex);
+
+/*
+ * Starts links for active partners that have none and stops links of
+ * partners that were removed; rd is the loop's read connection. Cheap when
+ * nothing changed: call it after start-up and then every second.
+ */
+int exchange_reload(struct exchange *ex, struct store *rd, struct err *err);
+/* Objects were committed to some collection: wake the packers. */
+void exchange_notify(struct exchange *ex);
+
+/* 1 if spki is the TLS key of an active partner (the peer listener's pin). */
+int exchange_pinned(struct exchange *ex, const uint8_t spki[static 32]);
+/* The active partner with that TLS key: its rowid and name, or -LSN_ENOTFOUND. */
+int exchange_partner_by_spki(struct exchange *ex, const uint8_t spki[static 32],
+    int64_t *ret_partner, char ret_name[static 65]);
+
+/* This node's key id (SHA-256 of its public key) and public key. */
+void exchange_key_id(const struct exchange *ex, uint8_t out[static 32]);
+void exchange_public_key(const struct exchange *ex, uint8_t out[static 32]);
+
+/* ---- the inbox: one POSTed batch of envelopes ---- */
+
+/* Why an envelope was refused; stable names for logs, counters and the wire. */
+enum exchange_refusal {
+	REFUSE_NONE = 0,
+	REFUSE_MALFORMED,             /* framing, lengths, fields, body hash */
+	REFUSE_BAD_SIGNATURE,
+	REFUSE_WRONG_SENDER,          /* `from` is not the partner of this TLS connection */
+	REFUSE_WRONG_RECIPIENT,       /* `to` is not this node */
+	REFUSE_GAP,                   /* seq beyond the next expected */
+	REFUSE_REPLAY,                /* seq already used by another envelope */
+	REFUSE_TOO_BIG,
+	REFUSE_UNSUPPORTED,           /* a kind this node does not accept yet */
+	REFUSE_STORE,                 /* the store failed: try again later */
+	REFUSE_MAX
+};
+const char *exchange_refusal_name(enum exchange_refusal r);
+
+struct exchange_batch {
+	/* filled by exchange_accept's completion */
+	size_t n_receipts;            /* receipts of the leading envelopes accepted (new or resent) */
+	uint8_t (*receipts)[RCPT_LEN];
+	uint64_t *seqs;
+	enum exchange_refusal refusal;/* of the first envelope not accepted, REFUSE_NONE if all were */
+	uint64_t refused_seq;         /* 0 if it could not be decoded */
+	char message[256];
+};
+
+/*
+ * Accepts the envelopes of one batch from partner (the rowid the TLS pin
+ * named): verified in order, stored with their objects and receipts in one
+ * transaction, stopping at the first refusal. done(arg, b) is called later
+ * on the writer thread (never from inside this call); the callee owns b and
+ * frees it with exchange_batch_free. Returns -LSN_E* only if nothing could
+ * be started (then done is not called).
+ */
+int exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
+    void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err);
+void exchange_batch_free(struct exchange_batch *b);
+
+/* ---- health ---- */
+
+struct exchange_stats {
+	unsigned long long envelopes_sent, objects_sent, receipts, retries, send_failures;
+	unsigned long long envelopes_packed, objects_packed;
+	unsigned long long envelopes_received, envelopes_duplicate, objects_received;
+	unsigned long long objects_refused;
+	unsigned long long refused[REFUSE_MAX];
+	unsigned long long tls_refused;
+	unsigned long long queue;     /* envelopes waiting for a receipt, all partners */
+	unsigned long long links;
+};
+void exchange_get_stats(struct exchange *ex, struct exchange_stats *ret);
+/* A batch refused before it reached exchange_accept (too big, bad framing). */
+void exchange_refused_batch(struct exchange *ex, const char *peer, enum exchange_refusal why,
+    const char *message);
+/* A TLS handshake on the peer listener failed (counted and logged). */
+void exchange_tls_refused(struct exchange *ex, const char *peer, const char *why);
+
+#endif

@@ -1,0 +1,68 @@
+/* Shared only by the files of src/exchange: the exchange, its links and their threads. */
+#ifndef LSN_EXCHANGE_EXCHANGE_INT_H
+#define LSN_EXCHANGE_EXCHANGE_INT_H
+
+#include "exchange/exchange.h"
+#include "store/store.h"
+#include "store/writer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/*
+ * One partner's link. The packer owns out_seq (it alone assigns outgoing
+ * sequence numbers) and the share cursors; the sender owns next_send.
+ * mu guards the flags and counters both threads and the loop touch.
+ */
+struct link {
+	struct exchange *ex;
+	struct link *next;
+	struct store_partner p;       /* as loaded when the link started */
+	char pin[64];                 /* "sha256//BASE64" for libcurl */
+	pthread_t packer, sender;
+	int packer_started, sender_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stopping;
+	int pack_wanted;              /* new objects may be waiting */
+	uint64_t committed_seq;       /* highest outgoing seq whose envelope is stored */
+	uint64_t acked_seq;           /* highest seq whose receipt is stored */
+	size_t jobs_in_flight;        /* writer jobs not yet done */
+	unsigned long long retries;   /* consecutive failed deliveries */
+	int heard;                    /* the partner just delivered to us: it is up */
+};
+
+struct exchange {
+	struct exchange_config cfg;
+	uint8_t pub[32], key_id[32];
+	pthread_mutex_t mu;           /* links list and stats */
+	struct link *links;
+	struct exchange_stats st;
+};
+
+/* Counters: add under ex->mu. */
+void ex_count(struct exchange *ex, unsigned long long *field, unsigned long long n);
+/* One JSON log line {"time":..,"event":..,<extra>}; extra is raw JSON members. */
+void ex_log(struct exchange *ex, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A writer job a link thread waits for: embed it first in the job's struct. */
+struct ex_sync {
+	struct writer_job job;        /* the caller sets run and weight */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int finished;
+};
+/* Submits s->job and waits until it committed (or failed); returns its rc. */
+int ex_write_sync(struct exchange *ex, struct ex_sync *s);
+
+/* The partner delivered to us: a sender waiting out a backoff tries again now. */
+void exchange_heard_from(struct exchange *ex, int64_t partner);
+
+void *link_packer_main(void *arg);
+void *link_sender_main(void *arg);
+/* Waits on the link's condition variable for at most ms (mu held). */
+void link_wait_ms(struct link *l, int ms);
+void link_wake(struct link *l);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * Peer API routes. The TLS handshake already proved the caller is a paired
+ * partner; each request is tied to that partner again through the pinned
+ * key of its connection, so a partner removed since the handshake is
+ * refused. Never decides what is accepted: exchange_accept does.
+ */
+#include "http/peer.h"
+#include "exchange/exchange.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct peer_api {
+	struct exchange *ex;
+	struct store *rd;
+	struct http_server *srv;
+	char name[128];
+	size_t inflight;
+};
+
+struct pending {
+	struct peer_api *p;
+	struct http_request *req;
+	struct exchange_batch *b;
+};
+
+static void
+reply_json(struct http_request *req, int status, struct buf *b)
+{
+	http_reply_bytes(req, status, "application/json", b->data ? b->data : "{}",
+	    b->data ? b->len : 2);
+}
+
+static void
+reply_error(struct http_request *req, int status, const char *code, const char *msg)
+{
+	struct buf b = BUF_INIT(4096);
+
+	buf_printf(&b, "{\"error\":\"%s\",\"message\":", code);
+	buf_add_json_str(&b, msg, strlen(msg));
+	buf_addc(&b, '}');
+	reply_json(req, status, &b);
+	buf_release(&b);
+}
+
+/* On the loop thread: the batch's receipts, and the refusal if any. */
+static void
+answer_batch(void *arg)
+{
+	struct pending *pd = arg;
+	struct exchange_batch *b = pd->b;
+	struct buf out = BUF_INIT(64 * 1024 * 1024);
+	char b64[RCPT_LEN * 2];
+	size_t i;
+
+	buf_printf(&out, "{\"accepted\":%zu,\"receipts\":[", b->n_receipts);
+	for (i = 0; i < b->n_receipts; i++) {
+		b64_encode(b->receipts[i], RCPT_LEN, b64, 0);
+		buf_printf(&out, "%s\"%s\"", i ? "," : "", b64);
+	}
+	buf_adds(&out, "]");
+	if (b->refusal != REFUSE_NONE) {
+		buf_printf(&out, ",\"refused\":{\"seq\":%llu,\"reason\":\"%s\",\"message\":",
+		    (unsigned long long)b->refused_seq, exchange_refusal_name(b->refusal));
+		buf_add_json_str(&out, b->message, strlen(b->message));
+		buf_adds(&out, "}");
+	}
+	buf_adds(&out, "}");
+	reply_json(pd->req, 200, &out);
+	buf_release(&out);
+	pd->p->inflight--;
+	exchange_batch_free(b);
+	free(pd);
+}
+
+static void
+batch_done(void *arg, struct exchange_batch *b)
+{
+	struct pending *pd = arg;
+
+	pd->b = b;
+	http_server_defer(pd->p->srv, answer_batch, pd);
+}
+
+static int
+caller(struct peer_api *p, struct http_request *req, int64_t *ret, char name[65])
+{
+	uint8_t spki[32];
+
+	if (http_conn_peer_spki(req->conn, spki) < 0 ||
+	    exchange_partner_by_spki(p->ex, spki, ret, name) < 0) {
+		reply_error(req, 403, "not_a_partner",
+		    "this connection's certificate is not pinned to an active partner");
+		return -LSN_EDENIED;
+	}
+	return 0;
+}
+
+static void
+post_envelopes(struct peer_api *p, struct http_request *req)
+{
+	const char *ct = http_header_get(req, "Content-Type");
+	struct err err = ERR_INIT;
+	struct pending *pd;
+	char name[65];
+	int64_t partner;
+
+	if (caller(p, req, &partner, name) < 0)
+		return;
+	if (ct == NULL || strcmp(ct, EXCHANGE_MEDIA) != 0) {
+		reply_error(req, 415, "unsupported_media_type",
+		    "a batch of envelopes is sent as " EXCHANGE_MEDIA);
+		return;
+	}
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL) {
+		reply_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	pd->p = p;
+	pd->req = req;
+	if (exchange_accept(p->ex, partner, (const uint8_t *)req->body.data, req->body.len,
+	    batch_done, pd, &err) < 0) {
+		free(pd);
+		reply_error(req, err.code == LSN_EDENIED ? 403 : 500,
+		    err.code == LSN_EDENIED ? "not_a_partner" : "internal", err.msg);
+		return;
+	}
+	p->inflight++;
+}
+
+/* Who the caller is to this node, and where its sequence stands. */
+static void
+get_hello(struct peer_api *p, struct http_request *req)
+{
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT(4096);
+	uint8_t id[32];
+	char hex[65], name[65];
+	uint64_t in_seq = 0;
+	int64_t partner;
+
+	if (caller(p, req, &partner, name) < 0)
+		return;
+	if (p->rd->be->env_last(p->rd, partner, STORE_IN, &in_seq, NULL, &err) < 0) {
+		reply_error(req, 500, "store", err.msg);
+		return;
+	}
+	exchange_key_id(p->ex, id);
+	hex_encode(id, 32, hex);
+	buf_adds(&b, "{\"node\":");
+	buf_add_json_str(&b, p->name, strlen(p->name));
+	buf_printf(&b, ",\"key_id\":\"%s\",\"partner\":\"%s\",\"next_seq\":%llu}", hex, name,
+	    (unsigned long long)in_seq + 1);
+	reply_json(req, 200, &b);
+	buf_release(&b);
+}
+
+static void
+handle(struct http_request *req, void *arg)
+{
+	struct peer_api *p = arg;
+	int is_post = strcmp(req->method, "POST") == 0, is_get = strcmp(req->method, "GET") == 0;
+
+	if (strcmp(req->path, "/peer/v1/envelopes") == 0) {
+		if (is_post)
+			post_envelopes(p, req);
+		else
+			reply_error(req, 405, "method_not_allowed", "use POST for /peer/v1/envelopes");
+	} else if (strcmp(req->path, "/peer/v1/hello") == 0) {
+		if (is_get)
+			get_hello(p, req);
+		else
+			reply_error(req, 405, "method_not_allowed", "use GET for /peer/v1/hello");
+	} else {
+		reply_error(req, 404, "not_found", "the peer API has /peer/v1/envelopes and /peer/v1/hello");
+	}
+}
+
+static void
+framing_error(struct http_request *req, int status, const char *why, void *arg)
+{
+	struct peer_api *p = arg;
+
+	if (status == 413)
+		exchange_refused_batch(p->ex, req->peer, REFUSE_TOO_BIG, why);
+	reply_error(req, status, status == 413 ? "too_big" : "bad_request", why);
+}
+
+static void
+tls_failed(const char *peer, const char *why, void *arg)
+{
+	struct peer_api *p = arg;
+
+	exchange_tls_refused(p->ex, peer, why);
+}
+
+int
+peer_api_new(struct exchange *ex, struct store *rd, const char *node_name,
+    struct peer_api **ret, struct err *err)
+{
+	struct peer_api *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return err_set(err, LSN_ENOMEM, "peer: out of memory");
+	p->ex = ex;
+	p->rd = rd;
+	snprintf(p->name, sizeof(p->name), "%s", node_name);
+	*ret = p;
+	return 0;
+}
+
+void
+peer_api_attach(struct peer_api *p, struct http_server *srv)
+{
+	p->srv = srv;
+}
+
+void
+peer_api_app(struct peer_api *p, struct http_app *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->handle = handle;
+	ret->error = framing_error;
+	ret->tls_failed = tls_failed;
+	ret->arg = p;
+}
+
+size_t
+peer_api_inflight(const struct peer_api *p)
+{
+	return p->inflight;
+}
+
+void
+peer_api_free(struct peer_api *p)
+{
+	free(p);
+}

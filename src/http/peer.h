@@ -1,0 +1,28 @@
+/*
+ * The peer API (DESIGN §5) on its own listener, which only partners reach
+ * (mutual TLS 1.3, pinned keys: http_tls_peer_ctx): POST a batch of
+ * envelopes and get receipts, GET hello. Answers are JSON; errors are
+ * {"error": CODE, "message": SENTENCE}. Routing and answering only: the
+ * exchange layer verifies and stores.
+ */
+#ifndef LSN_HTTP_PEER_H
+#define LSN_HTTP_PEER_H
+
+#include <stddef.h>
+
+#include "http/server.h"
+
+struct exchange;
+struct store;
+
+struct peer_api;
+
+/* ex and rd (the loop's read connection) are borrowed. */
+int peer_api_new(struct exchange *ex, struct store *rd, const char *node_name,
+    struct peer_api **ret, struct err *err);
+void peer_api_attach(struct peer_api *p, struct http_server *srv);
+void peer_api_app(struct peer_api *p, struct http_app *ret);
+size_t peer_api_inflight(const struct peer_api *p);
+void peer_api_free(struct peer_api *p);
+
+#endif

@@ -1,0 +1,763 @@
+/*
+ * SQLite backend, partner channels: partners, the collections shared with
+ * them, and every envelope sent to or accepted from them with its receipt.
+ * env_put and env_set_receipt run on the writer's hot path, so each is one
+ * cached statement over one index and allocates nothing. Contains no
+ * policy: what may be sent to whom is decided above the store.
+ */
+#include "store/sqlite_int.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dir_name[] = { [STORE_OUT] = "outgoing", [STORE_IN] = "incoming" };
+
+static int
+bad_dir(int dir, struct err *err)
+{
+	return err_set(err, LSN_EINVAL, "store: %d is not an envelope direction (0 out, 1 in)", dir);
+}
+
+/* Sequence numbers are SQLite integers: 1 .. INT64_MAX (0 means "none"). */
+static int64_t
+seq_db(uint64_t seq)
+{
+	return seq > INT64_MAX ? INT64_MAX : (int64_t)seq;
+}
+
+static void
+copy_blob32(uint8_t dst[static 32], sqlite3_stmt *st, int col)
+{
+	const void *v = sqlite3_column_blob(st, col);
+
+	if (v != NULL && sqlite3_column_bytes(st, col) == 32)
+		memcpy(dst, v, 32);
+	else
+		memset(dst, 0, 32);
+}
+
+/* ---- partners ---- */
+
+#define PARTNER_COLS "rowid, name, key, key_id, spki, endpoint, inbox, active, created_us, " \
+	"last_contact_us, last_error, last_error_us, retries FROM partners"
+
+static void
+row_partner(sqlite3_stmt *st, struct store_partner *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->rowid = sqlite3_column_int64(st, 0);
+	sqlite_copy_text(p->name, sizeof(p->name), st, 1);
+	copy_blob32(p->key, st, 2);
+	copy_blob32(p->key_id, st, 3);
+	copy_blob32(p->spki, st, 4);
+	sqlite_copy_text(p->endpoint, sizeof(p->endpoint), st, 5);
+	p->inbox = sqlite3_column_int64(st, 6);
+	p->active = sqlite3_column_int(st, 7);
+	p->created_us = sqlite3_column_int64(st, 8);
+	p->last_contact_us = sqlite3_column_int64(st, 9);
+	sqlite_copy_text(p->last_error, sizeof(p->last_error), st, 10);
+	p->last_error_us = sqlite3_column_int64(st, 11);
+	p->retries = (uint64_t)sqlite3_column_int64(st, 12);
+}
+
+static void
+fill_partner(sqlite3_stmt *st, void *el)
+{
+	row_partner(st, el);
+}
+
+/* The sequence counters of struct store_partner, from the envelopes' indexes. */
+static int
+partner_counters(struct sqlite_store *s, struct store_partner *p, struct err *err)
+{
+	int r = sqlite_env_last(&s->base, p->rowid, STORE_OUT, &p->out_seq, &p->out_acked, err);
+
+	if (r == 0)
+		r = sqlite_env_last(&s->base, p->rowid, STORE_IN, &p->in_seq, NULL, err);
+	return r;
+}
+
+/*
+ * Steps st, bound by the caller, to one partner and adds its counters;
+ * -LSN_ENOTFOUND without a message (the caller knows what was looked for).
+ */
+static int
+partner_one(struct sqlite_store *s, sqlite3_stmt *st, struct store_partner *ret, struct err *err)
+{
+	struct store_partner p;
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc == SQLITE_ROW)
+		row_partner(st, &p);
+	else if (rc == SQLITE_DONE)
+		r = -LSN_ENOTFOUND;
+	else
+		r = sqlite_db_err(s, err, "finding a partner");
+	sqlite_unprep(st);
+	if (r == 0)
+		r = partner_counters(s, &p, err);
+	if (r == 0)
+		*ret = p;
+	return r;
+}
+
+/* What partner_add would collide with, read before it writes anything. */
+struct partner_taken {
+	int name;
+	char key_owner[STORE_NAME_MAX + 1];   /* "" if the key is free */
+	int inbox_exists;
+	char inbox_title[STORE_TITLE_MAX];
+	char inbox_owner[STORE_NAME_MAX + 1]; /* "" if no partner has it as inbox */
+};
+
+static int
+partner_taken(struct sqlite_store *s, const struct store_partner *p, struct partner_taken *t,
+    struct err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT (SELECT 1 FROM partners WHERE name = ?1),"
+	    " (SELECT name FROM partners WHERE key = ?2 OR key_id = ?3 LIMIT 1),"
+	    " (SELECT title FROM collections WHERE rowid = ?4),"
+	    " (SELECT p.name FROM collections c JOIN partners p ON p.rowid = c.partner"
+	    "   WHERE c.rowid = ?4)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, p->key, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, p->key_id, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, p->inbox);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		t->name = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		sqlite_copy_text(t->key_owner, sizeof(t->key_owner), st, 1);
+		t->inbox_exists = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		sqlite_copy_text(t->inbox_title, sizeof(t->inbox_title), st, 2);
+		sqlite_copy_text(t->inbox_owner, sizeof(t->inbox_owner), st, 3);
+	} else {
+		r = sqlite_db_err(s, err, "checking a new partner");
+	}
+	sqlite_unprep(st);
+	return r;
+}
+
+/* Refuses a partner whose name or key is taken, or whose inbox is wrong. */
+static int
+partner_check_new(struct sqlite_store *s, const struct store_partner *p, struct err *err)
+{
+	struct partner_taken t;
+	int r;
+
+	if (p->name[0] == '\0')
+		return err_set(err, LSN_EINVAL, "store: a partner needs a name");
+	if ((r = partner_taken(s, p, &t, err)) < 0)
+		return r;
+	if (t.name)
+		return err_set(err, LSN_EEXIST, "a partner named '%s' already exists", p->name);
+	if (t.key_owner[0] != '\0')
+		return err_set(err, LSN_EEXIST, "partner '%s' already has this signing key, so '%s' "
+		    "cannot be added with it", t.key_owner, p->name);
+	if (!t.inbox_exists)
+		return err_set(err, LSN_ENOTFOUND, "the inbox of partner '%s', collection %lld, "
+		    "does not exist", p->name, (long long)p->inbox);
+	if (t.inbox_owner[0] != '\0')
+		return err_set(err, LSN_EEXIST, "collection '%s' is already the inbox of partner '%s'",
+		    t.inbox_title, t.inbox_owner);
+	return 0;
+}
+
+int
+sqlite_partner_add(struct store *base, struct store_partner *p, const char *identity,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	int64_t now = clock_now_us();
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = partner_check_new(s, p, err)) < 0)
+		return r;
+	/* The partners_inbox trigger marks the inbox collection as this partner's. */
+	if ((r = sqlite_prep(s, "INSERT INTO partners(name, key, key_id, spki, endpoint, inbox, "
+	    "active, created_us, identity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, p->key, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, p->key_id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, p->spki, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, p->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, p->inbox);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_text(st, 8, identity ? identity : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sqlite_db_err(s, err, "adding a partner");
+	} else {
+		p->rowid = sqlite3_last_insert_rowid(s->db);
+		p->created_us = now;
+		p->active = 1;
+	}
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_partner_find(struct store *base, const char *name, struct store_partner *ret,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE name = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = partner_one(s, st, ret, err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner is named '%s'", name);
+	return r;
+}
+
+int
+sqlite_partner_get(struct store *base, int64_t rowid, struct store_partner *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE rowid = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	r = partner_one(s, st, ret, err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	return r;
+}
+
+/* Removed partners keep their key in the table, but it no longer opens anything. */
+int
+sqlite_partner_by_key_id(struct store *base, const uint8_t key_id[32], struct store_partner *ret,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE key_id = ?1 AND active = 1",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_blob(st, 1, key_id, 32, SQLITE_STATIC);
+	r = partner_one(s, st, ret, err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no active partner has this key id");
+	return r;
+}
+
+int
+sqlite_partner_list(struct store *base, struct store_partner **ret, size_t *ret_n,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_partner *v = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " ORDER BY name", &st, err)) < 0)
+		return r;
+	if ((r = sqlite_collect(s, st, sizeof(*v), fill_partner, (void **)&v, &n,
+	    "listing partners", err)) < 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		r = partner_counters(s, &v[i], err);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Runs an UPDATE of one row bound by the caller; -LSN_ENOTFOUND if none matched. */
+static int
+update_one(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct err *err)
+{
+	int r = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, what);
+	else if (sqlite3_changes(s->db) == 0)
+		r = -LSN_ENOTFOUND;
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_partner_set_active(struct store *base, int64_t rowid, int active, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "UPDATE partners SET active = ?2 WHERE rowid = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int(st, 2, active != 0);
+	r = update_one(s, st, "changing whether a partner is active", err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	return r;
+}
+
+/*
+ * Bytes of error kept: at most STORE_ERROR_MAX - 1 and never half a UTF-8
+ * character, so the text read back is what was stored (it may come from
+ * the partner's side, so it is bounded here too).
+ */
+static int
+error_len(const char *error)
+{
+	size_t n = strnlen(error, STORE_ERROR_MAX);
+
+	if (n < STORE_ERROR_MAX)
+		return (int)n;
+	n = STORE_ERROR_MAX - 1;
+	while (n > 0 && ((unsigned char)error[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+/*
+ * A new error (or "" for a success) replaces the old one together with its
+ * time; error NULL keeps both.
+ */
+int
+sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
+    const char *error, int64_t error_us, uint64_t retries, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "UPDATE partners SET "
+	    "last_contact_us = CASE WHEN ?2 = 0 THEN last_contact_us ELSE ?2 END, "
+	    "last_error = coalesce(?3, last_error), "
+	    "last_error_us = CASE WHEN ?3 IS NULL THEN last_error_us ELSE ?4 END, "
+	    "retries = CASE WHEN ?5 < 0 THEN retries ELSE ?5 END WHERE rowid = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int64(st, 2, last_contact_us);
+	if (error != NULL)
+		sqlite3_bind_text(st, 3, error, error_len(error), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, error_us);
+	sqlite3_bind_int64(st, 5, (int64_t)retries);
+	r = update_one(s, st, "recording a partner's link health", err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	return r;
+}
+
+/* ---- shares ---- */
+
+int
+sqlite_share_add(struct store *base, const struct store_share *sh, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "INSERT INTO shares(partner, coll, cursor_us) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(partner, coll) DO NOTHING", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, sh->partner);
+	sqlite3_bind_int64(st, 2, sh->coll);
+	sqlite3_bind_int64(st, 3, sh->cursor_us);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+	else if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+		r = err_set(err, LSN_ENOTFOUND, "collection %lld cannot be shared with partner %lld: "
+		    "one of them does not exist", (long long)sh->coll, (long long)sh->partner);
+	else
+		r = sqlite_db_err(s, err, "sharing a collection");
+	sqlite_unprep(st);
+	return r;
+}
+
+static void
+fill_share(sqlite3_stmt *st, void *el)
+{
+	struct store_share *sh = el;
+
+	sh->partner = sqlite3_column_int64(st, 0);
+	sh->coll = sqlite3_column_int64(st, 1);
+	sh->cursor_us = sqlite3_column_int64(st, 2);
+}
+
+int
+sqlite_share_list(struct store *base, int64_t partner, struct store_share **ret, size_t *ret_n,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT partner, coll, cursor_us FROM shares WHERE partner = ?1 "
+	    "ORDER BY coll", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	return sqlite_collect(s, st, sizeof(**ret), fill_share, (void **)ret, ret_n,
+	    "listing shares", err);
+}
+
+int
+sqlite_share_set_cursor(struct store *base, int64_t partner, int64_t coll, int64_t cursor_us,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "UPDATE shares SET cursor_us = ?3 WHERE partner = ?1 AND coll = ?2",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, coll);
+	sqlite3_bind_int64(st, 3, cursor_us);
+	r = update_one(s, st, "moving a share's cursor", err);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "collection %lld is not shared with partner %lld",
+		    (long long)coll, (long long)partner);
+	return r;
+}
+
+/* ---- envelopes ---- */
+
+/*
+ * Column order of every envelope read; bytes, when asked for, comes last
+ * and length() of a blob reads only the record header, so a scan without
+ * STORE_ENV_BYTES never touches the bodies' overflow pages.
+ */
+#define ENV_COLS "seq, id, kind, items, created_us, receipt_us, receipt, length(bytes)"
+enum { EC_SEQ, EC_ID, EC_KIND, EC_ITEMS, EC_CREATED, EC_RECEIPT_US, EC_RECEIPT, EC_LEN, EC_BYTES };
+
+/* Fills e with pointers into the current row of st (valid until it moves). */
+static void
+row_envelope(sqlite3_stmt *st, int64_t partner, int dir, int with_bytes,
+    struct store_envelope *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->partner = partner;
+	e->dir = dir;
+	e->seq = (uint64_t)sqlite3_column_int64(st, EC_SEQ);
+	copy_blob32(e->id, st, EC_ID);
+	e->kind = sqlite3_column_int(st, EC_KIND);
+	e->items = (uint32_t)sqlite3_column_int64(st, EC_ITEMS);
+	e->created_us = sqlite3_column_int64(st, EC_CREATED);
+	e->receipt_us = sqlite3_column_int64(st, EC_RECEIPT_US);
+	if (sqlite3_column_type(st, EC_RECEIPT) != SQLITE_NULL) {
+		e->receipt = sqlite3_column_blob(st, EC_RECEIPT);
+		e->receipt_len = (size_t)sqlite3_column_bytes(st, EC_RECEIPT);
+	}
+	if (with_bytes) {
+		e->bytes = sqlite3_column_blob(st, EC_BYTES);
+		e->len = (size_t)sqlite3_column_bytes(st, EC_BYTES);
+	}
+}
+
+static int
+env_put_check(const struct store_envelope *e, struct err *err)
+{
+	if (e->dir != STORE_OUT && e->dir != STORE_IN)
+		return bad_dir(e->dir, err);
+	if (e->seq == 0 || e->seq > INT64_MAX)
+		return err_set(err, LSN_EINVAL, "store: envelope sequence number %llu is out of range "
+		    "(1 to 2^63-1)", (unsigned long long)e->seq);
+	if (e->receipt != NULL && e->receipt_len == 0)
+		return err_set(err, LSN_EINVAL, "store: an envelope's receipt cannot be empty");
+	return 0;
+}
+
+static int
+env_put_failed(struct sqlite_store *s, const struct store_envelope *e, struct err *err)
+{
+	switch (sqlite3_extended_errcode(s->db)) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+		return err_set(err, LSN_EEXIST, "%s envelope %llu of partner %lld is already stored",
+		    dir_name[e->dir], (unsigned long long)e->seq, (long long)e->partner);
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return err_set(err, LSN_ENOTFOUND, "no partner has id %lld, so its envelope %llu "
+		    "cannot be stored", (long long)e->partner, (unsigned long long)e->seq);
+	default:
+		return sqlite_db_err(s, err, "storing an envelope");
+	}
+}
+
+int
+sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = env_put_check(e, err)) < 0)
+		return r;
+	if ((r = sqlite_prep(s, "INSERT INTO envelopes(partner, dir, seq, id, kind, items, "
+	    "created_us, receipt_us, receipt, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, e->partner);
+	sqlite3_bind_int(st, 2, e->dir);
+	sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+	sqlite3_bind_blob(st, 4, e->id, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, e->kind);
+	sqlite3_bind_int64(st, 6, e->items);
+	sqlite3_bind_int64(st, 7, e->created_us);
+	sqlite3_bind_int64(st, 8, e->receipt_us);
+	if (e->receipt != NULL)
+		sqlite3_bind_blob64(st, 9, e->receipt, e->receipt_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
+	/* "" rather than NULL: a NULL pointer would bind SQL NULL, refused by NOT NULL */
+	sqlite3_bind_blob64(st, 10, e->bytes ? (const void *)e->bytes : "", e->len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = env_put_failed(s, e, err);
+	sqlite_unprep(st);
+	return r;
+}
+
+/*
+ * Copies the row's bytes and receipt into s->env, so ret stays valid after
+ * the statement is reset: an open statement would pin a read snapshot.
+ */
+static int
+env_keep(struct sqlite_store *s, int with_bytes, struct store_envelope *e, struct err *err)
+{
+	size_t len = e->len, rlen = e->receipt_len;
+	int r;
+
+	buf_reset(&s->env);
+	if ((r = buf_reserve(&s->env, len + rlen)) < 0)
+		return err_set(err, -r, "store: no room to read envelope %llu (%zu bytes)",
+		    (unsigned long long)e->seq, len + rlen);
+	buf_add(&s->env, e->bytes, len);
+	buf_add(&s->env, e->receipt, rlen);
+	if (with_bytes)
+		e->bytes = (const uint8_t *)s->env.data;
+	if (e->receipt != NULL)
+		e->receipt = (const uint8_t *)s->env.data + len;
+	return 0;
+}
+
+int
+sqlite_env_get(struct store *base, int64_t partner, int dir, uint64_t seq, int with_bytes,
+    struct store_envelope *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_envelope e;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (dir != STORE_OUT && dir != STORE_IN)
+		return bad_dir(dir, err);
+	if ((r = sqlite_prep(s, with_bytes ?
+	    "SELECT " ENV_COLS ", bytes FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3" :
+	    "SELECT " ENV_COLS " FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int(st, 2, dir);
+	sqlite3_bind_int64(st, 3, seq_db(seq));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_envelope(st, partner, dir, with_bytes, &e);
+		r = env_keep(s, with_bytes, &e, err);
+	} else if (rc == SQLITE_DONE) {
+		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no %s envelope %llu",
+		    (long long)partner, dir_name[dir], (unsigned long long)seq);
+	} else {
+		r = sqlite_db_err(s, err, "reading an envelope");
+	}
+	sqlite_unprep(st);
+	if (r == 0)
+		*ret = e;
+	return r;
+}
+
+/* Existence of an outgoing envelope, when a receipt update matched nothing. */
+static int
+env_out_exists(struct sqlite_store *s, int64_t partner, uint64_t seq, struct err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = sqlite_prep(s, "SELECT 1 FROM envelopes WHERE partner = ?1 AND dir = 0 AND seq = ?2",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, seq_db(seq));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no outgoing envelope %llu",
+		    (long long)partner, (unsigned long long)seq);
+	else if (rc != SQLITE_ROW)
+		r = sqlite_db_err(s, err, "looking up an envelope");
+	sqlite_unprep(st);
+	return r;
+}
+
+/*
+ * The first receipt stays: a partner answers a resent envelope with the
+ * receipt it gave the first time, and the one already stored may already
+ * be in an evidence bundle.
+ */
+int
+sqlite_env_set_receipt(struct store *base, int64_t partner, uint64_t seq, const uint8_t *receipt,
+    size_t len, int64_t receipt_us, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if (receipt == NULL || len == 0)
+		return err_set(err, LSN_EINVAL, "store: an envelope's receipt cannot be empty");
+	if ((r = sqlite_prep(s, "UPDATE envelopes SET receipt = ?3, receipt_us = ?4 "
+	    "WHERE partner = ?1 AND dir = 0 AND seq = ?2 AND receipt IS NULL", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, seq_db(seq));
+	sqlite3_bind_blob64(st, 3, receipt, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, receipt_us);
+	r = update_one(s, st, "storing a receipt", err);
+	if (r == -LSN_ENOTFOUND)
+		r = env_out_exists(s, partner, seq, err);
+	return r;
+}
+
+/*
+ * The eight scans, indexed by flags: direction, receipted or not, with or
+ * without bytes. INDEXED BY makes the unreceipted ones use the partial
+ * index (the planner, without statistics, might filter the full one).
+ */
+#define ENV_SCAN(cols, idx, cond, cmp, order) \
+	"SELECT " cols " FROM envelopes INDEXED BY " idx " WHERE partner = ?1 AND dir = ?2" \
+	cond " AND seq " cmp " ?3 ORDER BY seq " order " LIMIT ?4"
+#define SCAN_ALL(cols, cmp, order) ENV_SCAN(cols, "envelopes_seq", "", cmp, order)
+#define SCAN_UNRC(cols, cmp, order) \
+	ENV_SCAN(cols, "envelopes_unreceipted", " AND receipt IS NULL", cmp, order)
+#define ENV_FLAGS (STORE_ENV_BYTES | STORE_ENV_UNRECEIPTED | STORE_ENV_DESC)
+
+static const char *const scan_sql[ENV_FLAGS + 1] = {
+	[0] = SCAN_ALL(ENV_COLS, ">", "ASC"),
+	[STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", bytes", ">", "ASC"),
+	[STORE_ENV_UNRECEIPTED] = SCAN_UNRC(ENV_COLS, ">", "ASC"),
+	[STORE_ENV_UNRECEIPTED | STORE_ENV_BYTES] = SCAN_UNRC(ENV_COLS ", bytes", ">", "ASC"),
+	[STORE_ENV_DESC] = SCAN_ALL(ENV_COLS, "<=", "DESC"),
+	[STORE_ENV_DESC | STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", bytes", "<=", "DESC"),
+	[STORE_ENV_DESC | STORE_ENV_UNRECEIPTED] = SCAN_UNRC(ENV_COLS, "<=", "DESC"),
+	[ENV_FLAGS] = SCAN_UNRC(ENV_COLS ", bytes", "<=", "DESC"),
+};
+
+static int
+env_scan_prep(struct sqlite_store *s, const struct store_env_query *q, sqlite3_stmt **ret,
+    struct err *err)
+{
+	sqlite3_stmt *st;
+	int64_t bound;
+	int r;
+
+	if (q->dir != STORE_OUT && q->dir != STORE_IN)
+		return bad_dir(q->dir, err);
+	if (q->flags & ~(unsigned)ENV_FLAGS)
+		return err_set(err, LSN_EINVAL, "store: unknown envelope scan flags %#x", q->flags);
+	if ((r = sqlite_prep(s, scan_sql[q->flags], &st, err)) < 0)
+		return r;
+	/* Descending scans bind seq <= before_seq - 1, so "no bound" is INT64_MAX. */
+	if (q->flags & STORE_ENV_DESC)
+		bound = q->before_seq == 0 ? INT64_MAX : seq_db(q->before_seq - 1);
+	else
+		bound = seq_db(q->after_seq);
+	sqlite3_bind_int64(st, 1, q->partner);
+	sqlite3_bind_int(st, 2, q->dir);
+	sqlite3_bind_int64(st, 3, bound);
+	sqlite3_bind_int64(st, 4, q->max_n == 0 || q->max_n > INT64_MAX ? -1 : (int64_t)q->max_n);
+	*ret = st;
+	return 0;
+}
+
+int
+sqlite_env_scan(struct store *base, const struct store_env_query *q, store_env_fn fn, void *arg,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_envelope e;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, bytes = 0, len;
+	int r, rc;
+
+	if ((r = env_scan_prep(s, q, &st, err)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_int64(st, EC_LEN);
+		/* The first always passes, or one large envelope would block the link. */
+		if (q->max_bytes != 0 && n > 0 && bytes + len > q->max_bytes)
+			break;
+		row_envelope(st, q->partner, q->dir, q->flags & STORE_ENV_BYTES, &e);
+		n++;
+		bytes += len;
+		if ((r = fn(arg, &e)) < 0)
+			goto out;
+	}
+	r = 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "scanning envelopes");
+out:
+	sqlite_unprep(st);
+	return r;
+}
+
+/*
+ * Both answers come from the first entry of one index each: the highest
+ * seq from envelopes_seq, the lowest seq still without a receipt from the
+ * partial index (receipted envelopes are not in it), so the cost does not
+ * grow with the history.
+ */
+int
+sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
+    uint64_t *ret_receipted, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	uint64_t last = 0, receipted = 0;
+	int r;
+
+	if (dir != STORE_OUT && dir != STORE_IN)
+		return bad_dir(dir, err);
+	if ((r = sqlite_prep(s, "SELECT (SELECT max(seq) FROM envelopes INDEXED BY envelopes_seq"
+	    "   WHERE partner = ?1 AND dir = ?2),"
+	    " (SELECT seq FROM envelopes INDEXED BY envelopes_unreceipted"
+	    "   WHERE partner = ?1 AND dir = ?2 AND receipt IS NULL ORDER BY seq LIMIT 1)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int(st, 2, dir);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		last = (uint64_t)sqlite3_column_int64(st, 0);
+		receipted = sqlite3_column_type(st, 1) == SQLITE_NULL ? last :
+		    (uint64_t)sqlite3_column_int64(st, 1) - 1;
+	} else {
+		r = sqlite_db_err(s, err, "reading the last envelope");
+	}
+	sqlite_unprep(st);
+	if (r == 0 && ret_seq != NULL)
+		*ret_seq = last;
+	if (r == 0 && ret_receipted != NULL)
+		*ret_receipted = receipted;
+	return r;
+}

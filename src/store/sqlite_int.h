@@ -1,0 +1,118 @@
+/*
+ * What the files of the SQLite backend share (sqlite.c: connection, schema,
+ * objects, users; sqlite_exchange.c: partners, shares, envelopes). Private
+ * to src/store/: nothing else includes it, and it holds no policy.
+ */
+#ifndef LSN_STORE_SQLITE_INT_H
+#define LSN_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+
+struct err;
+
+/* Statements prepared once at open, for the paths that run on every write. */
+enum stmt_id {
+	ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_META_GET, ST_META_SET,
+	ST_OBJ_EXACT, ST_OBJ_MINMAX, ST_OBJ_INSERT, ST_OBJ_CLEAR_LAST, ST_OBJ_CLEAR_FIRST,
+	ST_OBJ_MAXDATE, ST_OBJ_BODY, ST_DATA_VERSION,
+	ST_MAX
+};
+
+#define CACHE_SLOTS 64
+
+/*
+ * env_get copies an envelope here, so its pointers outlive the statement
+ * (a statement left open would pin a read snapshot). The cap is room for
+ * bytes and receipt each as large as SQLite stores (SQLITE_MAX_LENGTH,
+ * 10^9 by default), so any stored envelope fits.
+ */
+#define SQLITE_ENV_BUF_MAX ((size_t)2 * 1000 * 1000 * 1000)
+
+/* Prepared statements kept across calls, keyed by their SQL text. */
+struct cached_stmt {
+	uint64_t hash;
+	char *sql;
+	sqlite3_stmt *st;
+};
+
+struct sqlite_store {
+	struct store base;          /* first: the generic handle */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_MAX];
+	struct cached_stmt cache[CACHE_SLOTS];
+	unsigned cache_next;        /* round-robin victim */
+	int64_t last_date_added;    /* writer only: highest date_added handed out */
+	struct buf env;             /* env_get's copy, reused and grown, freed at close */
+};
+
+static inline struct sqlite_store *
+ss(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+/*
+ * Fills err from the connection's last error and returns its -LSN_E* code
+ * (busy -> EBUSY, constraint -> EEXIST, else EIO); what names the action.
+ */
+int sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what);
+
+/*
+ * A prepared statement for sql, from the connection's cache when it was
+ * prepared before. The statement is the cache's: give it back with
+ * sqlite_unprep(), never finalize it. A statement being stepped (between
+ * its first SQLITE_ROW and its reset) is never evicted, so row callbacks
+ * may call the store; any other one may be evicted by the next
+ * sqlite_prep(), so give it back before preparing another.
+ */
+int sqlite_prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err);
+void sqlite_unprep(sqlite3_stmt *st);
+
+/* Copies text column col into dst (cap bytes, truncated, "" for NULL). */
+void sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col);
+
+/*
+ * Steps st to the end, appending one element of elsize bytes per row, filled
+ * by fill(); the array is the caller's (free()). Gives st back (unprep).
+ */
+int sqlite_collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
+    void (*fill)(sqlite3_stmt *st, void *el), void **ret, size_t *ret_n, const char *what,
+    struct err *err);
+
+/* ---- sqlite_exchange.c: the backend entries for partner channels ---- */
+
+int sqlite_partner_add(struct store *base, struct store_partner *p, const char *identity,
+    struct err *err);
+int sqlite_partner_find(struct store *base, const char *name, struct store_partner *ret,
+    struct err *err);
+int sqlite_partner_get(struct store *base, int64_t rowid, struct store_partner *ret,
+    struct err *err);
+int sqlite_partner_by_key_id(struct store *base, const uint8_t key_id[32],
+    struct store_partner *ret, struct err *err);
+int sqlite_partner_list(struct store *base, struct store_partner **ret, size_t *ret_n,
+    struct err *err);
+int sqlite_partner_set_active(struct store *base, int64_t rowid, int active, struct err *err);
+int sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
+    const char *error, int64_t error_us, uint64_t retries, struct err *err);
+int sqlite_share_add(struct store *base, const struct store_share *sh, struct err *err);
+int sqlite_share_list(struct store *base, int64_t partner, struct store_share **ret,
+    size_t *ret_n, struct err *err);
+int sqlite_share_set_cursor(struct store *base, int64_t partner, int64_t coll, int64_t cursor_us,
+    struct err *err);
+int sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *err);
+int sqlite_env_get(struct store *base, int64_t partner, int dir, uint64_t seq, int with_bytes,
+    struct store_envelope *ret, struct err *err);
+int sqlite_env_set_receipt(struct store *base, int64_t partner, uint64_t seq,
+    const uint8_t *receipt, size_t len, int64_t receipt_us, struct err *err);
+int sqlite_env_scan(struct store *base, const struct store_env_query *q, store_env_fn fn,
+    void *arg, struct err *err);
+int sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
+    uint64_t *ret_receipted, struct err *err);
+
+#endif
