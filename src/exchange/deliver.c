@@ -287,6 +287,10 @@ deliver(struct link *l, CURL *c, struct batch *b, struct buf *reply, struct err 
 		return err_set(err, LSN_EIO, "cannot reach %s: %s", l->p.endpoint, curl_easy_strerror(cc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 413 && l->batch_limit > 1) {
+		/* the partner takes smaller batches than we send: send fewer envelopes */
+		l->batch_limit /= 4;
+	}
 	if (status != 200) {
 		free(j);
 		return err_set(err, LSN_EIO, "%s answered HTTP %ld: %.200s", l->p.endpoint, status,
@@ -368,6 +372,7 @@ link_sender_main(void *arg)
 		goto out;
 	}
 	buf_init(&b->post, ex->cfg.batch_bytes + ENV_BODY_MAX + 4096);
+	l->batch_limit = ex->cfg.batch_bytes;
 	next = acked(l) + 1;
 	while (!wait_to_send(l, next, delay)) {
 		delay = 0;
@@ -379,7 +384,7 @@ link_sender_main(void *arg)
 		q.after_seq = next - 1;
 		q.flags = STORE_ENV_BYTES;
 		q.max_n = SEND_ENVS_MAX;
-		q.max_bytes = ex->cfg.batch_bytes;
+		q.max_bytes = l->batch_limit;
 		if (rd->be->env_scan(rd, &q, batch_add, b, &err) < 0 || b->n == 0 || b->seq[0] != next) {
 			if (b->n > 0 && b->seq[0] != next)
 				err_set(&err, LSN_EINTERNAL, "the outbox has no envelope %llu",

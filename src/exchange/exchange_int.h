@@ -29,6 +29,7 @@ struct link {
 	uint64_t acked_seq;           /* highest seq whose receipt is stored */
 	size_t jobs_in_flight;        /* writer jobs not yet done */
 	unsigned long long retries;   /* consecutive failed deliveries */
+	size_t batch_limit;           /* bytes per request; shrinks if the partner answers 413 */
 	int heard;                    /* the partner just delivered to us: it is up */
 };
 
