@@ -124,11 +124,13 @@ scan_bundle(struct accept_job *a, struct in_env *ie, struct err *err)
 		return r;
 	ie->first_obj = a->n_objs;
 	while ((r = jscan_object_next(&js, &key, &klen, err)) == 1) {
-		if (klen != 7 || memcmp(key, "objects", 7) != 0 || seen++) {
+		if (klen != 7 || memcmp(key, "objects", 7) != 0) {
 			if ((r = jscan_value(&js, &s, &e, err)) < 0)
 				return r;
 			continue;
 		}
+		if (seen++)
+			return err_set(err, LSN_EINVAL, "the bundle has the key 'objects' twice");
 		if ((r = jscan_array_begin(&js, err)) < 0)
 			return r;
 		while ((r = jscan_array_next(&js, err)) == 1) {

@@ -197,9 +197,67 @@ check_help "label json" token create
 check_help "label" token
 check_help "json" status
 check_help "collection url batch user json" load
+check_help "json" identity show
+check_help "" identity export
+check_help "endpoint share yes json" partner add
+check_help "json" partner list
+check_help "" partner remove
+check_help "partner in limit json" envelope list
+check_help "name listen peer-listen json" init
 expect 0 "$BIN" --help
-for c in init status collection user token load; do has "$c" "$TMP/out"; done
+for c in init status collection user token load identity partner envelope; do has "$c" "$TMP/out"; done
 expect 0 "$BIN" help
 ok "--help, -h and help CMD on every command"
+
+# identity and pairing (no daemon needed: the store records the partner)
+expect 0 "$BIN" --home "$HOME_DIR" identity show --json
+FPR_A=$(sed -n 's/.*"fingerprint": "\([A-Z0-9-]*\)".*/\1/p' "$TMP/out")
+[[ "$FPR_A" =~ ^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$ ]] || fail "fingerprint '$FPR_A'"
+has '"peer_listen": "127.0.0.1:18444"' "$TMP/out"
+ok "identity show: Crockford fingerprint, peer listener on the TAXII port + 1"
+expect 0 "$BIN" --home "$HOME_DIR" identity export
+cp "$TMP/out" "$TMP/alpha.identity.json"
+has "\"fingerprint\":\"$FPR_A\"" "$TMP/alpha.identity.json"
+expect 0 "$BIN" init --home "$TMP/beta" --name beta --listen 127.0.0.1:18543 --peer-listen 127.0.0.1:18600
+expect 0 "$BIN" --home "$TMP/beta" identity export
+cp "$TMP/out" "$TMP/beta.identity.json"
+ok "identity export; init --peer-listen"
+expect 2 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint http://127.0.0.1:18600 --yes
+has 'https://HOST:PORT' "$TMP/err"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint https://127.0.0.1:18600
+has 'with --yes' "$TMP/err"
+has 'fingerprint:' "$TMP/err"
+sed 's/"name":"beta"/"name":"betb"/' "$TMP/beta.identity.json" > "$TMP/forged.json"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/forged.json" --endpoint https://127.0.0.1:18600 --yes
+has 'signature' "$TMP/err"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/alpha.identity.json" --endpoint https://127.0.0.1:18600 --yes
+has 'this node itself' "$TMP/err"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint https://127.0.0.1:18600 --share nosuch --yes
+expect 0 "$BIN" --home "$HOME_DIR" partner list --json
+has '"partners": \[\]' "$TMP/out"
+ok "partner add refuses a bad endpoint, an unconfirmed fingerprint, a forged document, itself, an unknown collection, and changes nothing"
+expect 0 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint https://127.0.0.1:18600 --yes --json
+has '"inbox": "from-beta"' "$TMP/out"
+has '"shared"' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint https://127.0.0.1:18600 --yes
+has 'already paired' "$TMP/err"
+expect 0 "$BIN" --home "$HOME_DIR" collection list
+has 'from-beta' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" partner add "$TMP/beta.identity.json" --endpoint https://127.0.0.1:18600 --share from-beta --yes
+expect 0 "$BIN" --home "$HOME_DIR" partner list --json
+has '"name": "beta"' "$TMP/out"
+has '"queued": 0' "$TMP/out"
+has '"last_contact": "never"' "$TMP/out"
+expect 0 "$BIN" --home "$HOME_DIR" envelope list --partner beta --json
+has '"envelopes": \[\]' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" envelope list --partner nobody
+expect 0 "$BIN" --home "$HOME_DIR" status --json
+has '"active": 1' "$TMP/out"
+ok "partner add pairs once, makes from-NAME, shows in partner list, envelope list and status"
+expect 0 "$BIN" --home "$HOME_DIR" partner remove beta
+expect 0 "$BIN" --home "$HOME_DIR" partner list --json
+has '"active": false' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" partner remove nobody
+ok "partner remove keeps the history"
 
 echo "all $N CLI checks passed"
