@@ -188,6 +188,23 @@ store_partner(struct cli_node *n, const struct cli_args *a, const struct ident *
 	return r;
 }
 
+/* The TLS pin decides who a connection is: two partners may not share one. */
+static int
+spki_unused(struct cli_node *n, const struct ident *id, struct err *err)
+{
+	struct store_partner *ps = NULL;
+	size_t i, cnt = 0;
+	int r;
+
+	if ((r = n->s->be->partner_list(n->s, &ps, &cnt, err)) < 0)
+		return r;
+	for (i = 0; i < cnt && r == 0; i++)
+		if (memcmp(ps[i].spki, id->spki, 32) == 0)
+			r = err_set(err, LSN_EEXIST, "partner '%s' already uses this TLS key", ps[i].name);
+	free(ps);
+	return r;
+}
+
 static int
 check_new(struct cli_node *n, const struct ident *id, struct err *err)
 {
@@ -201,7 +218,9 @@ check_new(struct cli_node *n, const struct ident *id, struct err *err)
 	if (n->s->be->partner_find(n->s, id->name, &old, err) == 0)
 		return err_set(err, LSN_EEXIST, "a partner named '%s' is already %s", id->name,
 		    old.active ? "paired" : "known (removed); its history is kept under that name");
-	return 0;
+	if (memcmp(me.spki, id->spki, sizeof(me.spki)) == 0)
+		return err_set(err, LSN_EINVAL, "this document names this node's own TLS key");
+	return spki_unused(n, id, err);
 }
 
 static int
