@@ -198,7 +198,12 @@ pinned(void *arg, const uint8_t spki[32])
 	return exchange_pinned(arg, spki);
 }
 
-/* Partners added or removed with the CLI take effect within a second. */
+/*
+ * Partners added or removed with the CLI take effect within RELOAD_MS: one
+ * small query on the loop thread each time.
+ */
+#define RELOAD_MS 250
+
 static void
 on_reload(evutil_socket_t fd, short what, void *arg)
 {
@@ -253,7 +258,7 @@ start_exchange(struct daemon *d, struct err *err)
 	if ((r = http_server_listen(d->peer_http, d->cfg.peer_listen, err)) < 0)
 		return r;
 	{
-		struct timeval tv = { 1, 0 };
+		struct timeval tv = { 0, RELOAD_MS * 1000 };
 		d->reload_timer = event_new(d->base, -1, EV_PERSIST, on_reload, d);
 		event_add(d->reload_timer, &tv);
 	}

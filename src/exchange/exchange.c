@@ -315,7 +315,7 @@ exchange_pinned(struct exchange *ex, const uint8_t spki[static 32])
 	if (exchange_partner_by_spki(ex, spki, &p, name) == 0)
 		return 1;
 	hex_encode(spki, 32, hex);
-	ex_count(ex, &ex->st.tls_refused, 1);
+	/* counted once, with every failed handshake, by exchange_tls_refused */
 	ex_log(ex, "peer_refused", "\"reason\":\"unknown_certificate\",\"spki_sha256\":\"%s\","
 	    "\"message\":\"the client's TLS key is not pinned to any partner\"", hex);
 	return 0;
@@ -334,7 +334,7 @@ exchange_tls_refused(struct exchange *ex, const char *peer, const char *why)
 }
 
 void
-exchange_refused_batch(struct exchange *ex, const char *peer, enum exchange_refusal why,
+exchange_refused_batch(struct exchange *ex, const char *partner, enum exchange_refusal why,
     const char *message)
 {
 	struct buf b = BUF_INIT(1024);
@@ -343,7 +343,7 @@ exchange_refused_batch(struct exchange *ex, const char *peer, enum exchange_refu
 	pthread_mutex_lock(&ex->mu);
 	ex->st.refused[why < REFUSE_MAX ? why : REFUSE_MALFORMED]++;
 	pthread_mutex_unlock(&ex->mu);
-	ex_log(ex, "batch_refused", "\"peer\":\"%s\",\"reason\":\"%s\",\"message\":%s", peer,
+	ex_log(ex, "batch_refused", "\"partner\":\"%s\",\"reason\":\"%s\",\"message\":%s", partner,
 	    exchange_refusal_name(why), b.data ? b.data : "\"\"");
 	buf_release(&b);
 }

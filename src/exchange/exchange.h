@@ -96,11 +96,13 @@ struct exchange_batch {
 
 /*
  * Accepts the envelopes of one batch from partner (the rowid the TLS pin
- * named): verified in order, stored with their objects and receipts in one
- * transaction, stopping at the first refusal. done(arg, b) is called later
- * on the writer thread (never from inside this call); the callee owns b and
- * frees it with exchange_batch_free. Returns -LSN_E* only if nothing could
- * be started (then done is not called).
+ * named): verified in order and stored, each with its objects and receipt
+ * in one transaction, stopping at the first refusal. data must stay valid
+ * until done(arg, b) is called, once, on the writer thread or (if the
+ * writer finished first) on the calling thread before this returns; the
+ * callee owns b (NULL if memory ran out: answer with an error) and frees it
+ * with exchange_batch_free. Returns -LSN_E* only if nothing could be
+ * started (then done is not called).
  */
 int exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
     void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err);
@@ -119,8 +121,8 @@ struct exchange_stats {
 	unsigned long long links;
 };
 void exchange_get_stats(struct exchange *ex, struct exchange_stats *ret);
-/* A batch refused before it reached exchange_accept (too big, bad framing). */
-void exchange_refused_batch(struct exchange *ex, const char *peer, enum exchange_refusal why,
+/* A batch refused before it reached exchange_accept (too big): partner's name, or its address. */
+void exchange_refused_batch(struct exchange *ex, const char *partner, enum exchange_refusal why,
     const char *message);
 /* A TLS handshake on the peer listener failed (counted and logged). */
 void exchange_tls_refused(struct exchange *ex, const char *peer, const char *why);

@@ -49,6 +49,15 @@ reply_error(struct http_request *req, int status, const char *code, const char *
 	buf_release(&b);
 }
 
+static void
+answer_failed(struct pending *pd)
+{
+	reply_error(pd->req, 503, "out_of_resources", "the node could not answer this batch; "
+	    "nothing was lost: send it again");
+	pd->p->inflight--;
+	free(pd);
+}
+
 /* On the loop thread: the batch's receipts, and the refusal if any. */
 static void
 answer_batch(void *arg)
@@ -59,6 +68,10 @@ answer_batch(void *arg)
 	char b64[RCPT_LEN * 2];
 	size_t i;
 
+	if (b == NULL) {
+		answer_failed(pd);
+		return;
+	}
 	buf_printf(&out, "{\"accepted\":%zu,\"receipts\":[", b->n_receipts);
 	for (i = 0; i < b->n_receipts; i++) {
 		b64_encode(b->receipts[i], RCPT_LEN, b64, 0);
@@ -87,6 +100,8 @@ batch_done(void *arg, struct exchange_batch *b)
 	pd->b = b;
 	http_server_defer(pd->p->srv, answer_batch, pd);
 }
+
+
 
 static int
 caller(struct peer_api *p, struct http_request *req, int64_t *ret, char name[65])
@@ -188,8 +203,16 @@ framing_error(struct http_request *req, int status, const char *why, void *arg)
 {
 	struct peer_api *p = arg;
 
-	if (status == 413)
-		exchange_refused_batch(p->ex, req->peer, REFUSE_TOO_BIG, why);
+	if (status == 413) {
+		uint8_t spki[32];
+		int64_t partner;
+		char name[65];
+
+		if (http_conn_peer_spki(req->conn, spki) < 0 ||
+		    exchange_partner_by_spki(p->ex, spki, &partner, name) < 0)
+			snprintf(name, sizeof(name), "%s", req->peer);
+		exchange_refused_batch(p->ex, name, REFUSE_TOO_BIG, why);
+	}
 	reply_error(req, status, status == 413 ? "too_big" : "bad_request", why);
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -508,12 +509,43 @@ e2e_require_bins(void)
 int
 e2e_run(const char *const *argv, const char *stdin_data, char **ret_out)
 {
-	int in[2], out[2], st;
+	return e2e_run2(argv, stdin_data, ret_out, NULL);
+}
+
+/* Reads all of fd from offset 0 into a malloc'd NUL-terminated string. */
+static char *
+read_all_fd(int fd)
+{
+	struct e2e_str o = { 0 };
+	char buf[4096];
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		e2e_str_add(&o, buf, (size_t)n);
+	}
+	if (o.s == NULL)
+		e2e_str_add(&o, "", 0);
+	return o.s;
+}
+
+int
+e2e_run2(const char *const *argv, const char *stdin_data, char **ret_out, char **ret_err)
+{
+	int in[2], out[2], st, errfd = -1;
 	struct e2e_str o = { 0 };
 	char buf[4096];
 	ssize_t n;
 	pid_t pid;
 
+	/* stderr goes to a memory file: two pipes could deadlock */
+	if (ret_err != NULL && (errfd = memfd_create("e2e-stderr", MFD_CLOEXEC)) < 0)
+		return -1;
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -1;
 	if (pipe2(out, O_CLOEXEC) < 0) {
@@ -525,6 +557,8 @@ e2e_run(const char *const *argv, const char *stdin_data, char **ret_out)
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
+		if (errfd >= 0)
+			dup2(errfd, 2);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -533,6 +567,8 @@ e2e_run(const char *const *argv, const char *stdin_data, char **ret_out)
 	if (pid < 0) {
 		close(in[1]);
 		close(out[0]);
+		if (errfd >= 0)
+			close(errfd);
 		return -1;
 	}
 	if (stdin_data != NULL && *stdin_data)
@@ -555,6 +591,10 @@ e2e_run(const char *const *argv, const char *stdin_data, char **ret_out)
 		*ret_out = o.s;
 	} else {
 		free(o.s);
+	}
+	if (ret_err != NULL) {
+		*ret_err = read_all_fd(errfd);
+		close(errfd);
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -770,8 +810,11 @@ drain(void *arg)
 			continue;
 		if (r <= 0)
 			break;
-		if (log)
+		if (log) {
+			/* flushed at once: tests read the log while the daemon runs */
 			fwrite(buf, 1, (size_t)r, log);
+			fflush(log);
+		}
 		for (ssize_t i = 0; i < r; i++) {
 			if (buf[i] != '\n') {
 				e2e_str_add(&line, buf + i, 1);
@@ -784,6 +827,8 @@ drain(void *arg)
 			if (strstr(line.s, "\"event\":\"started\"")) {
 				const char *p = strstr(line.s, "\"port\":");
 				n->port = p ? atoi(p + 7) : 0;
+				p = strstr(line.s, "\"peer_port\":");
+				n->peer_port = p ? atoi(p + 12) : 0;
 				n->started = 1;
 				pthread_cond_broadcast(&n->cv);
 			} else if (strstr(line.s, "\"event\":\"stopped\"")) {
@@ -847,7 +892,7 @@ start_once(struct e2e_node *n)
 	n->pid = pid;
 	n->out_fd = out[0];
 	n->started = n->stopped_event = n->eof = 0;
-	n->port = 0;
+	n->port = n->peer_port = 0;
 	if (pthread_create(&n->reader, NULL, drain, n) != 0)
 		fail_msg("pthread_create failed");
 	n->reader_running = 1;
@@ -1062,6 +1107,190 @@ e2e_node_destroy(struct e2e_node *n)
 		e2e_run(argv, NULL, NULL);
 	}
 	n->home[0] = '\0';
+}
+
+void
+e2e_node_pin_ports(struct e2e_node *n)
+{
+	char v[64];
+
+	if (n->port <= 0 || n->peer_port <= 0)
+		fail_msg("node %s has not logged its ports (is it running?)", n->name);
+	snprintf(v, sizeof(v), "127.0.0.1:%d", n->port);
+	e2e_node_conf(n, "taxii", "listen", v);
+	snprintf(v, sizeof(v), "127.0.0.1:%d", n->peer_port);
+	e2e_node_conf(n, "peer", "listen", v);
+}
+
+void
+e2e_peer_endpoint(const struct e2e_node *n, char out[64])
+{
+	if (n->peer_port <= 0)
+		fail_msg("node %s has no peer port (it logged none, or never ran)", n->name);
+	snprintf(out, 64, "https://127.0.0.1:%d", n->peer_port);
+}
+
+/* ---- the CLI and the daemon's log ---- */
+
+static int
+liaison_v(const struct e2e_node *n, const char *stdin_data, char **ret_out, char **ret_err,
+    int add_json, va_list ap)
+{
+	const char *argv[48], *a;
+	char bin[512];
+	int k = 0;
+
+	argv[k++] = e2e_bin("liaison", bin);
+	while ((a = va_arg(ap, const char *)) != NULL && k < 42)
+		argv[k++] = a;
+	if (add_json)
+		argv[k++] = "--json";
+	argv[k++] = "--home";
+	argv[k++] = n->home;
+	argv[k] = NULL;
+	return e2e_run2(argv, stdin_data, ret_out, ret_err);
+}
+
+int
+e2e_liaison(const struct e2e_node *n, const char *stdin_data, char **ret_out, char **ret_err, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, ret_err);
+	rc = liaison_v(n, stdin_data, ret_out, ret_err, 0, ap);
+	va_end(ap);
+	return rc;
+}
+
+json_t *
+e2e_liaison_json(const struct e2e_node *n, ...)
+{
+	char *out = NULL, *err = NULL, what[256] = "";
+	json_error_t je;
+	json_t *j;
+	va_list ap;
+	const char *a;
+	int rc;
+
+	va_start(ap, n);
+	rc = liaison_v(n, NULL, &out, &err, 1, ap);
+	va_end(ap);
+	va_start(ap, n);
+	while ((a = va_arg(ap, const char *)) != NULL)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s ", a);
+	va_end(ap);
+	if (rc != 0)
+		fail_msg("liaison %s--json (node %s) exited with %d: %s %s", what, n->name, rc, out, err);
+	j = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL)
+		fail_msg("liaison %s--json (node %s) printed no JSON (%s): %.500s", what, n->name, je.text, out);
+	free(out);
+	free(err);
+	return j;
+}
+
+void
+e2e_identity_export(const struct e2e_node *n, const char *path)
+{
+	char *out = NULL, *err = NULL;
+	FILE *f;
+	int rc = e2e_liaison(n, NULL, &out, &err, "identity", "export", NULL);
+
+	if (rc != 0)
+		fail_msg("liaison identity export (node %s) exited with %d: %s", n->name, rc, err);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(out, 1, strlen(out), f) != strlen(out) || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	free(out);
+	free(err);
+}
+
+json_t *
+e2e_pair(const struct e2e_node *n, const struct e2e_node *peer, const char *const *shares)
+{
+	const char *argv[48];
+	char bin[512], file[400], ep[64], *out = NULL, *err = NULL;
+	json_error_t je;
+	json_t *j;
+	int k = 0, rc;
+
+	snprintf(file, sizeof(file), "%s.identity.json", peer->home);
+	e2e_identity_export(peer, file);
+	e2e_peer_endpoint(peer, ep);
+	argv[k++] = e2e_bin("liaison", bin);
+	argv[k++] = "partner";
+	argv[k++] = "add";
+	argv[k++] = file;
+	argv[k++] = "--endpoint";
+	argv[k++] = ep;
+	argv[k++] = "--yes";
+	argv[k++] = "--json";
+	for (; shares && *shares && k < 40; shares++) {
+		argv[k++] = "--share";
+		argv[k++] = *shares;
+	}
+	argv[k++] = "--home";
+	argv[k++] = n->home;
+	argv[k] = NULL;
+	rc = e2e_run2(argv, NULL, &out, &err);
+	if (rc != 0)
+		fail_msg("liaison partner add %s (node %s) exited with %d: %s %s", file, n->name, rc, out, err);
+	j = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL)
+		fail_msg("liaison partner add --json printed no JSON: %.300s", out);
+	free(out);
+	free(err);
+	return j;
+}
+
+json_t *
+e2e_partner(const struct e2e_node *n, const char *name)
+{
+	json_t *j = e2e_liaison_json(n, "partner", "list", NULL), *v, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "partners"), i, v) {
+		const char *nm = json_string_value(json_object_get(v, "name"));
+		if (nm != NULL && strcmp(nm, name) == 0)
+			found = json_incref(v);
+	}
+	json_decref(j);
+	return found;
+}
+
+size_t
+e2e_log_count(const struct e2e_node *n, const char *const *needles)
+{
+	size_t len = 0, count = 0;
+	char *s = e2e_read_file(n->log_path, &len), *line, *nl;
+	const char *const *x;
+
+	if (s == NULL)
+		return 0;
+	for (line = s; line < s + len; line = nl + 1) {
+		int all = 1;
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			nl = s + len;
+		*nl = '\0';
+		for (x = needles; *x && all; x++)
+			all = strstr(line, *x) != NULL;
+		count += all;
+	}
+	free(s);
+	return count;
+}
+
+size_t
+e2e_log_wait(const struct e2e_node *n, const char *const *needles, size_t want, int timeout_ms)
+{
+	int64_t dl = e2e_now_ms() + timeout_ms;
+	size_t got;
+
+	while ((got = e2e_log_count(n, needles)) < want && e2e_now_ms() < dl)
+		e2e_sleep_ms(50);
+	return got;
 }
 
 /* ---- HTTPS client ---- */
@@ -1425,6 +1654,65 @@ e2e_count(struct e2e_client *c, const char *coll_id)
 	return total;
 }
 
+size_t
+e2e_walk_objects(struct e2e_client *c, const char *coll_id, size_t limit,
+    void (*fn)(void *arg, const char *s, size_t len), void *arg)
+{
+	struct e2e_resp r = { 0 };
+	char path[600], next[256] = "";
+	size_t total = 0;
+
+	for (;;) {
+		struct e2e_span *sp;
+		json_t *j;
+		long n, k;
+
+		snprintf(path, sizeof(path), API "/collections/%s/objects/?match[version]=all&limit=%zu%s%s",
+		    coll_id, limit, next[0] ? "&next=" : "", next);
+		e2e_get(c, path, &r);
+		j = e2e_assert_ok(&r, 200);
+		n = e2e_spans(&r, "objects", &sp);
+		for (k = 0; k < n; k++)
+			fn(arg, sp[k].s, sp[k].len);
+		total += (size_t)n;
+		free(sp);
+		if (!json_is_true(json_object_get(j, "more"))) {
+			json_decref(j);
+			break;
+		}
+		if (n == 0)
+			fail_msg("collection %s: an empty page says more=true", coll_id);
+		e2e_urlenc(json_string_value(json_object_get(j, "next")) ?: "", next, sizeof(next));
+		json_decref(j);
+	}
+	e2e_resp_release(&r);
+	return total;
+}
+
+void
+e2e_metrics(struct e2e_client *c, struct e2e_resp *r)
+{
+	struct e2e_req rq = { .path = "/metrics", .accept = "", .auth = "" };
+
+	e2e_do(c, &rq, r);
+	if (r->curl_rc != 0 || r->status != 200)
+		fail_msg("GET /metrics of %s: curl %d, HTTP %ld: %.300s", c->node->name, r->curl_rc,
+		    r->status, r->body ? r->body : "");
+}
+
+long long
+e2e_metric(const char *body, const char *series)
+{
+	size_t n = strlen(series);
+	const char *p;
+
+	for (p = body; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+	}
+	return -1;
+}
+
 /* ---- TAXII helpers ---- */
 
 char *
@@ -1508,6 +1796,80 @@ e2e_assert_objects(const struct e2e_resp *r, const char *const *want, size_t n)
 			    (int)sp[i].len, sp[i].s, want[i]);
 	}
 	free(sp);
+}
+
+/* ---- a peer-link client ---- */
+
+void
+e2e_peer_init(struct e2e_peer *p, const struct e2e_node *server, const char *cert,
+    const char *key, const char *pin)
+{
+	memset(p, 0, sizeof(*p));
+	p->curl = curl_easy_init();
+	if (p->curl == NULL)
+		abort();
+	p->port = server->peer_port;
+	snprintf(p->cert, sizeof(p->cert), "%s", cert ? cert : "");
+	snprintf(p->key, sizeof(p->key), "%s", key ? key : "");
+	snprintf(p->pin, sizeof(p->pin), "%s", pin ? pin : "");
+}
+
+int
+e2e_peer_do(struct e2e_peer *p, const char *path, const void *body, size_t len, int expect100,
+    struct e2e_resp *r)
+{
+	CURL *h = p->curl;
+	struct curl_slist *hl = NULL;
+	char url[600];
+	int rc;
+
+	e2e_resp_release(r);
+	curl_easy_reset(h);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", p->port, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* the server's certificate is self-signed: trust comes from the pin */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	if (p->pin[0])
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, p->pin);
+	if (p->cert[0]) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, p->cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, p->key);
+	}
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, p->tls12_only ?
+	    (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2) : (long)CURL_SSLVERSION_TLSv1_3);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->timeout_ms ? p->timeout_ms : 60000L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	hl = curl_slist_append(hl, "Accept: application/json");
+	if (body != NULL) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		hl = curl_slist_append(hl, "Content-Type: application/vnd.liaison.envelopes");
+		hl = curl_slist_append(hl, expect100 ? "Expect: 100-continue" : "Expect:");
+		if (expect100) /* wait for the answer to the head as long as it takes */
+			curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	rc = (int)curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	r->curl_rc = rc;
+	if (r->body == NULL)
+		resp_body_add(r, "", 0);
+	return rc;
+}
+
+void
+e2e_peer_release(struct e2e_peer *p)
+{
+	if (p->curl)
+		curl_easy_cleanup(p->curl);
+	p->curl = NULL;
 }
 
 /* ---- raw TLS ---- */

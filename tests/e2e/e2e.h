@@ -26,6 +26,8 @@
  * -1 if it could not run or died of a signal.
  */
 int e2e_run(const char *const *argv, const char *stdin_data, char **ret_out);
+/* The same, and *ret_err (may be NULL) gets its stderr. */
+int e2e_run2(const char *const *argv, const char *stdin_data, char **ret_out, char **ret_err);
 /* Path of a build product: LIAISON_BIN_DIR/name. */
 const char *e2e_bin(const char *name, char out[512]);
 /* Waits until a built binary exists (another engineer may be linking it). */
@@ -39,6 +41,7 @@ struct e2e_node {
 	char cacert[320];
 	char base[64];                /* "https://127.0.0.1:PORT" */
 	int port;
+	int peer_port;                /* the peer listener's, from the started line */
 	pid_t pid;                    /* 0: not running */
 	int out_fd;                   /* daemon stdout, read by a drainer thread */
 	pthread_t reader;
@@ -79,6 +82,13 @@ int e2e_node_wait(struct e2e_node *n, int timeout_ms, int *ret_stopped_logged);
 void e2e_node_kill9(struct e2e_node *n);
 /* 1 if the process is still running. */
 int e2e_node_alive(struct e2e_node *n);
+/*
+ * Writes the ports the running node listens on (TAXII and peer) into its
+ * liaison.conf, so a restart keeps them and partners' endpoints stay valid.
+ */
+void e2e_node_pin_ports(struct e2e_node *n);
+/* "https://127.0.0.1:PEER_PORT", what a partner gives `partner add --endpoint`. */
+void e2e_peer_endpoint(const struct e2e_node *n, char out[64]);
 /* Stops (kill -9) and removes the home (unless E2E_KEEP is set). */
 void e2e_node_destroy(struct e2e_node *n);
 /*
@@ -86,6 +96,34 @@ void e2e_node_destroy(struct e2e_node *n);
  * and logged "stopped", else -1 with the reason on stderr.
  */
 int e2e_node_finish(struct e2e_node *n);
+
+/* ---- the CLI and the daemon's log ---- */
+
+/*
+ * Runs `liaison ARGS... --home HOME` (args NULL-ended); returns the exit
+ * code; *ret_out and *ret_err (either may be NULL) get stdout and stderr.
+ */
+int e2e_liaison(const struct e2e_node *n, const char *stdin_data, char **ret_out, char **ret_err,
+    ...) __attribute__((sentinel));
+/* `liaison ARGS... --json --home HOME`: fails the test unless it exits 0 with JSON. */
+json_t *e2e_liaison_json(const struct e2e_node *n, ...) __attribute__((sentinel));
+/* `liaison identity export` of n into path. */
+void e2e_identity_export(const struct e2e_node *n, const char *path);
+/*
+ * n pairs with peer: exports peer's identity and runs `partner add FILE
+ * --endpoint https://127.0.0.1:PEER_PORT --yes --json [--share S]...` on n
+ * (shares NULL-ended, NULL for the default). Returns its JSON.
+ */
+json_t *e2e_pair(const struct e2e_node *n, const struct e2e_node *peer, const char *const *shares);
+/* n's partner called name from `partner list --json` (a new reference), or NULL. */
+json_t *e2e_partner(const struct e2e_node *n, const char *name);
+/*
+ * Lines of n's daemon log (every run of it) that contain every needle
+ * (NULL-ended); e2e_log_wait waits up to timeout_ms for at least want of
+ * them and returns the count it saw last.
+ */
+size_t e2e_log_count(const struct e2e_node *n, const char *const *needles);
+size_t e2e_log_wait(const struct e2e_node *n, const char *const *needles, size_t want, int timeout_ms);
 
 /* ---- HTTPS client ---- */
 
@@ -159,6 +197,40 @@ void e2e_assert_objects(const struct e2e_resp *r, const char *const *want, size_
 
 /* Number of stored versions in a collection (walks match[version]=all). */
 size_t e2e_count(struct e2e_client *c, const char *coll_id);
+
+/*
+ * Calls fn with the exact bytes of every stored version of a collection
+ * (match[version]=all, pages of `limit`); returns how many there were.
+ */
+size_t e2e_walk_objects(struct e2e_client *c, const char *coll_id, size_t limit,
+    void (*fn)(void *arg, const char *s, size_t len), void *arg);
+
+/* GET /metrics without credentials into r; fails the test unless 200. */
+void e2e_metrics(struct e2e_client *c, struct e2e_resp *r);
+/* The value of one series ("name" or "name{label=\"v\"}") of a metrics body; -1 if absent. */
+long long e2e_metric(const char *body, const char *series);
+
+/* ---- a peer-link client (libcurl, mutual TLS, pinned server key) ---- */
+
+struct e2e_peer {
+	void *curl;                   /* CURL *, reused: keep-alive */
+	int port;                     /* the server's peer port */
+	char cert[320], key[320];     /* client certificate and key (PEM); "" for none */
+	char pin[128];                /* CURLOPT_PINNEDPUBLICKEY ("sha256//..."), "" for none */
+	int tls12_only;               /* offer TLS 1.2 and nothing newer */
+	long timeout_ms;              /* 0: 60 s */
+};
+
+/* cert/key/pin may be NULL. */
+void e2e_peer_init(struct e2e_peer *p, const struct e2e_node *server, const char *cert,
+    const char *key, const char *pin);
+/*
+ * GET path (body NULL) or POST body as application/vnd.liaison.envelopes;
+ * with expect100 the body waits for "100 Continue". Returns the CURLcode.
+ */
+int e2e_peer_do(struct e2e_peer *p, const char *path, const void *body, size_t len, int expect100,
+    struct e2e_resp *r);
+void e2e_peer_release(struct e2e_peer *p);
 
 /* ---- raw TLS (OpenSSL), for framing tests ---- */
 
