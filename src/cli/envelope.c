@@ -88,13 +88,14 @@ run_list(const struct cli_args *a)
 	struct store_env_query q = { 0 };
 	struct cli_node n;
 	struct ident me;
-	struct lister ls = { NULL, json_array(), cli_has(a, "json") };
+	struct lister ls = { NULL, NULL, cli_has(a, "json") };
 	const char *lim = cli_get(a, "limit");
 	long limit = lim ? strtol(lim, NULL, 10) : 20;
 	int r = -1;
 
 	if (limit <= 0)
 		return cli_usage_error(a->spec, "--limit must be a positive number");
+	ls.arr = json_array();
 	if (cli_node_open(a, &n, &err) < 0 ||
 	    n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err) < 0 ||
 	    cli_identity_load(&n.cfg, &me, NULL, &err) < 0)

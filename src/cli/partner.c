@@ -232,12 +232,13 @@ run_add(const struct cli_args *a)
 	struct ident id;
 	char doc[IDENT_DOC_MAX + 1];
 	const char *endpoint = cli_get(a, "endpoint");
-	json_t *shares = json_array();
+	json_t *shares;
 	size_t len = 0;
 	int r = CLI_FAIL;
 
 	if (!endpoint_ok(endpoint))
 		return cli_usage_error(a->spec, "--endpoint must be https://HOST:PORT, not '%s'", endpoint);
+	shares = json_array();
 	if (read_doc(a->pos[0], doc, sizeof(doc), &len, &err) < 0 ||
 	    ident_parse(doc, len, &id, &err) < 0) {
 		err_prefix(&err, "%s: ", a->pos[0]);

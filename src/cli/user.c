@@ -126,6 +126,16 @@ parse_grants(const struct cli_args *a, struct grant_arg *v, int *ret_n)
 	return 0;
 }
 
+/* What a partner sent is its signed statement: no local user writes into it. */
+static int
+inbox_read_only(const struct store_collection *c, const struct store_grant *g, struct err *err)
+{
+	if (c->partner != 0 && g->can_write)
+		return err_set(err, LSN_EDENIED, "collection '%s' holds what a partner sent and is "
+		    "read-only: grant r, not w", c->title);
+	return 0;
+}
+
 static int
 add_user(struct store *s, struct store_user *u, struct grant_arg *g, int ng, struct err *err)
 {
@@ -133,7 +143,8 @@ add_user(struct store *s, struct store_user *u, struct grant_arg *g, int ng, str
 	int i, r;
 
 	for (i = 0; i < ng; i++) {
-		if ((r = s->be->coll_find(s, g[i].coll, &c, err)) < 0)
+		if ((r = s->be->coll_find(s, g[i].coll, &c, err)) < 0 ||
+		    (r = inbox_read_only(&c, &g[i].g, err)) < 0)
 			return r;
 		g[i].g.coll = c.rowid;
 		snprintf(g[i].coll, sizeof(g[i].coll), "%s", c.title);
@@ -317,7 +328,7 @@ run_grant(const struct cli_args *a)
 		return r;
 	r = CLI_FAIL;
 	if (cli_node_open(a, &n, &err) < 0 || n.s->be->user_find(n.s, a->pos[0], &u, &err) < 0 ||
-	    n.s->be->coll_find(n.s, g.coll, &c, &err) < 0)
+	    n.s->be->coll_find(n.s, g.coll, &c, &err) < 0 || inbox_read_only(&c, &g.g, &err) < 0)
 		goto out;
 	g.g.coll = c.rowid;
 	if (n.s->be->grant_set(n.s, u.rowid, &g.g, &err) < 0)

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_STR, K_SIZE, K_INT, K_PATH };
+enum kind { K_STR, K_SIZE, K_INT, K_INT0, K_PATH };   /* K_INT0: 0 allowed */
 
 struct key {
 	const char *section, *name;
@@ -54,7 +54,7 @@ static const struct key keys[] = {
 	{ "peer", "envelope_bytes", K_SIZE, S(envelope_bytes), "Most body bytes in one envelope." },
 	{ "peer", "batch_bytes", K_SIZE, S(batch_bytes),
 	  "Most envelope bytes in one delivery request; partners' larger batches get 413." },
-	{ "peer", "pack_delay_ms", K_INT, S(pack_delay_ms),
+	{ "peer", "pack_delay_ms", K_INT0, S(pack_delay_ms),
 	  "Milliseconds to wait after new objects before packing them, so bursts share envelopes." },
 	{ "peer", "retry_min_ms", K_INT, S(retry_min_ms), "First wait after a failed delivery (doubles each time, with jitter)." },
 	{ "peer", "retry_max_ms", K_INT, S(retry_max_ms), "Longest wait between delivery attempts." },
@@ -151,12 +151,13 @@ set_key(const struct key *k, struct lsn_config *c, const char *v, struct err *er
 		return 0;
 	case K_SIZE:
 	case K_INT:
+	case K_INT0:
 		errno = 0;
 		n = strtoull(v, &end, 10);
-		if (*v < '0' || *v > '9' || *end != '\0' || errno || n == 0 ||
-		    (k->kind == K_INT && n > INT_MAX))
-			return err_set(err, LSN_EINVAL,
-			    "%s must be a positive integer, not '%s'", k->name, v);
+		if (*v < '0' || *v > '9' || *end != '\0' || errno || (n == 0 && k->kind != K_INT0) ||
+		    (k->kind != K_SIZE && n > INT_MAX))
+			return err_set(err, LSN_EINVAL, "%s must be a %s integer, not '%s'", k->name,
+			    k->kind == K_INT0 ? "non-negative" : "positive", v);
 		if (k->kind == K_SIZE)
 			*(size_t *)(void *)dst = (size_t)n;
 		else
@@ -271,7 +272,7 @@ lsn_config_write(const struct lsn_config *c, struct err *err)
 		fprintf(f, "# %s\n", k->help);
 		if (k->kind == K_SIZE)
 			fprintf(f, "%s = %zu\n", k->name, *(const size_t *)(const void *)base);
-		else if (k->kind == K_INT)
+		else if (k->kind == K_INT || k->kind == K_INT0)
 			fprintf(f, "%s = %d\n", k->name, *(const int *)(const void *)base);
 		else
 			fprintf(f, "%s = %s\n", k->name, base);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PACK_ENVS_MAX 16              /* envelopes committed together */
+#define PACK_ENVS_MAX 4               /* envelopes committed together: the sender starts soon */
 
 struct packed {
 	uint8_t *bytes;

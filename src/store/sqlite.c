@@ -116,7 +116,13 @@ static const char schema_v2[] =
 	"  dir INTEGER NOT NULL CHECK (dir IN (0, 1)), seq INTEGER NOT NULL,"
 	"  id BLOB NOT NULL, kind INTEGER NOT NULL, items INTEGER NOT NULL,"
 	"  created_us INTEGER NOT NULL, receipt_us INTEGER NOT NULL DEFAULT 0,"
-	"  receipt BLOB, bytes BLOB NOT NULL);"
+	"  receipt BLOB, len INTEGER NOT NULL);"
+	/*
+	 * The bytes live in a table of their own: storing a receipt updates a
+	 * small envelopes row instead of rewriting megabytes (SQLite writes a
+	 * whole record again on UPDATE).
+	 */
+	"CREATE TABLE envelope_bytes(envelope INTEGER PRIMARY KEY, bytes BLOB NOT NULL);"
 	/* UNIQUE(partner, dir, seq), named so that queries can insist on it */
 	"CREATE UNIQUE INDEX envelopes_seq ON envelopes(partner, dir, seq);"
 	/*

@@ -440,11 +440,12 @@ sqlite_share_set_cursor(struct store *base, int64_t partner, int64_t coll, int64
 /* ---- envelopes ---- */
 
 /*
- * Column order of every envelope read; bytes, when asked for, comes last
- * and length() of a blob reads only the record header, so a scan without
- * STORE_ENV_BYTES never touches the bodies' overflow pages.
+ * Column order of every envelope read; bytes, when asked for, comes last,
+ * from envelope_bytes, so a scan without STORE_ENV_BYTES never touches the
+ * bodies' pages.
  */
-#define ENV_COLS "seq, id, kind, items, created_us, receipt_us, receipt, length(bytes)"
+#define ENV_COLS "seq, id, kind, items, created_us, receipt_us, receipt, len"
+#define ENV_BYTES "(SELECT bytes FROM envelope_bytes WHERE envelope = envelopes.rowid)"
 enum { EC_SEQ, EC_ID, EC_KIND, EC_ITEMS, EC_CREATED, EC_RECEIPT_US, EC_RECEIPT, EC_LEN, EC_BYTES };
 
 /* Fills e with pointers into the current row of st (valid until it moves). */
@@ -499,6 +500,24 @@ env_put_failed(struct sqlite_store *s, const struct store_envelope *e, struct er
 	}
 }
 
+static int
+put_bytes(struct sqlite_store *s, int64_t envelope, const struct store_envelope *e, struct err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "INSERT INTO envelope_bytes(envelope, bytes) VALUES (?1, ?2)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, envelope);
+	/* "" rather than NULL: a NULL pointer would bind SQL NULL, refused by NOT NULL */
+	sqlite3_bind_blob64(st, 2, e->bytes ? (const void *)e->bytes : "", e->len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "storing an envelope's bytes");
+	sqlite_unprep(st);
+	return r;
+}
+
 int
 sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *err)
 {
@@ -509,7 +528,7 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 	if ((r = env_put_check(e, err)) < 0)
 		return r;
 	if ((r = sqlite_prep(s, "INSERT INTO envelopes(partner, dir, seq, id, kind, items, "
-	    "created_us, receipt_us, receipt, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "created_us, receipt_us, receipt, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	    &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, e->partner);
@@ -524,12 +543,13 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 		sqlite3_bind_blob64(st, 9, e->receipt, e->receipt_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 9);
-	/* "" rather than NULL: a NULL pointer would bind SQL NULL, refused by NOT NULL */
-	sqlite3_bind_blob64(st, 10, e->bytes ? (const void *)e->bytes : "", e->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (int64_t)e->len);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = env_put_failed(s, e, err);
 	sqlite_unprep(st);
-	return r;
+	if (r < 0)
+		return r;
+	return put_bytes(s, sqlite3_last_insert_rowid(s->db), e, err);
 }
 
 /*
@@ -567,7 +587,7 @@ sqlite_env_get(struct store *base, int64_t partner, int dir, uint64_t seq, int w
 	if (dir != STORE_OUT && dir != STORE_IN)
 		return bad_dir(dir, err);
 	if ((r = sqlite_prep(s, with_bytes ?
-	    "SELECT " ENV_COLS ", bytes FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3" :
+	    "SELECT " ENV_COLS ", " ENV_BYTES " FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3" :
 	    "SELECT " ENV_COLS " FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3",
 	    &st, err)) < 0)
 		return r;
@@ -655,13 +675,13 @@ sqlite_env_set_receipt(struct store *base, int64_t partner, uint64_t seq, const 
 
 static const char *const scan_sql[ENV_FLAGS + 1] = {
 	[0] = SCAN_ALL(ENV_COLS, ">", "ASC"),
-	[STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", bytes", ">", "ASC"),
+	[STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", " ENV_BYTES, ">", "ASC"),
 	[STORE_ENV_UNRECEIPTED] = SCAN_UNRC(ENV_COLS, ">", "ASC"),
-	[STORE_ENV_UNRECEIPTED | STORE_ENV_BYTES] = SCAN_UNRC(ENV_COLS ", bytes", ">", "ASC"),
+	[STORE_ENV_UNRECEIPTED | STORE_ENV_BYTES] = SCAN_UNRC(ENV_COLS ", " ENV_BYTES, ">", "ASC"),
 	[STORE_ENV_DESC] = SCAN_ALL(ENV_COLS, "<=", "DESC"),
-	[STORE_ENV_DESC | STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", bytes", "<=", "DESC"),
+	[STORE_ENV_DESC | STORE_ENV_BYTES] = SCAN_ALL(ENV_COLS ", " ENV_BYTES, "<=", "DESC"),
 	[STORE_ENV_DESC | STORE_ENV_UNRECEIPTED] = SCAN_UNRC(ENV_COLS, "<=", "DESC"),
-	[ENV_FLAGS] = SCAN_UNRC(ENV_COLS ", bytes", "<=", "DESC"),
+	[ENV_FLAGS] = SCAN_UNRC(ENV_COLS ", " ENV_BYTES, "<=", "DESC"),
 };
 
 static int

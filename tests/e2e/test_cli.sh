@@ -251,6 +251,9 @@ has '"last_contact": "never"' "$TMP/out"
 expect 0 "$BIN" --home "$HOME_DIR" envelope list --partner beta --json
 has '"envelopes": \[\]' "$TMP/out"
 expect 1 "$BIN" --home "$HOME_DIR" envelope list --partner nobody
+expect 1 "$BIN" --home "$HOME_DIR" user grant alice from-beta:rw
+has 'read-only' "$TMP/err"
+expect 0 "$BIN" --home "$HOME_DIR" user grant alice from-beta:r
 expect 0 "$BIN" --home "$HOME_DIR" status --json
 has '"active": 1' "$TMP/out"
 ok "partner add pairs once, makes from-NAME, shows in partner list, envelope list and status"
