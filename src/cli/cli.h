@@ -101,6 +101,11 @@ void cli_api_root(const struct lsn_config *cfg, char *out, size_t cap);
 /* Reads one line from stdin (no echo on a terminal); refuses an empty one. */
 int cli_read_password(char *out, size_t cap, struct err *err);
 
+/* The pid of the liaisond running on this home, or 0. */
+long cli_daemon_pid(const struct lsn_config *cfg);
+/* Tells a running liaisond to look at its partners now (SIGHUP); nothing if none runs. */
+void cli_daemon_reload(const struct lsn_config *cfg);
+
 int cli_cmd_init(int argc, char **argv, const char *home);
 int cli_cmd_collection(int argc, char **argv, const char *home);
 int cli_cmd_user(int argc, char **argv, const char *home);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -136,4 +138,40 @@ cli_read_password(char *out, size_t cap, struct err *err)
 		fputc('\n', stderr);
 	}
 	return r;
+}
+
+long
+cli_daemon_pid(const struct lsn_config *cfg)
+{
+	char path[LSN_PATH_MAX], comm[64] = "";
+	long pid = 0;
+	FILE *f;
+
+	lsn_path(cfg->home, LSN_PID_NAME, path);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	if (pid <= 0)
+		return 0;
+	/* a stale pid file may name another program now: only a liaisond counts */
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+		return strncmp(comm, "liaisond", 8) == 0 ? pid : 0;
+	}
+	/* no /proc: the process exists (EPERM: it belongs to another user) */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
+void
+cli_daemon_reload(const struct lsn_config *cfg)
+{
+	long pid = cli_daemon_pid(cfg);
+
+	if (pid > 0)
+		kill((pid_t)pid, SIGHUP);
 }

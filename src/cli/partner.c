@@ -4,7 +4,7 @@
  * confirms the short fingerprint read to them by the partner's operator;
  * then the partner, its read-only inbox collection `from-NAME` and the
  * collections shared with it are stored in one transaction. A running
- * liaisond picks the change up within a second.
+ * liaisond is told at once (SIGHUP) and also looks every quarter second.
  */
 #include "cli/cli.h"
 #include "exchange/envelope.h"
@@ -257,6 +257,7 @@ run_add(const struct cli_args *a)
 	p.active = 1;
 	if (store_partner(&n, a, &id, doc, &p, shares, &err) < 0)
 		goto out;
+	cli_daemon_reload(&n.cfg);
 	r = CLI_OK;
 	snprintf(doc, sizeof(doc), "from-%s", p.name);
 	if (cli_has(a, "json"))
@@ -346,8 +347,9 @@ run_remove(const struct cli_args *a)
 		cli_node_close(&n);
 		return cli_fail(&err);
 	}
+	cli_daemon_reload(&n.cfg);
 	cli_node_close(&n);
-	printf("removed partner %s: its key is unpinned and its link stops within a second; "
+	printf("removed partner %s: its key is unpinned and its link stops at once; "
 	       "from-%s and the envelopes exchanged are kept\n", p.name, p.name);
 	return CLI_OK;
 }

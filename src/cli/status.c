@@ -76,18 +76,9 @@ cli_cmd_status(int argc, char **argv, const char *home)
 static void
 daemon_state(const struct lsn_config *cfg, struct status *st)
 {
-	char path[LSN_PATH_MAX];
-	long pid = 0;
-	FILE *f;
+	long pid = cli_daemon_pid(cfg);
 
-	lsn_path(cfg->home, LSN_PID_NAME, path);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
-		fclose(f);
-	}
-	/* EPERM: the process exists but belongs to another user. */
-	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+	if (pid > 0) {
 		st->pid = pid;
 		snprintf(st->daemon, sizeof(st->daemon), "running (pid %ld)", pid);
 	} else {

@@ -44,7 +44,7 @@ struct daemon {
 	void *peer_ssl;
 	struct peer_api *peer;
 	struct http_server *peer_http;
-	struct event *sig_term, *sig_int, *drain_timer, *log_timer, *reload_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *log_timer, *reload_timer;
 	char pid_path[LSN_PATH_MAX];
 	int stopping;
 	int64_t stop_us;
@@ -112,7 +112,8 @@ usage(FILE *f)
 	    "pinned keys) on the addresses in DIR/liaison.conf, delivering shared\n"
 	    "objects to partners; logs one JSON object per line on standard output.\n"
 	    "SIGTERM or SIGINT stops it cleanly: every write in flight is committed\n"
-	    "and answered first.\n"
+	    "and answered first. SIGHUP makes it look at its partners at once\n"
+	    "(`liaison partner add|remove` sends it).\n"
 	    "\n"
 	    "options:\n"
 	    "  --home DIR    the node home made by `liaison init` (default: $LIAISON_HOME)\n"
@@ -261,6 +262,9 @@ start_exchange(struct daemon *d, struct err *err)
 		struct timeval tv = { 0, RELOAD_MS * 1000 };
 		d->reload_timer = event_new(d->base, -1, EV_PERSIST, on_reload, d);
 		event_add(d->reload_timer, &tv);
+		/* `liaison partner add|remove` sends SIGHUP: no need to wait for the timer */
+		d->sig_hup = evsignal_new(d->base, SIGHUP, on_reload, d);
+		event_add(d->sig_hup, NULL);
 	}
 	return 0;
 }
@@ -340,6 +344,8 @@ stop(struct daemon *d)
 		event_free(d->log_timer);
 	if (d->reload_timer)
 		event_free(d->reload_timer);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
 	fflush(stdout);
 	if (d->sig_term)
 		event_free(d->sig_term);

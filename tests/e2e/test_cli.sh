@@ -143,7 +143,16 @@ expect 0 "$BIN" status
 has 'not running' "$TMP/out"
 echo $$ >"$HOME_DIR/liaisond.pid"
 expect 0 "$BIN" status
-has "running (pid $$)" "$TMP/out"
+has 'not running' "$TMP/out"
+# a process that is named liaisond counts (a stale pid of another program does not)
+cp "$(command -v sleep)" "$TMP/liaisond"
+"$TMP/liaisond" 30 &
+FAKE=$!
+echo $FAKE >"$HOME_DIR/liaisond.pid"
+expect 0 "$BIN" status
+kill $FAKE 2>/dev/null || true
+wait $FAKE 2>/dev/null || true
+has "running (pid $FAKE)" "$TMP/out"
 rm -f "$HOME_DIR/liaisond.pid"
 ok "status reads the pid file"
 
