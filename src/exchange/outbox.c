@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PACK_ENVS_MAX 4               /* envelopes committed together: the sender starts soon */
+#define PACK_ENVS_MAX 1               /* envelopes per outbox commit: the sender starts at once */
 
 struct packed {
 	uint8_t *bytes;
