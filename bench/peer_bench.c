@@ -989,8 +989,8 @@ report_throughput(struct pair *x, const struct dataset *d, const char *phase,
 	    "the first POST to A", (double)s.items / secs, (double)s.envelopes / secs,
 	    (double)s.bytes / 1e6 / secs);
 	if (preload)
-		printf("  A's link started %.3f s after `partner add` (the daemon looks for new "
-		    "partners every second); from there: %.3f s, %.0f objects/s\n",
+		printf("  A's link started %.3f s after `partner add` (partner add wakes the "
+		    "daemon with SIGHUP); from there: %.3f s, %.0f objects/s\n",
 		    (double)(link_us - w->t0_wall) / 1e6, from_link, (double)s.items / from_link);
 	else
 		printf("  feeding A took %.3f s (%.0f objects/s); the last receipt came %.3f s "
