@@ -120,7 +120,7 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	c->peer_listen[0] = '\0';      /* derived from [taxii] listen, see lsn_config_peer_listen */
 	c->envelope_objects = 1000;
 	c->envelope_bytes = 4u << 20;
-	c->batch_bytes = 16u << 20;
+	c->batch_bytes = 8u << 20;
 	c->pack_delay_ms = 2;
 	c->retry_min_ms = 250;
 	c->retry_max_ms = 60000;

@@ -213,6 +213,7 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 
 	if (!d->stopping && exchange_reload(d->ex, d->rd, &err) < 0)
 		log_error("reload", &err);
+	exchange_tick(d->ex);
 }
 
 static int

@@ -271,45 +271,37 @@ backoff_ms(struct link *l, const struct err *err)
 	return (int)d;
 }
 
-/* Sends one batch; 0 on success (receipts queued), <0 with err on failure. */
+/*
+ * A finished transfer of batch b: 0 on success (receipts queued), <0 with
+ * err on failure (receipts that did verify are queued all the same).
+ */
 static int
-deliver(struct link *l, CURL *c, struct batch *b, struct buf *reply, struct err *err)
+complete(struct link *l, CURL *c, CURLcode cc, struct batch *b, struct buf *reply,
+    struct err *err)
 {
-	struct rcpt_job *j = calloc(1, sizeof(*j));
+	struct rcpt_job *j;
 	long status = 0;
-	CURLcode cc;
 	size_t i, objs = 0;
 	int r;
 
-	if (j == NULL)
-		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
-	buf_reset(reply);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, b->post.data);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->post.len);
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		free(j);
+	if (cc != CURLE_OK)
 		return err_set(err, LSN_EIO, "cannot reach %s: %s", l->p.endpoint, curl_easy_strerror(cc));
-	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 413 && l->batch_limit > 1) {
 		/* the partner takes smaller batches than we send: send fewer envelopes */
 		l->batch_limit /= 4;
 	}
-	if (status != 200) {
-		free(j);
+	if (status != 200)
 		return err_set(err, LSN_EIO, "%s answered HTTP %ld: %.200s", l->p.endpoint, status,
 		    reply->data ? reply->data : "");
-	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	r = read_reply(l, b, reply, j, err);
 	j->contact_us = clock_now_us();
 	j->retries = r < 0 ? l->retries + 1 : 0;
-	if (r < 0) {
-		j->has_error = 0;     /* backoff_ms records the error */
-		if (j->n == 0) {
-			free(j);
-			return r;
-		}
+	if (r < 0 && j->n == 0) {
+		free(j);
+		return r;
 	}
 	for (i = 0; i < j->n; i++)
 		objs += b->items[i];
@@ -354,66 +346,214 @@ acked(struct link *l)
 	return a;
 }
 
+/*
+ * Two batches in flight, each on its own kept-alive connection, so the
+ * partner checks one while it commits the other and we read the next from
+ * the store meanwhile. Answers are taken in order: the oldest first.
+ */
+#define WINDOW 2
+
+struct slot {
+	CURL *c;
+	struct curl_slist *hdrs;
+	struct batch b;
+	struct buf reply;
+	int busy, finished;
+	CURLcode cc;
+};
+
+struct sender {
+	struct link *l;
+	struct store *rd;
+	CURLM *m;
+	struct slot slot[WINDOW];
+	unsigned head, count;         /* the oldest busy slot, and how many are busy */
+	uint64_t next;                /* the next seq to put into a batch */
+};
+
+static uint64_t
+committed(struct link *l, int *ret_stop)
+{
+	uint64_t c;
+
+	pthread_mutex_lock(&l->mu);
+	c = l->committed_seq;
+	*ret_stop = l->stopping;
+	pthread_mutex_unlock(&l->mu);
+	return c;
+}
+
+/* Reads the batch starting at sd->next into a free slot and starts it. */
+static int
+start_batch(struct sender *sd, struct err *err)
+{
+	struct link *l = sd->l;
+	struct slot *sl = &sd->slot[(sd->head + sd->count) % WINDOW];
+	struct store_env_query q = { 0 };
+	struct batch *b = &sl->b;
+
+	buf_reset(&b->post);
+	b->n = 0;
+	q.partner = l->p.rowid;
+	q.dir = STORE_OUT;
+	q.after_seq = sd->next - 1;
+	q.flags = STORE_ENV_BYTES;
+	q.max_n = SEND_ENVS_MAX;
+	q.max_bytes = l->batch_limit;
+	if (sd->rd->be->env_scan(sd->rd, &q, batch_add, b, err) < 0)
+		return -LSN_EIO;
+	if (b->n == 0 || b->seq[0] != sd->next)
+		return err_set(err, LSN_EINTERNAL, "the outbox has no envelope %llu",
+		    (unsigned long long)sd->next);
+	buf_reset(&sl->reply);
+	curl_easy_setopt(sl->c, CURLOPT_POSTFIELDS, b->post.data);
+	curl_easy_setopt(sl->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->post.len);
+	if (curl_multi_add_handle(sd->m, sl->c) != CURLM_OK)
+		return err_set(err, LSN_EINTERNAL, "libcurl could not start a request");
+	sl->busy = 1;
+	sl->finished = 0;
+	sd->count++;
+	sd->next = b->seq[b->n - 1] + 1;
+	return 0;
+}
+
+/* Drops every request in flight (after a failure: their answers no longer matter). */
+static void
+cancel_all(struct sender *sd)
+{
+	unsigned i;
+
+	for (i = 0; i < WINDOW; i++) {
+		if (sd->slot[i].busy)
+			curl_multi_remove_handle(sd->m, sd->slot[i].c);
+		sd->slot[i].busy = sd->slot[i].finished = 0;
+	}
+	sd->count = 0;
+}
+
+static void
+collect_finished(struct sender *sd)
+{
+	struct CURLMsg *msg;
+	unsigned i;
+	int left;
+
+	while ((msg = curl_multi_info_read(sd->m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		for (i = 0; i < WINDOW; i++) {
+			if (sd->slot[i].busy && sd->slot[i].c == msg->easy_handle) {
+				sd->slot[i].finished = 1;
+				sd->slot[i].cc = msg->data.result;
+			}
+		}
+	}
+}
+
+/* Completes the oldest requests that finished; <0 on the first failure. */
+static int
+complete_in_order(struct sender *sd, struct err *err)
+{
+	struct slot *sl;
+	int r;
+
+	while (sd->count > 0 && (sl = &sd->slot[sd->head])->finished) {
+		curl_multi_remove_handle(sd->m, sl->c);
+		sl->busy = sl->finished = 0;
+		sd->head = (sd->head + 1) % WINDOW;
+		sd->count--;
+		if ((r = complete(sd->l, sl->c, sl->cc, &sl->b, &sl->reply, err)) < 0)
+			return r;
+		sd->l->retries = 0;
+	}
+	return 0;
+}
+
+static int
+sender_init(struct sender *sd, struct link *l, struct err *err)
+{
+	const struct exchange_config *cfg = &l->ex->cfg;
+	char url[512];
+	unsigned i;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->l = l;
+	if (store_open(cfg->store_spec, 0, &sd->rd, err) < 0 || (sd->m = curl_multi_init()) == NULL)
+		return -LSN_EIO;
+	for (i = 0; i < WINDOW; i++) {
+		struct slot *sl = &sd->slot[i];
+		buf_init(&sl->reply, REPLY_MAX);
+		buf_init(&sl->b.post, cfg->batch_bytes + ENV_BODY_MAX + 4096);
+		if ((sl->c = client_new(l, &sl->reply, &sl->hdrs, url)) == NULL)
+			return err_set(err, LSN_EINTERNAL, "libcurl could not make a handle");
+	}
+	l->batch_limit = cfg->batch_bytes;
+	sd->next = acked(l) + 1;
+	return 0;
+}
+
+static void
+sender_release(struct sender *sd)
+{
+	unsigned i;
+
+	cancel_all(sd);
+	for (i = 0; i < WINDOW; i++) {
+		if (sd->slot[i].c != NULL)
+			curl_easy_cleanup(sd->slot[i].c);
+		curl_slist_free_all(sd->slot[i].hdrs);
+		buf_release(&sd->slot[i].reply);
+		buf_release(&sd->slot[i].b.post);
+	}
+	if (sd->m != NULL)
+		curl_multi_cleanup(sd->m);
+	store_close(sd->rd);
+}
+
 void *
 link_sender_main(void *arg)
 {
 	struct link *l = arg;
-	struct exchange *ex = l->ex;
 	struct err err = ERR_INIT;
-	struct store *rd = NULL;
-	struct batch *b = calloc(1, sizeof(*b));
-	struct buf reply = BUF_INIT(REPLY_MAX);
-	struct curl_slist *hdrs = NULL;
-	struct store_env_query q;
-	char url[512];
-	uint64_t next;
-	CURL *c = NULL;
-	int delay = 0;
+	struct sender *sd = calloc(1, sizeof(*sd));
+	int delay = 0, stop = 0, running;
 
-	if (b == NULL || store_open(ex->cfg.store_spec, 0, &rd, &err) < 0 ||
-	    (c = client_new(l, &reply, &hdrs, url)) == NULL) {
-		ex_log(ex, "link_error", "\"partner\":\"%s\",\"message\":\"the sender cannot start\"",
-		    l->p.name);
+	if (sd == NULL || sender_init(sd, l, &err) < 0) {
+		ex_log(l->ex, "link_error", "\"partner\":\"%s\",\"message\":\"the sender cannot "
+		    "start\"", l->p.name);
 		goto out;
 	}
-	buf_init(&b->post, ex->cfg.batch_bytes + ENV_BODY_MAX + 4096);
-	l->batch_limit = ex->cfg.batch_bytes;
-	next = acked(l) + 1;
-	while (!wait_to_send(l, next, delay)) {
-		delay = 0;
-		buf_reset(&b->post);
-		b->n = 0;
-		memset(&q, 0, sizeof(q));
-		q.partner = l->p.rowid;
-		q.dir = STORE_OUT;
-		q.after_seq = next - 1;
-		q.flags = STORE_ENV_BYTES;
-		q.max_n = SEND_ENVS_MAX;
-		q.max_bytes = l->batch_limit;
-		if (rd->be->env_scan(rd, &q, batch_add, b, &err) < 0 || b->n == 0 || b->seq[0] != next) {
-			if (b->n > 0 && b->seq[0] != next)
-				err_set(&err, LSN_EINTERNAL, "the outbox has no envelope %llu",
-				    (unsigned long long)next);
+	for (;;) {
+		if (sd->count == 0) {
+			if (wait_to_send(l, sd->next, delay))
+				break;
+			delay = 0;
+		}
+		while (sd->count < WINDOW && sd->next <= committed(l, &stop) && !stop &&
+		    start_batch(sd, &err) == 0)
+			;
+		if (stop)
+			break;
+		if (sd->count == 0) {
+			/* the outbox could not be read: wait and start over from the receipts */
 			delay = backoff_ms(l, &err);
-			next = acked(l) + 1;
+			sd->next = acked(l) + 1;
 			continue;
 		}
-		if (deliver(l, c, b, &reply, &err) < 0) {
+		curl_multi_perform(sd->m, &running);
+		collect_finished(sd);
+		if (complete_in_order(sd, &err) < 0) {
+			cancel_all(sd);
 			delay = backoff_ms(l, &err);
-			next = acked(l) + 1;
+			sd->next = acked(l) + 1;
 			continue;
 		}
-		l->retries = 0;
-		next = b->seq[b->n - 1] + 1;
+		if (sd->count > 0 && !sd->slot[sd->head].finished)
+			curl_multi_poll(sd->m, NULL, 0, 10, NULL);
 	}
 out:
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
-	if (b != NULL)
-		buf_release(&b->post);
-	free(b);
-	buf_release(&reply);
-	store_close(rd);
+	if (sd != NULL)
+		sender_release(sd);
+	free(sd);
 	return NULL;
 }

@@ -147,6 +147,7 @@ link_start(struct exchange *ex, const struct store_partner *p, struct link **ret
 	snprintf(l->pin, sizeof(l->pin), "sha256//%s", b64);
 	l->committed_seq = p->out_seq;
 	l->acked_seq = p->out_acked;
+	l->in_next = p->in_seq + 1;
 	l->pack_wanted = 1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
@@ -211,6 +212,8 @@ stop_stale(struct exchange *ex, const struct store_partner *ps, size_t n)
 			pl = &l->next;
 			continue;
 		}
+		/* a parked batch runs while its partner is still known; the stop follows */
+		exchange_unpark_all(ex, l);
 		pthread_mutex_lock(&ex->mu);
 		*pl = l->next;
 		ex->st.links--;

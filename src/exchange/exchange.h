@@ -107,6 +107,11 @@ struct exchange_batch {
 int exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
     void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err);
 void exchange_batch_free(struct exchange_batch *b);
+/*
+ * Loop thread, a few times a second: a batch that arrived ahead of its
+ * predecessor and waited too long for it is run now (and refused as a gap).
+ */
+void exchange_tick(struct exchange *ex);
 
 /* ---- health ---- */
 

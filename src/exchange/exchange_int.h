@@ -31,6 +31,16 @@ struct link {
 	unsigned long long retries;   /* consecutive failed deliveries */
 	size_t batch_limit;           /* bytes per request; shrinks if the partner answers 413 */
 	int heard;                    /* the partner just delivered to us: it is up */
+	/* inbox, loop thread only */
+	uint64_t in_next;             /* seq after the last envelope submitted (from the store at start) */
+	struct parked {
+		const uint8_t *data;
+		size_t len;
+		void (*done)(void *arg, struct exchange_batch *b);
+		void *arg;
+		int64_t since_us;
+	} parked;                     /* a batch that arrived ahead of its predecessor */
+	int has_parked;
 };
 
 struct exchange {
@@ -59,6 +69,10 @@ int ex_write_sync(struct exchange *ex, struct ex_sync *s);
 
 /* The partner delivered to us: a sender waiting out a backoff tries again now. */
 void exchange_heard_from(struct exchange *ex, int64_t partner);
+
+#define PARK_MAX_MS 2000
+/* Runs a link's parked batch now (loop thread; before the link stops). */
+void exchange_unpark_all(struct exchange *ex, struct link *l);
 
 void *link_packer_main(void *arg);
 void *link_sender_main(void *arg);

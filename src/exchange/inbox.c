@@ -413,24 +413,6 @@ env_job_done(struct writer_job *job, int rc)
 
 /* ---- on the loop ---- */
 
-static int
-find_partner(struct exchange *ex, int64_t partner, struct store_partner *ret)
-{
-	struct link *l;
-	int r = -LSN_ENOTFOUND;
-
-	pthread_mutex_lock(&ex->mu);
-	for (l = ex->links; l != NULL; l = l->next) {
-		if (l->p.rowid == partner) {
-			*ret = l->p;
-			r = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&ex->mu);
-	return r;
-}
-
 static void
 pre_refuse(struct accept_batch *ab, enum exchange_refusal why, uint64_t seq, const struct err *err)
 {
@@ -439,10 +421,14 @@ pre_refuse(struct accept_batch *ab, enum exchange_refusal why, uint64_t seq, con
 	snprintf(ab->pre_msg, sizeof(ab->pre_msg), "%s", err->msg);
 }
 
-/* Decodes, checks and submits each envelope in order, up to the first refusal. */
-static void
+/*
+ * Decodes, checks and submits each envelope in order, up to the first
+ * refusal; returns the seq of the last one submitted (0: none).
+ */
+static uint64_t
 submit_all(struct accept_batch *ab, const uint8_t *data, size_t len)
 {
+	uint64_t last = 0;
 	struct err err = ERR_INIT;
 	enum exchange_refusal why;
 	struct env_job *j;
@@ -453,19 +439,20 @@ submit_all(struct accept_batch *ab, const uint8_t *data, size_t len)
 		if (j == NULL) {
 			err_set(&err, LSN_ENOMEM, "out of memory");
 			pre_refuse(ab, REFUSE_STORE, 0, &err);
-			return;
+			return last;
 		}
 		j->ab = ab;
 		if (env_decode(data + off, len - off, &j->v, &used, &err) < 0) {
 			pre_refuse(ab, REFUSE_MALFORMED, 0, &err);
 			env_job_free(j);
-			return;
+			return last;
 		}
 		if ((why = check_env(j, &err)) != REFUSE_NONE) {
 			pre_refuse(ab, why, j->v.h.seq, &err);
 			env_job_free(j);
-			return;
+			return last;
 		}
+		last = j->v.h.seq;
 		j->job.run = env_job_run;
 		j->job.done = env_job_done;
 		j->job.weight = j->n_obj + 1;
@@ -478,27 +465,116 @@ submit_all(struct accept_batch *ab, const uint8_t *data, size_t len)
 		writer_submit(ab->ex->cfg.w, &j->job);
 		off += used;
 	}
+	return last;
 }
 
-int
-exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
+/* The seq of the first envelope of a batch, read from its header (0: none). */
+static uint64_t
+first_seq(const uint8_t *data, size_t len)
+{
+	uint64_t seq = 0;
+	int i;
+
+	if (len < ENV_HEADER_LEN || memcmp(data, ENV_MAGIC, 4) != 0)
+		return 0;
+	for (i = 0; i < 8; i++)
+		seq = seq << 8 | data[72 + i];
+	return seq;
+}
+
+static struct link *
+link_of(struct exchange *ex, int64_t partner)
+{
+	struct link *l;
+
+	pthread_mutex_lock(&ex->mu);
+	for (l = ex->links; l != NULL && l->p.rowid != partner; l = l->next)
+		;
+	pthread_mutex_unlock(&ex->mu);
+	return l;
+}
+
+/* Runs one batch now: decode, check and submit every envelope. */
+static int
+accept_now(struct exchange *ex, struct link *l, const uint8_t *data, size_t len,
     void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err)
 {
 	struct accept_batch *ab = calloc(1, sizeof(*ab));
+	uint64_t last;
 
 	if (ab == NULL)
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
-	if (find_partner(ex, partner, &ab->p) < 0) {
-		free(ab);
-		return err_set(err, LSN_EDENIED, "this partner has been removed");
-	}
+	ab->p = l->p;
 	ab->ex = ex;
 	ab->done = done;
 	ab->arg = arg;
 	ab->tail = &ab->jobs;
 	ab->holds = 1; /* ours, until every envelope is submitted */
 	pthread_mutex_init(&ab->mu, NULL);
-	submit_all(ab, data, len);
+	last = submit_all(ab, data, len);
+	if (last != 0)
+		l->in_next = last + 1;
 	release(ab);
 	return 0;
+}
+
+/* A parked batch whose predecessor was submitted (or that waited long enough) runs now. */
+static void
+unpark(struct exchange *ex, struct link *l, int force)
+{
+	struct parked pk = l->parked;
+	struct err err = ERR_INIT;
+
+	if (!l->has_parked || (!force && first_seq(pk.data, pk.len) > l->in_next))
+		return;
+	l->has_parked = 0;
+	if (accept_now(ex, l, pk.data, pk.len, pk.done, pk.arg, &err) < 0)
+		pk.done(pk.arg, NULL);
+}
+
+int
+exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
+    void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err)
+{
+	struct link *l = link_of(ex, partner);
+	uint64_t first = first_seq(data, len);
+	int r;
+
+	if (l == NULL)
+		return err_set(err, LSN_EDENIED, "this partner has been removed");
+	/*
+	 * A sender keeps two batches in flight on two connections, and the
+	 * second may arrive first: it waits here (at most PARK_MAX_MS) until
+	 * the one before it is submitted, rather than be refused as a gap.
+	 */
+	if (l->in_next != 0 && first > l->in_next && !l->has_parked) {
+		l->parked.data = data;
+		l->parked.len = len;
+		l->parked.done = done;
+		l->parked.arg = arg;
+		l->parked.since_us = clock_now_us();
+		l->has_parked = 1;
+		return 0;
+	}
+	if ((r = accept_now(ex, l, data, len, done, arg, err)) < 0)
+		return r;
+	unpark(ex, l, 0);
+	return 0;
+}
+
+void
+exchange_tick(struct exchange *ex)
+{
+	struct link *l;
+	int64_t now = clock_now_us();
+
+	for (l = ex->links; l != NULL; l = l->next)
+		if (l->has_parked && now - l->parked.since_us > (int64_t)PARK_MAX_MS * 1000)
+			unpark(ex, l, 1);
+}
+
+void
+exchange_unpark_all(struct exchange *ex, struct link *l)
+{
+	unpark(ex, l, 1);
 }
