@@ -684,30 +684,6 @@ static const struct ident_field {
 };
 #define IDENT_NFIELDS (sizeof(ident_fields) / sizeof(ident_fields[0]))
 
-/* jansson words a duplicate as "duplicate object key near '"name"'"; name the key alone. */
-static int
-ident_load_error(const json_error_t *je, struct err *err)
-{
-	const char *near = strstr(je->text, "near '\"");
-	int n, r;
-
-	if (json_error_code(je) == json_error_duplicate_key && near != NULL) {
-		near += 7;
-		n = (int)strlen(near);
-		if (n >= 2 && near[n - 1] == '\'' && near[n - 2] == '"')
-			n -= 2;
-		r = err_set(err, LSN_EINVAL, "identity document has the field '%.*s' twice",
-		    n > 64 ? 64 : n, near);
-	} else {
-		r = err_set(err, LSN_EINVAL, "identity document is not valid JSON (line %d, "
-		    "column %d): %s", je->line, je->column, je->text);
-	}
-	/* jansson quotes input bytes, which may be the invalid UTF-8 itself. */
-	if (err != NULL)
-		stix_utf8_scrub(err->msg);
-	return r;
-}
-
 static int
 ident_load(const char *doc, size_t len, json_t **ret, struct err *err)
 {
@@ -721,8 +697,11 @@ ident_load(const char *doc, size_t len, json_t **ret, struct err *err)
 		    "%d", len, IDENT_DOC_MAX);
 	/* No JSON_ALLOW_NUL: a NUL inside a string could hide text from C code. */
 	o = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
-	if (o == NULL)
-		return ident_load_error(&je, err);
+	if (o == NULL) {
+		stix_json_error(&je, err);
+		err_prefix(err, "identity document: ");
+		return -LSN_EINVAL;
+	}
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return err_set(err, LSN_EINVAL, "identity document must be a JSON object");

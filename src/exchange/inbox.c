@@ -33,6 +33,7 @@ struct env_job {
 	struct store_obj_in *objs;
 	struct store_obj_result *res;
 	size_t n_obj, cap_obj;
+	size_t n_seen;                /* elements of the bundle, valid or not */
 	uint32_t refused_objs;
 	uint8_t receipt[RCPT_LEN];
 	int has_receipt;
@@ -100,12 +101,14 @@ grow_objs(struct env_job *j)
 
 /* One element of the bundle: kept if it is valid STIX 2.1, counted if not. */
 static int
-take_object(struct env_job *j, const char *s, const char *e)
+take_object(void *arg, const char *s, const char *e)
 {
+	struct env_job *j = arg;
 	struct err err = ERR_INIT;
 	json_t *obj = NULL;
 	int r;
 
+	j->n_seen++;
 	if (j->n_obj == j->cap_obj && (r = grow_objs(j)) < 0)
 		return r;
 	if (stix_parse_object(s, (size_t)(e - s), &obj, &j->metas[j->n_obj], &err) < 0) {
@@ -130,39 +133,18 @@ take_object(struct env_job *j, const char *s, const char *e)
 static int
 scan_bundle(struct env_job *j, struct err *err)
 {
-	struct jscan js;
-	const char *key, *s, *e;
-	size_t klen, count = 0, i;
-	int r, seen = 0;
+	size_t i;
+	int r;
 
-	jscan_init(&js, (const char *)j->v.body, j->v.h.body_len, STIX_OBJECT_MAX_DEPTH + 2);
-	if ((r = jscan_object_begin(&js, err)) < 0)
+	r = jscan_each((const char *)j->v.body, j->v.h.body_len, STIX_OBJECT_MAX_DEPTH + 2,
+	    "objects", "the bundle", take_object, j, err);
+	if (r == -LSN_ENOMEM)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	if (r < 0)
 		return r;
-	while ((r = jscan_object_next(&js, &key, &klen, err)) == 1) {
-		if (klen != 7 || memcmp(key, "objects", 7) != 0) {
-			if ((r = jscan_value(&js, &s, &e, err)) < 0)
-				return r;
-			continue;
-		}
-		if (seen++)
-			return err_set(err, LSN_EINVAL, "the bundle has the key 'objects' twice");
-		if ((r = jscan_array_begin(&js, err)) < 0)
-			return r;
-		while ((r = jscan_array_next(&js, err)) == 1) {
-			if ((r = jscan_value(&js, &s, &e, err)) < 0 || (r = take_object(j, s, e)) < 0)
-				return r;
-			count++;
-		}
-		if (r < 0)
-			return r;
-	}
-	if (r < 0 || (r = jscan_end(&js, err)) < 0)
-		return r;
-	if (!seen)
-		return err_set(err, LSN_EINVAL, "the body of a share envelope has no 'objects' list");
-	if (count != j->v.h.items)
+	if (j->n_seen != j->v.h.items)
 		return err_set(err, LSN_EINVAL,
-		    "the header announces %u objects but the body holds %zu", j->v.h.items, count);
+		    "the header announces %u objects but the body holds %zu", j->v.h.items, j->n_seen);
 	/* the arrays stopped growing: point each object at its metadata */
 	for (i = 0; i < j->n_obj; i++)
 		j->objs[i].meta = &j->metas[i];

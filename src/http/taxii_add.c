@@ -29,7 +29,7 @@ struct add_job {
 	char status_id[CX_UUID_LEN];
 	int64_t request_us;
 	struct add_item *items;
-	size_t n_items;
+	size_t n_items, cap_items;
 	struct store_obj_in *in;      /* the valid ones, in order */
 	struct store_obj_result *res;
 	size_t n_in;
@@ -87,15 +87,23 @@ salvage_id(const char *body, size_t len, struct stix_meta *m)
 	}
 }
 
+/* One element of the envelope: kept as bytes, named in the status if it is not valid. */
 static int
-add_item(struct add_job *a, const char *s, const char *e, size_t cap)
+add_item(void *arg, const char *s, const char *e)
 {
+	struct add_job *a = arg;
 	struct add_item *it;
 	struct err err = ERR_INIT;
 	json_t *obj = NULL;
 
-	if (a->n_items == cap)
-		return -LSN_ETOOBIG;
+	if (a->n_items == a->cap_items) {
+		size_t cap = a->cap_items ? a->cap_items * 2 : 64;
+		struct add_item *n = realloc(a->items, cap * sizeof(*n));
+		if (n == NULL)
+			return -LSN_ENOMEM;
+		a->items = n;
+		a->cap_items = cap;
+	}
 	it = &a->items[a->n_items];
 	memset(it, 0, sizeof(*it));
 	it->body = s;
@@ -115,52 +123,14 @@ add_item(struct add_job *a, const char *s, const char *e, size_t cap)
 static int
 parse_envelope(struct add_job *a, const char *body, size_t len, struct err *err)
 {
-	struct jscan js;
-	const char *key, *s, *e;
-	size_t klen, cap = 64;
-	int r, seen = 0;
+	int r;
 
-	/* One pass: the walk below checks the grammar of every byte it crosses. */
-	jscan_init(&js, body, len, STIX_OBJECT_MAX_DEPTH + 2);
-	if ((r = jscan_object_begin(&js, err)) < 0) {
-		if (jscan_validate(body, len, STIX_OBJECT_MAX_DEPTH + 2, err) < 0)
-			return -LSN_EINVAL;
-		return err_set(err, LSN_ECONFLICT, "the request body must be a TAXII envelope (a JSON object)");
-	}
-	a->items = malloc(cap * sizeof(*a->items));
-	if (a->items == NULL)
+	/* One pass: the walk checks the grammar of every byte it crosses. */
+	r = jscan_each(body, len, STIX_OBJECT_MAX_DEPTH + 2, "objects", "the envelope", add_item, a,
+	    err);
+	if (r == -LSN_ENOMEM)
 		return err_set(err, LSN_ENOMEM, "out of memory");
-	while ((r = jscan_object_next(&js, &key, &klen, err)) == 1) {
-		if (klen != 7 || memcmp(key, "objects", 7) != 0) {
-			if ((r = jscan_value(&js, &s, &e, err)) < 0)
-				return r;
-			continue;
-		}
-		if (seen++)
-			return err_set(err, LSN_EINVAL, "the envelope has the key 'objects' twice");
-		if ((r = jscan_array_begin(&js, err)) < 0)
-			return err_set(err, LSN_ECONFLICT, "the envelope's 'objects' must be a list");
-		while ((r = jscan_array_next(&js, err)) == 1) {
-			if ((r = jscan_value(&js, &s, &e, err)) < 0)
-				return r;
-			if (a->n_items == cap) {
-				struct add_item *n = realloc(a->items, cap * 2 * sizeof(*n));
-				if (n == NULL)
-					return err_set(err, LSN_ENOMEM, "out of memory");
-				a->items = n;
-				cap *= 2;
-			}
-			if ((r = add_item(a, s, e, cap)) < 0)
-				return err_set(err, -r, "out of memory");
-		}
-		if (r < 0)
-			return r;
-	}
-	if (r < 0 || (r = jscan_end(&js, err)) < 0)
-		return r;
-	if (!seen)
-		return err_set(err, LSN_ECONFLICT, "the envelope has no 'objects' list");
-	return 0;
+	return r;
 }
 
 static void

@@ -13,8 +13,8 @@
  * jansson reports a duplicate as "duplicate object key near '"name"'";
  * quote the key alone so the message reads "duplicate key 'name'".
  */
-static int
-load_error(const json_error_t *je, struct err *err)
+int
+stix_json_error(const json_error_t *je, struct err *err)
 {
 	const char *near = strstr(je->text, "near '\"");
 	int n, r;
@@ -74,7 +74,7 @@ load(const char *bytes, size_t len, int max_depth, json_t **ret, struct err *err
 	/* No JSON_ALLOW_NUL: a NUL inside a string could hide text from C code. */
 	v = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &je);
 	if (v == NULL)
-		return load_error(&je, err);
+		return stix_json_error(&je, err);
 	if (!json_is_object(v)) {
 		json_decref(v);
 		return err_set(err, LSN_EINVAL, "the JSON text must be an object, not an array");

@@ -52,6 +52,13 @@ struct stix_meta {
 };
 
 /*
+ * A jansson load error as one sentence: a duplicate key is named alone
+ * ("duplicate key 'name' at line 1, column 30"), invalid UTF-8 quoted by
+ * jansson is scrubbed. Returns -LSN_EINVAL.
+ */
+int stix_json_error(const json_error_t *je, struct err *err);
+
+/*
  * Parses exactly len bytes as one JSON object with jansson, rejecting
  * duplicate keys, invalid UTF-8, NUL in strings and nesting deeper than
  * STIX_OBJECT_MAX_DEPTH, then validates it with stix_validate_object.

@@ -365,3 +365,54 @@ jscan_validate(const char *data, size_t len, int depth_max, struct err *err)
 		return r;
 	return jscan_end(&js, err);
 }
+
+/*
+ * Moves to the array under key (which must appear once) in the top-level
+ * object, calling fn for each element. Shape errors (not an object, key
+ * twice, not an array, key absent) are -LSN_ECONFLICT so callers can tell
+ * them from grammar errors (-LSN_EINVAL).
+ */
+static int
+each_in(struct jscan *js, const char *key, size_t keylen, const char *what,
+    int (*fn)(void *arg, const char *s, const char *e), void *arg, struct err *err)
+{
+	const char *k, *s, *e;
+	size_t kl;
+	int r, seen = 0;
+
+	while ((r = jscan_object_next(js, &k, &kl, err)) == 1) {
+		if (kl != keylen || memcmp(k, key, keylen) != 0) {
+			if ((r = jscan_value(js, &s, &e, err)) < 0)
+				return r;
+			continue;
+		}
+		if (seen++)
+			return err_set(err, LSN_EINVAL, "%s has the key '%s' twice", what, key);
+		if ((r = jscan_array_begin(js, err)) < 0)
+			return err_set(err, LSN_ECONFLICT, "%s's '%s' must be a list", what, key);
+		while ((r = jscan_array_next(js, err)) == 1)
+			if ((r = jscan_value(js, &s, &e, err)) < 0 || (r = fn(arg, s, e)) < 0)
+				return r;
+		if (r < 0)
+			return r;
+	}
+	if (r < 0 || (r = jscan_end(js, err)) < 0)
+		return r;
+	return seen ? 0 : err_set(err, LSN_ECONFLICT, "%s has no '%s' list", what, key);
+}
+
+int
+jscan_each(const char *data, size_t len, int depth_max, const char *key, const char *what,
+    int (*fn)(void *arg, const char *s, const char *e), void *arg, struct err *err)
+{
+	struct jscan js;
+
+	jscan_init(&js, data, len, depth_max);
+	if (jscan_object_begin(&js, err) < 0) {
+		/* grammar first: "not JSON" says more than "not an object" */
+		if (jscan_validate(data, len, depth_max, err) < 0)
+			return -LSN_EINVAL;
+		return err_set(err, LSN_ECONFLICT, "%s must be a JSON object", what);
+	}
+	return each_in(&js, key, strlen(key), what, fn, arg, err);
+}

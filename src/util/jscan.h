@@ -41,6 +41,17 @@ int jscan_value(struct jscan *js, const char **ret_s, const char **ret_e,
 /* After the top-level value: only whitespace may remain. */
 int jscan_end(struct jscan *js, struct err *err);
 
+/*
+ * For documents shaped {..., "key": [elements], ...} (TAXII envelopes, STIX
+ * bundles): calls fn(arg, start, end) for the span of each element, in
+ * order, and checks the grammar of the whole document on the way. A
+ * negative return of fn stops the walk and is returned. Errors name the
+ * document as `what` ("the envelope"): -LSN_EINVAL for bad JSON or the key
+ * twice, -LSN_ECONFLICT for another shape (not an object, no such list).
+ */
+int jscan_each(const char *data, size_t len, int depth_max, const char *key, const char *what,
+    int (*fn)(void *arg, const char *s, const char *e), void *arg, struct err *err);
+
 /* Whole-document check: one valid JSON value and nothing else. */
 int jscan_validate(const char *data, size_t len, int depth_max, struct err *err);
 

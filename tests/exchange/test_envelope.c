@@ -984,14 +984,14 @@ test_ident_bad_documents(void **state)
 
 	expect_ident(doc_with("{", "{\"extra\":1,"), LSN_EINVAL, "unknown field 'extra'");
 	expect_ident(doc_set("comment", "\"hello\""), LSN_EINVAL, "unknown field 'comment'");
-	expect_ident(doc_with("{", "{\"name\":\"cert-a\","), LSN_EINVAL, "field 'name' twice");
-	expect_ident(doc_with("{", "{\"signature\":\"x\","), LSN_EINVAL, "field 'signature' twice");
-	expect_ident(doc_with("cert-a", "cert\\u0000a"), LSN_EINVAL, "not valid JSON");
-	expect_ident(doc_with("}\n", "}x"), LSN_EINVAL, "not valid JSON");
-	expect_ident(doc_with("cert-a", "cert-\xff"), LSN_EINVAL, "not valid JSON");
-	expect_ident("", LSN_EINVAL, "not valid JSON");
+	expect_ident(doc_with("{", "{\"name\":\"cert-a\","), LSN_EINVAL, "duplicate key 'name'");
+	expect_ident(doc_with("{", "{\"signature\":\"x\","), LSN_EINVAL, "duplicate key 'signature'");
+	expect_ident(doc_with("cert-a", "cert\\u0000a"), LSN_EINVAL, "invalid JSON");
+	expect_ident(doc_with("}\n", "}x"), LSN_EINVAL, "invalid JSON");
+	expect_ident(doc_with("cert-a", "cert-\xff"), LSN_EINVAL, "invalid JSON");
+	expect_ident("", LSN_EINVAL, "invalid JSON");
 	expect_ident("[1]", LSN_EINVAL, "must be a JSON object");
-	expect_ident("\"cert-a\"", LSN_EINVAL, "not valid JSON");
+	expect_ident("\"cert-a\"", LSN_EINVAL, "invalid JSON");
 	memset(big, ' ', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, kat_doc, strlen(kat_doc));

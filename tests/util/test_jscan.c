@@ -308,6 +308,64 @@ test_iteration_rejects(void **state)
 	assert_int_equal(walk("{ \"a\" : [ 1 , 2 ] , \"b\" : { } , \"c\" : [ ] }", &err), 0);
 }
 
+struct spans {
+	char text[8][32];
+	int n;
+	int fail_at;                  /* return an error at this element (-1: never) */
+};
+
+static int
+on_element(void *arg, const char *s, const char *e)
+{
+	struct spans *sp = arg;
+
+	if (sp->n == sp->fail_at)
+		return -LSN_ETOOBIG;
+	snprintf(sp->text[sp->n], sizeof(sp->text[0]), "%.*s", (int)(e - s), s);
+	sp->n++;
+	return 0;
+}
+
+static int
+each(const char *doc, struct spans *sp, struct err *err)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->fail_at = -1;
+	return jscan_each(doc, strlen(doc), 8, "objects", "the bundle", on_element, sp, err);
+}
+
+static void
+test_each(void **state)
+{
+	struct err err = ERR_INIT;
+	struct spans sp;
+
+	assert_int_equal(each("{\"id\":\"x\", \"objects\": [ {\"a\":1} , [2,3],\"s\" ], \"z\":{}}",
+	    &sp, &err), 0);
+	assert_int_equal(sp.n, 3);
+	assert_string_equal(sp.text[0], "{\"a\":1}");
+	assert_string_equal(sp.text[1], "[2,3]");
+	assert_string_equal(sp.text[2], "\"s\"");
+	assert_int_equal(each("{\"objects\":[]}", &sp, &err), 0);
+	assert_int_equal(sp.n, 0);
+	assert_int_equal(each("{\"objects\":[1],\"objects\":[2]}", &sp, &err), -LSN_EINVAL);
+	assert_non_null(strstr(err.msg, "the bundle has the key 'objects' twice"));
+	assert_int_equal(each("{\"other\":[1]}", &sp, &err), -LSN_ECONFLICT);
+	assert_non_null(strstr(err.msg, "the bundle has no 'objects' list"));
+	assert_int_equal(each("{\"objects\":{}}", &sp, &err), -LSN_ECONFLICT);
+	assert_non_null(strstr(err.msg, "must be a list"));
+	assert_int_equal(each("[1,2]", &sp, &err), -LSN_ECONFLICT);
+	assert_non_null(strstr(err.msg, "the bundle must be a JSON object"));
+	assert_int_equal(each("{\"objects\":[1,]}", &sp, &err), -LSN_EINVAL);
+	assert_int_equal(each("{\"objects\":[1]} x", &sp, &err), -LSN_EINVAL);
+	/* the callback's error stops the walk and is returned */
+	memset(&sp, 0, sizeof(sp));
+	sp.fail_at = 1;
+	assert_int_equal(jscan_each("{\"objects\":[1,2,3]}", 19, 8, "objects", "the bundle",
+	    on_element, &sp, &err), -LSN_ETOOBIG);
+	assert_int_equal(sp.n, 1);
+}
+
 int
 main(void)
 {
@@ -318,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_envelope_iteration),
 		cmocka_unit_test(test_empty_containers_iteration),
 		cmocka_unit_test(test_iteration_rejects),
+		cmocka_unit_test(test_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
