@@ -70,7 +70,8 @@ BENCH=$BUILD/taxii_bench
 
 # ---- a fresh node ----
 say "node in $HOME_DIR"
-"$LIAISON" init --home "$HOME_DIR" --name bench --listen 127.0.0.1:18443 >/dev/null
+"$LIAISON" init --home "$HOME_DIR" --name bench --listen 127.0.0.1:18443 \
+	--peer-listen 127.0.0.1:0 >/dev/null
 sed -i 's/^page_max = .*/page_max = 10000/' "$HOME_DIR/liaison.conf"
 "$LIAISON" user add bench --home "$HOME_DIR" --admin >/dev/null
 TOKEN=$("$LIAISON" token create bench --home "$HOME_DIR" 2>/dev/null)
@@ -85,7 +86,8 @@ start_daemon() {
 	local try port
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
-		sed -i "s/^listen = .*/listen = 127.0.0.1:$port/" "$HOME_DIR/liaison.conf"
+		# the first `listen` is [taxii]'s; [peer] listen stays on port 0
+		sed -i "0,/^listen = .*/s//listen = 127.0.0.1:$port/" "$HOME_DIR/liaison.conf"
 		"$LIAISOND" --home "$HOME_DIR" >"$WORK/daemon.log" 2>&1 &
 		DPID=$!
 		for _ in $(seq 1 100); do
