@@ -94,18 +94,28 @@ struct exchange_batch {
 	char message[256];
 };
 
+/* One POSTed batch; every pointer must stay valid until done is called. */
+struct accept_req {
+	const uint8_t *data;
+	size_t len;
+	void (*done)(void *arg, struct exchange_batch *b);
+	void *arg;
+	/* runs fn(arg) on the calling (loop) thread soon, after other events */
+	void (*defer)(void *ctx, void (*fn)(void *), void *arg);
+	void *defer_arg;
+};
+
 /*
  * Accepts the envelopes of one batch from partner (the rowid the TLS pin
- * named): verified in order and stored, each with its objects and receipt
- * in one transaction, stopping at the first refusal. data must stay valid
- * until done(arg, b) is called, once, on the writer thread or (if the
- * writer finished first) on the calling thread before this returns; the
- * callee owns b (NULL if memory ran out: answer with an error) and frees it
- * with exchange_batch_free. Returns -LSN_E* only if nothing could be
- * started (then done is not called).
+ * named): checked one per turn of the loop (through defer) and stored, each
+ * with its objects and receipt in one transaction, stopping at the first
+ * refusal. done(arg, b) is called once, on the writer thread or on the loop
+ * thread; the callee owns b (NULL if memory ran out: answer with an error)
+ * and frees it with exchange_batch_free. Returns -LSN_E* only if nothing
+ * could be started (then done is not called).
  */
-int exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
-    void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err);
+int exchange_accept(struct exchange *ex, int64_t partner, const struct accept_req *rq,
+    struct err *err);
 void exchange_batch_free(struct exchange_batch *b);
 /*
  * Loop thread, a few times a second: a batch that arrived ahead of its

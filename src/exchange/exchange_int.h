@@ -33,14 +33,10 @@ struct link {
 	int heard;                    /* the partner just delivered to us: it is up */
 	/* inbox, loop thread only */
 	uint64_t in_next;             /* seq after the last envelope submitted (from the store at start) */
-	struct parked {
-		const uint8_t *data;
-		size_t len;
-		void (*done)(void *arg, struct exchange_batch *b);
-		void *arg;
-		int64_t since_us;
-	} parked;                     /* a batch that arrived ahead of its predecessor */
+	struct accept_req parked;     /* a batch that waits for its predecessor */
+	int64_t parked_since_us;
 	int has_parked;
+	int submitting;               /* a batch of this partner is being submitted */
 };
 
 struct exchange {
@@ -71,7 +67,7 @@ int ex_write_sync(struct exchange *ex, struct ex_sync *s);
 void exchange_heard_from(struct exchange *ex, int64_t partner);
 
 #define PARK_MAX_MS 2000
-/* Runs a link's parked batch now (loop thread; before the link stops). */
+/* Answers a link's parked batch with "send again" (loop thread; before the link stops). */
 void exchange_unpark_all(struct exchange *ex, struct link *l);
 
 void *link_packer_main(void *arg);

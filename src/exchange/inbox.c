@@ -54,7 +54,12 @@ struct accept_batch {
 	enum exchange_refusal refusal;
 	uint64_t refused_seq;
 	char message[256];
-	/* loop side: the first envelope refused before the writer */
+	/* loop side: the batch being submitted, and the first envelope refused before the writer */
+	const uint8_t *data;
+	size_t len, off;
+	uint64_t last;                /* seq of the last envelope submitted (0: none) */
+	void (*defer)(void *ctx, void (*fn)(void *), void *arg);
+	void *defer_arg;
 	enum exchange_refusal pre_refusal;
 	uint64_t pre_seq;
 	char pre_msg[256];
@@ -404,50 +409,48 @@ pre_refuse(struct accept_batch *ab, enum exchange_refusal why, uint64_t seq, con
 }
 
 /*
- * Decodes, checks and submits each envelope in order, up to the first
- * refusal; returns the seq of the last one submitted (0: none).
+ * Decodes, checks and submits the next envelope of the batch: 1 if there is
+ * more to do, 0 when the batch is done (all submitted, or a refusal).
  */
-static uint64_t
-submit_all(struct accept_batch *ab, const uint8_t *data, size_t len)
+static int
+submit_next(struct accept_batch *ab)
 {
-	uint64_t last = 0;
 	struct err err = ERR_INIT;
 	enum exchange_refusal why;
 	struct env_job *j;
-	size_t off = 0, used;
+	size_t used;
 
-	while (off < len) {
-		j = calloc(1, sizeof(*j));
-		if (j == NULL) {
-			err_set(&err, LSN_ENOMEM, "out of memory");
-			pre_refuse(ab, REFUSE_STORE, 0, &err);
-			return last;
-		}
-		j->ab = ab;
-		if (env_decode(data + off, len - off, &j->v, &used, &err) < 0) {
-			pre_refuse(ab, REFUSE_MALFORMED, 0, &err);
-			env_job_free(j);
-			return last;
-		}
-		if ((why = check_env(j, &err)) != REFUSE_NONE) {
-			pre_refuse(ab, why, j->v.h.seq, &err);
-			env_job_free(j);
-			return last;
-		}
-		last = j->v.h.seq;
-		j->job.run = env_job_run;
-		j->job.done = env_job_done;
-		j->job.weight = j->n_obj + 1;
-		/* linked before submitting: finish() may run as soon as the writer is done */
-		*ab->tail = j;
-		ab->tail = &j->next;
-		pthread_mutex_lock(&ab->mu);
-		ab->holds++;
-		pthread_mutex_unlock(&ab->mu);
-		writer_submit(ab->ex->cfg.w, &j->job);
-		off += used;
+	if (ab->off >= ab->len)
+		return 0;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		err_set(&err, LSN_ENOMEM, "out of memory");
+		pre_refuse(ab, REFUSE_STORE, 0, &err);
+		return 0;
 	}
-	return last;
+	j->ab = ab;
+	if (env_decode(ab->data + ab->off, ab->len - ab->off, &j->v, &used, &err) < 0) {
+		pre_refuse(ab, REFUSE_MALFORMED, 0, &err);
+		env_job_free(j);
+		return 0;
+	}
+	if ((why = check_env(j, &err)) != REFUSE_NONE) {
+		pre_refuse(ab, why, j->v.h.seq, &err);
+		env_job_free(j);
+		return 0;
+	}
+	ab->last = j->v.h.seq;
+	j->job.run = env_job_run;
+	j->job.done = env_job_done;
+	j->job.weight = j->n_obj + 1;
+	/* linked before submitting: finish() may run as soon as the writer is done */
+	*ab->tail = j;
+	ab->tail = &j->next;
+	pthread_mutex_lock(&ab->mu);
+	ab->holds++;
+	pthread_mutex_unlock(&ab->mu);
+	writer_submit(ab->ex->cfg.w, &j->job);
+	ab->off += used;
+	return ab->off < ab->len;
 }
 
 /* The seq of the first envelope of a batch, read from its header (0: none). */
@@ -476,27 +479,58 @@ link_of(struct exchange *ex, int64_t partner)
 	return l;
 }
 
-/* Runs one batch now: decode, check and submit every envelope. */
+static void unpark(struct exchange *ex, struct link *l, int force);
+
+/*
+ * One envelope per turn of the loop: a batch of megabytes never holds the
+ * loop for more than one envelope's checks, so TAXII clients are answered
+ * in between. Other batches of the same partner wait (parked) until this
+ * one is submitted, so the writer sees its envelopes in order.
+ */
+static void
+step(void *arg)
+{
+	struct accept_batch *ab = arg;
+	struct exchange *ex = ab->ex;
+	struct link *l;
+	int64_t partner = ab->p.rowid;
+	uint64_t last;
+
+	if (submit_next(ab)) {
+		ab->defer(ab->defer_arg, step, ab);
+		return;
+	}
+	last = ab->last;
+	release(ab); /* may finish and free ab */
+	/* the link may have been stopped (partner removed) while we went */
+	if ((l = link_of(ex, partner)) == NULL)
+		return;
+	if (last != 0)
+		l->in_next = last + 1;
+	l->submitting = 0;
+	unpark(ex, l, 0);
+}
+
 static int
-accept_now(struct exchange *ex, struct link *l, const uint8_t *data, size_t len,
-    void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err)
+accept_now(struct exchange *ex, struct link *l, const struct accept_req *rq, struct err *err)
 {
 	struct accept_batch *ab = calloc(1, sizeof(*ab));
-	uint64_t last;
 
 	if (ab == NULL)
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	ab->p = l->p;
 	ab->ex = ex;
-	ab->done = done;
-	ab->arg = arg;
+	ab->data = rq->data;
+	ab->len = rq->len;
+	ab->done = rq->done;
+	ab->arg = rq->arg;
+	ab->defer = rq->defer;
+	ab->defer_arg = rq->defer_arg;
 	ab->tail = &ab->jobs;
 	ab->holds = 1; /* ours, until every envelope is submitted */
 	pthread_mutex_init(&ab->mu, NULL);
-	last = submit_all(ab, data, len);
-	if (last != 0)
-		l->in_next = last + 1;
-	release(ab);
+	l->submitting = 1;
+	step(ab);
 	return 0;
 }
 
@@ -504,44 +538,40 @@ accept_now(struct exchange *ex, struct link *l, const uint8_t *data, size_t len,
 static void
 unpark(struct exchange *ex, struct link *l, int force)
 {
-	struct parked pk = l->parked;
+	struct accept_req rq = l->parked;
 	struct err err = ERR_INIT;
 
-	if (!l->has_parked || (!force && first_seq(pk.data, pk.len) > l->in_next))
+	if (!l->has_parked || l->submitting ||
+	    (!force && first_seq(rq.data, rq.len) > l->in_next))
 		return;
 	l->has_parked = 0;
-	if (accept_now(ex, l, pk.data, pk.len, pk.done, pk.arg, &err) < 0)
-		pk.done(pk.arg, NULL);
+	if (accept_now(ex, l, &rq, &err) < 0)
+		rq.done(rq.arg, NULL);
 }
 
 int
-exchange_accept(struct exchange *ex, int64_t partner, const uint8_t *data, size_t len,
-    void (*done)(void *arg, struct exchange_batch *b), void *arg, struct err *err)
+exchange_accept(struct exchange *ex, int64_t partner, const struct accept_req *rq,
+    struct err *err)
 {
 	struct link *l = link_of(ex, partner);
-	uint64_t first = first_seq(data, len);
-	int r;
+	uint64_t first = first_seq(rq->data, rq->len);
 
 	if (l == NULL)
 		return err_set(err, LSN_EDENIED, "this partner has been removed");
 	/*
 	 * A sender keeps two batches in flight on two connections, and the
 	 * second may arrive first: it waits here (at most PARK_MAX_MS) until
-	 * the one before it is submitted, rather than be refused as a gap.
+	 * the one before it is submitted, rather than be refused as a gap. A
+	 * batch that arrives while another of the partner is being submitted
+	 * waits for it too.
 	 */
-	if (l->in_next != 0 && first > l->in_next && !l->has_parked) {
-		l->parked.data = data;
-		l->parked.len = len;
-		l->parked.done = done;
-		l->parked.arg = arg;
-		l->parked.since_us = clock_now_us();
+	if ((l->submitting || (l->in_next != 0 && first > l->in_next)) && !l->has_parked) {
+		l->parked = *rq;
+		l->parked_since_us = clock_now_us();
 		l->has_parked = 1;
 		return 0;
 	}
-	if ((r = accept_now(ex, l, data, len, done, arg, err)) < 0)
-		return r;
-	unpark(ex, l, 0);
-	return 0;
+	return accept_now(ex, l, rq, err);
 }
 
 void
@@ -551,12 +581,16 @@ exchange_tick(struct exchange *ex)
 	int64_t now = clock_now_us();
 
 	for (l = ex->links; l != NULL; l = l->next)
-		if (l->has_parked && now - l->parked.since_us > (int64_t)PARK_MAX_MS * 1000)
+		if (l->has_parked && now - l->parked_since_us > (int64_t)PARK_MAX_MS * 1000)
 			unpark(ex, l, 1);
 }
 
 void
 exchange_unpark_all(struct exchange *ex, struct link *l)
 {
-	unpark(ex, l, 1);
+	/* the partner is going away: its waiting batch is answered "send again" */
+	if (l->has_parked) {
+		l->has_parked = 0;
+		l->parked.done(l->parked.arg, NULL);
+	}
 }

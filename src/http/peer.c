@@ -118,8 +118,17 @@ caller(struct peer_api *p, struct http_request *req, int64_t *ret, char name[65]
 }
 
 static void
+defer_on_loop(void *ctx, void (*fn)(void *), void *arg)
+{
+	struct peer_api *p = ctx;
+
+	http_server_defer(p->srv, fn, arg);
+}
+
+static void
 post_envelopes(struct peer_api *p, struct http_request *req)
 {
+	struct accept_req rq;
 	const char *ct = http_header_get(req, "Content-Type");
 	struct err err = ERR_INIT;
 	struct pending *pd;
@@ -140,8 +149,13 @@ post_envelopes(struct peer_api *p, struct http_request *req)
 	}
 	pd->p = p;
 	pd->req = req;
-	if (exchange_accept(p->ex, partner, (const uint8_t *)req->body.data, req->body.len,
-	    batch_done, pd, &err) < 0) {
+	rq.data = (const uint8_t *)req->body.data;
+	rq.len = req->body.len;
+	rq.done = batch_done;
+	rq.arg = pd;
+	rq.defer = defer_on_loop;
+	rq.defer_arg = p;
+	if (exchange_accept(p->ex, partner, &rq, &err) < 0) {
 		free(pd);
 		reply_error(req, err.code == LSN_EDENIED ? 403 : 500,
 		    err.code == LSN_EDENIED ? "not_a_partner" : "internal", err.msg);
