@@ -542,3 +542,16 @@ load_bundle(const char *path, long batch, long *ret_n_env, long *ret_n, size_t *
 	*ret_bytes = sp.obj_bytes;
 	return sp.env;
 }
+
+long
+num_arg(const char *name, const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end != '\0' || n < lo || n > hi)
+		die("--%s must be an integer from %ld to %ld, not '%s'", name, lo, hi, v);
+	return n;
+}

@@ -16,6 +16,8 @@
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
+/* The value of option --name: an integer in [lo, hi], or die naming the option. */
+long num_arg(const char *name, const char *v, long lo, long hi);
 double now_s(void);                   /* CLOCK_MONOTONIC, seconds */
 double cpu_s(void);                   /* CPU seconds of this process, all threads */
 

@@ -1294,19 +1294,6 @@ static const char usage_text[] =
 	"Prints each phase, then a summary against the targets and one JSON line per phase.\n"
 	"Exit status 1 only if something failed, never because a target was missed.\n";
 
-static long
-num_arg(const char *name, const char *v, long lo, long hi)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end != '\0' || n < lo || n > hi)
-		die("--%s must be an integer from %ld to %ld, not '%s'", name, lo, hi, v);
-	return n;
-}
-
 static void
 parse_opts(int argc, char **argv)
 {

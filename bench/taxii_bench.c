@@ -139,19 +139,6 @@ static const char usage_text[] =
 	"           GET one object by id (objects/ID/), or with --what first the first page\n"
 	"           of one object (objects/?limit=1: the same small answer without an id lookup)\n";
 
-static long
-num_arg(const char *name, const char *v, long lo, long hi)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end != '\0' || n < lo || n > hi)
-		die("--%s must be an integer from %ld to %ld, not '%s'", name, lo, hi, v);
-	return n;
-}
-
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
