@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
-      libssl-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev
+      openssl libssl-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev
       libjansson-dev libinih-dev libcmocka-dev
       xz-utils curl ca-certificates procps)
 

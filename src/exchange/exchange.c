@@ -107,14 +107,6 @@ link_wait_ms(struct link *l, int ms)
 	pthread_cond_timedwait(&l->cv, &l->mu, &until);
 }
 
-void
-link_wake(struct link *l)
-{
-	pthread_mutex_lock(&l->mu);
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-}
-
 int
 exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct err *err)
 {
@@ -355,12 +347,6 @@ void
 exchange_key_id(const struct exchange *ex, uint8_t out[static 32])
 {
 	memcpy(out, ex->key_id, 32);
-}
-
-void
-exchange_public_key(const struct exchange *ex, uint8_t out[static 32])
-{
-	memcpy(out, ex->pub, 32);
 }
 
 void

@@ -50,7 +50,7 @@ void exchange_free(struct exchange *ex);
 /*
  * Starts links for active partners that have none and stops links of
  * partners that were removed; rd is the loop's read connection. Cheap when
- * nothing changed: call it after start-up and then every second.
+ * nothing changed: call it after start-up, on SIGHUP and every 250 ms.
  */
 int exchange_reload(struct exchange *ex, struct store *rd, struct err *err);
 /* Objects were committed to some collection: wake the packers. */
@@ -62,9 +62,8 @@ int exchange_pinned(struct exchange *ex, const uint8_t spki[static 32]);
 int exchange_partner_by_spki(struct exchange *ex, const uint8_t spki[static 32],
     int64_t *ret_partner, char ret_name[static 65]);
 
-/* This node's key id (SHA-256 of its public key) and public key. */
+/* This node's key id (SHA-256 of its public key). */
 void exchange_key_id(const struct exchange *ex, uint8_t out[static 32]);
-void exchange_public_key(const struct exchange *ex, uint8_t out[static 32]);
 
 /* ---- the inbox: one POSTed batch of envelopes ---- */
 

@@ -74,6 +74,5 @@ void *link_packer_main(void *arg);
 void *link_sender_main(void *arg);
 /* Waits on the link's condition variable for at most ms (mu held). */
 void link_wait_ms(struct link *l, int ms);
-void link_wake(struct link *l);
 
 #endif

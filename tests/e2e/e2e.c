@@ -1446,6 +1446,22 @@ e2e_hdr(const struct e2e_resp *r, const char *name)
 	return NULL;
 }
 
+/* Runs a prepared request with headers hl (freed here); the reply goes to r. */
+static int
+perform(CURL *h, struct curl_slist *hl, struct e2e_resp *r)
+{
+	int rc;
+
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	rc = (int)curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	r->curl_rc = rc;
+	if (r->body == NULL)
+		resp_body_add(r, "", 0);
+	return rc;
+}
+
 int
 e2e_do(struct e2e_client *c, const struct e2e_req *rq, struct e2e_resp *r)
 {
@@ -1454,7 +1470,6 @@ e2e_do(struct e2e_client *c, const struct e2e_req *rq, struct e2e_resp *r)
 	const char *const *x;
 	char url[4200], line[1200];
 	const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
-	int rc;
 
 	e2e_resp_release(r);
 	curl_easy_reset(h);
@@ -1511,14 +1526,7 @@ e2e_do(struct e2e_client *c, const struct e2e_req *rq, struct e2e_resp *r)
 	}
 	for (x = rq->headers; x && *x; x++)
 		hl = curl_slist_append(hl, *x);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	rc = (int)curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(hl);
-	r->curl_rc = rc;
-	if (r->body == NULL)
-		resp_body_add(r, "", 0);
-	return rc;
+	return perform(h, hl, r);
 }
 
 int
@@ -1821,7 +1829,6 @@ e2e_peer_do(struct e2e_peer *p, const char *path, const void *body, size_t len, 
 	CURL *h = p->curl;
 	struct curl_slist *hl = NULL;
 	char url[600];
-	int rc;
 
 	e2e_resp_release(r);
 	curl_easy_reset(h);
@@ -1854,14 +1861,7 @@ e2e_peer_do(struct e2e_peer *p, const char *path, const void *body, size_t len, 
 		if (expect100) /* wait for the answer to the head as long as it takes */
 			curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	rc = (int)curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(hl);
-	r->curl_rc = rc;
-	if (r->body == NULL)
-		resp_body_add(r, "", 0);
-	return rc;
+	return perform(h, hl, r);
 }
 
 void
