@@ -39,6 +39,7 @@ struct lsn_config {
 	char peer_listen[256];            /* empty in the file: [taxii] listen's port + 1 */
 	size_t envelope_objects, envelope_bytes, batch_bytes;
 	int pack_delay_ms, retry_min_ms, retry_max_ms, peer_timeout_ms;
+	int checkpoint_ms, heartbeat_s;       /* [ledger] */
 	/* [limits] */
 	int max_connections;
 	int idle_timeout;

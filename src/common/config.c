@@ -59,6 +59,10 @@ static const struct key keys[] = {
 	{ "peer", "retry_min_ms", K_INT, S(retry_min_ms), "First wait after a failed delivery (doubles each time, with jitter)." },
 	{ "peer", "retry_max_ms", K_INT, S(retry_max_ms), "Longest wait between delivery attempts." },
 	{ "peer", "timeout_ms", K_INT, S(peer_timeout_ms), "Longest a delivery request may take." },
+	{ "ledger", "checkpoint_ms", K_INT, S(checkpoint_ms),
+	  "Sign a checkpoint of the log at most this often, when it grew (milliseconds)." },
+	{ "ledger", "heartbeat_s", K_INT, S(heartbeat_s),
+	  "Ask partners to cosign the latest checkpoint again at least this often (seconds)." },
 	{ "limits", "max_connections", K_INT, S(max_connections), "Open connections at most." },
 	{ "limits", "idle_timeout", K_INT, S(idle_timeout),
 	  "Seconds a connection may stay silent mid-request or idle between requests." },
@@ -125,6 +129,8 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	c->retry_min_ms = 250;
 	c->retry_max_ms = 60000;
 	c->peer_timeout_ms = 60000;
+	c->checkpoint_ms = 1000;
+	c->heartbeat_s = 300;
 	c->max_connections = 1024;
 	c->idle_timeout = 30;
 	c->request_timeout = 120;

@@ -238,6 +238,9 @@ start_exchange(struct daemon *d, struct err *err)
 	xc.retry_min_ms = d->cfg.retry_min_ms;
 	xc.retry_max_ms = d->cfg.retry_max_ms;
 	xc.timeout_ms = d->cfg.peer_timeout_ms;
+	xc.node_name = d->cfg.name;
+	xc.checkpoint_ms = d->cfg.checkpoint_ms;
+	xc.heartbeat_s = d->cfg.heartbeat_s;
 	xc.log = log_line;
 	if ((r = exchange_new(&xc, &d->ex, err)) < 0)
 		return r;

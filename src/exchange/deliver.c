@@ -132,14 +132,23 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 static CURL *
 client_new(struct link *l, struct buf *reply, struct curl_slist **ret_hdrs, char url[512])
 {
+	return ex_client_new(l, "/peer/v1/envelopes", EXCHANGE_MEDIA, reply, ret_hdrs, url);
+}
+
+CURL *
+ex_client_new(struct link *l, const char *path, const char *content_type, struct buf *reply,
+    struct curl_slist **ret_hdrs, char url[512])
+{
 	const struct exchange_config *cfg = &l->ex->cfg;
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
+	char ct[128];
 
 	if (c == NULL)
 		return NULL;
-	snprintf(url, 512, "%s/peer/v1/envelopes", l->p.endpoint);
-	h = curl_slist_append(h, "Content-Type: " EXCHANGE_MEDIA);
+	snprintf(url, 512, "%s%s", l->p.endpoint, path);
+	snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+	h = curl_slist_append(h, ct);
 	h = curl_slist_append(h, "Accept: application/json");
 	*ret_hdrs = h;
 	curl_easy_setopt(c, CURLOPT_URL, url);

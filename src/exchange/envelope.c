@@ -5,6 +5,7 @@
  * length field before comparing it with the bytes actually present.
  */
 #include "exchange/envelope.h"
+#include "ledger/ledger.h"
 #include "stix/stix.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -25,7 +26,7 @@ enum {
 enum {
 	RC_MAGIC = 0, RC_SIG_TYPE = 4, RC_STATUS = 5, RC_FLAGS = 6, RC_ENV_ID = 8,
 	RC_FROM = 40, RC_TO = 72, RC_SEQ = 104, RC_TIME = 112, RC_STORED = 120,
-	RC_DUPLICATE = 124, RC_REFUSED = 128, RC_RESERVED = 132,
+	RC_DUPLICATE = 124, RC_REFUSED = 128, RC_RESERVED = 132, RC_LEAF = 136,
 };
 
 /* The domain strings are signed with their NUL (sizeof counts it). */
@@ -37,7 +38,8 @@ enum {
 	CX_SHA256_LEN + 2 + IDENT_NAME_MAX + 2 + IDENT_CREATED_MAX)
 
 _Static_assert(EH_BODY_HASH + CX_SHA256_LEN == ENV_HEADER_LEN, "envelope header layout");
-_Static_assert(RC_RESERVED + 4 == RCPT_BODY_LEN, "receipt layout");
+_Static_assert(RC_LEAF + 8 == RCPT_BODY_LEN, "receipt layout");
+_Static_assert(16 + ENV_HEADER_LEN + ENV_SIG_LEN == ENV_ENTRY_LEN, "entry layout");
 _Static_assert(sizeof(ENV_DOMAIN) == 20 && sizeof(RCPT_DOMAIN) == 19 &&
     sizeof(IDENT_DOMAIN) == 20, "domain string lengths in envelope.h");
 
@@ -319,6 +321,7 @@ rcpt_encode(const struct rcpt *r, uint8_t p[static RCPT_BODY_LEN])
 	put_u32(p + RC_DUPLICATE, r->duplicate);
 	put_u32(p + RC_REFUSED, r->refused);
 	put_u32(p + RC_RESERVED, 0);
+	put_u64(p + RC_LEAF, r->leaf);
 }
 
 /* The signature type comes from the key, as in env_seal; r->sig_type is not read. */
@@ -384,6 +387,7 @@ rcpt_decode(const uint8_t p[static RCPT_BODY_LEN], struct rcpt *r)
 	r->stored = get_u32(p + RC_STORED);
 	r->duplicate = get_u32(p + RC_DUPLICATE);
 	r->refused = get_u32(p + RC_REFUSED);
+	r->leaf = get_u64(p + RC_LEAF);
 }
 
 int
@@ -785,4 +789,34 @@ ident_parse(const char *doc, size_t len, struct ident *ret, struct err *err)
 out:
 	json_decref(o);
 	return r;
+}
+
+/* ---- ledger entries ---- */
+
+void
+env_entry(const struct env_view *v, int dir, int64_t time_us, uint8_t out[static ENV_ENTRY_LEN])
+{
+	memcpy(out, LEDGER_ENTRY_MAGIC, 4);
+	out[4] = LEDGER_ENTRY_ENVELOPE;
+	out[5] = (uint8_t)dir;
+	put_u16(out + 6, 0);
+	put_u64(out + 8, (uint64_t)time_us);
+	memcpy(out + 16, v->header, ENV_HEADER_LEN);
+	memcpy(out + 16 + ENV_HEADER_LEN, v->sig, ENV_SIG_LEN);
+}
+
+int
+env_entry_from_bytes(const uint8_t *bytes, size_t len, int dir, int64_t time_us,
+    uint8_t out[static ENV_ENTRY_LEN], struct err *err)
+{
+	struct env_view v;
+	size_t used;
+	int r;
+
+	if ((r = env_decode(bytes, len, &v, &used, err)) < 0)
+		return r;
+	if (used != len)
+		return err_set(err, LSN_EINVAL, "%zu bytes follow the envelope", len - used);
+	env_entry(&v, dir, time_us, out);
+	return 0;
 }

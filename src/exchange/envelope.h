@@ -111,12 +111,12 @@ const char *env_kind_name(int kind);   /* "share", ...; NULL if unknown */
 
 #define RCPT_MAGIC "LSR1"
 #define RCPT_DOMAIN "liaison receipt v1"     /* signed with its NUL: 19 bytes */
-#define RCPT_BODY_LEN 136
-#define RCPT_LEN (RCPT_BODY_LEN + CX_ED25519_SIG_LEN)   /* 200 */
+#define RCPT_BODY_LEN 144
+#define RCPT_LEN (RCPT_BODY_LEN + CX_ED25519_SIG_LEN)   /* 208 */
 
 /*
- * A receipt, 136 bytes then the receiver's 64-byte Ed25519 signature over
- * "liaison receipt v1\0" || those 136 bytes; integers big-endian:
+ * A receipt, 144 bytes then the receiver's 64-byte Ed25519 signature over
+ * "liaison receipt v1\0" || those 144 bytes; integers big-endian:
  *   0   4  magic "LSR1"
  *   4   1  signature type (0x01)
  *   5   1  status: 0 accepted
@@ -130,6 +130,7 @@ const char *env_kind_name(int kind);   /* "share", ...; NULL if unknown */
  * 124   4  objects already present (duplicates)
  * 128   4  objects refused (invalid STIX 2.1)
  * 132   4  reserved, zero
+ * 136   8  leaf: index of the envelope's entry in the receiver's ledger
  */
 struct rcpt {
 	uint8_t sig_type;
@@ -140,6 +141,7 @@ struct rcpt {
 	uint64_t seq;
 	int64_t time_us;
 	uint32_t stored, duplicate, refused;
+	uint64_t leaf;                /* index of the envelope's entry in the receiver's ledger */
 };
 
 /* Encodes and signs r into out (RCPT_LEN bytes). */
@@ -148,6 +150,30 @@ int rcpt_seal(const struct rcpt *r, const struct cx_key *key, uint8_t out[static
 /* Decodes exactly RCPT_LEN bytes and verifies the signature under pub. */
 int rcpt_open(const uint8_t *buf, size_t len, const uint8_t pub[static CX_ED25519_PUB_LEN],
     struct rcpt *ret, struct err *err);
+
+/* ---- ledger entries (docs/evidence.md) ---- */
+
+#define ENV_ENTRY_LEN 208
+enum env_entry_dir { ENV_ENTRY_SENT = 0, ENV_ENTRY_RECEIVED = 1 };
+
+/*
+ * The ledger entry of an envelope, 208 bytes, integers big-endian:
+ *   0   4  "LSE1"
+ *   4   1  entry type: 1, an envelope
+ *   5   1  direction: 0 sent, 1 received (by the log's node)
+ *   6   2  zero
+ *   8   8  time, microseconds: sent, the header's time; received, the
+ *          receipt's time (when the receiver accepted it)
+ *  16 128  the envelope's header
+ * 144  64  the sender's signature
+ * Both sides can rebuild the other's entry from the envelope and its
+ * receipt, so each can check the other's inclusion proof.
+ */
+void env_entry(const struct env_view *v, int dir, int64_t time_us,
+    uint8_t out[static ENV_ENTRY_LEN]);
+/* The same from the stored bytes of an envelope (header || body || signature). */
+int env_entry_from_bytes(const uint8_t *bytes, size_t len, int dir, int64_t time_us,
+    uint8_t out[static ENV_ENTRY_LEN], struct err *err);
 
 /* ---- identity documents ---- */
 

@@ -120,6 +120,14 @@ exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct er
 	ex->cfg = *cfg;
 	cx_key_public(cfg->key, ex->pub);
 	env_key_id(ex->pub, ex->key_id);
+	if (ex->cfg.checkpoint_ms <= 0)
+		ex->cfg.checkpoint_ms = 1000;
+	if (ex->cfg.heartbeat_s <= 0)
+		ex->cfg.heartbeat_s = 300;
+	if (ledger_id_init(&ex->lid, cfg->node_name ? cfg->node_name : "node", ex->pub, err) < 0) {
+		free(ex);
+		return -LSN_EINVAL;
+	}
 	pthread_mutex_init(&ex->mu, NULL);
 	*ret = ex;
 	return 0;
@@ -147,7 +155,9 @@ link_start(struct exchange *ex, const struct store_partner *p, struct link **ret
 		l->packer_started = 1;
 	if (l->packer_started && pthread_create(&l->sender, NULL, link_sender_main, l) == 0)
 		l->sender_started = 1;
-	if (!l->sender_started) {
+	if (l->sender_started && pthread_create(&l->notary, NULL, link_notary_main, l) == 0)
+		l->notary_started = 1;
+	if (!l->notary_started) {
 		*ret = l;
 		return err_set(err, LSN_EIO, "exchange: cannot start the threads of partner %s", p->name);
 	}
@@ -166,6 +176,8 @@ link_stop(struct link *l)
 		pthread_join(l->packer, NULL);
 	if (l->sender_started)
 		pthread_join(l->sender, NULL);
+	if (l->notary_started)
+		pthread_join(l->notary, NULL);
 	/* Receipts the sender queued are still being committed: wait for them. */
 	pthread_mutex_lock(&l->mu);
 	while (l->jobs_in_flight > 0)
@@ -174,6 +186,21 @@ link_stop(struct link *l)
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l);
+}
+
+void
+ex_wake_links(struct exchange *ex)
+{
+	struct link *l;
+
+	/*
+	 * Without l->mu (lock order: threads take l->mu, then ex->mu to count):
+	 * a wake-up can be missed, and the notary then polls within a second.
+	 */
+	pthread_mutex_lock(&ex->mu);
+	for (l = ex->links; l != NULL; l = l->next)
+		pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&ex->mu);
 }
 
 static struct link *

@@ -16,10 +16,13 @@
 #include <stdint.h>
 
 #include "exchange/envelope.h"
+#include "store/store.h"
+#include "util/err.h"
 
 struct err;
 struct store;
 struct writer;
+struct buf;
 struct cx_key;
 
 #define EXCHANGE_MEDIA "application/vnd.liaison.envelopes"
@@ -36,6 +39,9 @@ struct exchange_config {
 	int pack_delay_ms;            /* wait this long after new objects, to batch */
 	int retry_min_ms, retry_max_ms;
 	int timeout_ms;               /* one delivery request */
+	const char *node_name;        /* names this node's log (ledger_id_init) */
+	int checkpoint_ms;            /* sign a checkpoint at most this often (when the log grew) */
+	int heartbeat_s;              /* ask partners to cosign again at least this often */
 	/* One JSON object per line (events); may be NULL. Called from any thread. */
 	void (*log)(void *arg, const char *line, size_t len);
 	void *log_arg;
@@ -122,6 +128,42 @@ void exchange_batch_free(struct exchange_batch *b);
  */
 void exchange_tick(struct exchange *ex);
 
+/* ---- the ledger over the peer channel (notary.c) ---- */
+
+struct exchange_witness_answer {
+	int status;                   /* 200, 400, 403, 404, 409, 422, or 500 */
+	uint64_t size;                /* 409: the size this node last cosigned */
+	char line[512];               /* 200: the cosignature line */
+	char message[ERR_MSG_MAX];    /* otherwise: why */
+};
+
+/*
+ * add-checkpoint (c2sp.org/tlog-witness) from partner: checked and cosigned
+ * in one writer transaction. done is called once, on the writer thread.
+ */
+int exchange_witness(struct exchange *ex, int64_t partner, const char *body, size_t len,
+    void (*done)(void *arg, const struct exchange_witness_answer *a), void *arg, struct err *err);
+/*
+ * Read side of the peer log API, on the loop's read connection rd. The
+ * latest checkpoint with its cosignatures; the inclusion proof, in a tree
+ * of `size` (a size this node signed), of the envelope with seq that this
+ * node sent to (dir STORE_OUT) or received from (STORE_IN) partner, as
+ * "index N\n" and one base64 hash a line; a consistency proof as hash lines.
+ */
+int exchange_log_checkpoint(struct exchange *ex, struct store *rd, struct buf *out, struct err *err);
+int exchange_log_proof(struct exchange *ex, struct store *rd, int64_t partner, int dir,
+    uint64_t seq, uint64_t size, struct buf *out, struct err *err);
+int exchange_log_consistency(struct exchange *ex, struct store *rd, uint64_t old_size,
+    uint64_t size, struct buf *out, struct err *err);
+
+/*
+ * `log verify`, after ledger_verify passed: every envelope's entry rebuilt
+ * and compared with its leaf, every envelope entry matched to an envelope.
+ * A problem goes into rep (ok 0, first_bad, problem).
+ */
+struct ledger_verify_report;
+int exchange_verify_entries(struct store *s, struct ledger_verify_report *rep, struct err *err);
+
 /* ---- health ---- */
 
 struct exchange_stats {
@@ -133,6 +175,10 @@ struct exchange_stats {
 	unsigned long long tls_refused;
 	unsigned long long queue;     /* envelopes waiting for a receipt, all partners */
 	unsigned long long links;
+	/* the ledger */
+	unsigned long long checkpoints_signed, cosignatures_received, witness_cosigned;
+	unsigned long long witness_refused, proofs_stored, proof_failures, equivocations;
+	unsigned long long log_size;
 };
 void exchange_get_stats(struct exchange *ex, struct exchange_stats *ret);
 /* A batch refused before it reached exchange_accept (too big): partner's name, or its address. */

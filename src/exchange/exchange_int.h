@@ -6,8 +6,13 @@
 #include "store/store.h"
 #include "store/writer.h"
 
+#include "ledger/ledger.h"
+
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+
+struct buf;
 
 /*
  * One partner's link. The packer owns out_seq (it alone assigns outgoing
@@ -19,8 +24,8 @@ struct link {
 	struct link *next;
 	struct store_partner p;       /* as loaded when the link started */
 	char pin[64];                 /* "sha256//BASE64" for libcurl */
-	pthread_t packer, sender;
-	int packer_started, sender_started;
+	pthread_t packer, sender, notary;
+	int packer_started, sender_started, notary_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping;
@@ -37,11 +42,19 @@ struct link {
 	int64_t parked_since_us;
 	int has_parked;
 	int submitting;               /* a batch of this partner is being submitted */
+	/* notary thread (notary.c) */
+	uint64_t cosigned;            /* largest of our sizes the partner is known to have cosigned */
+	int64_t last_witness_us;      /* last add-checkpoint answered 200 */
+	uint64_t proved[2];           /* per direction: envelopes 1..N have a proof (or were skipped) */
 };
 
 struct exchange {
 	struct exchange_config cfg;
 	uint8_t pub[32], key_id[32];
+	struct ledger_id lid;
+	_Atomic uint64_t signed_size;     /* this node's latest signed checkpoint */
+	atomic_int sign_inflight;
+	int64_t last_sign_us;             /* loop thread */
 	pthread_mutex_t mu;           /* links list and stats */
 	struct link *links;
 	struct exchange_stats st;
@@ -72,6 +85,15 @@ void exchange_unpark_all(struct exchange *ex, struct link *l);
 
 void *link_packer_main(void *arg);
 void *link_sender_main(void *arg);
+void *link_notary_main(void *arg);
+
+/* A pinned, client-certified libcurl handle for one peer API path of the link's partner. */
+CURL *ex_client_new(struct link *l, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
+/* Loop thread: signs a checkpoint when one is due (called by exchange_tick). */
+void ex_sign_tick(struct exchange *ex);
+/* Wakes every link's threads (a checkpoint was signed). */
+void ex_wake_links(struct exchange *ex);
 /* Waits on the link's condition variable for at most ms (mu held). */
 void link_wait_ms(struct link *l, int ms);
 

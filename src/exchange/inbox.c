@@ -9,6 +9,7 @@
  * stops the batch: the envelopes after it are not stored.
  */
 #include "exchange/exchange_int.h"
+#include "ledger/ledger.h"
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -211,18 +212,25 @@ store_new(struct store *s, struct env_job *j)
 	struct accept_batch *ab = j->ab;
 	struct store_envelope e = { 0 };
 	struct rcpt rc = { 0 };
+	uint8_t entry[ENV_ENTRY_LEN];
+	uint64_t leaf;
 	size_t i;
 	int r;
 
 	if (j->n_obj > 0 && (r = s->be->objects_add(s, ab->p.inbox, j->objs, j->n_obj, j->res,
 	    &j->job.err)) < 0)
 		return r;
+	rc.time_us = clock_now_us();
+	/* logged before the receipt is signed: the receipt names the leaf */
+	env_entry(&j->v, ENV_ENTRY_RECEIVED, rc.time_us, entry);
+	if ((r = ledger_append(s, entry, sizeof(entry), &leaf, &j->job.err)) < 0)
+		return r;
+	rc.leaf = leaf;
 	rc.sig_type = CX_SIGTYPE_ED25519;
 	memcpy(rc.env_id, j->v.id, 32);
 	memcpy(rc.from, j->v.h.from, 32);
 	memcpy(rc.to, j->v.h.to, 32);
 	rc.seq = j->v.h.seq;
-	rc.time_us = clock_now_us();
 	rc.refused = j->refused_objs;
 	for (i = 0; i < j->n_obj; i++) {
 		if (j->res[i].outcome == STORE_ADDED)
@@ -244,6 +252,8 @@ store_new(struct store *s, struct env_job *j)
 	e.receipt = j->receipt;
 	e.receipt_len = RCPT_LEN;
 	e.receipt_us = rc.time_us;
+	e.has_leaf = 1;
+	e.leaf = leaf;
 	if ((r = s->be->env_put(s, &e, &j->job.err)) < 0)
 		return r;
 	/* hearing from the partner is contact too (partner list shows it) */
@@ -580,6 +590,7 @@ exchange_tick(struct exchange *ex)
 	struct link *l;
 	int64_t now = clock_now_us();
 
+	ex_sign_tick(ex);
 	for (l = ex->links; l != NULL; l = l->next)
 		if (l->has_parked && now - l->parked_since_us > (int64_t)PARK_MAX_MS * 1000)
 			unpark(ex, l, 1);

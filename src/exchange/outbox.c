@@ -8,6 +8,7 @@
  * with different content and nothing is skipped.
  */
 #include "exchange/exchange_int.h"
+#include "ledger/ledger.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -26,6 +27,7 @@ struct packed {
 	uint32_t items;
 	int64_t created_us;
 	int64_t coll, cursor_us;      /* the share's cursor once this envelope is stored */
+	uint8_t entry[ENV_ENTRY_LEN]; /* its ledger entry, appended with it */
 };
 
 struct pack_job {
@@ -40,12 +42,18 @@ pack_run(struct store *s, struct writer_job *job)
 {
 	struct pack_job *pj = (struct pack_job *)job;
 	struct store_envelope e;
+	uint64_t leaf;
 	size_t i;
 	int r;
 
 	for (i = 0; i < pj->n; i++) {
 		const struct packed *p = &pj->env[i];
+		/* the leaf in the same transaction: never an envelope without it, nor the reverse */
+		if ((r = ledger_append(s, p->entry, sizeof(p->entry), &leaf, &job->err)) < 0)
+			return r;
 		memset(&e, 0, sizeof(e));
+		e.has_leaf = 1;
+		e.leaf = leaf;
 		e.partner = pj->l->p.rowid;
 		e.dir = STORE_OUT;
 		e.seq = p->seq;
@@ -117,6 +125,7 @@ seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t 
 {
 	struct exchange *ex = l->ex;
 	struct env_header h = { 0 };
+	struct env_view v = { 0 };
 	size_t cap;
 	int r;
 
@@ -135,6 +144,9 @@ seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t 
 	if ((r = env_seal(&h, (const uint8_t *)f->body.data, f->body.len, ex->cfg.key, p->bytes,
 	    cap, &p->len, p->id, err)) < 0)
 		return r;
+	v.header = p->bytes;
+	v.sig = p->bytes + p->len - ENV_SIG_LEN;
+	env_entry(&v, ENV_ENTRY_SENT, h.time_us, p->entry);
 	p->seq = seq;
 	p->items = f->items;
 	p->created_us = h.time_us;

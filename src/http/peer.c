@@ -191,6 +191,146 @@ get_hello(struct peer_api *p, struct http_request *req)
 	buf_release(&b);
 }
 
+/* ---- the log (docs/protocol.md, "Ledger"): c2sp.org/tlog-witness and proofs ---- */
+
+struct wpending {
+	struct peer_api *p;
+	struct http_request *req;
+	struct exchange_witness_answer a;
+};
+
+static void
+answer_witness(void *arg)
+{
+	struct wpending *wp = arg;
+	const struct exchange_witness_answer *a = &wp->a;
+	char size[32];
+	static const char *const code[] = { [400] = "bad_request", [403] = "forbidden",
+		[404] = "unknown_origin", [422] = "inconsistent" };
+
+	if (a->status == 200) {
+		http_reply_bytes(wp->req, 200, "text/plain; charset=utf-8", a->line, strlen(a->line));
+	} else if (a->status == 409) {
+		/* tlog-witness: the size this witness holds, for the log to retry from */
+		snprintf(size, sizeof(size), "%llu\n", (unsigned long long)a->size);
+		http_reply_bytes(wp->req, 409, "text/x.tlog.size", size, strlen(size));
+	} else {
+		int st = a->status;
+		reply_error(wp->req, st, st < (int)(sizeof(code) / sizeof(code[0])) && code[st] ?
+		    code[st] : "internal", a->message);
+	}
+	wp->p->inflight--;
+	free(wp);
+}
+
+static void
+witness_done(void *arg, const struct exchange_witness_answer *a)
+{
+	struct wpending *wp = arg;
+
+	wp->a = *a;
+	http_server_defer(wp->p->srv, answer_witness, wp);
+}
+
+static void
+post_add_checkpoint(struct peer_api *p, struct http_request *req)
+{
+	struct err err = ERR_INIT;
+	struct wpending *wp;
+	char name[65];
+	int64_t partner;
+
+	if (caller(p, req, &partner, name) < 0)
+		return;
+	if ((wp = calloc(1, sizeof(*wp))) == NULL) {
+		reply_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	wp->p = p;
+	wp->req = req;
+	if (exchange_witness(p->ex, partner, req->body.data ? req->body.data : "", req->body.len,
+	    witness_done, wp, &err) < 0) {
+		free(wp);
+		reply_error(req, 500, "internal", err.msg);
+		return;
+	}
+	p->inflight++;
+}
+
+/* Value of a decimal query parameter; -1 if absent or malformed. */
+static int
+query_u64(const char *q, const char *key, uint64_t *ret)
+{
+	size_t kl = strlen(key);
+	const char *v;
+	char *end;
+
+	for (v = q; v != NULL && *v; v = strchr(v, '&') ? strchr(v, '&') + 1 : NULL) {
+		if (strncmp(v, key, kl) != 0 || v[kl] != '=')
+			continue;
+		v += kl + 1;
+		if (*v < '0' || *v > '9')
+			return -1;
+		*ret = strtoull(v, &end, 10);
+		return *end == '\0' || *end == '&' ? 0 : -1;
+	}
+	return -1;
+}
+
+static void
+reply_text(struct http_request *req, struct buf *b)
+{
+	http_reply_bytes(req, 200, "text/plain; charset=utf-8", b->data ? b->data : "",
+	    b->data ? b->len : 0);
+}
+
+static void
+reply_store_error(struct http_request *req, const struct err *err)
+{
+	int st = err->code == LSN_ENOTFOUND ? 404 : err->code == LSN_EBUSY ? 409 :
+	    err->code == LSN_EINVAL ? 400 : 500;
+
+	reply_error(req, st, st == 404 ? "not_found" : st == 409 ? "not_yet" :
+	    st == 400 ? "bad_request" : "internal", err->msg);
+}
+
+static void
+get_log(struct peer_api *p, struct http_request *req)
+{
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT(64 * 1024);
+	uint64_t seq = 0, size = 0, old = 0;
+	char name[65];
+	int64_t partner;
+	int r, dir;
+
+	if (caller(p, req, &partner, name) < 0)
+		return;
+	if (strcmp(req->path, "/peer/v1/log/checkpoint") == 0) {
+		r = exchange_log_checkpoint(p->ex, p->rd, &b, &err);
+	} else if (strcmp(req->path, "/peer/v1/log/proof") == 0) {
+		dir = strstr(req->query, "dir=received") ? STORE_IN :
+		    strstr(req->query, "dir=sent") ? STORE_OUT : -1;
+		if (dir < 0 || query_u64(req->query, "seq", &seq) < 0 ||
+		    query_u64(req->query, "size", &size) < 0)
+			r = err_set(&err, LSN_EINVAL, "a proof is asked for with dir=sent|received, "
+			    "seq=N and size=N");
+		else
+			r = exchange_log_proof(p->ex, p->rd, partner, dir, seq, size, &b, &err);
+	} else {
+		if (query_u64(req->query, "old", &old) < 0 || query_u64(req->query, "size", &size) < 0)
+			r = err_set(&err, LSN_EINVAL, "a consistency proof is asked for with old=N and "
+			    "size=N");
+		else
+			r = exchange_log_consistency(p->ex, p->rd, old, size, &b, &err);
+	}
+	if (r < 0)
+		reply_store_error(req, &err);
+	else
+		reply_text(req, &b);
+	buf_release(&b);
+}
+
 static void
 handle(struct http_request *req, void *arg)
 {
@@ -207,8 +347,21 @@ handle(struct http_request *req, void *arg)
 			get_hello(p, req);
 		else
 			reply_error(req, 405, "method_not_allowed", "use GET for /peer/v1/hello");
+	} else if (strcmp(req->path, "/peer/v1/log/add-checkpoint") == 0) {
+		if (is_post)
+			post_add_checkpoint(p, req);
+		else
+			reply_error(req, 405, "method_not_allowed", "use POST for add-checkpoint");
+	} else if (strcmp(req->path, "/peer/v1/log/checkpoint") == 0 ||
+	    strcmp(req->path, "/peer/v1/log/proof") == 0 ||
+	    strcmp(req->path, "/peer/v1/log/consistency") == 0) {
+		if (is_get)
+			get_log(p, req);
+		else
+			reply_error(req, 405, "method_not_allowed", "use GET for the log's reads");
 	} else {
-		reply_error(req, 404, "not_found", "the peer API has /peer/v1/envelopes and /peer/v1/hello");
+		reply_error(req, 404, "not_found", "the peer API has /peer/v1/envelopes, "
+		    "/peer/v1/hello and /peer/v1/log/{add-checkpoint,checkpoint,proof,consistency}");
 	}
 }
 

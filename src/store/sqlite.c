@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -131,8 +131,37 @@ static const char schema_v2[] =
 	 */
 	"CREATE INDEX envelopes_unreceipted ON envelopes(partner, dir, seq) WHERE receipt IS NULL;";
 
+/*
+ * Version 3: the witnessed ledger (docs/evidence.md). Entries and tree
+ * hashes sit in two tables keyed by leaf index: proofs read only the narrow
+ * tree rows, and both are appended at the right edge of their b-tree.
+ * Envelopes of a version 2 store get their leaves when the daemon starts
+ * (leaf NULL until then).
+ */
+static const char schema_v3[] =
+	"ALTER TABLE envelopes ADD COLUMN leaf INTEGER;"
+	"ALTER TABLE envelopes ADD COLUMN proof TEXT;"
+	"CREATE UNIQUE INDEX envelopes_leaf ON envelopes(leaf) WHERE leaf IS NOT NULL;"
+	"ALTER TABLE partners ADD COLUMN compromised_us INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE ledger_entries(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);"
+	"CREATE TABLE ledger_tree(idx INTEGER PRIMARY KEY, hashes BLOB NOT NULL);"
+	/* partner 0: this node's own signed checkpoints; else partners' ones this node cosigned */
+	"CREATE TABLE checkpoints(partner INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  root BLOB NOT NULL, time_us INTEGER NOT NULL, note TEXT NOT NULL,"
+	"  PRIMARY KEY(partner, size));"
+	"CREATE TABLE cosignatures(size INTEGER NOT NULL, partner INTEGER NOT NULL"
+	"  REFERENCES partners(rowid), time_us INTEGER NOT NULL, line TEXT NOT NULL,"
+	"  PRIMARY KEY(size, partner)) WITHOUT ROWID;"
+	"CREATE INDEX cosignatures_partner ON cosignatures(partner, size);"
+	"CREATE TABLE equivocations(rowid INTEGER PRIMARY KEY,"
+	"  partner INTEGER NOT NULL REFERENCES partners(rowid), time_us INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL, note_a TEXT NOT NULL, note_b TEXT NOT NULL);"
+	/* evidence is kept forever: the store refuses to forget it */
+	"CREATE TRIGGER equivocations_keep BEFORE DELETE ON equivocations BEGIN"
+	"  SELECT RAISE(ABORT, 'equivocation evidence is never deleted'); END;";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2 };
+static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
 
 int
 sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
@@ -248,6 +277,7 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 		return err_set(err, LSN_ENOMEM, "store: out of memory");
 	s->base.be = &store_sqlite_backend;
 	buf_init(&s->env, SQLITE_ENV_BUF_MAX);
+	buf_init(&s->note, 1024 * 1024);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: cannot open %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -298,6 +328,7 @@ sqlite_close(struct store *base)
 	}
 	sqlite3_close(s->db);
 	buf_release(&s->env);
+	buf_release(&s->note);
 	free(s);
 }
 
@@ -1327,6 +1358,24 @@ const struct store_backend store_sqlite_backend = {
 	.share_add = sqlite_share_add,
 	.share_list = sqlite_share_list,
 	.share_set_cursor = sqlite_share_set_cursor,
+	.env_set_proof = sqlite_env_set_proof,
+	.env_scan_leaves = sqlite_env_scan_leaves,
+	.env_without_leaf = sqlite_env_without_leaf,
+	.env_set_leaf = sqlite_env_set_leaf,
+	.log_size = sqlite_log_size,
+	.log_append = sqlite_log_append,
+	.log_hashes = sqlite_log_hashes,
+	.log_entry = sqlite_log_entry,
+	.log_scan = sqlite_log_scan,
+	.ckpt_put = sqlite_ckpt_put,
+	.ckpt_latest = sqlite_ckpt_latest,
+	.ckpt_get = sqlite_ckpt_get,
+	.ckpt_scan = sqlite_ckpt_scan,
+	.cosig_put = sqlite_cosig_put,
+	.cosig_scan = sqlite_cosig_scan,
+	.cosig_latest = sqlite_cosig_latest,
+	.equivocation_add = sqlite_equivocation_add,
+	.equivocation_count = sqlite_equivocation_count,
 	.env_put = sqlite_env_put,
 	.env_get = sqlite_env_get,
 	.env_set_receipt = sqlite_env_set_receipt,

@@ -45,7 +45,7 @@ copy_blob32(uint8_t dst[static 32], sqlite3_stmt *st, int col)
 /* ---- partners ---- */
 
 #define PARTNER_COLS "rowid, name, key, key_id, spki, endpoint, inbox, active, created_us, " \
-	"last_contact_us, last_error, last_error_us, retries FROM partners"
+	"last_contact_us, last_error, last_error_us, retries, compromised_us FROM partners"
 
 static void
 row_partner(sqlite3_stmt *st, struct store_partner *p)
@@ -64,6 +64,7 @@ row_partner(sqlite3_stmt *st, struct store_partner *p)
 	sqlite_copy_text(p->last_error, sizeof(p->last_error), st, 10);
 	p->last_error_us = sqlite3_column_int64(st, 11);
 	p->retries = (uint64_t)sqlite3_column_int64(st, 12);
+	p->compromised_us = sqlite3_column_int64(st, 13);
 }
 
 static void
@@ -444,9 +445,10 @@ sqlite_share_set_cursor(struct store *base, int64_t partner, int64_t coll, int64
  * from envelope_bytes, so a scan without STORE_ENV_BYTES never touches the
  * bodies' pages.
  */
-#define ENV_COLS "seq, id, kind, items, created_us, receipt_us, receipt, len"
+#define ENV_COLS "seq, id, kind, items, created_us, receipt_us, receipt, len, leaf, proof"
 #define ENV_BYTES "(SELECT bytes FROM envelope_bytes WHERE envelope = envelopes.rowid)"
-enum { EC_SEQ, EC_ID, EC_KIND, EC_ITEMS, EC_CREATED, EC_RECEIPT_US, EC_RECEIPT, EC_LEN, EC_BYTES };
+enum { EC_SEQ, EC_ID, EC_KIND, EC_ITEMS, EC_CREATED, EC_RECEIPT_US, EC_RECEIPT, EC_LEN, EC_LEAF,
+	EC_PROOF, EC_BYTES };
 
 /* Fills e with pointers into the current row of st (valid until it moves). */
 static void
@@ -465,6 +467,12 @@ row_envelope(sqlite3_stmt *st, int64_t partner, int dir, int with_bytes,
 	if (sqlite3_column_type(st, EC_RECEIPT) != SQLITE_NULL) {
 		e->receipt = sqlite3_column_blob(st, EC_RECEIPT);
 		e->receipt_len = (size_t)sqlite3_column_bytes(st, EC_RECEIPT);
+	}
+	e->has_leaf = sqlite3_column_type(st, EC_LEAF) != SQLITE_NULL;
+	e->leaf = (uint64_t)sqlite3_column_int64(st, EC_LEAF);
+	if (sqlite3_column_type(st, EC_PROOF) != SQLITE_NULL) {
+		e->proof = (const char *)sqlite3_column_text(st, EC_PROOF);
+		e->proof_len = (size_t)sqlite3_column_bytes(st, EC_PROOF);
 	}
 	if (with_bytes) {
 		e->bytes = sqlite3_column_blob(st, EC_BYTES);
@@ -528,8 +536,8 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 	if ((r = env_put_check(e, err)) < 0)
 		return r;
 	if ((r = sqlite_prep(s, "INSERT INTO envelopes(partner, dir, seq, id, kind, items, "
-	    "created_us, receipt_us, receipt, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	    &st, err)) < 0)
+	    "created_us, receipt_us, receipt, len, leaf) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, e->partner);
 	sqlite3_bind_int(st, 2, e->dir);
@@ -544,6 +552,10 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_int64(st, 10, (int64_t)e->len);
+	if (e->has_leaf)
+		sqlite3_bind_int64(st, 11, (int64_t)e->leaf);
+	else
+		sqlite3_bind_null(st, 11);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = env_put_failed(s, e, err);
 	sqlite_unprep(st);
@@ -559,19 +571,22 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 static int
 env_keep(struct sqlite_store *s, int with_bytes, struct store_envelope *e, struct err *err)
 {
-	size_t len = e->len, rlen = e->receipt_len;
+	size_t len = e->len, rlen = e->receipt_len, plen = e->proof_len;
 	int r;
 
 	buf_reset(&s->env);
-	if ((r = buf_reserve(&s->env, len + rlen)) < 0)
+	if ((r = buf_reserve(&s->env, len + rlen + plen + 1)) < 0)
 		return err_set(err, -r, "store: no room to read envelope %llu (%zu bytes)",
-		    (unsigned long long)e->seq, len + rlen);
+		    (unsigned long long)e->seq, len + rlen + plen);
 	buf_add(&s->env, e->bytes, len);
 	buf_add(&s->env, e->receipt, rlen);
+	buf_add(&s->env, e->proof, plen);
 	if (with_bytes)
 		e->bytes = (const uint8_t *)s->env.data;
 	if (e->receipt != NULL)
 		e->receipt = (const uint8_t *)s->env.data + len;
+	if (e->proof != NULL)
+		e->proof = s->env.data + len + rlen;
 	return 0;
 }
 
@@ -780,4 +795,103 @@ sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
 	if (r == 0 && ret_receipted != NULL)
 		*ret_receipted = receipted;
 	return r;
+}
+
+int
+sqlite_env_set_proof(struct store *base, int64_t partner, int dir, uint64_t seq,
+    const char *proof, size_t len, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if (dir != STORE_OUT && dir != STORE_IN)
+		return bad_dir(dir, err);
+	if ((r = sqlite_prep(s, "UPDATE envelopes SET proof = ?4 "
+	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int(st, 2, dir);
+	sqlite3_bind_int64(st, 3, seq_db(seq));
+	sqlite3_bind_text64(st, 4, proof, len, SQLITE_STATIC, SQLITE_UTF8);
+	r = update_one(s, st, "storing an envelope's proof", err);
+	if (r == -LSN_ENOTFOUND)
+		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no %s envelope %llu",
+		    (long long)partner, dir_name[dir], (unsigned long long)seq);
+	return r;
+}
+
+/* Envelopes with a leaf, in leaf order: what `log verify` matches entries against. */
+int
+sqlite_env_scan_leaves(struct store *base, int64_t from, store_env_fn fn, void *arg,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_envelope e;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = sqlite_prep(s, "SELECT " ENV_COLS ", " ENV_BYTES ", partner, dir FROM envelopes "
+	    "INDEXED BY envelopes_leaf WHERE leaf IS NOT NULL AND leaf >= ?1 ORDER BY leaf",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, from);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_envelope(st, sqlite3_column_int64(st, EC_BYTES + 1),
+		    sqlite3_column_int(st, EC_BYTES + 2), 1, &e);
+		if ((r = fn(arg, &e)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "scanning envelopes by leaf");
+out:
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_env_without_leaf(struct store *base, struct store_envelope *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_envelope e;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = sqlite_prep(s, "SELECT " ENV_COLS ", " ENV_BYTES ", partner, dir FROM envelopes "
+	    "WHERE leaf IS NULL ORDER BY rowid LIMIT 1", &st, err)) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_envelope(st, sqlite3_column_int64(st, EC_BYTES + 1),
+		    sqlite3_column_int(st, EC_BYTES + 2), 1, &e);
+		r = env_keep(s, 1, &e, err);
+	} else if (rc == SQLITE_DONE) {
+		r = -LSN_ENOTFOUND;
+	} else {
+		r = sqlite_db_err(s, err, "finding an envelope without a leaf");
+	}
+	sqlite_unprep(st);
+	if (r == 0)
+		*ret = e;
+	return r;
+}
+
+int
+sqlite_env_set_leaf(struct store *base, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if (dir != STORE_OUT && dir != STORE_IN)
+		return bad_dir(dir, err);
+	if ((r = sqlite_prep(s, "UPDATE envelopes SET leaf = ?4 "
+	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3 AND leaf IS NULL", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int(st, 2, dir);
+	sqlite3_bind_int64(st, 3, seq_db(seq));
+	sqlite3_bind_int64(st, 4, (int64_t)leaf);
+	return update_one(s, st, "giving an envelope its leaf", err);
 }

@@ -49,6 +49,7 @@ struct sqlite_store {
 	unsigned cache_next;        /* round-robin victim */
 	int64_t last_date_added;    /* writer only: highest date_added handed out */
 	struct buf env;             /* env_get's copy, reused and grown, freed at close */
+	struct buf note;            /* ckpt_latest/ckpt_get's copy of a note */
 };
 
 static inline struct sqlite_store *
@@ -114,5 +115,39 @@ int sqlite_env_scan(struct store *base, const struct store_env_query *q, store_e
     void *arg, struct err *err);
 int sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
     uint64_t *ret_receipted, struct err *err);
+int sqlite_env_set_proof(struct store *base, int64_t partner, int dir, uint64_t seq,
+    const char *proof, size_t len, struct err *err);
+int sqlite_env_scan_leaves(struct store *base, int64_t from, store_env_fn fn, void *arg,
+    struct err *err);
+int sqlite_env_without_leaf(struct store *base, struct store_envelope *ret, struct err *err);
+int sqlite_env_set_leaf(struct store *base, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
+    struct err *err);
+
+/* ---- sqlite_ledger.c: the ledger's tables ---- */
+
+int sqlite_log_size(struct store *base, uint64_t *ret, struct err *err);
+int sqlite_log_append(struct store *base, const struct store_leaf *l, struct err *err);
+int sqlite_log_hashes(struct store *base, uint64_t idx, uint8_t *out, size_t cap,
+    size_t *ret_len, struct err *err);
+int sqlite_log_entry(struct store *base, uint64_t idx, uint8_t *out, size_t cap,
+    size_t *ret_len, struct err *err);
+int sqlite_log_scan(struct store *base, uint64_t from, store_leaf_fn fn, void *arg,
+    struct err *err);
+int sqlite_ckpt_put(struct store *base, const struct store_checkpoint *c, struct err *err);
+int sqlite_ckpt_latest(struct store *base, int64_t partner, struct store_checkpoint *ret,
+    struct err *err);
+int sqlite_ckpt_get(struct store *base, int64_t partner, uint64_t size,
+    struct store_checkpoint *ret, struct err *err);
+int sqlite_ckpt_scan(struct store *base, int64_t partner, store_ckpt_fn fn, void *arg,
+    struct err *err);
+int sqlite_cosig_put(struct store *base, const struct store_cosig *c, struct err *err);
+int sqlite_cosig_scan(struct store *base, uint64_t size, int64_t partner, store_cosig_fn fn,
+    void *arg, struct err *err);
+int sqlite_cosig_latest(struct store *base, int64_t partner, uint64_t *ret_size,
+    struct err *err);
+int sqlite_equivocation_add(struct store *base, int64_t partner, const char *note_a,
+    const char *note_b, const char *reason, int64_t time_us, struct err *err);
+int sqlite_equivocation_count(struct store *base, int64_t partner, uint64_t *ret,
+    struct err *err);
 
 #endif

@@ -124,6 +124,7 @@ struct store_partner {
 	uint64_t out_seq;             /* last sequence number sent (assigned) */
 	uint64_t out_acked;           /* highest N such that envelopes 1..N all have receipts */
 	uint64_t in_seq;              /* last sequence number accepted from it */
+	int64_t compromised_us;       /* 0, or when it was caught equivocating */
 };
 
 /* A collection shared with a partner and how far it has been packed. */
@@ -149,6 +150,10 @@ struct store_envelope {
 	const uint8_t *receipt;       /* NULL: none yet; borrowed */
 	size_t receipt_len;
 	int64_t receipt_us;           /* when the receipt was stored (out) or made (in) */
+	int has_leaf;                 /* 0: not yet in this node's ledger (a migrated store) */
+	uint64_t leaf;                /* index of its entry in this node's ledger */
+	const char *proof;            /* tlog-proof of its entry in the partner's log; NULL: none yet */
+	size_t proof_len;
 };
 
 /*
@@ -173,6 +178,43 @@ struct store_env_query {
 	size_t max_bytes;             /* stop once this many envelope bytes were passed (0: no limit);
 	                               * the first envelope is always passed */
 };
+
+/* ---- the ledger (src/ledger/ writes it, in the writer's transactions) ---- */
+
+/*
+ * One leaf: idx, the entry bytes, and `hashes`: its leaf hash followed by
+ * the hashes of the full subtrees this leaf completes, levels 1.. up
+ * (as many as idx has trailing one bits), 32 bytes each.
+ */
+struct store_leaf {
+	uint64_t idx;
+	const uint8_t *entry;
+	size_t entry_len;
+	const uint8_t *hashes;        /* NULL when the row is missing */
+	size_t hashes_len;
+};
+typedef int (*store_leaf_fn)(void *arg, const struct store_leaf *l);
+
+/* A checkpoint: this node's own (signed), or a partner's that this node cosigned. */
+struct store_checkpoint {
+	int64_t partner;              /* 0: this node's log */
+	uint64_t size;
+	uint8_t root[32];
+	const char *note;             /* signed note text; borrowed */
+	size_t note_len;
+	int64_t time_us;              /* signed (own) or cosigned (partner's) */
+};
+typedef int (*store_ckpt_fn)(void *arg, const struct store_checkpoint *c);
+
+/* A partner's cosignature line on one of this node's checkpoints. */
+struct store_cosig {
+	uint64_t size;
+	int64_t partner;
+	const char *line;             /* "— name base64\n"; borrowed */
+	size_t line_len;
+	int64_t time_us;
+};
+typedef int (*store_cosig_fn)(void *arg, const struct store_cosig *c);
 
 struct store_backend {
 	const char *name;
@@ -276,6 +318,67 @@ struct store_backend {
 	    struct err *err);
 	int (*env_last)(struct store *s, int64_t partner, int dir, uint64_t *ret_seq,
 	    uint64_t *ret_receipted, struct err *err);
+	/* Stores the tlog-proof of an envelope's entry in the partner's log (replaces one). */
+	int (*env_set_proof)(struct store *s, int64_t partner, int dir, uint64_t seq,
+	    const char *proof, size_t len, struct err *err);
+	/* Envelopes that have a leaf index, in leaf order from leaf >= from (log verify). */
+	int (*env_scan_leaves)(struct store *s, int64_t from, store_env_fn fn, void *arg,
+	    struct err *err);
+	/* The oldest envelope without a leaf (a v2 store being brought up): -LSN_ENOTFOUND if none. */
+	int (*env_without_leaf)(struct store *s, struct store_envelope *ret, struct err *err);
+	int (*env_set_leaf)(struct store *s, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
+	    struct err *err);
+
+	/*
+	 * The ledger. log_size: number of leaves (the next idx). log_append:
+	 * -LSN_EEXIST if idx is taken, -LSN_EINVAL if idx is not log_size.
+	 * log_hashes/log_entry copy one row into out (capacity cap), or
+	 * -LSN_ENOTFOUND. log_scan passes leaves from idx `from` on, in order;
+	 * a leaf whose tree row is missing has hashes NULL.
+	 */
+	int (*log_size)(struct store *s, uint64_t *ret, struct err *err);
+	int (*log_append)(struct store *s, const struct store_leaf *l, struct err *err);
+	int (*log_hashes)(struct store *s, uint64_t idx, uint8_t *out, size_t cap, size_t *ret_len,
+	    struct err *err);
+	int (*log_entry)(struct store *s, uint64_t idx, uint8_t *out, size_t cap, size_t *ret_len,
+	    struct err *err);
+	int (*log_scan)(struct store *s, uint64_t from, store_leaf_fn fn, void *arg, struct err *err);
+
+	/*
+	 * Checkpoints. ckpt_put (partner 0: this node's, signed; else a
+	 * partner's that this node cosigned, with the cosignature appended):
+	 * -LSN_EEXIST if that (partner, size) is stored. ckpt_latest: the
+	 * largest size, -LSN_ENOTFOUND if none; ckpt_get: that size exactly.
+	 * Their note points into the store's buffer, valid until its next call.
+	 * ckpt_scan: every checkpoint of partner in size order.
+	 */
+	int (*ckpt_put)(struct store *s, const struct store_checkpoint *c, struct err *err);
+	int (*ckpt_latest)(struct store *s, int64_t partner, struct store_checkpoint *ret,
+	    struct err *err);
+	int (*ckpt_get)(struct store *s, int64_t partner, uint64_t size, struct store_checkpoint *ret,
+	    struct err *err);
+	int (*ckpt_scan)(struct store *s, int64_t partner, store_ckpt_fn fn, void *arg,
+	    struct err *err);
+	/*
+	 * Cosignatures of partners on this node's checkpoints: one per (size,
+	 * partner), the first kept. cosig_scan: of one size (partner 0: all
+	 * partners) or, with size UINT64_MAX, all of them in size order.
+	 * cosig_latest: the largest of this node's sizes that partner cosigned
+	 * (0 if none).
+	 */
+	int (*cosig_put)(struct store *s, const struct store_cosig *c, struct err *err);
+	int (*cosig_scan)(struct store *s, uint64_t size, int64_t partner, store_cosig_fn fn,
+	    void *arg, struct err *err);
+	int (*cosig_latest)(struct store *s, int64_t partner, uint64_t *ret_size, struct err *err);
+
+	/*
+	 * Equivocation: two checkpoints a partner signed that cannot both be
+	 * true. Kept forever; marks the partner compromised (its
+	 * compromised_us). equivocation_count: of one partner (0: all).
+	 */
+	int (*equivocation_add)(struct store *s, int64_t partner, const char *note_a,
+	    const char *note_b, const char *reason, int64_t time_us, struct err *err);
+	int (*equivocation_count)(struct store *s, int64_t partner, uint64_t *ret, struct err *err);
 };
 
 struct store {

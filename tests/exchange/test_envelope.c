@@ -40,10 +40,10 @@ static const char kat_body[] =
 	"86729255ef3d85134c7640af830f17bedda829a6d43a5cc410e91ec569a51100"
 #define KAT_ENV_ID "c4b4a9745437533555a297e5bfec91fd0e4c3e1064b0be160812a9d6af9485a6"
 
-/* Its receipt, signed by B 1.5 s later: one object stored. */
+/* Its receipt, signed by B 1.5 s later: one object stored, at leaf 7 of B's ledger. */
 #define KAT_RCPT_TIME_US INT64_C(1795780801500000)
-#define KAT_RCPT_SIG "0d34f030db7ebb2dcff0119677771e87412abaea146300b3729559022235d8da" \
-	"69ff6935443977288e20f58945da34cd24ab15708f0d443f07ee07ce3e7b7108"
+#define KAT_RCPT_SIG "55fe8ba421cedfba5825398ccc0a9475d938fdc8de5c9638db8b9050668641770" \
+	"fc592438127d744f8b716fb962cc275fab3d1a35648b14659fc8261c9c1c003"
 
 /* A's identity document: name cert-a, TLS SPKI hash 40 41 .. 5f. */
 #define KAT_FPR "QTQ0-2KHA-BPCA-MMC7-59MS"
@@ -497,6 +497,7 @@ rcpt_kat(const struct fx *f, struct rcpt *r)
 	r->seq = 1;
 	r->time_us = KAT_RCPT_TIME_US;
 	r->stored = 1;
+	r->leaf = 7;
 }
 
 /* Re-signs a receipt after a change, so the structural checks are what refuses it. */
@@ -538,6 +539,7 @@ test_rcpt_roundtrip(void **state)
 	assert_int_equal(got.stored, 7);
 	assert_int_equal(got.duplicate, 0x80000000u);
 	assert_int_equal(got.refused, 3);
+	assert_true(got.leaf == 7);
 }
 
 static void
@@ -563,7 +565,8 @@ test_rcpt_kat(void **state)
 	assert_hex(buf + 124, 4, "00000000");                /* duplicate */
 	assert_hex(buf + 128, 4, "00000000");                /* refused */
 	assert_hex(buf + 132, 4, "00000000");                /* reserved */
-	assert_hex(buf + 136, 64, KAT_RCPT_SIG);
+	assert_hex(buf + 136, 8, "0000000000000007");        /* leaf */
+	assert_hex(buf + 144, 64, KAT_RCPT_SIG);
 }
 
 static void
@@ -611,10 +614,10 @@ test_rcpt_malformed(void **state)
 	rcpt_kat(f, &r);
 	assert_int_equal(rcpt_seal(&r, f->b, good, &err), 0);
 	good[RCPT_LEN] = 0;
-	assert_err(rcpt_open(good, RCPT_LEN - 1, f->pb, &got, &err), &err, LSN_EINVAL, "199");
-	assert_err(rcpt_open(good, RCPT_LEN + 1, f->pb, &got, &err), &err, LSN_EINVAL, "201");
-	assert_err(rcpt_open(good, 0, f->pb, &got, &err), &err, LSN_EINVAL, "exactly 200");
-	assert_err(rcpt_open(NULL, 0, f->pb, &got, &err), &err, LSN_EINVAL, "exactly 200");
+	assert_err(rcpt_open(good, RCPT_LEN - 1, f->pb, &got, &err), &err, LSN_EINVAL, "207");
+	assert_err(rcpt_open(good, RCPT_LEN + 1, f->pb, &got, &err), &err, LSN_EINVAL, "209");
+	assert_err(rcpt_open(good, 0, f->pb, &got, &err), &err, LSN_EINVAL, "exactly 208");
+	assert_err(rcpt_open(NULL, 0, f->pb, &got, &err), &err, LSN_EINVAL, "exactly 208");
 	for (i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
 		memcpy(b, good, sizeof(b));
 		b[bytes[i].off] = bytes[i].val;

@@ -1,0 +1,628 @@
+/*
+ * The ledger over the peer channel. This node signs a checkpoint when its
+ * log grew (ex_sign_tick), and each link's notary thread asks the partner
+ * to cosign it (c2sp.org/tlog-witness add-checkpoint) and fetches, for every
+ * envelope exchanged, the inclusion proof of its entry in the partner's log
+ * against a partner checkpoint this node cosigned, kept as a tlog-proof with
+ * the envelope. Also the partner-facing side: cosigning (exchange_witness)
+ * and the read endpoints. Never parses HTTP.
+ */
+#include "exchange/exchange_int.h"
+#include "util/buf.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTARY_POLL_MS 1000
+#define PROVE_BATCH 32
+#define PROOF_TEXT_MAX (NOTE_MAX + TLOG_PROOF_EXTRA_MAX * 2 + 64 * 50)
+
+/* ---- signing ---- */
+
+struct sign_job {
+	struct writer_job job;
+	struct exchange *ex;
+	uint64_t size;
+};
+
+/* Envelopes of a store made before the ledger existed get their leaves first. */
+static int
+backfill(struct store *s, struct exchange *ex, struct err *err)
+{
+	struct store_envelope e;
+	uint8_t entry[ENV_ENTRY_LEN];
+	uint64_t leaf;
+	int64_t t;
+	int r;
+
+	while ((r = s->be->env_without_leaf(s, &e, err)) == 0) {
+		t = e.created_us;
+		if (e.dir == STORE_OUT && e.len >= ENV_HEADER_LEN) {
+			struct env_view v;
+			size_t used;
+			if (env_decode(e.bytes, e.len, &v, &used, err) < 0)
+				return r;
+			t = v.h.time_us;
+		}
+		if ((r = env_entry_from_bytes(e.bytes, e.len, e.dir == STORE_OUT ? ENV_ENTRY_SENT :
+		    ENV_ENTRY_RECEIVED, t, entry, err)) < 0 ||
+		    (r = ledger_append(s, entry, sizeof(entry), &leaf, err)) < 0 ||
+		    (r = s->be->env_set_leaf(s, e.partner, e.dir, e.seq, leaf, err)) < 0)
+			return r;
+	}
+	return r == -LSN_ENOTFOUND ? 0 : r;
+}
+
+static int
+sign_run(struct store *s, struct writer_job *job)
+{
+	struct sign_job *j = (struct sign_job *)job;
+	int r;
+
+	if ((r = backfill(s, j->ex, &job->err)) < 0)
+		return r;
+	return ledger_sign(s, &j->ex->lid, j->ex->cfg.key, clock_now_us(), &j->size, &job->err);
+}
+
+static void
+sign_done(struct writer_job *job, int rc)
+{
+	struct sign_job *j = (struct sign_job *)job;
+	struct exchange *ex = j->ex;
+	uint64_t old = atomic_load(&ex->signed_size);
+
+	if (rc < 0) {
+		struct buf m = BUF_INIT(1024);
+		buf_add_json_str(&m, job->err.msg, strlen(job->err.msg));
+		ex_log(ex, "checkpoint_failed", "\"message\":%s", m.data ? m.data : "\"\"");
+		buf_release(&m);
+	} else if (j->size != old) {
+		atomic_store(&ex->signed_size, j->size);
+		pthread_mutex_lock(&ex->mu);
+		ex->st.checkpoints_signed++;
+		ex->st.log_size = j->size;
+		pthread_mutex_unlock(&ex->mu);
+		ex_wake_links(ex);
+	}
+	atomic_store(&ex->sign_inflight, 0);
+	free(j);
+}
+
+void
+ex_sign_tick(struct exchange *ex)
+{
+	int64_t now = clock_now_us();
+	struct sign_job *j;
+
+	if (atomic_load(&ex->sign_inflight) ||
+	    now - ex->last_sign_us < (int64_t)ex->cfg.checkpoint_ms * 1000)
+		return;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return;
+	ex->last_sign_us = now;
+	j->ex = ex;
+	j->job.run = sign_run;
+	j->job.done = sign_done;
+	j->job.weight = 1;
+	atomic_store(&ex->sign_inflight, 1);
+	writer_submit(ex->cfg.w, &j->job);
+}
+
+/* ---- witnessing: asking the partner ---- */
+
+struct accept_job {
+	struct ex_sync sync;
+	const struct store_partner *p;
+	uint64_t size;
+	const char *resp;
+	size_t len;
+};
+
+static int
+accept_run(struct store *s, struct writer_job *job)
+{
+	struct accept_job *j = (struct accept_job *)job;
+
+	return ledger_witness_accept(s, j->p, j->size, j->resp, j->len, &job->err);
+}
+
+/* A blocking request to the partner; *ret_status is the HTTP status (0: none). */
+static int
+call(struct link *l, CURL *c, const char *path, const char *body, size_t len, struct buf *reply,
+    long *ret_status, struct err *err)
+{
+	struct curl_slist *h = NULL;
+	char url[512];
+	CURL *e;
+	CURLcode cc;
+
+	(void)c;
+	buf_reset(reply);
+	e = ex_client_new(l, path, "text/plain; charset=utf-8", reply, &h, url);
+	if (e == NULL)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	if (body != NULL) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	cc = curl_easy_perform(e);
+	*ret_status = 0;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
+	curl_easy_cleanup(e);
+	curl_slist_free_all(h);
+	if (cc != CURLE_OK)
+		return err_set(err, LSN_EIO, "%s: %s", url, curl_easy_strerror(cc));
+	if (buf_addc(reply, '\0') < 0)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	reply->len--;
+	return 0;
+}
+
+static void
+log_msg(struct exchange *ex, const char *event, const char *partner, const char *msg)
+{
+	struct buf m = BUF_INIT(4096);
+
+	buf_add_json_str(&m, msg, strlen(msg));
+	ex_log(ex, event, "\"partner\":\"%s\",\"message\":%s", partner, m.data ? m.data : "\"\"");
+	buf_release(&m);
+}
+
+/* One add-checkpoint round; a 409 is answered once with the size the partner holds. */
+static int
+witness_once(struct link *l, struct store *rd, struct buf *reply, struct err *err)
+{
+	struct exchange *ex = l->ex;
+	char body[NOTE_MAX + 64 * 50];
+	uint64_t old, size;
+	size_t len;
+	long status = 0;
+	int tries, r;
+
+	if ((r = rd->be->cosig_latest(rd, l->p.rowid, &old, err)) < 0)
+		return r;
+	for (tries = 0; tries < 2; tries++) {
+		if ((r = ledger_witness_request(rd, old, body, sizeof(body), &len, &size, err)) < 0)
+			return r;
+		if ((r = call(l, NULL, "/peer/v1/log/add-checkpoint", body, len, reply, &status,
+		    err)) < 0)
+			return r;
+		if (status != 409)
+			break;
+		old = strtoull(reply->data ? reply->data : "0", NULL, 10);
+	}
+	if (status == 200) {
+		struct accept_job j = { .p = &l->p, .size = size, .resp = reply->data,
+		    .len = reply->len };
+		j.sync.job.run = accept_run;
+		j.sync.job.weight = 1;
+		if ((r = ex_write_sync(ex, &j.sync)) < 0)
+			return err_set(err, -r, "%s", j.sync.job.err.msg);
+		l->cosigned = size;
+		l->last_witness_us = clock_now_us();
+		ex_count(ex, &ex->st.cosignatures_received, 1);
+		return 0;
+	}
+	ex_count(ex, &ex->st.witness_refused, 1);
+	return err_set(err, status == 422 ? LSN_ECONFLICT : LSN_EIO, "partner %s answered %ld to "
+	    "add-checkpoint for size %" PRIu64 ": %.300s", l->p.name, status, size,
+	    reply->data ? reply->data : "");
+}
+
+/* ---- proofs of our envelopes in the partner's log ---- */
+
+struct cand {
+	uint64_t seq;
+	uint8_t entry[ENV_ENTRY_LEN];
+	int has_leaf;
+	uint64_t leaf;
+};
+
+struct collect {
+	struct link *l;
+	int dir;
+	struct cand c[PROVE_BATCH];
+	size_t n;
+	uint64_t last_seq;
+	int stop;
+};
+
+/* The partner's entry for e: it received what we sent, or sent what we received. */
+static int
+collect_one(void *arg, const struct store_envelope *e)
+{
+	struct collect *co = arg;
+	struct cand *c = &co->c[co->n];
+	struct err err = ERR_INIT;
+	struct env_view v;
+	struct rcpt rc;
+	size_t used;
+
+	if (e->proof != NULL) {
+		co->last_seq = e->seq;
+		return 0;
+	}
+	if (env_decode(e->bytes, e->len, &v, &used, &err) < 0)
+		return -LSN_EINVAL;
+	c->seq = e->seq;
+	c->has_leaf = 0;
+	if (co->dir == STORE_OUT) {
+		if (e->receipt == NULL ||
+		    rcpt_open(e->receipt, e->receipt_len, co->l->p.key, &rc, &err) < 0) {
+			co->stop = 1;
+			return -LSN_EBUSY;
+		}
+		env_entry(&v, ENV_ENTRY_RECEIVED, rc.time_us, c->entry);
+		c->has_leaf = 1;
+		c->leaf = rc.leaf;
+	} else {
+		env_entry(&v, ENV_ENTRY_SENT, v.h.time_us, c->entry);
+	}
+	co->last_seq = e->seq;
+	return ++co->n == PROVE_BATCH ? -LSN_EBUSY : 0;
+}
+
+struct proof_job {
+	struct ex_sync sync;
+	int64_t partner;
+	int dir;
+	uint64_t seq;
+	const char *text;
+	size_t len;
+};
+
+static int
+proof_run(struct store *s, struct writer_job *job)
+{
+	struct proof_job *j = (struct proof_job *)job;
+
+	return s->be->env_set_proof(s, j->partner, j->dir, j->seq, j->text, j->len, &job->err);
+}
+
+/* Parses "index N\n" and hash lines. */
+static int
+parse_proof_reply(const char *p, size_t len, uint64_t *ret_idx, merkle_hash *h, size_t *ret_n,
+    struct err *err)
+{
+	const char *end = p + len, *nl;
+	size_t n = 0, got;
+	char *e;
+
+	if (len < 7 || memcmp(p, "index ", 6) != 0)
+		return err_set(err, LSN_EINVAL, "a proof answer starts with \"index \"");
+	*ret_idx = strtoull(p + 6, &e, 10);
+	if (*e != '\n')
+		return err_set(err, LSN_EINVAL, "a proof answer's index line is malformed");
+	for (p = e + 1; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || n == MERKLE_PROOF_MAX ||
+		    b64_decode(p, (size_t)(nl - p), h[n], MERKLE_HASH_LEN, &got, 0) < 0 ||
+		    got != MERKLE_HASH_LEN)
+			return err_set(err, LSN_EINVAL, "a proof answer's hash line %zu is malformed",
+			    n + 1);
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* Fetches, checks and stores one proof: 1 stored, 0 not yet possible. */
+static int
+prove_one(struct link *l, const struct store_checkpoint *w, int dir, const struct cand *c,
+    struct buf *reply, struct err *err)
+{
+	static const char *const dname[2] = { "received", "sent" };
+	merkle_hash h[MERKLE_PROOF_MAX];
+	uint8_t leaf[MERKLE_HASH_LEN];
+	char path[160], *text;
+	size_t n = 0, tlen;
+	uint64_t idx = 0;
+	long status;
+	int r;
+
+	if (c->has_leaf && c->leaf >= w->size)
+		return 0;
+	/* the partner's view: what we sent, it received */
+	snprintf(path, sizeof(path), "/peer/v1/log/proof?dir=%s&seq=%" PRIu64 "&size=%" PRIu64,
+	    dname[dir], c->seq, w->size);
+	if ((r = call(l, NULL, path, NULL, 0, reply, &status, err)) < 0)
+		return r;
+	if (status == 409)
+		return 0;                     /* not in that tree yet */
+	if (status != 200)
+		return err_set(err, LSN_EIO, "partner %s answered %ld to %s", l->p.name, status, path);
+	if ((r = parse_proof_reply(reply->data, reply->len, &idx, h, &n, err)) < 0)
+		return r;
+	merkle_leaf_hash(c->entry, ENV_ENTRY_LEN, leaf);
+	if (c->has_leaf && idx != c->leaf)
+		return err_set(err, LSN_ECONFLICT, "partner %s proves envelope %" PRIu64 " at leaf "
+		    "%" PRIu64 " but its receipt names leaf %" PRIu64, l->p.name, c->seq, idx, c->leaf);
+	if ((r = merkle_verify_inclusion(idx, w->size, leaf, (const merkle_hash *)h, n, w->root,
+	    err)) < 0) {
+		err_prefix(err, "partner %s's proof for envelope %" PRIu64 ": ", l->p.name, c->seq);
+		return r;
+	}
+	if ((text = malloc(PROOF_TEXT_MAX)) == NULL)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	r = tlog_proof_format(c->entry, ENV_ENTRY_LEN, idx, (const merkle_hash *)h, n, w->note,
+	    w->note_len, text, PROOF_TEXT_MAX, &tlen, err);
+	if (r == 0) {
+		struct proof_job j = { .partner = l->p.rowid, .dir = dir, .seq = c->seq,
+		    .text = text, .len = tlen };
+		j.sync.job.run = proof_run;
+		j.sync.job.weight = 1;
+		if ((r = ex_write_sync(l->ex, &j.sync)) < 0)
+			err_set(err, -r, "%s", j.sync.job.err.msg);
+	}
+	free(text);
+	if (r < 0)
+		return r;
+	ex_count(l->ex, &l->ex->st.proofs_stored, 1);
+	return 1;
+}
+
+/* Proves the envelopes of one direction in seq order, as far as the witnessed tree allows. */
+static int
+prove_dir(struct link *l, struct store *rd, int dir, struct buf *reply, struct err *err)
+{
+	struct store_checkpoint w;
+	struct collect co;
+	struct store_env_query q;
+	size_t i;
+	int r;
+
+	if ((r = rd->be->ckpt_latest(rd, l->p.rowid, &w, err)) == -LSN_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	/* w.note lives in rd's buffer: keep our own copy across the scan */
+	char *note = malloc(w.note_len + 1);
+	if (note == NULL)
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	memcpy(note, w.note, w.note_len);
+	w.note = note;
+	for (;;) {
+		memset(&co, 0, sizeof(co));
+		co.l = l;
+		co.dir = dir;
+		co.last_seq = l->proved[dir];
+		memset(&q, 0, sizeof(q));
+		q.partner = l->p.rowid;
+		q.dir = dir;
+		q.after_seq = l->proved[dir];
+		q.flags = STORE_ENV_BYTES;
+		q.max_n = PROVE_BATCH * 4;
+		r = rd->be->env_scan(rd, &q, collect_one, &co, err);
+		if (r < 0 && r != -LSN_EBUSY)
+			break;
+		r = 0;
+		for (i = 0; i < co.n && r >= 0; i++) {
+			if ((r = prove_one(l, &w, dir, &co.c[i], reply, err)) == 0)
+				break;                /* beyond the witnessed tree: later */
+			l->proved[dir] = co.c[i].seq;
+		}
+		if (r <= 0 || i < co.n)
+			break;
+		if (co.n == 0) {
+			l->proved[dir] = co.last_seq;
+			break;
+		}
+	}
+	free(note);
+	return r < 0 ? r : 0;
+}
+
+void *
+link_notary_main(void *arg)
+{
+	struct link *l = arg;
+	struct exchange *ex = l->ex;
+	struct buf reply = BUF_INIT(1024 * 1024);
+	struct store *rd = NULL;
+	struct err err = ERR_INIT;
+	char last_err[ERR_MSG_MAX] = "";
+	int stop, r;
+
+	if (store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
+		log_msg(ex, "notary_failed", l->p.name, err.msg);
+		return NULL;
+	}
+	for (;;) {
+		int64_t now = clock_now_us();
+		int due = atomic_load(&ex->signed_size) > l->cosigned ||
+		    now - l->last_witness_us > (int64_t)ex->cfg.heartbeat_s * 1000000;
+
+		err_clear(&err);
+		r = 0;
+		if (due && atomic_load(&ex->signed_size) > 0)
+			r = witness_once(l, rd, &reply, &err);
+		if (r == 0)
+			r = prove_dir(l, rd, STORE_OUT, &reply, &err);
+		if (r == 0)
+			r = prove_dir(l, rd, STORE_IN, &reply, &err);
+		if (r < 0 && strcmp(err.msg, last_err) != 0) {
+			log_msg(ex, err.code == LSN_ECONFLICT ? "ledger_alarm" : "notary_error",
+			    l->p.name, err.msg);
+			if (err.code != LSN_EIO)
+				ex_count(ex, &ex->st.proof_failures, 1);
+		}
+		snprintf(last_err, sizeof(last_err), "%s", r < 0 ? err.msg : "");
+		pthread_mutex_lock(&l->mu);
+		if (!l->stopping)
+			link_wait_ms(l, NOTARY_POLL_MS);
+		stop = l->stopping;
+		pthread_mutex_unlock(&l->mu);
+		if (stop)
+			break;
+	}
+	store_close(rd);
+	buf_release(&reply);
+	return NULL;
+}
+
+/* ---- the partner-facing side ---- */
+
+struct witness_job {
+	struct writer_job job;
+	struct exchange *ex;
+	int64_t partner;
+	char *body;
+	size_t len;
+	struct exchange_witness_answer a;
+	void (*done)(void *arg, const struct exchange_witness_answer *a);
+	void *arg;
+};
+
+static int
+witness_run(struct store *s, struct writer_job *job)
+{
+	struct witness_job *j = (struct witness_job *)job;
+	struct ledger_witness_out out;
+	struct store_partner p;
+	struct err err = ERR_INIT;
+	int r;
+
+	if ((r = s->be->partner_get(s, j->partner, &p, &job->err)) < 0)
+		return r;
+	if ((r = ledger_witness_add(s, &j->ex->lid, j->ex->cfg.key, &p, j->body, j->len,
+	    clock_now_us(), &out, &err)) < 0) {
+		job->err = err;
+		return r;
+	}
+	j->a.status = out.status;
+	j->a.size = out.size;
+	snprintf(j->a.line, sizeof(j->a.line), "%s", out.line);
+	snprintf(j->a.message, sizeof(j->a.message), "%s", err.msg);
+	if (out.equivocation) {
+		ex_count(j->ex, &j->ex->st.equivocations, 1);
+		log_msg(j->ex, "equivocation", p.name, err.msg);
+	}
+	return 0;
+}
+
+static void
+witness_done(struct writer_job *job, int rc)
+{
+	struct witness_job *j = (struct witness_job *)job;
+
+	if (rc < 0) {
+		j->a.status = 500;
+		snprintf(j->a.message, sizeof(j->a.message), "%s", job->err.msg);
+	} else if (j->a.status == 200) {
+		ex_count(j->ex, &j->ex->st.witness_cosigned, 1);
+	}
+	j->done(j->arg, &j->a);
+	free(j->body);
+	free(j);
+}
+
+int
+exchange_witness(struct exchange *ex, int64_t partner, const char *body, size_t len,
+    void (*done)(void *arg, const struct exchange_witness_answer *a), void *arg, struct err *err)
+{
+	struct witness_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL || (j->body = malloc(len + 1)) == NULL) {
+		free(j);
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	}
+	memcpy(j->body, body, len);
+	j->body[len] = '\0';
+	j->len = len;
+	j->ex = ex;
+	j->partner = partner;
+	j->done = done;
+	j->arg = arg;
+	j->job.run = witness_run;
+	j->job.done = witness_done;
+	j->job.weight = 1;
+	writer_submit(ex->cfg.w, &j->job);
+	return 0;
+}
+
+int
+exchange_log_checkpoint(struct exchange *ex, struct store *rd, struct buf *out, struct err *err)
+{
+	char note[NOTE_MAX];
+	size_t len;
+	int r;
+
+	(void)ex;
+	if ((r = ledger_checkpoint_note(rd, 0, note, sizeof(note), &len, NULL, err)) < 0)
+		return r;
+	return buf_add(out, note, len) < 0 ? err_set(err, LSN_ENOMEM, "out of memory") : 0;
+}
+
+static int
+add_hashes(struct buf *out, const merkle_hash *h, size_t n)
+{
+	char b64[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		b64_encode(h[i], MERKLE_HASH_LEN, b64, 0);
+		if (buf_printf(out, "%s\n", b64) < 0)
+			return -LSN_ENOMEM;
+	}
+	return 0;
+}
+
+/* A size this node signed a checkpoint for (proofs are only given against those). */
+static int
+signed_size(struct store *rd, uint64_t size, struct err *err)
+{
+	struct store_checkpoint c;
+	int r = rd->be->ckpt_get(rd, 0, size, &c, err);
+
+	if (r == -LSN_ENOTFOUND)
+		return err_set(err, LSN_ENOTFOUND, "this node signed no checkpoint of size %" PRIu64,
+		    size);
+	return r;
+}
+
+int
+exchange_log_proof(struct exchange *ex, struct store *rd, int64_t partner, int dir,
+    uint64_t seq, uint64_t size, struct buf *out, struct err *err)
+{
+	struct store_envelope e;
+	merkle_hash h[MERKLE_PROOF_MAX];
+	size_t n;
+	int r;
+
+	(void)ex;
+	if ((r = signed_size(rd, size, err)) < 0)
+		return r;
+	if ((r = rd->be->env_get(rd, partner, dir, seq, 0, &e, err)) < 0)
+		return r;
+	if (!e.has_leaf || e.leaf >= size)
+		return err_set(err, LSN_EBUSY, "envelope %" PRIu64 " is not in the tree of size %"
+		    PRIu64 " yet", seq, size);
+	if ((r = merkle_inclusion_proof(e.leaf, size, ledger_node, rd, h, &n, err)) < 0)
+		return r;
+	if (buf_printf(out, "index %" PRIu64 "\n", e.leaf) < 0 ||
+	    add_hashes(out, (const merkle_hash *)h, n) < 0)
+		return err_set(err, LSN_ENOMEM, "out of memory");
+	return 0;
+}
+
+int
+exchange_log_consistency(struct exchange *ex, struct store *rd, uint64_t old_size,
+    uint64_t size, struct buf *out, struct err *err)
+{
+	merkle_hash h[MERKLE_PROOF_MAX];
+	size_t n;
+	int r;
+
+	(void)ex;
+	if ((r = signed_size(rd, size, err)) < 0)
+		return r;
+	if ((r = merkle_consistency_proof(old_size, size, ledger_node, rd, h, &n, err)) < 0)
+		return r;
+	return add_hashes(out, (const merkle_hash *)h, n) < 0 ?
+	    err_set(err, LSN_ENOMEM, "out of memory") : 0;
+}
