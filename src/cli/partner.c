@@ -287,12 +287,16 @@ partner_json(const struct store_partner *p, const char *fpr)
 
 	fmt_time(p->last_contact_us, contact);
 	fmt_time(p->last_error_us, errat);
-	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "name", p->name,
+	char comp[TS_US_LEN];
+
+	fmt_time(p->compromised_us, comp);
+	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:s}", "name", p->name,
 	    "fingerprint", fpr, "endpoint", p->endpoint, "active", p->active,
 	    "last_contact", contact, "envelopes_out", (json_int_t)p->out_seq,
 	    "receipted", (json_int_t)p->out_acked, "queued", (json_int_t)(p->out_seq - p->out_acked),
 	    "envelopes_in", (json_int_t)p->in_seq, "retries", (json_int_t)p->retries,
-	    "last_error", p->last_error, "last_error_at", p->last_error_us ? errat : "");
+	    "last_error", p->last_error, "last_error_at", p->last_error_us ? errat : "",
+	    "compromised", p->compromised_us != 0, "compromised_at", p->compromised_us ? comp : "");
 }
 
 static int
@@ -320,7 +324,8 @@ run_list(const struct cli_args *a)
 		fmt_time(ps[i].last_contact_us, contact);
 		if (!cli_has(a, "json"))
 			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu  %s\n", ps[i].name,
-			    ps[i].active ? "active" : "removed", contact,
+			    ps[i].compromised_us ? "COMPROMISED" : ps[i].active ? "active" : "removed",
+			    contact,
 			    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
 			    (unsigned long long)(ps[i].out_seq - ps[i].out_acked),
 			    (unsigned long long)ps[i].in_seq, (unsigned long long)ps[i].retries,

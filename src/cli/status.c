@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -25,9 +26,37 @@ struct status {
 	long pid;          /* of a running liaisond, else 0 */
 	char daemon[64];   /* "running (pid N)" or "not running" */
 	/* partners: active ones, envelopes waiting for receipts, links in error */
-	size_t partners, failing;
+	size_t partners, failing, compromised;
 	unsigned long long queued, sent, received;
+	/* ledger: leaves, latest checkpoint, and cosignatures of it; equivocations proven */
+	uint64_t log_size, ckpt_size, ckpt_cosigs, equivocations;
+	char compromised_names[256];
 };
+
+static int
+count_cosig(void *arg, const struct store_cosig *c)
+{
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+static int
+gather_ledger(struct cli_node *n, struct status *st, struct err *err)
+{
+	struct store_checkpoint c;
+	int r;
+
+	if ((r = n->s->be->log_size(n->s, &st->log_size, err)) < 0 ||
+	    (r = n->s->be->equivocation_count(n->s, 0, &st->equivocations, err)) < 0)
+		return r;
+	r = n->s->be->ckpt_latest(n->s, 0, &c, err);
+	if (r == -LSN_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	st->ckpt_size = c.size;
+	return n->s->be->cosig_scan(n->s, c.size, 0, count_cosig, &st->ckpt_cosigs, err);
+}
 
 static int
 gather_partners(struct cli_node *n, struct status *st, struct err *err)
@@ -43,6 +72,12 @@ gather_partners(struct cli_node *n, struct status *st, struct err *err)
 			continue;
 		st->partners++;
 		st->failing += ps[i].last_error[0] != '\0';
+		if (ps[i].compromised_us != 0) {
+			size_t l = strlen(st->compromised_names);
+			st->compromised++;
+			snprintf(st->compromised_names + l, sizeof(st->compromised_names) - l, "%s%s",
+			    l ? ", " : "", ps[i].name);
+		}
 		st->queued += ps[i].out_seq - ps[i].out_acked;
 		st->sent += ps[i].out_seq;
 		st->received += ps[i].in_seq;
@@ -108,14 +143,16 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	cx_key_free(k);
 	hex_encode(pub, sizeof(pub), st->pub);
 	daemon_state(&n->cfg, st);
-	return gather_partners(n, st, err);
+	if ((r = gather_partners(n, st, err)) < 0)
+		return r;
+	return gather_ledger(n, st, err);
 }
 
 static int
 print_json(const struct lsn_config *c, const struct status *st)
 {
 	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
-	    "s:{s:I,s:I,s:I,s:I,s:I}}",
+	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:s},s:{s:I,s:I,s:I,s:I}}",
 	    "name", c->name, "home", c->home, "listen", c->listen, "peer_listen", c->peer_listen,
 	    "api_root", st->api,
 	    "store_path", c->store_path, "store_bytes", (json_int_t)st->store_bytes,
@@ -125,7 +162,11 @@ print_json(const struct lsn_config *c, const struct status *st)
 	    "liaisond_pid", st->pid ? json_integer(st->pid) : json_null(),
 	    "partners", "active", (json_int_t)st->partners, "failing", (json_int_t)st->failing,
 	    "envelopes_queued", (json_int_t)st->queued, "envelopes_sent", (json_int_t)st->sent,
-	    "envelopes_received", (json_int_t)st->received));
+	    "envelopes_received", (json_int_t)st->received, "compromised",
+	    (json_int_t)st->compromised, "compromised_names", st->compromised_names,
+	    "ledger", "leaves", (json_int_t)st->log_size, "checkpoint_size",
+	    (json_int_t)st->ckpt_size, "checkpoint_cosignatures", (json_int_t)st->ckpt_cosigs,
+	    "equivocations", (json_int_t)st->equivocations));
 }
 
 static void
@@ -141,6 +182,13 @@ print_text(const struct lsn_config *c, const struct status *st)
 	printf("peer listen:   %s\npartners:      %zu active, %zu failing (liaison partner list)\n"
 	       "envelopes:     %llu sent, %llu waiting for a receipt, %llu received\n",
 	    c->peer_listen, st->partners, st->failing, st->sent, st->queued, st->received);
+	printf("ledger:        %llu leaves; latest checkpoint size %llu with %llu cosignature(s) "
+	       "(liaison log checkpoint)\n", (unsigned long long)st->log_size,
+	    (unsigned long long)st->ckpt_size, (unsigned long long)st->ckpt_cosigs);
+	if (st->compromised > 0 || st->equivocations > 0)
+		printf("COMPROMISED:   %s: %llu equivocation(s) proven; both signed checkpoints are "
+		       "kept as evidence\n", st->compromised_names[0] ? st->compromised_names : "?",
+		    (unsigned long long)st->equivocations);
 }
 
 static int

@@ -441,6 +441,20 @@ exchange_metrics(struct exchange *ex, struct evbuffer *b)
 	for (i = 1; i < REFUSE_MAX; i++)
 		evbuffer_add_printf(b, "liaison_peer_refused_total{reason=\"%s\"} %llu\n",
 		    exchange_refusal_name(i), st.refused[i]);
+	evbuffer_add_printf(b,
+	    "# TYPE liaison_ledger_size gauge\nliaison_ledger_size %llu\n"
+	    "# TYPE liaison_ledger_checkpoints_total counter\nliaison_ledger_checkpoints_total %llu\n"
+	    "# TYPE liaison_ledger_cosignatures_total counter\n"
+	    "liaison_ledger_cosignatures_total{event=\"received\"} %llu\n"
+	    "liaison_ledger_cosignatures_total{event=\"given\"} %llu\n"
+	    "liaison_ledger_cosignatures_total{event=\"refused\"} %llu\n"
+	    "# TYPE liaison_ledger_proofs_total counter\n"
+	    "liaison_ledger_proofs_total{event=\"stored\"} %llu\n"
+	    "liaison_ledger_proofs_total{event=\"failed\"} %llu\n"
+	    "# TYPE liaison_ledger_equivocations_total counter\n"
+	    "liaison_ledger_equivocations_total %llu\n",
+	    st.log_size, st.checkpoints_signed, st.cosignatures_received, st.witness_cosigned,
+	    st.witness_refused, st.proofs_stored, st.proof_failures, st.equivocations);
 }
 
 static void
