@@ -139,13 +139,21 @@ CURL *
 ex_client_new(struct link *l, const char *path, const char *content_type, struct buf *reply,
     struct curl_slist **ret_hdrs, char url[512])
 {
-	const struct exchange_config *cfg = &l->ex->cfg;
 	CURL *c = curl_easy_init();
+
+	if (c != NULL)
+		ex_client_setup(l, c, path, content_type, reply, ret_hdrs, url);
+	return c;
+}
+
+void
+ex_client_setup(struct link *l, CURL *c, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[512])
+{
+	const struct exchange_config *cfg = &l->ex->cfg;
 	struct curl_slist *h = NULL;
 	char ct[128];
 
-	if (c == NULL)
-		return NULL;
 	snprintf(url, 512, "%s%s", l->p.endpoint, path);
 	snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
 	h = curl_slist_append(h, ct);
@@ -180,7 +188,6 @@ ex_client_new(struct link *l, const char *path, const char *content_type, struct
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, l);
-	return c;
 }
 
 /* Reads one receipt of the reply and checks it answers envelope i of the batch. */

@@ -90,6 +90,9 @@ void *link_notary_main(void *arg);
 /* A pinned, client-certified libcurl handle for one peer API path of the link's partner. */
 CURL *ex_client_new(struct link *l, const char *path, const char *content_type,
     struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
+/* The same on a handle being reused (after curl_easy_reset: its connections stay). */
+void ex_client_setup(struct link *l, CURL *c, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
 /* Loop thread: signs a checkpoint when one is due (called by exchange_tick). */
 void ex_sign_tick(struct exchange *ex);
 /* Wakes every link's threads (a checkpoint was signed). */

@@ -138,23 +138,20 @@ call(struct link *l, CURL *c, const char *path, const char *body, size_t len, st
 {
 	struct curl_slist *h = NULL;
 	char url[512];
-	CURL *e;
 	CURLcode cc;
 
-	(void)c;
+	/* one handle per notary, reset between requests: its connection is kept alive */
 	buf_reset(reply);
-	e = ex_client_new(l, path, "text/plain; charset=utf-8", reply, &h, url);
-	if (e == NULL)
-		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	curl_easy_reset(c);
+	ex_client_setup(l, c, path, "text/plain; charset=utf-8", reply, &h, url);
 	if (body != NULL) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
-	cc = curl_easy_perform(e);
+	cc = curl_easy_perform(c);
 	*ret_status = 0;
 	if (cc == CURLE_OK)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
-	curl_easy_cleanup(e);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
 	curl_slist_free_all(h);
 	if (cc != CURLE_OK)
 		return err_set(err, LSN_EIO, "%s: %s", url, curl_easy_strerror(cc));
@@ -176,7 +173,7 @@ log_msg(struct exchange *ex, const char *event, const char *partner, const char 
 
 /* One add-checkpoint round; a 409 is answered once with the size the partner holds. */
 static int
-witness_once(struct link *l, struct store *rd, struct buf *reply, struct err *err)
+witness_once(struct link *l, CURL *c, struct store *rd, struct buf *reply, struct err *err)
 {
 	struct exchange *ex = l->ex;
 	char body[NOTE_MAX + 64 * 50];
@@ -190,7 +187,7 @@ witness_once(struct link *l, struct store *rd, struct buf *reply, struct err *er
 	for (tries = 0; tries < 2; tries++) {
 		if ((r = ledger_witness_request(rd, old, body, sizeof(body), &len, &size, err)) < 0)
 			return r;
-		if ((r = call(l, NULL, "/peer/v1/log/add-checkpoint", body, len, reply, &status,
+		if ((r = call(l, c, "/peer/v1/log/add-checkpoint", body, len, reply, &status,
 		    err)) < 0)
 			return r;
 		if (status != 409)
@@ -226,6 +223,7 @@ struct cand {
 
 struct collect {
 	struct link *l;
+	struct store *rd;
 	int dir;
 	struct cand c[PROVE_BATCH];
 	size_t n;
@@ -233,23 +231,31 @@ struct collect {
 	int stop;
 };
 
-/* The partner's entry for e: it received what we sent, or sent what we received. */
+/*
+ * The partner's entry for e, from our own entry (same header and signature):
+ * it received what we sent (at the receipt's time), or sent what we
+ * received (at the header's time). No envelope bytes are read.
+ */
 static int
 collect_one(void *arg, const struct store_envelope *e)
 {
 	struct collect *co = arg;
 	struct cand *c = &co->c[co->n];
 	struct err err = ERR_INIT;
-	struct env_view v;
 	struct rcpt rc;
-	size_t used;
+	size_t len;
+	int64_t t;
+	int i;
 
 	if (e->proof != NULL) {
 		co->last_seq = e->seq;
 		return 0;
 	}
-	if (env_decode(e->bytes, e->len, &v, &used, &err) < 0)
-		return -LSN_EINVAL;
+	if (!e->has_leaf || co->rd->be->log_entry(co->rd, e->leaf, c->entry, sizeof(c->entry),
+	    &len, &err) < 0 || len != ENV_ENTRY_LEN) {
+		co->stop = 1;
+		return -LSN_EBUSY;            /* not logged yet (a store being upgraded) */
+	}
 	c->seq = e->seq;
 	c->has_leaf = 0;
 	if (co->dir == STORE_OUT) {
@@ -258,12 +264,17 @@ collect_one(void *arg, const struct store_envelope *e)
 			co->stop = 1;
 			return -LSN_EBUSY;
 		}
-		env_entry(&v, ENV_ENTRY_RECEIVED, rc.time_us, c->entry);
+		c->entry[5] = ENV_ENTRY_RECEIVED;
+		t = rc.time_us;
 		c->has_leaf = 1;
 		c->leaf = rc.leaf;
 	} else {
-		env_entry(&v, ENV_ENTRY_SENT, v.h.time_us, c->entry);
+		c->entry[5] = ENV_ENTRY_SENT;
+		for (t = 0, i = 0; i < 8; i++)        /* the header's time, at header offset 80 */
+			t = (int64_t)((uint64_t)t << 8 | c->entry[16 + 80 + i]);
 	}
+	for (i = 0; i < 8; i++)
+		c->entry[8 + i] = (uint8_t)((uint64_t)t >> (56 - 8 * i));
 	co->last_seq = e->seq;
 	return ++co->n == PROVE_BATCH ? -LSN_EBUSY : 0;
 }
@@ -313,8 +324,8 @@ parse_proof_reply(const char *p, size_t len, uint64_t *ret_idx, merkle_hash *h, 
 
 /* Fetches, checks and stores one proof: 1 stored, 0 not yet possible. */
 static int
-prove_one(struct link *l, const struct store_checkpoint *w, int dir, const struct cand *c,
-    struct buf *reply, struct err *err)
+prove_one(struct link *l, CURL *curl, const struct store_checkpoint *w, int dir,
+    const struct cand *c, struct buf *reply, struct err *err)
 {
 	static const char *const dname[2] = { "received", "sent" };
 	merkle_hash h[MERKLE_PROOF_MAX];
@@ -330,7 +341,7 @@ prove_one(struct link *l, const struct store_checkpoint *w, int dir, const struc
 	/* the partner's view: what we sent, it received */
 	snprintf(path, sizeof(path), "/peer/v1/log/proof?dir=%s&seq=%" PRIu64 "&size=%" PRIu64,
 	    dname[dir], c->seq, w->size);
-	if ((r = call(l, NULL, path, NULL, 0, reply, &status, err)) < 0)
+	if ((r = call(l, curl, path, NULL, 0, reply, &status, err)) < 0)
 		return r;
 	if (status == 409)
 		return 0;                     /* not in that tree yet */
@@ -368,7 +379,8 @@ prove_one(struct link *l, const struct store_checkpoint *w, int dir, const struc
 
 /* Proves the envelopes of one direction in seq order, as far as the witnessed tree allows. */
 static int
-prove_dir(struct link *l, struct store *rd, int dir, struct buf *reply, struct err *err)
+prove_dir(struct link *l, CURL *h, struct store *rd, int dir, struct buf *reply,
+    struct err *err)
 {
 	struct store_checkpoint w;
 	struct collect co;
@@ -389,20 +401,20 @@ prove_dir(struct link *l, struct store *rd, int dir, struct buf *reply, struct e
 	for (;;) {
 		memset(&co, 0, sizeof(co));
 		co.l = l;
+		co.rd = rd;
 		co.dir = dir;
 		co.last_seq = l->proved[dir];
 		memset(&q, 0, sizeof(q));
 		q.partner = l->p.rowid;
 		q.dir = dir;
 		q.after_seq = l->proved[dir];
-		q.flags = STORE_ENV_BYTES;
 		q.max_n = PROVE_BATCH * 4;
 		r = rd->be->env_scan(rd, &q, collect_one, &co, err);
 		if (r < 0 && r != -LSN_EBUSY)
 			break;
 		r = 0;
 		for (i = 0; i < co.n && r >= 0; i++) {
-			if ((r = prove_one(l, &w, dir, &co.c[i], reply, err)) == 0)
+			if ((r = prove_one(l, h, &w, dir, &co.c[i], reply, err)) == 0)
 				break;                /* beyond the witnessed tree: later */
 			l->proved[dir] = co.c[i].seq;
 		}
@@ -428,8 +440,12 @@ link_notary_main(void *arg)
 	char last_err[ERR_MSG_MAX] = "";
 	int stop, r;
 
-	if (store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
-		log_msg(ex, "notary_failed", l->p.name, err.msg);
+	CURL *c = curl_easy_init();
+
+	if (c == NULL || store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
+		log_msg(ex, "notary_failed", l->p.name, c ? err.msg : "out of memory");
+		if (c != NULL)
+			curl_easy_cleanup(c);
 		return NULL;
 	}
 	for (;;) {
@@ -440,11 +456,11 @@ link_notary_main(void *arg)
 		err_clear(&err);
 		r = 0;
 		if (due && atomic_load(&ex->signed_size) > 0)
-			r = witness_once(l, rd, &reply, &err);
+			r = witness_once(l, c, rd, &reply, &err);
 		if (r == 0)
-			r = prove_dir(l, rd, STORE_OUT, &reply, &err);
+			r = prove_dir(l, c, rd, STORE_OUT, &reply, &err);
 		if (r == 0)
-			r = prove_dir(l, rd, STORE_IN, &reply, &err);
+			r = prove_dir(l, c, rd, STORE_IN, &reply, &err);
 		if (r < 0 && strcmp(err.msg, last_err) != 0) {
 			log_msg(ex, err.code == LSN_ECONFLICT ? "ledger_alarm" : "notary_error",
 			    l->p.name, err.msg);
@@ -461,6 +477,7 @@ link_notary_main(void *arg)
 			break;
 	}
 	store_close(rd);
+	curl_easy_cleanup(c);
 	buf_release(&reply);
 	return NULL;
 }
