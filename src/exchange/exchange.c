@@ -128,6 +128,10 @@ exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct er
 		free(ex);
 		return -LSN_EINVAL;
 	}
+	if ((ex->cache = ledger_cache_new()) == NULL) {
+		free(ex);
+		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
+	}
 	pthread_mutex_init(&ex->mu, NULL);
 	*ret = ex;
 	return 0;
@@ -404,6 +408,7 @@ exchange_free(struct exchange *ex)
 		link_stop(l);
 	}
 	pthread_mutex_destroy(&ex->mu);
+	ledger_cache_free(ex->cache);
 	free(ex);
 	curl_global_cleanup();
 }

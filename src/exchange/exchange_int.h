@@ -55,6 +55,7 @@ struct exchange {
 	_Atomic uint64_t signed_size;     /* this node's latest signed checkpoint */
 	atomic_int sign_inflight;
 	int64_t last_sign_us;             /* loop thread */
+	struct ledger_cache *cache;       /* loop thread: subtree hashes for the proofs it serves */
 	pthread_mutex_t mu;           /* links list and stats */
 	struct link *links;
 	struct exchange_stats st;

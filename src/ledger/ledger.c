@@ -60,6 +60,49 @@ ledger_node(void *store, unsigned level, uint64_t index, uint8_t out[static MERK
 	return 0;
 }
 
+#define CACHE_SLOTS (1u << 16)
+
+struct ledger_cache {
+	uint64_t key[CACHE_SLOTS];       /* level << 58 | index, plus one; 0: empty */
+	merkle_hash h[CACHE_SLOTS];
+};
+
+struct ledger_cache *
+ledger_cache_new(void)
+{
+	return calloc(1, sizeof(struct ledger_cache));
+}
+
+void
+ledger_cache_free(struct ledger_cache *c)
+{
+	free(c);
+}
+
+int
+ledger_node_cached(void *src, unsigned level, uint64_t index,
+    uint8_t out[static MERKLE_HASH_LEN], struct err *err)
+{
+	struct ledger_src *ls = src;
+	uint64_t key, slot;
+	int r;
+
+	if (ls->cache == NULL || level < LEDGER_CACHE_MIN_LEVEL || level >= 64 ||
+	    index >= (UINT64_C(1) << 57))
+		return ledger_node(ls->s, level, index, out, err);
+	key = ((uint64_t)level << 58 | index) + 1;
+	slot = (key * UINT64_C(0x9e3779b97f4a7c15)) >> 48;
+	if (ls->cache->key[slot] == key) {
+		memcpy(out, ls->cache->h[slot], MERKLE_HASH_LEN);
+		return 0;
+	}
+	if ((r = ledger_node(ls->s, level, index, out, err)) < 0)
+		return r;
+	ls->cache->key[slot] = key;
+	memcpy(ls->cache->h[slot], out, MERKLE_HASH_LEN);
+	return 0;
+}
+
 int
 ledger_append(struct store *s, const uint8_t *entry, size_t len, uint64_t *ret_idx,
     struct err *err)

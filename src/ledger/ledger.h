@@ -46,6 +46,25 @@ int ledger_id_init(struct ledger_id *id, const char *node_name,
 int ledger_node(void *store, unsigned level, uint64_t index, uint8_t out[static MERKLE_HASH_LEN],
     struct err *err);
 
+/*
+ * A cache of full-subtree hashes at levels >= LEDGER_CACHE_MIN_LEVEL for one
+ * thread's proofs: such a hash never changes once its last leaf is stored,
+ * so nothing is ever invalidated. Direct-mapped, fixed size (about 2.5 MB),
+ * allocated once. With it a proof reads only the rows of the lowest levels.
+ */
+#define LEDGER_CACHE_MIN_LEVEL 4
+struct ledger_cache;
+struct ledger_cache *ledger_cache_new(void);
+void ledger_cache_free(struct ledger_cache *c);
+
+/* A node source over a store with a cache (merkle_node_fn's arg for ledger_node_cached). */
+struct ledger_src {
+	struct store *s;
+	struct ledger_cache *cache;
+};
+int ledger_node_cached(void *src, unsigned level, uint64_t index,
+    uint8_t out[static MERKLE_HASH_LEN], struct err *err);
+
 /* Appends one entry (inside a write transaction); *ret_idx gets its leaf index. */
 int ledger_append(struct store *s, const uint8_t *entry, size_t len, uint64_t *ret_idx,
     struct err *err);

@@ -1,8 +1,7 @@
 /*
- * RFC 9162 §2.1 Merkle trees over OpenSSL's SHA-256: hashes, the compact
- * range, proofs built only from full-subtree hashes, and their verifiers.
- * Never allocates on a proof path; never trusts a proof's length before
- * checking it against the shape of the tree.
+ * RFC 9162 §2.1 Merkle trees over OpenSSL's SHA-256: the compact range, and
+ * proofs built only from full-subtree hashes. No heap buffers of its own; never
+ * trusts a proof's length before checking it against the tree's shape.
  */
 #include "ledger/merkle.h"
 #include "util/err.h"
@@ -18,7 +17,9 @@
  * Fetching SHA-256 on every hash costs more than the two compression
  * rounds of a node hash; so the EVP_MD is fetched once per process and
  * each thread keeps one EVP_MD_CTX, freed by the key's destructor when
- * the thread exits.
+ * the thread exits. (OpenSSL 3.0's EVP_DigestInit_ex2 still frees and
+ * reallocates the provider's small context on every call; EVP offers no
+ * way around that.)
  */
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
@@ -31,10 +32,12 @@ static const uint8_t empty_root[MERKLE_HASH_LEN] = {
 	0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 };
 
+/* Runs in the exiting thread, whose later destructors may hash again. */
 static void
 ctx_destroy(void *ctx)
 {
 	EVP_MD_CTX_free(ctx);
+	tl_ctx = NULL;
 }
 
 static void

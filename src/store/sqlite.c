@@ -1355,6 +1355,7 @@ const struct store_backend store_sqlite_backend = {
 	.partner_list = sqlite_partner_list,
 	.partner_set_active = sqlite_partner_set_active,
 	.partner_health = sqlite_partner_health,
+	.partner_identity = sqlite_partner_identity,
 	.share_add = sqlite_share_add,
 	.share_list = sqlite_share_list,
 	.share_set_cursor = sqlite_share_set_cursor,

@@ -365,6 +365,40 @@ sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us
 	return r;
 }
 
+/* The document exactly as stored: evidence bundles carry it to a third party. */
+int
+sqlite_partner_identity(struct store *base, int64_t rowid, char *out, size_t cap,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	size_t n;
+	int r, rc;
+
+	if ((r = sqlite_prep(s, "SELECT identity FROM partners WHERE rowid = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		n = (size_t)sqlite3_column_bytes(st, 0);
+		if (n >= cap)
+			r = err_set(err, LSN_ETOOBIG, "the identity document of partner %lld is %zu "
+			    "bytes, more than this call can hold", (long long)rowid, n);
+		else if (v != NULL)
+			memcpy(out, v, n + 1);
+		else
+			out[0] = '\0';
+	} else if (rc == SQLITE_DONE) {
+		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	} else {
+		r = sqlite_db_err(s, err, "reading a partner's identity document");
+	}
+	sqlite_unprep(st);
+	return r;
+}
+
 /* ---- shares ---- */
 
 int

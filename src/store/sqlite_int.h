@@ -101,6 +101,8 @@ int sqlite_partner_list(struct store *base, struct store_partner **ret, size_t *
 int sqlite_partner_set_active(struct store *base, int64_t rowid, int active, struct err *err);
 int sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
     const char *error, int64_t error_us, uint64_t retries, struct err *err);
+int sqlite_partner_identity(struct store *base, int64_t rowid, char *out, size_t cap,
+    struct err *err);
 int sqlite_share_add(struct store *base, const struct store_share *sh, struct err *err);
 int sqlite_share_list(struct store *base, int64_t partner, struct store_share **ret,
     size_t *ret_n, struct err *err);

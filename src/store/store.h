@@ -294,6 +294,13 @@ struct store_backend {
 	 */
 	int (*partner_health)(struct store *s, int64_t rowid, int64_t last_contact_us,
 	    const char *error, int64_t error_us, uint64_t retries, struct err *err);
+	/*
+	 * The partner's identity document as partner_add received it,
+	 * NUL-terminated into out ("" if none was kept): -LSN_ENOTFOUND if no
+	 * such partner, -LSN_ETOOBIG if it needs more than cap bytes.
+	 */
+	int (*partner_identity)(struct store *s, int64_t rowid, char *out, size_t cap,
+	    struct err *err);
 
 	/* Shares: collections a partner receives; share_add is idempotent (cursor kept). */
 	int (*share_add)(struct store *s, const struct store_share *sh, struct err *err);
@@ -331,7 +338,7 @@ struct store_backend {
 
 	/*
 	 * The ledger. log_size: number of leaves (the next idx). log_append:
-	 * -LSN_EEXIST if idx is taken, -LSN_EINVAL if idx is not log_size.
+	 * stores leaf l->idx, which must be log_size (-LSN_EEXIST if it is taken).
 	 * log_hashes/log_entry copy one row into out (capacity cap), or
 	 * -LSN_ENOTFOUND. log_scan passes leaves from idx `from` on, in order;
 	 * a leaf whose tree row is missing has hashes NULL.

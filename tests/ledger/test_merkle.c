@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "crypto/cx.h"
 #include "ledger/merkle.h"
 #include "util/enc.h"
@@ -20,7 +22,7 @@
 #define HL MERKLE_HASH_LEN
 #define SMALL 1024          /* leaves of the small oracle */
 #define EXHAUSTIVE 1000     /* every size, index and old size up to this */
-#define NAIVE_MAX 128       /* proofs compared with the naive recursion up to this */
+#define NAIVE_MAX 300       /* proofs compared with the naive recursion up to this */
 #define BIG 10000000ULL     /* leaves of the big tree */
 #define BIG_LO 6            /* big-tree levels below this are recomputed on demand */
 #define BIG_SAMPLES 200
@@ -147,6 +149,7 @@ naive_leaf(uint64_t i, uint8_t out[static HL])
 	cx_sha256(b, sizeof(b), out);
 }
 
+/* The same leaf through the library (test_hashes_agree compares the two). */
 static void
 fast_leaf(uint64_t i, uint8_t out[static HL])
 {
@@ -192,7 +195,7 @@ oracle_node(void *arg, unsigned level, uint64_t index, uint8_t out[static HL], s
 	return 0;
 }
 
-/* Stores every level above lo of the tree whose level lo is lv[lo]. */
+/* Stores every level above lo, hashing lv[lo] pairwise upwards. */
 static void
 oracle_build_up(struct oracle *o)
 {
@@ -241,42 +244,52 @@ split_of(uint64_t n)
 	return k;
 }
 
-/* MTH(D[n]) (§2.1.1). */
+/*
+ * MTH(D[a:a+n]) of the oracle's leaves (§2.1.1). The recursion is the
+ * RFC's; perfect subtrees come from the oracle's levels, which
+ * oracle_build_up hashed pairwise, so a root costs O(log n) hashes.
+ */
 static void
-naive_mth(const merkle_hash *d, uint64_t n, uint8_t out[static HL])
+naive_mth(const struct oracle *o, uint64_t a, uint64_t n, uint8_t out[static HL])
 {
 	uint8_t l[HL], r[HL];
 	uint64_t k;
+	unsigned lv;
 
 	if (n == 0) {
 		cx_sha256("", 0, out);
 		return;
 	}
-	if (n == 1) {
-		memcpy(out, d[0], HL);
+	if ((n & (n - 1)) == 0) {
+		lv = (unsigned)__builtin_ctzll(n);
+		assert_int_equal(a % n, 0);
+		memcpy(out, o->lv[lv][a >> lv], HL);
 		return;
 	}
 	k = split_of(n);
-	naive_mth(d, k, l);
-	naive_mth(d + k, n - k, r);
+	naive_mth(o, a, k, l);
+	naive_mth(o, a + k, n - k, r);
 	naive_node(l, r, out);
 }
 
-/*
- * One proof element MTH(D[n]); *lookups counts the full subtrees it is
- * made of, the fewest node-source calls that can produce it.
- */
+/* The naive proofs' output: hashes, and the fewest node lookups that make them. */
+struct naive {
+	merkle_hash h[MERKLE_PROOF_MAX];
+	size_t n;
+	unsigned lookups;
+};
+
+/* One proof element MTH(D[a:a+n]), made of popcount(n) full subtrees. */
 static void
-naive_elem(const merkle_hash *d, uint64_t n, merkle_hash *out, size_t *len, unsigned *lookups)
+naive_elem(const struct oracle *o, uint64_t a, uint64_t n, struct naive *out)
 {
-	naive_mth(d, n, out[(*len)++]);
-	*lookups += (unsigned)__builtin_popcountll(n);
+	naive_mth(o, a, n, out->h[out->n++]);
+	out->lookups += (unsigned)__builtin_popcountll(n);
 }
 
-/* PATH(m, D[n]) (§2.1.3.1). */
+/* PATH(m, D[a:a+n]) (§2.1.3.1). */
 static void
-naive_path(uint64_t m, const merkle_hash *d, uint64_t n, merkle_hash *out, size_t *len,
-    unsigned *lookups)
+naive_path(const struct oracle *o, uint64_t m, uint64_t a, uint64_t n, struct naive *out)
 {
 	uint64_t k;
 
@@ -284,33 +297,33 @@ naive_path(uint64_t m, const merkle_hash *d, uint64_t n, merkle_hash *out, size_
 		return;
 	k = split_of(n);
 	if (m < k) {
-		naive_path(m, d, k, out, len, lookups);
-		naive_elem(d + k, n - k, out, len, lookups);
+		naive_path(o, m, a, k, out);
+		naive_elem(o, a + k, n - k, out);
 	} else {
-		naive_path(m - k, d + k, n - k, out, len, lookups);
-		naive_elem(d, k, out, len, lookups);
+		naive_path(o, m - k, a + k, n - k, out);
+		naive_elem(o, a, k, out);
 	}
 }
 
-/* SUBPROOF(m, D[n], b) (§2.1.4.1). */
+/* SUBPROOF(m, D[a:a+n], b) (§2.1.4.1). */
 static void
-naive_subproof(uint64_t m, const merkle_hash *d, uint64_t n, int b, merkle_hash *out,
-    size_t *len, unsigned *lookups)
+naive_subproof(const struct oracle *o, uint64_t m, uint64_t a, uint64_t n, int b,
+    struct naive *out)
 {
 	uint64_t k;
 
 	if (m == n) {
 		if (!b)
-			naive_elem(d, n, out, len, lookups);
+			naive_elem(o, a, n, out);
 		return;
 	}
 	k = split_of(n);
 	if (m <= k) {
-		naive_subproof(m, d, k, b, out, len, lookups);
-		naive_elem(d + k, n - k, out, len, lookups);
+		naive_subproof(o, m, a, k, b, out);
+		naive_elem(o, a + k, n - k, out);
 	} else {
-		naive_subproof(m - k, d + k, n - k, 0, out, len, lookups);
-		naive_elem(d, k, out, len, lookups);
+		naive_subproof(o, m - k, a + k, n - k, 0, out);
+		naive_elem(o, a, k, out);
 	}
 }
 
@@ -477,9 +490,9 @@ setup(void **state)
 		return -1;
 	for (i = 0; i < SMALL; i++)
 		naive_leaf(i, f->leaves[i]);
-	for (i = 0; i <= SMALL; i++)
-		naive_mth(f->leaves, i, f->roots[i]);
 	oracle_init(&f->small, f->leaves, SMALL);
+	for (i = 0; i <= SMALL; i++)
+		naive_mth(&f->small, 0, i, f->roots[i]);
 	for (i = 0; i < 8; i++) {
 		size_t len = strlen(rfc_leaves[i]) / 2;
 
@@ -687,43 +700,81 @@ test_hashes_agree(void **state)
 	assert_memory_equal(f->roots[1000], want, HL);
 }
 
+struct worker {
+	const struct fx *f;
+	int bad;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct merkle_range r;
+	uint8_t root[HL];
+	uint64_t i;
+
+	merkle_range_init(&r);
+	for (i = 0; i < SMALL; i++)
+		merkle_range_append(&r, w->f->leaves[i], NULL, NULL);
+	merkle_range_root(&r, root);
+	w->bad = memcmp(root, w->f->roots[SMALL], HL) != 0;
+	return NULL;
+}
+
+/* Each thread hashes with its own context, freed when it exits (LSan watches). */
+static void
+test_threads(void **state)
+{
+	struct worker w[4];
+	pthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		w[i].f = *state;
+		w[i].bad = -1;
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].bad, 0);
+	}
+}
+
 /* Proofs equal the naive recursion's, made with the fewest lookups possible. */
 static void
 test_naive_proofs(void **state)
 {
 	struct fx *f = *state;
-	merkle_hash p[MERKLE_PROOF_MAX + 2], want[MERKLE_PROOF_MAX];
+	merkle_hash p[MERKLE_PROOF_MAX];
 	struct err err = ERR_INIT;
+	struct naive want;
 	uint64_t size, m;
-	unsigned lookups;
-	size_t n, wn;
+	size_t n;
 
 	for (size = 1; size <= NAIVE_MAX; size++) {
 		f->small.size = size;
 		for (m = 0; m <= size; m++) {
-			wn = 0;
-			lookups = 0;
+			memset(&want, 0, sizeof(want));
 			f->small.calls = 0;
 			if (m < size) {
-				naive_path(m, f->leaves, size, want, &wn, &lookups);
+				naive_path(&f->small, m, 0, size, &want);
 				assert_int_equal(merkle_inclusion_proof(m, size, oracle_node, &f->small,
 				    p, &n, &err), 0);
-				assert_int_equal(n, wn);
+				assert_int_equal(n, want.n);
 				if (n > 0)
-					assert_memory_equal(p, want, n * HL);
-				assert_int_equal(f->small.calls, lookups);
+					assert_memory_equal(p, want.h, n * HL);
+				assert_int_equal(f->small.calls, want.lookups);
 			}
-			wn = 0;
-			lookups = 0;
+			memset(&want, 0, sizeof(want));
 			f->small.calls = 0;
 			if (m > 0 && m < size)
-				naive_subproof(m, f->leaves, size, 1, want, &wn, &lookups);
+				naive_subproof(&f->small, m, 0, size, 1, &want);
 			assert_int_equal(merkle_consistency_proof(m, size, oracle_node, &f->small, p,
 			    &n, &err), 0);
-			assert_int_equal(n, wn);
+			assert_int_equal(n, want.n);
 			if (n > 0)
-				assert_memory_equal(p, want, n * HL);
-			assert_int_equal(f->small.calls, lookups);
+				assert_memory_equal(p, want.h, n * HL);
+			assert_int_equal(f->small.calls, want.lookups);
 		}
 	}
 }
@@ -976,6 +1027,7 @@ main(void)
 		cmocka_unit_test(test_verify_edges),
 		cmocka_unit_test(test_source_errors),
 		cmocka_unit_test(test_hashes_agree),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_naive_proofs),
 		cmocka_unit_test(test_every_size),
 		cmocka_unit_test(test_range_small),
