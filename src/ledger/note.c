@@ -402,10 +402,17 @@ note_vkey_parse(const char *s, size_t len, struct note_key *ret, struct err *err
 /* ---- signed notes ---- */
 
 /* One signature line without its newline: "— <name> <base64(id || sig)>". */
+/*
+ * Signatures of other algorithms (ML-DSA-44 cosignatures are 2,428 bytes)
+ * are parsed and kept with sig_len 0: a verifier ignores unknown keys
+ * (signed-note), and one of ours never matches such a line.
+ */
+#define SIG_FOREIGN_MAX 8192
+
 static int
 sig_line_parse(const char *line, size_t len, struct note_sig *s, struct err *err)
 {
-	uint8_t raw[4 + NOTE_SIG_MAX];
+	uint8_t raw[4 + SIG_FOREIGN_MAX];
 	const char *sp, *b64;
 	size_t nlen, n = 0;
 	int r;
@@ -426,7 +433,7 @@ sig_line_parse(const char *line, size_t len, struct note_sig *s, struct err *err
 	r = b64_decode(b64, len - nlen - 1, raw, sizeof(raw), &n, 0);
 	if (r == -LSN_ETOOBIG)
 		return err_set(err, LSN_EINVAL, "its signature is longer than the %d bytes "
-		    "liaison accepts after the key id", NOTE_SIG_MAX);
+		    "liaison accepts after the key id", SIG_FOREIGN_MAX);
 	if (r < 0)
 		return err_set(err, LSN_EINVAL, "its signature is not canonical base64");
 	if (n < 5)
@@ -435,7 +442,7 @@ sig_line_parse(const char *line, size_t len, struct note_sig *s, struct err *err
 	memcpy(s->name, line, nlen);
 	s->name[nlen] = '\0';
 	s->id = be32_get(raw);
-	s->sig_len = n - 4;
+	s->sig_len = n - 4 <= NOTE_SIG_MAX ? n - 4 : 0;
 	memcpy(s->sig, raw + 4, s->sig_len);
 	return 0;
 }
