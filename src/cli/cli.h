@@ -115,6 +115,7 @@ int cli_cmd_load(int argc, char **argv, const char *home);
 int cli_cmd_identity(int argc, char **argv, const char *home);
 int cli_cmd_partner(int argc, char **argv, const char *home);
 int cli_cmd_envelope(int argc, char **argv, const char *home);
+int cli_cmd_evidence(int argc, char **argv, const char *home);
 int cli_cmd_log(int argc, char **argv, const char *home);
 
 struct ident;

@@ -20,6 +20,7 @@ static const struct cli_cmd commands[] = {
 	{ "identity", cli_cmd_identity, "Show or export this node's identity for pairing (show, export)" },
 	{ "partner", cli_cmd_partner, "Pair with partner nodes and watch the links (add, list, remove)" },
 	{ "envelope", cli_cmd_envelope, "List envelopes exchanged with a partner and their receipts (list)" },
+	{ "evidence", cli_cmd_evidence, "Export a signed evidence bundle, or verify one offline (export, verify)" },
 	{ "log", cli_cmd_log, "The witnessed ledger: vkeys, checkpoint, proofs, verification (key|checkpoint|prove|verify)" },
 	{ "help", cmd_help, "Show one command's options: liaison help COMMAND" },
 };
