@@ -54,6 +54,7 @@ struct exchange {
 	struct ledger_id lid;
 	_Atomic uint64_t signed_size;     /* this node's latest signed checkpoint */
 	atomic_int sign_inflight;
+	atomic_int backfilled;            /* every envelope has its leaf (checked once per start) */
 	int64_t last_sign_us;             /* loop thread */
 	struct ledger_cache *cache;       /* loop thread: subtree hashes for the proofs it serves */
 	pthread_mutex_t mu;           /* links list and stats */

@@ -64,7 +64,8 @@ sign_run(struct store *s, struct writer_job *job)
 	struct sign_job *j = (struct sign_job *)job;
 	int r;
 
-	if ((r = backfill(s, j->ex, &job->err)) < 0)
+	/* once per start: envelopes of a store made before the ledger existed */
+	if (!atomic_load(&j->ex->backfilled) && (r = backfill(s, j->ex, &job->err)) < 0)
 		return r;
 	return ledger_sign(s, &j->ex->lid, j->ex->cfg.key, clock_now_us(), &j->size, &job->err);
 }
@@ -81,7 +82,10 @@ sign_done(struct writer_job *job, int rc)
 		buf_add_json_str(&m, job->err.msg, strlen(job->err.msg));
 		ex_log(ex, "checkpoint_failed", "\"message\":%s", m.data ? m.data : "\"\"");
 		buf_release(&m);
-	} else if (j->size != old) {
+	} else {
+		atomic_store(&ex->backfilled, 1);
+	}
+	if (rc == 0 && j->size != old) {
 		atomic_store(&ex->signed_size, j->size);
 		pthread_mutex_lock(&ex->mu);
 		ex->st.checkpoints_signed++;
