@@ -298,6 +298,32 @@ out:
 	free(q);
 }
 
+/* The peer API's proof answer: accepted ones format back to the same bytes. */
+static void
+parse_reply(const uint8_t *data, size_t size)
+{
+	merkle_hash *h = malloc(MERKLE_PROOF_MAX * sizeof(*h));
+	char *out = malloc(size + 1);
+	struct err err = ERR_INIT;
+	uint64_t idx;
+	size_t n, olen;
+	int r;
+
+	if (h == NULL || out == NULL)
+		goto out;
+	r = proof_reply_parse((const char *)data, size, &idx, h, &n, &err);
+	check_err(&err, r);
+	if (r < 0)
+		goto out;
+	if (n > MERKLE_PROOF_MAX ||
+	    proof_reply_format(idx, (const merkle_hash *)h, n, out, size + 1, &olen, &err) < 0)
+		__builtin_trap();
+	same_bytes(out, olen, data, size);
+out:
+	free(out);
+	free(h);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -308,5 +334,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_vkey(data, size);
 	parse_proof(data, size);
 	parse_request(data, size);
+	parse_reply(data, size);
 	return 0;
 }

@@ -300,32 +300,6 @@ proof_run(struct store *s, struct writer_job *job)
 	return s->be->env_set_proof(s, j->partner, j->dir, j->seq, j->text, j->len, &job->err);
 }
 
-/* Parses "index N\n" and hash lines. */
-static int
-parse_proof_reply(const char *p, size_t len, uint64_t *ret_idx, merkle_hash *h, size_t *ret_n,
-    struct err *err)
-{
-	const char *end = p + len, *nl;
-	size_t n = 0, got;
-	char *e;
-
-	if (len < 7 || memcmp(p, "index ", 6) != 0)
-		return err_set(err, LSN_EINVAL, "a proof answer starts with \"index \"");
-	*ret_idx = strtoull(p + 6, &e, 10);
-	if (*e != '\n')
-		return err_set(err, LSN_EINVAL, "a proof answer's index line is malformed");
-	for (p = e + 1; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || n == MERKLE_PROOF_MAX ||
-		    b64_decode(p, (size_t)(nl - p), h[n], MERKLE_HASH_LEN, &got, 0) < 0 ||
-		    got != MERKLE_HASH_LEN)
-			return err_set(err, LSN_EINVAL, "a proof answer's hash line %zu is malformed",
-			    n + 1);
-		n++;
-	}
-	*ret_n = n;
-	return 0;
-}
-
 /* Fetches, checks and stores one proof: 1 stored, 0 not yet possible. */
 static int
 prove_one(struct link *l, CURL *curl, const struct store_checkpoint *w, int dir,
@@ -351,8 +325,10 @@ prove_one(struct link *l, CURL *curl, const struct store_checkpoint *w, int dir,
 		return 0;                     /* not in that tree yet */
 	if (status != 200)
 		return err_set(err, LSN_EIO, "partner %s answered %ld to %s", l->p.name, status, path);
-	if ((r = parse_proof_reply(reply->data, reply->len, &idx, h, &n, err)) < 0)
+	if ((r = proof_reply_parse(reply->data, reply->len, &idx, h, &n, err)) < 0) {
+		err_prefix(err, "partner %s's proof for envelope %" PRIu64 ": ", l->p.name, c->seq);
 		return r;
+	}
 	merkle_leaf_hash(c->entry, ENV_ENTRY_LEN, leaf);
 	if (c->has_leaf && idx != c->leaf)
 		return err_set(err, LSN_ECONFLICT, "partner %s proves envelope %" PRIu64 " at leaf "
@@ -630,7 +606,8 @@ exchange_log_proof(struct exchange *ex, struct store *rd, int64_t partner, int d
 {
 	struct store_envelope e;
 	merkle_hash h[MERKLE_PROOF_MAX];
-	size_t n;
+	char text[64 * (MERKLE_PROOF_MAX + 1)];
+	size_t n, len;
 	int r;
 
 	if ((r = signed_size(rd, size, err)) < 0)
@@ -640,12 +617,12 @@ exchange_log_proof(struct exchange *ex, struct store *rd, int64_t partner, int d
 	if (!e.has_leaf || e.leaf >= size)
 		return err_set(err, LSN_EBUSY, "envelope %" PRIu64 " is not in the tree of size %"
 		    PRIu64 " yet", seq, size);
-	if ((r = inclusion(ex, rd, e.leaf, size, h, &n, err)) < 0)
+
+	if ((r = inclusion(ex, rd, e.leaf, size, h, &n, err)) < 0 ||
+	    (r = proof_reply_format(e.leaf, (const merkle_hash *)h, n, text, sizeof(text), &len,
+	    err)) < 0)
 		return r;
-	if (buf_printf(out, "index %" PRIu64 "\n", e.leaf) < 0 ||
-	    add_hashes(out, (const merkle_hash *)h, n) < 0)
-		return err_set(err, LSN_ENOMEM, "out of memory");
-	return 0;
+	return buf_add(out, text, len) < 0 ? err_set(err, LSN_ENOMEM, "out of memory") : 0;
 }
 
 int

@@ -965,3 +965,54 @@ witness_req_parse(const char *buf, size_t len, struct witness_req *ret, struct e
 	memcpy(ret, &q, sizeof(q));
 	return 0;
 }
+
+/* ---- the peer API's proof answer (docs/protocol.md, "Ledger") ---- */
+
+int
+proof_reply_format(uint64_t index, const merkle_hash *hashes, size_t n, char *out, size_t cap,
+    size_t *ret_len, struct err *err)
+{
+	struct wr w;
+	char num[32];
+
+	if (n > MERKLE_PROOF_MAX)
+		return err_set(err, LSN_EINVAL, "a proof has at most %d hashes", MERKLE_PROOF_MAX);
+	wr_init(&w, out, cap);
+	snprintf(num, sizeof(num), "index %" PRIu64 "\n", index);
+	wr_str(&w, num);
+	for (size_t i = 0; i < n; i++) {
+		wr_b64(&w, hashes[i], MERKLE_HASH_LEN);
+		wr_str(&w, "\n");
+	}
+	return wr_done(&w, "proof answer", ret_len, err);
+}
+
+int
+proof_reply_parse(const char *buf, size_t len, uint64_t *ret_index, merkle_hash *hashes,
+    size_t *ret_n, struct err *err)
+{
+	const char *line;
+	size_t pos = 0, llen, n = 0;
+	uint64_t index;
+	int r;
+
+	if (line_take(buf, len, &pos, &line, &llen) < 0 ||
+	    keyed_u64(line, llen, "index ", &index) < 0)
+		return err_set(err, LSN_EINVAL, "a proof answer begins with the line \"index <n>\", "
+		    "n a decimal number below 2^64 without leading zeroes");
+	while (line_take(buf, len, &pos, &line, &llen) == 0) {
+		if (n == MERKLE_PROOF_MAX)
+			return err_set(err, LSN_EINVAL, "a proof answer has more than %d hashes",
+			    MERKLE_PROOF_MAX);
+		if ((r = hash_parse(line, llen, hashes[n], err)) < 0) {
+			err_prefix(err, "proof hash %zu of the answer: ", n + 1);
+			return r;
+		}
+		n++;
+	}
+	if (pos != len)
+		return err_set(err, LSN_EINVAL, "a proof answer ends with a newline");
+	*ret_index = index;
+	*ret_n = n;
+	return 0;
+}

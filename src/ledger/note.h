@@ -153,4 +153,14 @@ int witness_req_format(uint64_t old_size, const merkle_hash *proof, size_t n,
 /* Parses a request: "old N\n", at most 63 base64 hash lines, "\n", a signed note. */
 int witness_req_parse(const char *buf, size_t len, struct witness_req *ret, struct err *err);
 
+/*
+ * The peer API's answer to a proof request (docs/protocol.md, "Ledger"):
+ * "index N\n" then one base64 hash a line, leaf's sibling first, nothing
+ * else. Written by the partner that is asked, so parsed strictly.
+ */
+int proof_reply_format(uint64_t index, const merkle_hash *hashes, size_t n, char *out,
+    size_t cap, size_t *ret_len, struct err *err);
+int proof_reply_parse(const char *buf, size_t len, uint64_t *ret_index, merkle_hash *hashes,
+    size_t *ret_n, struct err *err);
+
 #endif

@@ -1122,6 +1122,51 @@ test_proof_extra_cap(void **state)
 	free(extra);
 }
 
+/* The peer API's proof answer: round trip, and what a partner must not send. */
+static void
+test_proof_reply(void **state)
+{
+	static const char *const bad[] = {
+		"",                                      /* no index line */
+		"index 3",                               /* no newline */
+		"index 03\n",                            /* leading zero */
+		"idx 3\n",
+		"index 3\n" H1_B64,                      /* last line without its newline */
+		"index 3\n" H1_B64 "\n\n",              /* a blank line */
+		"index 3\nYGFi\n",                       /* not 32 bytes */
+		"index 3\n" H1_B64 " \n",                /* trailing space */
+	};
+	merkle_hash h[MERKLE_PROOF_MAX + 1];
+	struct err err = ERR_INIT;
+	char out[64 * 70];
+	uint64_t idx;
+	size_t n, len, i;
+
+	(void)state;
+	assert_int_equal(proof_reply_parse("index 3\n" H1_B64 "\n" H2_B64 "\n",
+	    strlen("index 3\n" H1_B64 "\n" H2_B64 "\n"), &idx, h, &n, &err), 0);
+	assert_true(idx == 3 && n == 2 && h[0][0] == 0x60 && h[1][31] == 0x9f);
+	assert_int_equal(proof_reply_format(idx, (const merkle_hash *)h, n, out, sizeof(out), &len,
+	    &err), 0);
+	assert_string_equal(out, "index 3\n" H1_B64 "\n" H2_B64 "\n");
+	assert_int_equal(proof_reply_parse("index 0\n", 8, &idx, h, &n, &err), 0);
+	assert_true(idx == 0 && n == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&err);
+		if (proof_reply_parse(bad[i], strlen(bad[i]), &idx, h, &n, &err) != -LSN_EINVAL ||
+		    err.msg[0] == '\0')
+			fail_msg("proof answer %zu (%s) was not refused with a reason", i, bad[i]);
+	}
+	/* 64 hashes are one too many */
+	memset(h, 7, sizeof(h));
+	assert_int_equal(proof_reply_format(1, (const merkle_hash *)h, MERKLE_PROOF_MAX, out,
+	    sizeof(out), &len, &err), 0);
+	memcpy(out + len, H1_B64 "\n", strlen(H1_B64) + 1);
+	assert_int_equal(proof_reply_parse(out, len + strlen(H1_B64) + 1, &idx, h, &n, &err),
+	    -LSN_EINVAL);
+	assert_non_null(strstr(err.msg, "more than 63"));
+}
+
 int
 main(void)
 {
@@ -1146,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_good_inputs_trimmed),
 		cmocka_unit_test(test_bad_built),
 		cmocka_unit_test(test_proof_extra_cap),
+		cmocka_unit_test(test_proof_reply),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
