@@ -7,6 +7,7 @@
 #include "exchange/envelope.h"
 #include "ledger/ledger.h"
 #include "stix/stix.h"
+#include "util/be.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -51,49 +52,6 @@ static const char *const env_kind_names[] = {
 	[ENV_ACK] = "ack", [ENV_RESPONSE] = "response", [ENV_WITHDRAW] = "withdraw",
 };
 
-/* ---- big-endian integers, by explicit shifts so host order never matters ---- */
-
-static void
-put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	put_u32(p, (uint32_t)(v >> 32));
-	put_u32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
-
 /* ---- envelopes ---- */
 
 void
@@ -116,14 +74,14 @@ env_encode_header(const struct env_header *h, uint8_t p[static ENV_HEADER_LEN])
 	memcpy(p + EH_MAGIC, ENV_MAGIC, 4);
 	p[EH_SIG_TYPE] = h->sig_type;
 	p[EH_KIND] = h->kind;
-	put_u16(p + EH_FLAGS, 0);
+	be16_put(p + EH_FLAGS, 0);
 	memcpy(p + EH_FROM, h->from, CX_SHA256_LEN);
 	memcpy(p + EH_TO, h->to, CX_SHA256_LEN);
-	put_u64(p + EH_SEQ, h->seq);
+	be64_put(p + EH_SEQ, h->seq);
 	/* Two's complement, as the receiver reads it back into an int64_t. */
-	put_u64(p + EH_TIME, (uint64_t)h->time_us);
-	put_u32(p + EH_BODY_LEN, h->body_len);
-	put_u32(p + EH_ITEMS, h->items);
+	be64_put(p + EH_TIME, (uint64_t)h->time_us);
+	be32_put(p + EH_BODY_LEN, h->body_len);
+	be32_put(p + EH_ITEMS, h->items);
 	memcpy(p + EH_BODY_HASH, h->body_hash, CX_SHA256_LEN);
 }
 
@@ -144,7 +102,7 @@ static int
 env_decode_header(const uint8_t p[static ENV_HEADER_LEN], struct env_header *h,
     struct err *err)
 {
-	uint16_t flags = get_u16(p + EH_FLAGS);
+	uint16_t flags = be16_get(p + EH_FLAGS);
 	int r;
 
 	if (memcmp(p + EH_MAGIC, ENV_MAGIC, 4) != 0)
@@ -159,10 +117,10 @@ env_decode_header(const uint8_t p[static ENV_HEADER_LEN], struct env_header *h,
 	h->kind = p[EH_KIND];
 	memcpy(h->from, p + EH_FROM, CX_SHA256_LEN);
 	memcpy(h->to, p + EH_TO, CX_SHA256_LEN);
-	h->seq = get_u64(p + EH_SEQ);
-	h->time_us = (int64_t)get_u64(p + EH_TIME);
-	h->body_len = get_u32(p + EH_BODY_LEN);
-	h->items = get_u32(p + EH_ITEMS);
+	h->seq = be64_get(p + EH_SEQ);
+	h->time_us = (int64_t)be64_get(p + EH_TIME);
+	h->body_len = be32_get(p + EH_BODY_LEN);
+	h->items = be32_get(p + EH_ITEMS);
 	memcpy(h->body_hash, p + EH_BODY_HASH, CX_SHA256_LEN);
 	if ((r = env_check_fields(h->kind, h->seq, err)) < 0)
 		return r;
@@ -311,17 +269,17 @@ rcpt_encode(const struct rcpt *r, uint8_t p[static RCPT_BODY_LEN])
 	memcpy(p + RC_MAGIC, RCPT_MAGIC, 4);
 	p[RC_SIG_TYPE] = CX_SIGTYPE_ED25519;
 	p[RC_STATUS] = r->status;
-	put_u16(p + RC_FLAGS, 0);
+	be16_put(p + RC_FLAGS, 0);
 	memcpy(p + RC_ENV_ID, r->env_id, ENV_ID_LEN);
 	memcpy(p + RC_FROM, r->from, CX_SHA256_LEN);
 	memcpy(p + RC_TO, r->to, CX_SHA256_LEN);
-	put_u64(p + RC_SEQ, r->seq);
-	put_u64(p + RC_TIME, (uint64_t)r->time_us);
-	put_u32(p + RC_STORED, r->stored);
-	put_u32(p + RC_DUPLICATE, r->duplicate);
-	put_u32(p + RC_REFUSED, r->refused);
-	put_u32(p + RC_RESERVED, 0);
-	put_u64(p + RC_LEAF, r->leaf);
+	be64_put(p + RC_SEQ, r->seq);
+	be64_put(p + RC_TIME, (uint64_t)r->time_us);
+	be32_put(p + RC_STORED, r->stored);
+	be32_put(p + RC_DUPLICATE, r->duplicate);
+	be32_put(p + RC_REFUSED, r->refused);
+	be32_put(p + RC_RESERVED, 0);
+	be64_put(p + RC_LEAF, r->leaf);
 }
 
 /* The signature type comes from the key, as in env_seal; r->sig_type is not read. */
@@ -362,13 +320,13 @@ rcpt_check(const uint8_t p[static RCPT_BODY_LEN], struct err *err)
 	if (p[RC_STATUS] != 0)
 		return err_set(err, LSN_EINVAL, "receipt field 'status' is %u, but only 0 "
 		    "(accepted) is defined", p[RC_STATUS]);
-	if (get_u16(p + RC_FLAGS) != 0)
+	if (be16_get(p + RC_FLAGS) != 0)
 		return err_set(err, LSN_EINVAL, "receipt field 'flags' is 0x%04x but must be zero",
-		    get_u16(p + RC_FLAGS));
-	if (get_u32(p + RC_RESERVED) != 0)
+		    be16_get(p + RC_FLAGS));
+	if (be32_get(p + RC_RESERVED) != 0)
 		return err_set(err, LSN_EINVAL, "receipt field 'reserved' is 0x%08x but must be "
-		    "zero", get_u32(p + RC_RESERVED));
-	if (get_u64(p + RC_SEQ) == 0)
+		    "zero", be32_get(p + RC_RESERVED));
+	if (be64_get(p + RC_SEQ) == 0)
 		return err_set(err, LSN_EINVAL, "receipt field 'seq' is 0, but sequence numbers "
 		    "start at 1");
 	return 0;
@@ -382,12 +340,12 @@ rcpt_decode(const uint8_t p[static RCPT_BODY_LEN], struct rcpt *r)
 	memcpy(r->env_id, p + RC_ENV_ID, ENV_ID_LEN);
 	memcpy(r->from, p + RC_FROM, CX_SHA256_LEN);
 	memcpy(r->to, p + RC_TO, CX_SHA256_LEN);
-	r->seq = get_u64(p + RC_SEQ);
-	r->time_us = (int64_t)get_u64(p + RC_TIME);
-	r->stored = get_u32(p + RC_STORED);
-	r->duplicate = get_u32(p + RC_DUPLICATE);
-	r->refused = get_u32(p + RC_REFUSED);
-	r->leaf = get_u64(p + RC_LEAF);
+	r->seq = be64_get(p + RC_SEQ);
+	r->time_us = (int64_t)be64_get(p + RC_TIME);
+	r->stored = be32_get(p + RC_STORED);
+	r->duplicate = be32_get(p + RC_DUPLICATE);
+	r->refused = be32_get(p + RC_REFUSED);
+	r->leaf = be64_get(p + RC_LEAF);
 }
 
 int
@@ -481,10 +439,10 @@ ident_signed_bytes(const struct ident *id, uint8_t out[static IDENT_SIGNED_MAX])
 	o += CX_ED25519_PUB_LEN;
 	memcpy(out + o, id->spki, CX_SHA256_LEN);
 	o += CX_SHA256_LEN;
-	put_u16(out + o, (uint16_t)nl);
+	be16_put(out + o, (uint16_t)nl);
 	memcpy(out + o + 2, id->name, nl);
 	o += 2 + nl;
-	put_u16(out + o, (uint16_t)cl);
+	be16_put(out + o, (uint16_t)cl);
 	memcpy(out + o + 2, id->created, cl);
 	return o + 2 + cl;
 }
@@ -799,8 +757,8 @@ env_entry(const struct env_view *v, int dir, int64_t time_us, uint8_t out[static
 	memcpy(out, LEDGER_ENTRY_MAGIC, 4);
 	out[4] = LEDGER_ENTRY_ENVELOPE;
 	out[5] = (uint8_t)dir;
-	put_u16(out + 6, 0);
-	put_u64(out + 8, (uint64_t)time_us);
+	be16_put(out + 6, 0);
+	be64_put(out + 8, (uint64_t)time_us);
 	memcpy(out + 16, v->header, ENV_HEADER_LEN);
 	memcpy(out + 16 + ENV_HEADER_LEN, v->sig, ENV_SIG_LEN);
 }

@@ -26,7 +26,6 @@
 #define SIG_B64_LEN 88                /* base64 of 64 bytes */
 /* A proof text: a checkpoint note, the 208-byte entry in base64, up to 63 hashes. */
 #define PROOF_MAX (NOTE_MAX + 2 * TLOG_PROOF_EXTRA_MAX + 64 * 50)
-#define EM_DASH "\xe2\x80\x94"
 
 static const char *const dir_word[2] = { "received", "sent" };
 
@@ -859,21 +858,16 @@ find_by_partner(struct exporter *x, struct err *err)
 	return 0;
 }
 
-/* "— name base64(key id || signature)\n", appended to out. */
-static void
-sig_line(const struct note_sig *s, char *out, size_t *len)
+/* "— name base64(key id || signature)\n", appended to out (cap bytes in all). */
+static int
+sig_line(const struct note_sig *s, char *out, size_t cap, size_t *len, struct err *err)
 {
-	uint8_t raw[4 + NOTE_SIG_MAX];
+	size_t n;
+	int r = note_sig_format(s, out + *len, cap - *len, &n, err);
 
-	raw[0] = (uint8_t)(s->id >> 24);
-	raw[1] = (uint8_t)(s->id >> 16);
-	raw[2] = (uint8_t)(s->id >> 8);
-	raw[3] = (uint8_t)s->id;
-	memcpy(raw + 4, s->sig, s->sig_len);
-	*len += (size_t)sprintf(out + *len, EM_DASH " %s ", s->name);
-	b64_encode(raw, 4 + s->sig_len, out + *len, 0);
-	*len += b64_encoded_len(4 + s->sig_len, 0);
-	out[(*len)++] = '\n';
+	if (r == 0)
+		*len += n;
+	return r;
 }
 
 static const struct note_sig *
@@ -915,8 +909,9 @@ trim_theirs(struct exporter *x, const char *text, size_t len, size_t *ret_len, s
 	memcpy(note, n.text, n.text_len);
 	nl = n.text_len;
 	note[nl++] = '\n';
-	sig_line(a, note, &nl);
-	sig_line(c, note, &nl);
+	if ((r = sig_line(a, note, sizeof(note), &nl, err)) < 0 ||
+	    (r = sig_line(c, note, sizeof(note), &nl, err)) < 0)
+		return r;
 	return tlog_proof_format(p->extra, p->extra_len, p->index, (const merkle_hash *)p->hashes,
 	    p->n_hashes, note, nl, x->theirs, sizeof(x->theirs), ret_len, err);
 }

@@ -10,6 +10,7 @@
  */
 #include "exchange/exchange_int.h"
 #include "ledger/ledger.h"
+#include "util/be.h"
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -467,14 +468,9 @@ submit_next(struct accept_batch *ab)
 static uint64_t
 first_seq(const uint8_t *data, size_t len)
 {
-	uint64_t seq = 0;
-	int i;
-
 	if (len < ENV_HEADER_LEN || memcmp(data, ENV_MAGIC, 4) != 0)
 		return 0;
-	for (i = 0; i < 8; i++)
-		seq = seq << 8 | data[72 + i];
-	return seq;
+	return be64_get(data + 72);
 }
 
 static struct link *

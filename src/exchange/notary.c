@@ -8,6 +8,7 @@
  * and the read endpoints. Never parses HTTP.
  */
 #include "exchange/exchange_int.h"
+#include "util/be.h"
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -249,7 +250,6 @@ collect_one(void *arg, const struct store_envelope *e)
 	struct rcpt rc;
 	size_t len;
 	int64_t t;
-	int i;
 
 	if (e->proof != NULL) {
 		co->last_seq = e->seq;
@@ -274,11 +274,9 @@ collect_one(void *arg, const struct store_envelope *e)
 		c->leaf = rc.leaf;
 	} else {
 		c->entry[5] = ENV_ENTRY_SENT;
-		for (t = 0, i = 0; i < 8; i++)        /* the header's time, at header offset 80 */
-			t = (int64_t)((uint64_t)t << 8 | c->entry[16 + 80 + i]);
+		t = (int64_t)be64_get(c->entry + 16 + 80);   /* the header's time, at offset 80 */
 	}
-	for (i = 0; i < 8; i++)
-		c->entry[8 + i] = (uint8_t)((uint64_t)t >> (56 - 8 * i));
+	be64_put(c->entry + 8, (uint64_t)t);
 	co->last_seq = e->seq;
 	return ++co->n == PROVE_BATCH ? -LSN_EBUSY : 0;
 }

@@ -349,22 +349,16 @@ ledger_witness_accept(struct store *s, const struct store_partner *p, uint64_t s
 	}
 	for (i = 0; i < n.n_sigs; i++) {
 		char line[512];
-		char b64[160];
-		uint8_t raw[4 + NOTE_SIG_MAX];
+		size_t llen;
 
 		if (n.sigs[i].id != pid.witness_key.id || strcmp(n.sigs[i].name, pid.witness_key.name))
 			continue;
-		raw[0] = (uint8_t)(n.sigs[i].id >> 24);
-		raw[1] = (uint8_t)(n.sigs[i].id >> 16);
-		raw[2] = (uint8_t)(n.sigs[i].id >> 8);
-		raw[3] = (uint8_t)n.sigs[i].id;
-		memcpy(raw + 4, n.sigs[i].sig, n.sigs[i].sig_len);
-		b64_encode(raw, 4 + n.sigs[i].sig_len, b64, 0);
-		snprintf(line, sizeof(line), "\xe2\x80\x94 %s %s\n", n.sigs[i].name, b64);
+		if ((r = note_sig_format(&n.sigs[i], line, sizeof(line), &llen, err)) < 0)
+			return r;
 		cs.size = size;
 		cs.partner = p->rowid;
 		cs.line = line;
-		cs.line_len = strlen(line);
+		cs.line_len = llen;
 		cs.time_us = (int64_t)t * 1000000;
 		return s->be->cosig_put(s, &cs, err);
 	}

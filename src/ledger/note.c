@@ -6,6 +6,7 @@
  * in an error (they may be neither UTF-8 nor printable).
  */
 #include "ledger/note.h"
+#include "util/be.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -181,27 +182,6 @@ hash_parse(const char *s, size_t len, uint8_t out[static MERKLE_HASH_LEN], struc
 		return err_set(err, LSN_EINVAL, "a hash must be the canonical base64 of "
 		    "%d bytes (%d characters)", MERKLE_HASH_LEN, HASH_B64_LEN);
 	return 0;
-}
-
-static uint32_t
-be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint64_t
-be64_get(const uint8_t *p)
-{
-	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
 }
 
 /* ---- a writer into a caller's buffer of cap bytes, NUL included ---- */
@@ -534,21 +514,38 @@ signer_check(const struct note_key *k, uint8_t type, const struct cx_key *sk,
 }
 
 static int
-sig_line_format(const struct note_key *k, const uint8_t *sig, size_t sig_len, char *out,
+sig_line_write(const char *name, uint32_t id, const uint8_t *sig, size_t sig_len, char *out,
     size_t cap, size_t *ret_len, struct err *err)
 {
 	uint8_t raw[4 + NOTE_SIG_MAX];
 	struct wr w;
 
-	be32_put(raw, k->id);
+	be32_put(raw, id);
 	memcpy(raw + 4, sig, sig_len);
 	wr_init(&w, out, cap);
 	wr_str(&w, SIG_PREFIX);
-	wr_str(&w, k->name);
+	wr_str(&w, name);
 	wr_str(&w, " ");
 	wr_b64(&w, raw, 4 + sig_len);
 	wr_str(&w, "\n");
 	return wr_done(&w, "signature line", ret_len, err);
+}
+
+static int
+sig_line_format(const struct note_key *k, const uint8_t *sig, size_t sig_len, char *out,
+    size_t cap, size_t *ret_len, struct err *err)
+{
+	return sig_line_write(k->name, k->id, sig, sig_len, out, cap, ret_len, err);
+}
+
+int
+note_sig_format(const struct note_sig *s, char *out, size_t cap, size_t *ret_len,
+    struct err *err)
+{
+	if (s->sig_len == 0)
+		return err_set(err, LSN_EINVAL, "the signature of %s is of another algorithm and "
+		    "was not kept", s->name);
+	return sig_line_write(s->name, s->id, s->sig, s->sig_len, out, cap, ret_len, err);
 }
 
 int

@@ -79,6 +79,9 @@ int note_parse(const char *buf, size_t len, struct note *ret, struct err *err);
  */
 int note_sign(const struct note_key *k, const struct cx_key *sk, const char *text, size_t len,
     char *out, size_t cap, size_t *ret_len, struct err *err);
+/* One parsed signature line written back: "— name base64(id || sig)\n", NUL-terminated. */
+int note_sig_format(const struct note_sig *s, char *out, size_t cap, size_t *ret_len,
+    struct err *err);
 /*
  * Finds the signature lines of key k in n (name and id both match) and
  * verifies them: 0 if there is at least one and all verify, -LSN_ENOTFOUND
