@@ -60,7 +60,8 @@ ledger_node(void *store, unsigned level, uint64_t index, uint8_t out[static MERK
 	return 0;
 }
 
-#define CACHE_SLOTS (1u << 16)
+#define CACHE_BITS 17
+#define CACHE_SLOTS (1u << CACHE_BITS)
 
 struct ledger_cache {
 	uint64_t key[CACHE_SLOTS];       /* level << 58 | index, plus one; 0: empty */
@@ -91,7 +92,7 @@ ledger_node_cached(void *src, unsigned level, uint64_t index,
 	    index >= (UINT64_C(1) << 57))
 		return ledger_node(ls->s, level, index, out, err);
 	key = ((uint64_t)level << 58 | index) + 1;
-	slot = (key * UINT64_C(0x9e3779b97f4a7c15)) >> 48;
+	slot = (key * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - CACHE_BITS);
 	if (ls->cache->key[slot] == key) {
 		memcpy(out, ls->cache->h[slot], MERKLE_HASH_LEN);
 		return 0;

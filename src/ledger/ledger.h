@@ -49,10 +49,10 @@ int ledger_node(void *store, unsigned level, uint64_t index, uint8_t out[static 
 /*
  * A cache of full-subtree hashes at levels >= LEDGER_CACHE_MIN_LEVEL for one
  * thread's proofs: such a hash never changes once its last leaf is stored,
- * so nothing is ever invalidated. Direct-mapped, fixed size (about 2.5 MB),
+ * so nothing is ever invalidated. Direct-mapped, fixed size (about 5 MB),
  * allocated once. With it a proof reads only the rows of the lowest levels.
  */
-#define LEDGER_CACHE_MIN_LEVEL 4
+#define LEDGER_CACHE_MIN_LEVEL 8
 struct ledger_cache;
 struct ledger_cache *ledger_cache_new(void);
 void ledger_cache_free(struct ledger_cache *c);
