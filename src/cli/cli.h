@@ -117,6 +117,13 @@ int cli_cmd_partner(int argc, char **argv, const char *home);
 int cli_cmd_envelope(int argc, char **argv, const char *home);
 int cli_cmd_evidence(int argc, char **argv, const char *home);
 int cli_cmd_log(int argc, char **argv, const char *home);
+int cli_cmd_agreement(int argc, char **argv, const char *home);
+int cli_cmd_policy(int argc, char **argv, const char *home);
+/* <home>/agreements */
+void cli_agreements_dir(const struct lsn_config *cfg, char out[static 4200]);
+/* partner add: writes the new partner's agreement (default terms, shares, --term options). */
+int cli_agreement_new(const struct lsn_config *cfg, const char *partner, json_t *shares,
+    const struct cli_args *a, struct err *err);
 
 struct ident;
 struct cx_key;

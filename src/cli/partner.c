@@ -28,6 +28,9 @@ static const struct cli_opt add_opts[] = {
 	{ "share", "COLLECTION", CLI_MULTI,
 	  "a collection (title or id) whose objects go to this partner; repeatable "
 	  "(default: the collection titled 'shared')" },
+	{ "term", "KEY=VALUE", CLI_MULTI,
+	  "a term of the agreement (as `liaison agreement set`: out.max_tlp=green, in.types=indicator,...); "
+	  "repeatable; the rest are the default terms" },
 	{ "yes", NULL, 0, "the fingerprint was confirmed: do not ask" },
 	{ "json", NULL, 0, "print the new partner as JSON" },
 	{ NULL, NULL, 0, NULL },
@@ -255,7 +258,8 @@ run_add(const struct cli_args *a)
 	memcpy(p.spki, id.spki, 32);
 	snprintf(p.endpoint, sizeof(p.endpoint), "%s", endpoint);
 	p.active = 1;
-	if (store_partner(&n, a, &id, doc, &p, shares, &err) < 0)
+	if (store_partner(&n, a, &id, doc, &p, shares, &err) < 0 ||
+	    cli_agreement_new(&n.cfg, id.name, shares, a, &err) < 0)
 		goto out;
 	cli_daemon_reload(&n.cfg);
 	r = CLI_OK;
@@ -280,6 +284,15 @@ fmt_time(int64_t us, char out[TS_US_LEN])
 		ts_format_us(us, out);
 }
 
+/* Whether both sides hold the same agreement (docs/agreements.md). */
+static const char *
+agreement_state(const struct store_partner *p)
+{
+	if (!p->has_agreement || !p->has_peer_agreement)
+		return "unknown";
+	return memcmp(p->agreement, p->peer_agreement, 32) == 0 ? "same" : "DIFFERENT";
+}
+
 static json_t *
 partner_json(const struct store_partner *p, const char *fpr)
 {
@@ -290,13 +303,15 @@ partner_json(const struct store_partner *p, const char *fpr)
 	char comp[TS_US_LEN];
 
 	fmt_time(p->compromised_us, comp);
-	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:s}", "name", p->name,
+	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:s,s:s}",
+	    "name", p->name,
 	    "fingerprint", fpr, "endpoint", p->endpoint, "active", p->active,
 	    "last_contact", contact, "envelopes_out", (json_int_t)p->out_seq,
 	    "receipted", (json_int_t)p->out_acked, "queued", (json_int_t)(p->out_seq - p->out_acked),
 	    "envelopes_in", (json_int_t)p->in_seq, "retries", (json_int_t)p->retries,
 	    "last_error", p->last_error, "last_error_at", p->last_error_us ? errat : "",
-	    "compromised", p->compromised_us != 0, "compromised_at", p->compromised_us ? comp : "");
+	    "compromised", p->compromised_us != 0, "compromised_at", p->compromised_us ? comp : "",
+	    "agreement", agreement_state(p));
 }
 
 static int
@@ -316,20 +331,21 @@ run_list(const struct cli_args *a)
 	}
 	cli_node_close(&n);
 	if (!cli_has(a, "json") && cnt > 0)
-		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s  %s\n", "NAME", "STATE", "LAST CONTACT",
-		    "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES", "LAST ERROR");
+		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s %-9s  %s\n", "NAME", "STATE",
+		    "LAST CONTACT", "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES", "AGREEMENT",
+		    "LAST ERROR");
 	for (i = 0; i < cnt; i++) {
 		ident_fingerprint(CX_SIGTYPE_ED25519, ps[i].key, ps[i].spki, fpr);
 		json_array_append_new(arr, partner_json(&ps[i], fpr));
 		fmt_time(ps[i].last_contact_us, contact);
 		if (!cli_has(a, "json"))
-			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu  %s\n", ps[i].name,
+			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu %-9s  %s\n", ps[i].name,
 			    ps[i].compromised_us ? "COMPROMISED" : ps[i].active ? "active" : "removed",
 			    contact,
 			    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
 			    (unsigned long long)(ps[i].out_seq - ps[i].out_acked),
 			    (unsigned long long)ps[i].in_seq, (unsigned long long)ps[i].retries,
-			    ps[i].last_error[0] ? ps[i].last_error : "-");
+			    agreement_state(&ps[i]), ps[i].last_error[0] ? ps[i].last_error : "-");
 	}
 	free(ps);
 	if (cli_has(a, "json"))

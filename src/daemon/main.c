@@ -43,6 +43,7 @@ struct daemon {
 	struct exchange *ex;
 	void *peer_ssl;
 	struct peer_api *peer;
+	char agreements_dir[4200];         /* <home>/agreements */
 	struct http_server *peer_http;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *log_timer, *reload_timer;
 	char pid_path[LSN_PATH_MAX];
@@ -239,6 +240,8 @@ start_exchange(struct daemon *d, struct err *err)
 	xc.retry_max_ms = d->cfg.retry_max_ms;
 	xc.timeout_ms = d->cfg.peer_timeout_ms;
 	xc.node_name = d->cfg.name;
+	snprintf(d->agreements_dir, sizeof(d->agreements_dir), "%s/agreements", d->cfg.home);
+	xc.agreements_dir = d->agreements_dir;
 	xc.checkpoint_ms = d->cfg.checkpoint_ms;
 	xc.heartbeat_s = d->cfg.heartbeat_s;
 	xc.log = log_line;

@@ -155,6 +155,8 @@ link_start(struct exchange *ex, const struct store_partner *p, struct link **ret
 	l->pack_wanted = 1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
+	/* the terms before the threads: nothing crosses under no agreement */
+	ex_link_agreement(l);
 	if (pthread_create(&l->packer, NULL, link_packer_main, l) == 0)
 		l->packer_started = 1;
 	if (l->packer_started && pthread_create(&l->sender, NULL, link_sender_main, l) == 0)
@@ -257,6 +259,8 @@ exchange_reload(struct exchange *ex, struct store *rd, struct err *err)
 	if ((r = rd->be->partner_list(rd, &ps, &n, err)) < 0)
 		return r;
 	stop_stale(ex, ps, n);
+	for (l = ex->links; l != NULL; l = l->next)
+		ex_link_agreement(l);         /* a stat() each: new terms take effect within RELOAD_MS */
 	for (i = 0; i < n && r == 0; i++) {
 		if (!ps[i].active || find_link(ex, ps[i].rowid) != NULL)
 			continue;

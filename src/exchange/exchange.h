@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "exchange/envelope.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -40,6 +41,7 @@ struct exchange_config {
 	int retry_min_ms, retry_max_ms;
 	int timeout_ms;               /* one delivery request */
 	const char *node_name;        /* names this node's log (ledger_id_init) */
+	const char *agreements_dir;   /* <home>/agreements: one <partner>.conf each */
 	int checkpoint_ms;            /* sign a checkpoint at most this often (when the log grew) */
 	int heartbeat_s;              /* ask partners to cosign again at least this often */
 	/* One JSON object per line (events); may be NULL. Called from any thread. */
@@ -164,6 +166,41 @@ int exchange_log_consistency(struct exchange *ex, struct store *rd, uint64_t old
 struct ledger_verify_report;
 int exchange_verify_entries(struct store *s, struct ledger_verify_report *rep, struct err *err);
 
+/* ---- agreements (agreements.c, docs/agreements.md) ---- */
+
+/*
+ * The ledger entry recording the agreement a node holds with a partner,
+ * 80 bytes: "LSE1", type 2, zero, u16 zero, u64 time (microseconds), the
+ * partner's key id, the agreement's hash (agreement_hash).
+ */
+#define AGR_ENTRY_LEN 80
+void exchange_agreement_entry(const uint8_t partner_key_id[static 32],
+    const uint8_t hash[static 32], int64_t time_us, uint8_t out[static AGR_ENTRY_LEN]);
+int exchange_agreement_path(const char *dir, const char *partner, char out[static 512]);
+/* The partner's agreement file, or the default terms (*ret_exists 0) if there is none. */
+int exchange_agreement_load(const char *dir, const char *self, const char *partner,
+    struct agreement *ret, int *ret_exists, struct err *err);
+/* Writes the file in canonical form (a new file renamed over the old one). */
+int exchange_agreement_save(const char *dir, const char *partner, const struct agreement *g,
+    struct err *err);
+/* The partner said (in its hello) which agreement it holds: recorded for `partner list`. */
+void exchange_peer_agreement(struct exchange *ex, int64_t partner, const uint8_t hash[static 32]);
+/* The hash of the agreement a link works under: -LSN_ENOTFOUND if none yet. */
+int exchange_agreement_hash(struct exchange *ex, int64_t partner, uint8_t out[static 32]);
+
+/* What `liaison policy explain` prints: the decision the packer would take now. */
+struct exchange_explanation {
+	struct policy_obj obj;
+	struct policy_decision d;
+	int64_t coll;                 /* the collection it was found in */
+	int shared;                   /* that collection is shared with the partner */
+	int agreement_file;           /* 0: the default terms (no file yet) */
+	char version[40];
+};
+int exchange_explain(struct store *rd, const char *agreements_dir, const char *self,
+    const struct store_partner *p, const char *id, struct exchange_explanation *ret,
+    struct err *err);
+
 /* ---- health ---- */
 
 struct exchange_stats {
@@ -179,6 +216,8 @@ struct exchange_stats {
 	unsigned long long checkpoints_signed, cosignatures_received, witness_cosigned;
 	unsigned long long witness_refused, proofs_stored, proof_failures, equivocations;
 	unsigned long long log_size;
+	/* the border */
+	unsigned long long policy_kept_home, policy_refused_in;
 };
 void exchange_get_stats(struct exchange *ex, struct exchange_stats *ret);
 /* A batch refused before it reached exchange_accept (too big): partner's name, or its address. */

@@ -7,6 +7,7 @@
 #include "store/writer.h"
 
 #include "ledger/ledger.h"
+#include "policy/policy.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -42,7 +43,16 @@ struct link {
 	int64_t parked_since_us;
 	int has_parked;
 	int submitting;               /* a batch of this partner is being submitted */
+	/* terms (agreements.c): agr and agr_hash under mu; the rest loop thread only */
+	struct agreement agr;
+	uint8_t agr_hash[32];
+	int agr_loaded;
+	int64_t agr_mtime;
+	int agr_changed;              /* the notary tells the partner soon (hello) */
 	/* notary thread (notary.c) */
+	int64_t last_hello_us;
+	uint8_t peer_hash[32];        /* the agreement hash the partner last said it holds */
+	int has_peer_hash;
 	uint64_t cosigned;            /* largest of our sizes the partner is known to have cosigned */
 	int64_t last_witness_us;      /* last add-checkpoint answered 200 */
 	uint64_t proved[2];           /* per direction: envelopes 1..N have a proof (or were skipped) */
@@ -97,6 +107,8 @@ void ex_client_setup(struct link *l, CURL *c, const char *path, const char *cont
     struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
 /* Loop thread: signs a checkpoint when one is due (called by exchange_tick). */
 void ex_sign_tick(struct exchange *ex);
+/* Loop thread: reads the link's agreement file again if it changed. */
+void ex_link_agreement(struct link *l);
 /* Wakes every link's threads (a checkpoint was signed). */
 void ex_wake_links(struct exchange *ex);
 /* Waits on the link's condition variable for at most ms (mu held). */

@@ -37,6 +37,10 @@ struct env_job {
 	size_t n_obj, cap_obj;
 	size_t n_seen;                /* elements of the bundle, valid or not */
 	uint32_t refused_objs;
+	/* objects the agreement does not let in: not stored, counted refused, logged */
+	struct in_refusal { char id[STIX_ID_MAX + 1]; char version[40]; enum policy_rule rule;
+		char reason[256]; } *policy_refused;
+	size_t n_policy, cap_policy;
 	uint8_t receipt[RCPT_LEN];
 	int has_receipt;
 	int duplicate;
@@ -46,6 +50,8 @@ struct env_job {
 struct accept_batch {
 	struct exchange *ex;
 	struct store_partner p;       /* key, key_id, inbox, name */
+	struct agreement terms;       /* the link's, when the batch arrived */
+	const struct agr_dir *in;     /* partner -> this node */
 	pthread_mutex_t mu;
 	unsigned holds;               /* jobs not done, plus one while the loop submits */
 	struct env_job *jobs, **tail;
@@ -72,6 +78,7 @@ struct accept_batch {
 static void
 env_job_free(struct env_job *j)
 {
+	free(j->policy_refused);
 	free(j->metas);
 	free(j->objs);
 	free(j->res);
@@ -106,6 +113,42 @@ grow_objs(struct env_job *j)
 	return 0;
 }
 
+/* The ingress decision (after the envelope's signature was checked): 1 kept out. */
+static int
+border_in(struct env_job *j, const char *s, const char *e)
+{
+	struct policy_decision d;
+	struct policy_obj o;
+	struct err err = ERR_INIT;
+	struct in_refusal *rf;
+
+	if (policy_scan(s, (size_t)(e - s), NULL, &o, &err) < 0) {
+		/* too many refs to list: type and markings from the validated metadata */
+		const struct stix_meta *m = &j->metas[j->n_obj];
+		memset(&o, 0, sizeof(o));
+		snprintf(o.type, sizeof(o.type), "%s", m->type);
+		snprintf(o.id, sizeof(o.id), "%s", m->id);
+		o.tlp = m->tlp;
+	}
+	if (policy_ingress(j->ab->in, &o, &d) < 0 || d.rule == POLICY_ALLOW)
+		return 0;
+	if (j->n_policy == j->cap_policy) {
+		size_t cap = j->cap_policy ? 2 * j->cap_policy : 16;
+		struct in_refusal *v = realloc(j->policy_refused, cap * sizeof(*v));
+		if (v == NULL)
+			return -LSN_ENOMEM;
+		j->policy_refused = v;
+		j->cap_policy = cap;
+	}
+	rf = &j->policy_refused[j->n_policy++];
+	snprintf(rf->id, sizeof(rf->id), "%s", o.id);
+	snprintf(rf->version, sizeof(rf->version), "%s", j->metas[j->n_obj].version);
+	rf->rule = d.rule;
+	snprintf(rf->reason, sizeof(rf->reason), "%s", d.reason);
+	j->refused_objs++;
+	return 1;
+}
+
 /* One element of the bundle: kept if it is valid STIX 2.1, counted if not. */
 static int
 take_object(void *arg, const char *s, const char *e)
@@ -130,6 +173,8 @@ take_object(void *arg, const char *s, const char *e)
 		return 0;
 	}
 	json_decref(obj);
+	if ((r = border_in(j, s, e)) != 0)
+		return r < 0 ? r : 0;
 	j->objs[j->n_obj].body = s;
 	j->objs[j->n_obj].len = (size_t)(e - s);
 	j->n_obj++;
@@ -206,6 +251,29 @@ refuse(struct accept_batch *ab, enum exchange_refusal why, uint64_t seq, const c
 	return 0;
 }
 
+static int
+record_in_refusals(struct store *s, struct env_job *j, int64_t now)
+{
+	struct store_policy_entry e = { 0 };
+	size_t i;
+	int r;
+
+	e.time_us = now;
+	e.partner = j->ab->p.rowid;
+	e.dir = STORE_IN;
+	for (i = 0; i < j->n_policy; i++) {
+		e.object = j->policy_refused[i].id;
+		e.version = j->policy_refused[i].version;
+		e.rule = policy_rule_name(j->policy_refused[i].rule);
+		e.reason = j->policy_refused[i].reason;
+		if ((r = s->be->policy_log_add(s, &e, &j->job.err)) < 0)
+			return r;
+	}
+	if (j->n_policy > 0)
+		ex_count(j->ab->ex, &j->ab->ex->st.policy_refused_in, j->n_policy);
+	return 0;
+}
+
 /* A new envelope: its objects, its receipt, and it, in this job's transaction. */
 static int
 store_new(struct store *s, struct env_job *j)
@@ -222,6 +290,8 @@ store_new(struct store *s, struct env_job *j)
 	    &j->job.err)) < 0)
 		return r;
 	rc.time_us = clock_now_us();
+	if ((r = record_in_refusals(s, j, rc.time_us)) < 0)
+		return r;
 	/* logged before the receipt is signed: the receipt names the leaf */
 	env_entry(&j->v, ENV_ENTRY_RECEIVED, rc.time_us, entry);
 	if ((r = ledger_append(s, entry, sizeof(entry), &leaf, &j->job.err)) < 0)
@@ -526,6 +596,14 @@ accept_now(struct exchange *ex, struct link *l, const struct accept_req *rq, str
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	ab->p = l->p;
 	ab->ex = ex;
+	pthread_mutex_lock(&l->mu);
+	ab->terms = l->agr;
+	pthread_mutex_unlock(&l->mu);
+	ab->in = agreement_dir_const(&ab->terms, l->p.name);
+	if (ab->in == NULL) {
+		free(ab);
+		return err_set(err, LSN_EDENIED, "the agreement with %s does not name it", l->p.name);
+	}
 	ab->data = rq->data;
 	ab->len = rq->len;
 	ab->done = rq->done;

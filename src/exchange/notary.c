@@ -14,6 +14,8 @@
 #include "util/err.h"
 #include "util/ts.h"
 
+#include <jansson.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +409,62 @@ prove_dir(struct link *l, CURL *h, struct store *rd, int dir, struct buf *reply,
 	return r < 0 ? r : 0;
 }
 
+/* ---- the partner's agreement hash ---- */
+
+#define HELLO_EVERY_US (30 * INT64_C(1000000))
+
+struct peer_agr_job {
+	struct ex_sync sync;
+	int64_t partner;
+	uint8_t hash[32];
+};
+
+static int
+peer_agr_run(struct store *s, struct writer_job *job)
+{
+	struct peer_agr_job *j = (struct peer_agr_job *)job;
+
+	return s->be->partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
+}
+
+/* Asks the partner which agreement it holds (GET /peer/v1/hello) and keeps the answer. */
+static int
+hello(struct link *l, CURL *c, struct buf *reply, struct err *err)
+{
+	struct peer_agr_job j = { .partner = l->p.rowid };
+	const char *hex;
+	json_error_t je;
+	json_t *doc;
+	long status;
+	int r;
+
+	char path[128], mine[65] = "";
+	uint8_t h[32];
+
+	/* tell the partner which agreement this node holds, as it tells us its own */
+	if (exchange_agreement_hash(l->ex, l->p.rowid, h) == 0)
+		hex_encode(h, 32, mine);
+	snprintf(path, sizeof(path), "/peer/v1/hello%s%s", mine[0] ? "?agreement_sha256=" : "", mine);
+	if ((r = call(l, c, path, NULL, 0, reply, &status, err)) < 0)
+		return r;
+	if (status != 200 || (doc = json_loadb(reply->data, reply->len, 0, &je)) == NULL)
+		return err_set(err, LSN_EIO, "partner %s answered %ld to hello", l->p.name, status);
+	hex = json_string_value(json_object_get(doc, "agreement_sha256"));
+	r = hex != NULL && strlen(hex) == 64 ? hex_decode(hex, 64, j.hash, 32) : -1;
+	json_decref(doc);
+	if (r < 0)
+		return 0;                     /* it has not loaded one yet */
+	if (l->has_peer_hash && memcmp(l->peer_hash, j.hash, 32) == 0)
+		return 0;
+	j.sync.job.run = peer_agr_run;
+	j.sync.job.weight = 1;
+	if ((r = ex_write_sync(l->ex, &j.sync)) < 0)
+		return err_set(err, -r, "%s", j.sync.job.err.msg);
+	memcpy(l->peer_hash, j.hash, 32);
+	l->has_peer_hash = 1;
+	return 0;
+}
+
 void *
 link_notary_main(void *arg)
 {
@@ -416,7 +474,7 @@ link_notary_main(void *arg)
 	struct store *rd = NULL;
 	struct err err = ERR_INIT;
 	char last_err[ERR_MSG_MAX] = "";
-	int stop, r;
+	int stop, changed, r;
 
 	CURL *c = curl_easy_init();
 
@@ -433,7 +491,15 @@ link_notary_main(void *arg)
 
 		err_clear(&err);
 		r = 0;
-		if (due && atomic_load(&ex->signed_size) > 0)
+		pthread_mutex_lock(&l->mu);
+		changed = l->agr_changed;
+		l->agr_changed = 0;
+		pthread_mutex_unlock(&l->mu);
+		if (now - l->last_hello_us > HELLO_EVERY_US || changed) {
+			if ((r = hello(l, c, &reply, &err)) == 0)
+				l->last_hello_us = now;
+		}
+		if (r == 0 && due && atomic_load(&ex->signed_size) > 0)
 			r = witness_once(l, c, rd, &reply, &err);
 		if (r == 0)
 			r = prove_dir(l, c, rd, STORE_OUT, &reply, &err);
@@ -461,6 +527,41 @@ link_notary_main(void *arg)
 }
 
 /* ---- the partner-facing side ---- */
+
+struct peer_agr_async {
+	struct writer_job job;
+	int64_t partner;
+	uint8_t hash[32];
+};
+
+static int
+peer_agr_async_run(struct store *s, struct writer_job *job)
+{
+	struct peer_agr_async *j = (struct peer_agr_async *)job;
+
+	return s->be->partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
+}
+
+static void
+peer_agr_async_done(struct writer_job *job, int rc)
+{
+	free(job);
+}
+
+void
+exchange_peer_agreement(struct exchange *ex, int64_t partner, const uint8_t hash[static 32])
+{
+	struct peer_agr_async *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return;                       /* the partner's next hello says it again */
+	j->partner = partner;
+	memcpy(j->hash, hash, 32);
+	j->job.run = peer_agr_async_run;
+	j->job.done = peer_agr_async_done;
+	j->job.weight = 1;
+	writer_submit(ex->cfg.w, &j->job);
+}
 
 struct witness_job {
 	struct writer_job job;

@@ -9,6 +9,7 @@
  */
 #include "exchange/exchange_int.h"
 #include "ledger/ledger.h"
+#include "policy/policy.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -30,12 +31,48 @@ struct packed {
 	uint8_t entry[ENV_ENTRY_LEN]; /* its ledger entry, appended with it */
 };
 
+/* An object kept home at the border, recorded with the round that skipped it. */
+struct refusal {
+	char id[STIX_ID_MAX + 1];
+	char version[40];
+	enum policy_rule rule;
+	char reason[256];
+};
+
+#define REFUSALS_MAX 512              /* per round: more end the round early */
+
 struct pack_job {
 	struct ex_sync sync;
 	struct link *l;
 	struct packed env[PACK_ENVS_MAX];
 	size_t n;
+	/* shares whose cursor moved past objects that did not go (no envelope of theirs) */
+	int64_t skip_coll[PACK_ENVS_MAX + 8], skip_cursor[PACK_ENVS_MAX + 8];
+	size_t n_skip;
+	struct refusal *refusals;     /* REFUSALS_MAX */
+	size_t n_refusals;
 };
+
+static int
+record_refusals(struct store *s, struct pack_job *pj, struct err *err)
+{
+	struct store_policy_entry e = { 0 };
+	size_t i;
+	int r;
+
+	e.time_us = clock_now_us();
+	e.partner = pj->l->p.rowid;
+	e.dir = STORE_OUT;
+	for (i = 0; i < pj->n_refusals; i++) {
+		e.object = pj->refusals[i].id;
+		e.version = pj->refusals[i].version;
+		e.rule = policy_rule_name(pj->refusals[i].rule);
+		e.reason = pj->refusals[i].reason;
+		if ((r = s->be->policy_log_add(s, &e, err)) < 0)
+			return r;
+	}
+	return 0;
+}
 
 static int
 pack_run(struct store *s, struct writer_job *job)
@@ -69,7 +106,12 @@ pack_run(struct store *s, struct writer_job *job)
 		if ((r = s->be->share_set_cursor(s, e.partner, p->coll, p->cursor_us, &job->err)) < 0)
 			return r;
 	}
-	return 0;
+	/* objects kept home after the last envelope: the cursor passes them too */
+	for (i = 0; i < pj->n_skip; i++)
+		if ((r = s->be->share_set_cursor(s, pj->l->p.rowid, pj->skip_coll[i],
+		    pj->skip_cursor[i], &job->err)) < 0)
+			return r;
+	return record_refusals(s, pj, &job->err);
 }
 
 /* Bodies being filled: one bundle, closed and sealed when full. */
@@ -81,12 +123,104 @@ struct filler {
 	size_t max_bytes;
 	int full;
 	int oversized;                /* one object alone does not fit an envelope */
+	/* the border (docs/agreements.md) */
+	struct pack_job *pj;          /* where refusals go */
+	struct store *rd;
+	struct agreement terms;       /* the link's, copied at the start of a round */
+	const struct agr_dir *out;    /* this node -> the partner */
+	const struct agr_dir *origin; /* the third partner -> this node, for an inbox share */
+	int listed;                   /* the share's collection is in the agreement's list */
+	struct agreement origin_terms;
+	struct store_share *shares;   /* where a relationship's ends are looked for */
+	size_t n_shares;
+	unsigned long long kept_home;
 };
+
+struct ref_hit {
+	int found, allowed;
+	const struct filler *f;
+};
+
+/* The end itself, decided without looking further (its own ends are its own matter). */
+static int
+ref_row(void *arg, const struct store_row *row)
+{
+	struct ref_hit *hit = arg;
+	struct policy_decision d;
+	struct policy_obj o;
+	struct err err = ERR_INIT;
+
+	hit->found = 1;
+	if (policy_scan(row->body, row->len, NULL, &o, &err) == 0 &&
+	    policy_egress(hit->f->out, hit->f->origin, &o, NULL, NULL, &d, &err) == 0)
+		hit->allowed = d.rule == POLICY_ALLOW;
+	return 0;
+}
+
+/* A relationship's or sighting's end may go if it is shared with the partner and allowed. */
+static int
+ref_ok(void *arg, const char *id)
+{
+	struct filler *f = arg;
+	struct store_query q;
+	struct ref_hit hit = { 0, 0, f };
+	size_t i;
+	int more, r;
+
+	for (i = 0; i < f->n_shares && !hit.found; i++) {
+		memset(&q, 0, sizeof(q));
+		q.coll = f->shares[i].coll;
+		q.ids[0] = id;
+		q.n_ids = 1;
+		q.ver_flags = STORE_VER_LAST;
+		q.limit = 1;
+		r = f->rd->be->objects_query(f->rd, &q, 1, ref_row, &hit, &more, NULL);
+		if (r < 0)
+			return r;
+	}
+	return hit.allowed;
+}
+
+/* The egress decision for one row; a refusal is kept for the policy log. */
+static int
+border(struct filler *f, const struct store_row *row, struct policy_decision *d)
+{
+	struct pack_job *pj = f->pj;
+	struct err err = ERR_INIT;
+	struct policy_obj o;
+	struct refusal *rf;
+	int r;
+
+	if (policy_scan(row->body, row->len, f->out, &o, &err) < 0) {
+		/* e.g. a sighting with more refs than a decision looks at: it stays home */
+		memset(d, 0, sizeof(*d));
+		d->rule = POLICY_REF;
+		snprintf(d->reason, sizeof(d->reason), "%s cannot be decided: %s", row->id, err.msg);
+	} else if ((r = policy_egress(f->out, f->origin, &o, ref_ok, f, d, &err)) < 0) {
+		return r;
+	}
+	if (d->rule == POLICY_ALLOW)
+		return 0;
+	if (pj->n_refusals == REFUSALS_MAX) {
+		f->full = 1;                  /* this round ends here; the next records the rest */
+		return -LSN_ETOOBIG;
+	}
+	f->kept_home++;
+	rf = &pj->refusals[pj->n_refusals++];
+	snprintf(rf->id, sizeof(rf->id), "%s", row->id);
+	snprintf(rf->version, sizeof(rf->version), "%s", row->version ? row->version : "");
+	rf->rule = d->rule;
+	snprintf(rf->reason, sizeof(rf->reason), "%s", d->reason);
+	return 0;
+}
 
 static int
 filler_row(void *arg, const struct store_row *row)
 {
 	struct filler *f = arg;
+	struct policy_decision d;
+	struct err err = ERR_INIT;
+	int r;
 
 	if (f->items > 0 && f->body.len + row->len + 3 > f->max_bytes) {
 		f->full = 1;
@@ -98,7 +232,16 @@ filler_row(void *arg, const struct store_row *row)
 		f->last_us = row->date_added_us;
 		return 0;
 	}
-	if ((f->items > 0 && buf_addc(&f->body, ',') < 0) ||
+	if ((r = border(f, row, &d)) < 0)
+		return r;
+	if (d.rule != POLICY_ALLOW) {
+		f->last_us = row->date_added_us;
+		return 0;
+	}
+	if (f->items > 0 && buf_addc(&f->body, ',') < 0)
+		return -LSN_ENOMEM;
+	/* stripped before signing: the partner receives (and stores) the bytes without them */
+	if (d.strip ? policy_strip(row->body, row->len, f->out, &f->body, &err) < 0 :
 	    buf_add(&f->body, row->body, row->len) < 0)
 		return -LSN_ENOMEM;
 	f->items++;
@@ -156,6 +299,44 @@ seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t 
 }
 
 /*
+ * An inbox shared onward (objects received from a third partner X): X's
+ * terms for what it sent decide whether its objects may go on.
+ */
+static int
+share_origin(const char *dir, const char *self, struct store *rd, int64_t coll,
+    struct filler *f, struct err *err)
+{
+	struct store_collection *cs = NULL;
+	struct store_partner x;
+	size_t i, j, n = 0;
+	int64_t owner = 0;
+	int exists, r;
+
+	f->origin = NULL;
+	f->listed = f->out != NULL && f->out->n_collections == 0;
+	if ((r = rd->be->coll_list(rd, &cs, &n, err)) < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (cs[i].rowid != coll)
+			continue;
+		owner = cs[i].partner;
+		/* the agreement names what is shared: a share it does not list stays home */
+		for (j = 0; f->out != NULL && j < f->out->n_collections; j++)
+			if (strcmp(f->out->collections[j], cs[i].title) == 0 ||
+			    strcmp(f->out->collections[j], cs[i].id) == 0)
+				f->listed = 1;
+	}
+	free(cs);
+	if (owner == 0)
+		return 0;
+	if ((r = rd->be->partner_get(rd, owner, &x, err)) < 0 ||
+	    (r = exchange_agreement_load(dir, self, x.name, &f->origin_terms, &exists, err)) < 0)
+		return r;
+	f->origin = agreement_dir_const(&f->origin_terms, x.name);
+	return 0;
+}
+
+/*
  * Packs one share into as many envelopes as fit the job: returns 1 if the
  * share may hold more objects than were packed.
  */
@@ -168,6 +349,10 @@ pack_share(struct link *l, struct store *rd, const struct store_share *sh, struc
 	int64_t cursor = sh->cursor_us;
 	int more = 0, r;
 
+	if ((r = share_origin(cfg->agreements_dir, cfg->node_name, rd, sh->coll, f, err)) < 0)
+		return r;
+	if (!f->listed)
+		return 0;
 	while (pj->n < PACK_ENVS_MAX) {
 		memset(&q, 0, sizeof(q));
 		q.coll = sh->coll;
@@ -189,6 +374,13 @@ pack_share(struct link *l, struct store *rd, const struct store_share *sh, struc
 				return r;
 			pj->n++;
 			(*seq)++;
+		} else if (f->last_us != cursor && pj->n_skip < sizeof(pj->skip_coll) /
+		    sizeof(pj->skip_coll[0])) {
+			/* nothing of this window may go: the cursor still moves past it */
+			pj->skip_coll[pj->n_skip] = sh->coll;
+			pj->skip_cursor[pj->n_skip++] = f->last_us;
+		} else if (f->last_us != cursor) {
+			break;
 		}
 		if (f->last_us == cursor || !more)
 			break;
@@ -205,6 +397,8 @@ pack_job_release(struct pack_job *pj)
 	for (i = 0; i < pj->n; i++)
 		free(pj->env[i].bytes);
 	pj->n = 0;
+	pj->n_skip = 0;
+	pj->n_refusals = 0;
 }
 
 /* One round: returns 1 if more objects wait, 0 if all are packed, <0 on failure. */
@@ -220,13 +414,26 @@ pack_round(struct link *l, struct store *rd, struct pack_job *pj, struct filler 
 
 	if ((r = rd->be->share_list(rd, l->p.rowid, &shares, &n, err)) < 0)
 		return r;
+	pthread_mutex_lock(&l->mu);
+	f->terms = l->agr;
+	pthread_mutex_unlock(&l->mu);
+	f->out = agreement_dir_const(&f->terms, ex->cfg.node_name);
+	if (f->out == NULL) {
+		r = err_set(err, LSN_EINVAL, "the agreement with %s does not name this node",
+		    l->p.name);
+		goto out;
+	}
+	f->pj = pj;
+	f->rd = rd;
+	f->shares = shares;
+	f->n_shares = n;
 	for (i = 0; i < n && pj->n < PACK_ENVS_MAX; i++) {
 		if ((r = pack_share(l, rd, &shares[i], pj, &seq, f, err)) < 0)
 			goto out;
 		more |= r;
 	}
 	more |= i < n;
-	if (pj->n == 0)
+	if (pj->n == 0 && pj->n_skip == 0 && pj->n_refusals == 0)
 		goto out;
 	memset(&pj->sync.job, 0, sizeof(pj->sync.job));
 	pj->sync.job.run = pack_run;
@@ -247,8 +454,26 @@ pack_round(struct link *l, struct store *rd, struct pack_job *pj, struct filler 
 	pthread_mutex_unlock(&ex->mu);
 out:
 	pack_job_release(pj);
+	f->shares = NULL;
 	free(shares);
 	return r < 0 ? r : more;
+}
+
+/* What a round skipped: too big for an envelope, or kept home at the border. */
+static void
+report(struct link *l, struct filler *f)
+{
+	if (f->oversized) {
+		ex_log(l->ex, "object_too_big", "\"partner\":\"%s\",\"count\":%d", l->p.name,
+		    f->oversized);
+		f->oversized = 0;
+	}
+	if (f->kept_home) {
+		ex_count(l->ex, &l->ex->st.policy_kept_home, f->kept_home);
+		ex_log(l->ex, "policy_kept_home", "\"partner\":\"%s\",\"count\":%llu", l->p.name,
+		    f->kept_home);
+		f->kept_home = 0;
+	}
 }
 
 static int
@@ -276,27 +501,24 @@ link_packer_main(void *arg)
 	struct err err = ERR_INIT;
 	struct store *rd = NULL;
 	struct pack_job *pj = calloc(1, sizeof(*pj));
-	struct filler f = { .l = l };
+	struct filler *f = calloc(1, sizeof(*f));   /* large: two agreements */
 	int r;
 
-	buf_init(&f.body, ENV_BODY_MAX);
-	f.max_bytes = ex->cfg.envelope_bytes < ENV_BODY_MAX - 64 ? ex->cfg.envelope_bytes :
-	    ENV_BODY_MAX - 64;
-	if (pj != NULL)
-		pj->l = l;
-	if (pj == NULL || store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
-		ex_log(ex, "link_error", "\"partner\":\"%s\",\"message\":\"the packer cannot open "
-		    "the store\"", l->p.name);
+	if (pj == NULL || f == NULL || (pj->refusals = calloc(REFUSALS_MAX,
+	    sizeof(*pj->refusals))) == NULL || store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
+		ex_log(ex, "link_error", "\"partner\":\"%s\",\"message\":\"the packer cannot start "
+		    "(memory or store)\"", l->p.name);
 		goto out;
 	}
+	f->l = l;
+	pj->l = l;
+	buf_init(&f->body, ENV_BODY_MAX);
+	f->max_bytes = ex->cfg.envelope_bytes < ENV_BODY_MAX - 64 ? ex->cfg.envelope_bytes :
+	    ENV_BODY_MAX - 64;
 	while (!wait_for_work(l)) {
 		do {
-			r = pack_round(l, rd, pj, &f, &err);
-			if (f.oversized) {
-				ex_log(ex, "object_too_big", "\"partner\":\"%s\",\"count\":%d",
-				    l->p.name, f.oversized);
-				f.oversized = 0;
-			}
+			r = pack_round(l, rd, pj, f, &err);
+			report(l, f);
 		} while (r > 0 && !l->stopping);
 		if (r < 0) {
 			struct buf m = BUF_INIT(1024);
@@ -311,8 +533,95 @@ link_packer_main(void *arg)
 		}
 	}
 out:
-	buf_release(&f.body);
+	if (f != NULL)
+		buf_release(&f->body);
+	free(f);
+	if (pj != NULL)
+		free(pj->refusals);
 	free(pj);
 	store_close(rd);
 	return NULL;
+}
+
+/* ---- policy explain: the decision the packer would take now ---- */
+
+struct found {
+	char *body;
+	size_t len;
+	char version[40];
+};
+
+static int
+found_row(void *arg, const struct store_row *row)
+{
+	struct found *fd = arg;
+
+	if ((fd->body = malloc(row->len)) == NULL)
+		return -LSN_ENOMEM;
+	memcpy(fd->body, row->body, row->len);
+	fd->len = row->len;
+	snprintf(fd->version, sizeof(fd->version), "%s", row->version ? row->version : "");
+	return 0;
+}
+
+/* The latest version of id in collection coll (fd->body NULL if it is not there). */
+static int
+find_latest(struct store *rd, int64_t coll, const char *id, struct found *fd, struct err *err)
+{
+	struct store_query q;
+	int more;
+
+	memset(&q, 0, sizeof(q));
+	q.coll = coll;
+	q.ids[0] = id;
+	q.n_ids = 1;
+	q.ver_flags = STORE_VER_LAST;
+	q.limit = 1;
+	return rd->be->objects_query(rd, &q, 1, found_row, fd, &more, err);
+}
+
+int
+exchange_explain(struct store *rd, const char *agreements_dir, const char *self,
+    const struct store_partner *p, const char *id, struct exchange_explanation *ret,
+    struct err *err)
+{
+	struct filler *f = calloc(1, sizeof(*f));
+	struct store_collection *cs = NULL;
+	struct found fd = { 0 };
+	size_t i, n = 0;
+	int exists, r;
+
+	if (f == NULL)
+		return err_set(err, LSN_ENOMEM, "out of memory");
+	memset(ret, 0, sizeof(*ret));
+	if ((r = exchange_agreement_load(agreements_dir, self, p->name, &f->terms, &exists,
+	    err)) < 0 || (r = rd->be->share_list(rd, p->rowid, &f->shares, &f->n_shares, err)) < 0)
+		goto out;
+	f->out = agreement_dir_const(&f->terms, self);
+	f->rd = rd;
+	for (i = 0; i < f->n_shares && fd.body == NULL && r == 0; i++)
+		if ((r = find_latest(rd, f->shares[i].coll, id, &fd, err)) == 0 && fd.body != NULL)
+			ret->coll = f->shares[i].coll;
+	ret->shared = fd.body != NULL;
+	if (r == 0 && fd.body == NULL && (r = rd->be->coll_list(rd, &cs, &n, err)) == 0)
+		for (i = 0; i < n && fd.body == NULL && r == 0; i++)
+			if ((r = find_latest(rd, cs[i].rowid, id, &fd, err)) == 0 && fd.body != NULL)
+				ret->coll = cs[i].rowid;
+	if (r == 0 && fd.body == NULL)
+		r = err_set(err, LSN_ENOTFOUND, "no collection of this node holds %s", id);
+	if (r == 0)
+		r = share_origin(agreements_dir, self, rd, ret->coll, f, err);
+	ret->shared = ret->shared && f->listed;
+	if (r == 0)
+		r = policy_scan(fd.body, fd.len, f->out, &ret->obj, err);
+	if (r == 0)
+		r = policy_egress(f->out, f->origin, &ret->obj, ref_ok, f, &ret->d, err);
+	snprintf(ret->version, sizeof(ret->version), "%s", fd.version);
+	ret->agreement_file = exists;
+out:
+	free(fd.body);
+	free(cs);
+	free(f->shares);
+	free(f);
+	return r;
 }

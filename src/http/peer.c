@@ -174,6 +174,7 @@ get_hello(struct peer_api *p, struct http_request *req)
 	char hex[65], name[65];
 	uint64_t in_seq = 0;
 	int64_t partner;
+	const char *hex_in;
 
 	if (caller(p, req, &partner, name) < 0)
 		return;
@@ -181,12 +182,22 @@ get_hello(struct peer_api *p, struct http_request *req)
 		reply_error(req, 500, "store", err.msg);
 		return;
 	}
+	/* the caller says which agreement it holds with us (docs/protocol.md, hello) */
+	if ((hex_in = strstr(req->query, "agreement_sha256=")) != NULL &&
+	    strlen(hex_in + 17) >= 64 && hex_decode(hex_in + 17, 64, id, 32) == 0)
+		exchange_peer_agreement(p->ex, partner, id);
 	exchange_key_id(p->ex, id);
 	hex_encode(id, 32, hex);
 	buf_adds(&b, "{\"node\":");
 	buf_add_json_str(&b, p->name, strlen(p->name));
-	buf_printf(&b, ",\"key_id\":\"%s\",\"partner\":\"%s\",\"next_seq\":%llu}", hex, name,
+	buf_printf(&b, ",\"key_id\":\"%s\",\"partner\":\"%s\",\"next_seq\":%llu", hex, name,
 	    (unsigned long long)in_seq + 1);
+	/* the agreement this node works under with the caller, so both can compare */
+	if (exchange_agreement_hash(p->ex, partner, id) == 0) {
+		hex_encode(id, 32, hex);
+		buf_printf(&b, ",\"agreement_sha256\":\"%s\"", hex);
+	}
+	buf_adds(&b, "}");
 	reply_json(req, 200, &b);
 	buf_release(&b);
 }

@@ -452,9 +452,13 @@ exchange_metrics(struct exchange *ex, struct evbuffer *b)
 	    "liaison_ledger_proofs_total{event=\"stored\"} %llu\n"
 	    "liaison_ledger_proofs_total{event=\"failed\"} %llu\n"
 	    "# TYPE liaison_ledger_equivocations_total counter\n"
-	    "liaison_ledger_equivocations_total %llu\n",
+	    "liaison_ledger_equivocations_total %llu\n"
+	    "# TYPE liaison_policy_refused_total counter\n"
+	    "liaison_policy_refused_total{direction=\"out\"} %llu\n"
+	    "liaison_policy_refused_total{direction=\"in\"} %llu\n",
 	    st.log_size, st.checkpoints_signed, st.cosignatures_received, st.witness_cosigned,
-	    st.witness_refused, st.proofs_stored, st.proof_failures, st.equivocations);
+	    st.witness_refused, st.proofs_stored, st.proof_failures, st.equivocations,
+	    st.policy_kept_home, st.policy_refused_in);
 }
 
 static void

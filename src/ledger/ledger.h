@@ -25,7 +25,10 @@ struct err;
  */
 #define LEDGER_ENTRY_MAGIC "LSE1"
 #define LEDGER_ENTRY_MAX 65535        /* tlog-tiles entry bundles cap entries at 64 KiB */
-enum ledger_entry_type { LEDGER_ENTRY_ENVELOPE = 1 };
+enum ledger_entry_type {
+	LEDGER_ENTRY_ENVELOPE = 1,    /* an envelope sent or accepted (exchange/envelope.h) */
+	LEDGER_ENTRY_AGREEMENT = 2,   /* the agreement now held with a partner (exchange.h) */
+};
 
 /*
  * A log's names and keys. Origin "liaison/<node>/log/<k>", witness name

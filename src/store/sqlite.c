@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -160,8 +160,22 @@ static const char schema_v3[] =
 	"CREATE TRIGGER equivocations_keep BEFORE DELETE ON equivocations BEGIN"
 	"  SELECT RAISE(ABORT, 'equivocation evidence is never deleted'); END;";
 
+/*
+ * Version 4: agreements (docs/agreements.md). Each partner row keeps the
+ * hash of the agreement this node holds and the one the partner says it
+ * holds; every refusal at the border is a row of policy_log.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE partners ADD COLUMN agreement BLOB;"
+	"ALTER TABLE partners ADD COLUMN peer_agreement BLOB;"
+	"CREATE TABLE policy_log(rowid INTEGER PRIMARY KEY, time_us INTEGER NOT NULL,"
+	"  partner INTEGER NOT NULL REFERENCES partners(rowid), dir INTEGER NOT NULL,"
+	"  object TEXT NOT NULL, version TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL);"
+	"CREATE INDEX policy_log_partner ON policy_log(partner, rowid);";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3,
+	schema_v4 };
 
 int
 sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
@@ -1377,6 +1391,9 @@ const struct store_backend store_sqlite_backend = {
 	.cosig_latest = sqlite_cosig_latest,
 	.equivocation_add = sqlite_equivocation_add,
 	.equivocation_count = sqlite_equivocation_count,
+	.partner_set_agreement = sqlite_partner_set_agreement,
+	.policy_log_add = sqlite_policy_log_add,
+	.policy_log_scan = sqlite_policy_log_scan,
 	.env_put = sqlite_env_put,
 	.env_get = sqlite_env_get,
 	.env_set_receipt = sqlite_env_set_receipt,

@@ -45,7 +45,8 @@ copy_blob32(uint8_t dst[static 32], sqlite3_stmt *st, int col)
 /* ---- partners ---- */
 
 #define PARTNER_COLS "rowid, name, key, key_id, spki, endpoint, inbox, active, created_us, " \
-	"last_contact_us, last_error, last_error_us, retries, compromised_us FROM partners"
+	"last_contact_us, last_error, last_error_us, retries, compromised_us, agreement, " \
+	"peer_agreement FROM partners"
 
 static void
 row_partner(sqlite3_stmt *st, struct store_partner *p)
@@ -65,6 +66,12 @@ row_partner(sqlite3_stmt *st, struct store_partner *p)
 	p->last_error_us = sqlite3_column_int64(st, 11);
 	p->retries = (uint64_t)sqlite3_column_int64(st, 12);
 	p->compromised_us = sqlite3_column_int64(st, 13);
+	p->has_agreement = sqlite3_column_bytes(st, 14) == 32;
+	if (p->has_agreement)
+		copy_blob32(p->agreement, st, 14);
+	p->has_peer_agreement = sqlite3_column_bytes(st, 15) == 32;
+	if (p->has_peer_agreement)
+		copy_blob32(p->peer_agreement, st, 15);
 }
 
 static void

@@ -151,5 +151,11 @@ int sqlite_equivocation_add(struct store *base, int64_t partner, const char *not
     const char *note_b, const char *reason, int64_t time_us, struct err *err);
 int sqlite_equivocation_count(struct store *base, int64_t partner, uint64_t *ret,
     struct err *err);
+int sqlite_partner_set_agreement(struct store *base, int64_t rowid, int which,
+    const uint8_t *hash, struct err *err);
+int sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e,
+    struct err *err);
+int sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit,
+    store_policy_fn fn, void *arg, struct err *err);
 
 #endif

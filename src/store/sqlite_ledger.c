@@ -402,3 +402,85 @@ sqlite_equivocation_count(struct store *base, int64_t partner, uint64_t *ret, st
 	sqlite_unprep(st);
 	return r;
 }
+
+/* ---- agreements and the policy log ---- */
+
+int
+sqlite_partner_set_agreement(struct store *base, int64_t rowid, int which, const uint8_t *hash,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, which ? "UPDATE partners SET peer_agreement = ?2 WHERE rowid = ?1" :
+	    "UPDATE partners SET agreement = ?2 WHERE rowid = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	if (hash != NULL)
+		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "storing an agreement's hash");
+	else if (sqlite3_changes(s->db) == 0)
+		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "INSERT INTO policy_log(time_us, partner, dir, object, version, "
+	    "rule, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, e->time_us);
+	sqlite3_bind_int64(st, 2, e->partner);
+	sqlite3_bind_int(st, 3, e->dir);
+	sqlite3_bind_text(st, 4, e->object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->version ? e->version : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, e->reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "recording a policy decision");
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit, store_policy_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_policy_entry e;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = sqlite_prep(s, "SELECT time_us, partner, dir, object, version, rule, reason "
+	    "FROM policy_log WHERE ?1 = 0 OR partner = ?1 ORDER BY rowid DESC LIMIT ?2",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e.time_us = sqlite3_column_int64(st, 0);
+		e.partner = sqlite3_column_int64(st, 1);
+		e.dir = sqlite3_column_int(st, 2);
+		e.object = (const char *)sqlite3_column_text(st, 3);
+		e.version = (const char *)sqlite3_column_text(st, 4);
+		e.rule = (const char *)sqlite3_column_text(st, 5);
+		e.reason = (const char *)sqlite3_column_text(st, 6);
+		if ((r = fn(arg, &e)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "reading the policy log");
+out:
+	sqlite_unprep(st);
+	return r;
+}

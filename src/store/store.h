@@ -125,7 +125,22 @@ struct store_partner {
 	uint64_t out_acked;           /* highest N such that envelopes 1..N all have receipts */
 	uint64_t in_seq;              /* last sequence number accepted from it */
 	int64_t compromised_us;       /* 0, or when it was caught equivocating */
+	uint8_t agreement[32];        /* hash of the agreement this node holds (has_agreement) */
+	uint8_t peer_agreement[32];   /* the hash the partner says it holds (has_peer_agreement) */
+	int has_agreement, has_peer_agreement;
 };
+
+/* One decision at the border that refused (or changed) an object. */
+struct store_policy_entry {
+	int64_t time_us;
+	int64_t partner;
+	int dir;                      /* STORE_OUT: egress, STORE_IN: ingress */
+	const char *object;           /* STIX id */
+	const char *version;          /* "" if none */
+	const char *rule;             /* policy_rule_name() */
+	const char *reason;
+};
+typedef int (*store_policy_fn)(void *arg, const struct store_policy_entry *e);
 
 /* A collection shared with a partner and how far it has been packed. */
 struct store_share {
@@ -386,6 +401,17 @@ struct store_backend {
 	int (*equivocation_add)(struct store *s, int64_t partner, const char *note_a,
 	    const char *note_b, const char *reason, int64_t time_us, struct err *err);
 	int (*equivocation_count)(struct store *s, int64_t partner, uint64_t *ret, struct err *err);
+
+	/*
+	 * Agreements: which == 0 sets the hash of the agreement this node
+	 * holds, 1 the hash the partner said it holds (NULL clears it).
+	 */
+	int (*partner_set_agreement)(struct store *s, int64_t rowid, int which, const uint8_t *hash,
+	    struct err *err);
+	/* The policy log: refusals at the border, newest first in scans (partner 0: all). */
+	int (*policy_log_add)(struct store *s, const struct store_policy_entry *e, struct err *err);
+	int (*policy_log_scan)(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
+	    void *arg, struct err *err);
 };
 
 struct store {

@@ -28,6 +28,7 @@
 
 #include "crypto/cx.h"
 #include "exchange/envelope.h"
+#include "exchange/exchange.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
@@ -237,6 +238,17 @@ post_indicators(struct e2e_client *c, const char *coll, size_t n, const char *ta
 	free(v);
 }
 
+/* Leaves of a node's log: its envelopes, and one for each agreement it came to hold. */
+static long long
+leaf_count(const struct e2e_node *n)
+{
+	sqlite3 *db = db_open(n->home, 0);
+	long long v = db_int(db, "SELECT count(*) FROM ledger_entries");
+
+	sqlite3_close(db);
+	return v;
+}
+
 /* Envelopes of one node: total, without proof, sent without receipt. */
 static void
 env_counts(const struct e2e_node *n, long long *total, long long *no_proof, long long *no_rcpt,
@@ -304,7 +316,7 @@ test_exchange_and_proofs(void **state)
 		if (ok)
 			ok = ckpt_cosigned(&A, &a_logk, &b_witk, &cpa) &&
 			    ckpt_cosigned(&B, &b_logk, &a_witk, &cpb) &&
-			    cpa.size == (uint64_t)ta && cpb.size == (uint64_t)tb;
+			    cpa.size == (uint64_t)leaf_count(&A) && cpb.size == (uint64_t)leaf_count(&B);
 		if (ok)
 			break;
 		if (e2e_now_ms() > dl)
@@ -338,7 +350,9 @@ check_verify_ok(const struct e2e_node *n)
 	leaves = db_int(db, "SELECT count(*) FROM ledger_entries");
 	if (!json_is_true(json_object_get(j, "ok")) ||
 	    json_integer_value(json_object_get(j, "leaves")) != leaves ||
-	    json_integer_value(json_object_get(j, "envelope_entries")) != envs || leaves != envs ||
+	    json_integer_value(json_object_get(j, "envelope_entries")) != envs ||
+	    leaves != envs + db_int(db, "SELECT count(*) FROM ledger_entries "
+	    "WHERE substr(entry, 5, 1) = x'02'") ||
 	    json_integer_value(json_object_get(j, "first_bad_index")) != -1 ||
 	    json_integer_value(json_object_get(j, "checkpoints")) < 1 ||
 	    json_integer_value(json_object_get(j, "cosignatures")) < 1 ||
@@ -373,8 +387,10 @@ check_prove(const struct e2e_node *n, uint64_t idx, const struct note_key *logk,
 		fail_msg("log prove does not start with the tlog-proof magic: %s", out);
 	if (tlog_proof_parse(out, strlen(out), p, &err) < 0)
 		fail_msg("log prove output does not parse (%s):\n%s", err.msg, out);
-	if (p->index != idx || !p->has_extra || p->extra_len != ENV_ENTRY_LEN ||
-	    memcmp(p->extra, LEDGER_ENTRY_MAGIC, 4) != 0 || p->extra[4] != LEDGER_ENTRY_ENVELOPE)
+	/* an envelope's entry, or the agreement the node came to hold (the first leaf) */
+	if (p->index != idx || !p->has_extra || memcmp(p->extra, LEDGER_ENTRY_MAGIC, 4) != 0 ||
+	    !((p->extra_len == ENV_ENTRY_LEN && p->extra[4] == LEDGER_ENTRY_ENVELOPE) ||
+	    (p->extra_len == AGR_ENTRY_LEN && p->extra[4] == LEDGER_ENTRY_AGREEMENT)))
 		fail_msg("proof of %s: index %" PRIu64 ", extra %zu bytes starting %.4s type %d", arg,
 		    p->index, p->extra_len, (const char *)p->extra, p->extra[4]);
 	/* the extra is the stored entry */
@@ -395,7 +411,7 @@ check_prove(const struct e2e_node *n, uint64_t idx, const struct note_key *logk,
 	    cp.root, &err) < 0)
 		fail_msg("the proof of leaf %s does not give the checkpoint's root: %s", arg, err.msg);
 	/* and one flipped bit of the entry does not */
-	p->extra[100] ^= 1;
+	p->extra[p->extra_len / 2] ^= 1;
 	merkle_leaf_hash(p->extra, p->extra_len, leaf);
 	if (merkle_verify_inclusion(idx, cp.size, leaf, (const merkle_hash *)p->hashes, p->n_hashes,
 	    cp.root, &err) == 0)
@@ -483,6 +499,7 @@ test_verify_prove_receipts(void **state)
 	check_prove(&A, 0, &a_logk, &b_witk);
 	check_prove(&B, 0, &b_logk, &a_witk);
 	check_prove(&A, 7, &a_logk, &b_witk);
+	check_prove(&B, 1, &b_logk, &a_witk);
 	ab = check_receipts(&A, &B, &b_logk);
 	ba = check_receipts(&B, &A, &a_logk);
 	log_time("verify OK on both; prove checked; %zu receipts A->B and %zu B->A match their proofs",
