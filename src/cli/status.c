@@ -26,7 +26,7 @@ struct status {
 	long pid;          /* of a running liaisond, else 0 */
 	char daemon[64];   /* "running (pid N)" or "not running" */
 	/* partners: active ones, envelopes waiting for receipts, links in error */
-	size_t partners, failing, compromised;
+	size_t partners, failing, compromised, disagree;  /* disagree: agreement hashes differ */
 	unsigned long long queued, sent, received;
 	/* ledger: leaves, latest checkpoint, and cosignatures of it; equivocations proven */
 	uint64_t log_size, ckpt_size, ckpt_cosigs, equivocations;
@@ -72,6 +72,8 @@ gather_partners(struct cli_node *n, struct status *st, struct err *err)
 			continue;
 		st->partners++;
 		st->failing += ps[i].last_error[0] != '\0';
+		st->disagree += ps[i].has_agreement && ps[i].has_peer_agreement &&
+		    memcmp(ps[i].agreement, ps[i].peer_agreement, 32) != 0;
 		if (ps[i].compromised_us != 0) {
 			size_t l = strlen(st->compromised_names);
 			st->compromised++;
@@ -152,7 +154,7 @@ static int
 print_json(const struct lsn_config *c, const struct status *st)
 {
 	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
-	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:s},s:{s:I,s:I,s:I,s:I}}",
+	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:{s:I,s:I,s:I,s:I}}",
 	    "name", c->name, "home", c->home, "listen", c->listen, "peer_listen", c->peer_listen,
 	    "api_root", st->api,
 	    "store_path", c->store_path, "store_bytes", (json_int_t)st->store_bytes,
@@ -164,6 +166,7 @@ print_json(const struct lsn_config *c, const struct status *st)
 	    "envelopes_queued", (json_int_t)st->queued, "envelopes_sent", (json_int_t)st->sent,
 	    "envelopes_received", (json_int_t)st->received, "compromised",
 	    (json_int_t)st->compromised, "compromised_names", st->compromised_names,
+	    "agreements_differ", (json_int_t)st->disagree,
 	    "ledger", "leaves", (json_int_t)st->log_size, "checkpoint_size",
 	    (json_int_t)st->ckpt_size, "checkpoint_cosignatures", (json_int_t)st->ckpt_cosigs,
 	    "equivocations", (json_int_t)st->equivocations));
@@ -182,6 +185,9 @@ print_text(const struct lsn_config *c, const struct status *st)
 	printf("peer listen:   %s\npartners:      %zu active, %zu failing (liaison partner list)\n"
 	       "envelopes:     %llu sent, %llu waiting for a receipt, %llu received\n",
 	    c->peer_listen, st->partners, st->failing, st->sent, st->queued, st->received);
+	if (st->disagree > 0)
+		printf("agreements:    %zu partner(s) hold other terms than this node "
+		       "(liaison partner list, liaison agreement show)\n", st->disagree);
 	printf("ledger:        %llu leaves; latest checkpoint size %llu with %llu cosignature(s) "
 	       "(liaison log checkpoint)\n", (unsigned long long)st->log_size,
 	    (unsigned long long)st->ckpt_size, (unsigned long long)st->ckpt_cosigs);
