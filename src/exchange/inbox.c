@@ -269,8 +269,11 @@ record_in_refusals(struct store *s, struct env_job *j, int64_t now)
 		if ((r = s->be->policy_log_add(s, &e, &j->job.err)) < 0)
 			return r;
 	}
-	if (j->n_policy > 0)
+	if (j->n_policy > 0) {
 		ex_count(j->ab->ex, &j->ab->ex->st.policy_refused_in, j->n_policy);
+		ex_log(j->ab->ex, "policy_refused_in", "\"partner\":\"%s\",\"seq\":%llu,"
+		    "\"count\":%zu", j->ab->p.name, (unsigned long long)j->v.h.seq, j->n_policy);
+	}
 	return 0;
 }
 
