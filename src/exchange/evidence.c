@@ -351,7 +351,7 @@ static int
 b64_value(const struct span *v, const char *what, uint8_t **ret, size_t *ret_len,
     struct err *err)
 {
-	struct span s;
+	struct span s = { NULL, NULL };
 	uint8_t *out;
 	int r;
 
@@ -581,7 +581,7 @@ check_item(const struct span *el, const struct party *ex, const struct party *pa
     struct evidence_item *out, struct err *err)
 {
 	struct vitem it = { .out = out };
-	struct span d;
+	struct span d = { NULL, NULL };
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -615,7 +615,7 @@ struct bundle {
 static int
 check_head(struct bundle *b, struct evidence_summary *sum, struct err *err)
 {
-	struct span s;
+	struct span s = { NULL, NULL };
 	struct ts t;
 	int r;
 

@@ -274,8 +274,8 @@ ledger_prove(struct store *s, uint64_t idx, uint64_t size, char *out, size_t cap
 	uint8_t entry[LEDGER_ENTRY_MAX];
 	merkle_hash proof[MERKLE_PROOF_MAX];
 	char note[NOTE_MAX];
-	size_t elen, nlen, n;
-	uint64_t csize;
+	size_t elen = 0, nlen = 0, n = 0;
+	uint64_t csize = 0;
 	int r;
 
 	if ((r = ledger_checkpoint_note(s, size, note, sizeof(note), &nlen, &csize, err)) < 0)

@@ -91,7 +91,7 @@ static int
 text_check(const char *s, size_t len, int nl, const char *what, struct err *err)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	uint32_t cp;
+	uint32_t cp = 0;
 	size_t i, l;
 
 	for (i = 0; i < len; i += l) {
@@ -111,7 +111,7 @@ static int
 name_check(const char *s, size_t len, const char *what, struct err *err)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	uint32_t cp;
+	uint32_t cp = 0;
 	size_t i, l;
 	int r;
 

@@ -99,13 +99,12 @@ relationship(char id[64], const char *src, const char *dst)
 static char *
 without(const char *s, const char *cut)
 {
-	const char *p = strstr(s, cut);
-	char *o;
+	char *o = strdup(s), *p;
+	size_t cl = strlen(cut);
 
-	assert_non_null(p);
-	o = malloc(strlen(s) + 1);
-	memcpy(o, s, (size_t)(p - s));
-	strcpy(o + (p - s), p + strlen(cut));
+	if (o == NULL || (p = strstr(o, cut)) == NULL)
+		fail_msg("'%s' is not in the posted object", cut);
+	memmove(p, p + cl, strlen(p + cl) + 1);
 	return o;
 }
 
