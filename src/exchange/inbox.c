@@ -113,22 +113,31 @@ grow_objs(struct env_job *j)
 	return 0;
 }
 
-/* The ingress decision (after the envelope's signature was checked): 1 kept out. */
+/*
+ * The ingress decision (after the envelope's signature was checked): 1 kept
+ * out. It needs the type, the object's TLP and its granular markings, all
+ * at hand in the tree the validator just built: no second pass over the
+ * bytes on the loop.
+ */
 static int
-border_in(struct env_job *j, const char *s, const char *e)
+border_in(struct env_job *j, const json_t *obj)
 {
+	const struct stix_meta *m = &j->metas[j->n_obj];
 	struct policy_decision d;
 	struct policy_obj o;
-	struct err err = ERR_INIT;
 	struct in_refusal *rf;
+	const json_t *g;
+	size_t i;
 
-	if (policy_scan(s, (size_t)(e - s), NULL, &o, &err) < 0) {
-		/* too many refs to list: type and markings from the validated metadata */
-		const struct stix_meta *m = &j->metas[j->n_obj];
-		memset(&o, 0, sizeof(o));
-		snprintf(o.type, sizeof(o.type), "%s", m->type);
-		snprintf(o.id, sizeof(o.id), "%s", m->id);
-		o.tlp = m->tlp;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.type, sizeof(o.type), "%s", m->type);
+	snprintf(o.id, sizeof(o.id), "%s", m->id);
+	o.tlp = m->tlp;
+	json_array_foreach(json_object_get(obj, "granular_markings"), i, g) {
+		const char *ref = json_string_value(json_object_get(g, "marking_ref"));
+		enum stix_tlp t = ref ? stix_tlp_of_marking(ref) : STIX_TLP_NONE;
+		if (t > o.granular_tlp)
+			o.granular_tlp = t;
 	}
 	if (policy_ingress(j->ab->in, &o, &d) < 0 || d.rule == POLICY_ALLOW)
 		return 0;
@@ -142,7 +151,7 @@ border_in(struct env_job *j, const char *s, const char *e)
 	}
 	rf = &j->policy_refused[j->n_policy++];
 	snprintf(rf->id, sizeof(rf->id), "%s", o.id);
-	snprintf(rf->version, sizeof(rf->version), "%s", j->metas[j->n_obj].version);
+	snprintf(rf->version, sizeof(rf->version), "%s", m->version);
 	rf->rule = d.rule;
 	snprintf(rf->reason, sizeof(rf->reason), "%s", d.reason);
 	j->refused_objs++;
@@ -172,8 +181,9 @@ take_object(void *arg, const char *s, const char *e)
 		}
 		return 0;
 	}
+	r = border_in(j, obj);
 	json_decref(obj);
-	if ((r = border_in(j, s, e)) != 0)
+	if (r != 0)
 		return r < 0 ? r : 0;
 	j->objs[j->n_obj].body = s;
 	j->objs[j->n_obj].len = (size_t)(e - s);

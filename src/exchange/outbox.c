@@ -114,6 +114,8 @@ pack_run(struct store *s, struct writer_job *job)
 	return record_refusals(s, pj, &job->err);
 }
 
+#define REF_MEMO_SLOTS 4096
+
 /* Bodies being filled: one bundle, closed and sealed when full. */
 struct filler {
 	struct link *l;
@@ -134,6 +136,15 @@ struct filler {
 	struct store_share *shares;   /* where a relationship's ends are looked for */
 	size_t n_shares;
 	unsigned long long kept_home;
+	/*
+	 * Decisions on ids taken this round (objects packed or kept home, ends
+	 * looked up): ATT&CK's 20,000 relationships point at a few thousand
+	 * objects. Cleared every round, so a new version is decided afresh.
+	 */
+	struct ref_memo {
+		char id[STIX_ID_MAX + 1];
+		int allowed;
+	} memo[REF_MEMO_SLOTS];
 };
 
 struct ref_hit {
@@ -157,6 +168,25 @@ ref_row(void *arg, const struct store_row *row)
 	return 0;
 }
 
+static struct ref_memo *
+memo_slot(struct filler *f, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 1099511628211ULL;
+	return &f->memo[h % REF_MEMO_SLOTS];
+}
+
+static void
+memo_put(struct filler *f, const char *id, int allowed)
+{
+	struct ref_memo *m = memo_slot(f, id);
+
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->allowed = allowed;
+}
+
 /* A relationship's or sighting's end may go if it is shared with the partner and allowed. */
 static int
 ref_ok(void *arg, const char *id)
@@ -164,9 +194,12 @@ ref_ok(void *arg, const char *id)
 	struct filler *f = arg;
 	struct store_query q;
 	struct ref_hit hit = { 0, 0, f };
+	struct ref_memo *m = memo_slot(f, id);
 	size_t i;
 	int more, r;
 
+	if (strcmp(m->id, id) == 0)
+		return m->allowed;
 	for (i = 0; i < f->n_shares && !hit.found; i++) {
 		memset(&q, 0, sizeof(q));
 		q.coll = f->shares[i].coll;
@@ -178,6 +211,7 @@ ref_ok(void *arg, const char *id)
 		if (r < 0)
 			return r;
 	}
+	memo_put(f, id, hit.allowed);
 	return hit.allowed;
 }
 
@@ -234,6 +268,7 @@ filler_row(void *arg, const struct store_row *row)
 	}
 	if ((r = border(f, row, &d)) < 0)
 		return r;
+	memo_put(f, row->id, d.rule == POLICY_ALLOW);
 	if (d.rule != POLICY_ALLOW) {
 		f->last_us = row->date_added_us;
 		return 0;
@@ -427,6 +462,7 @@ pack_round(struct link *l, struct store *rd, struct pack_job *pj, struct filler 
 	f->rd = rd;
 	f->shares = shares;
 	f->n_shares = n;
+	memset(f->memo, 0, sizeof(f->memo));
 	for (i = 0; i < n && pj->n < PACK_ENVS_MAX; i++) {
 		if ((r = pack_share(l, rd, &shares[i], pj, &seq, f, err)) < 0)
 			goto out;
