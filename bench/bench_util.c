@@ -555,3 +555,31 @@ num_arg(const char *name, const char *v, long lo, long hi)
 		die("--%s must be an integer from %ld to %ld, not '%s'", name, lo, hi, v);
 	return n;
 }
+
+const char *
+cpu_model(void)
+{
+	static char model[256];
+	FILE *f;
+	char line[512], *p, *q;
+
+	if (model[0] != '\0')
+		return model;
+	snprintf(model, sizeof(model), "unknown");
+	if ((f = fopen("/proc/cpuinfo", "r")) == NULL)
+		return model;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "model name", 10) != 0 || (p = strchr(line, ':')) == NULL)
+			continue;
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		p[strcspn(p, "\n")] = '\0';
+		for (q = p; *q; q++)
+			if (*q == '"' || *q == '\\')
+				*q = '\'';
+		snprintf(model, sizeof(model), "%s", p);
+		break;
+	}
+	fclose(f);
+	return model;
+}

@@ -19,6 +19,8 @@ void *xrealloc(void *p, size_t n);
 /* The value of option --name: an integer in [lo, hi], or die naming the option. */
 long num_arg(const char *name, const char *v, long lo, long hi);
 double now_s(void);                   /* CLOCK_MONOTONIC, seconds */
+/* The CPU's model name from /proc/cpuinfo (quotes and backslashes made safe for JSON). */
+const char *cpu_model(void);
 double cpu_s(void);                   /* CPU seconds of this process, all threads */
 
 /* A growable byte buffer, always NUL-terminated; {0} is empty. */

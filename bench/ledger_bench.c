@@ -71,30 +71,6 @@ static struct opts O;
 
 /* ---- the machine ---- */
 
-static char cpu_model[256] = "unknown";
-
-static void
-machine_init(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512], *p;
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "model name", 10) != 0 || (p = strchr(line, ':')) == NULL)
-			continue;
-		for (p++; *p == ' ' || *p == '\t'; p++)
-			;
-		p[strcspn(p, "\n")] = '\0';
-		for (char *q = p; *q; q++)
-			if (*q == '"' || *q == '\\')
-				*q = '\'';
-		snprintf(cpu_model, sizeof(cpu_model), "%s", p);
-		break;
-	}
-	fclose(f);
-}
 
 /* The three load averages, "1.23 0.98 0.50". */
 static void
@@ -118,7 +94,7 @@ print_machine(const char *load_before)
 
 	loadavg(after);
 	printf("\"nproc\":%ld,\"cpu\":\"%s\",\"load_before\":\"%s\",\"load_after\":\"%s\"}\n",
-	    sysconf(_SC_NPROCESSORS_ONLN), cpu_model, load_before, after);
+	    sysconf(_SC_NPROCESSORS_ONLN), cpu_model(), load_before, after);
 	fflush(stdout);
 }
 
@@ -704,7 +680,6 @@ main(int argc, char **argv)
 	int i;
 
 	parse_opts(argc, argv);
-	machine_init();
 	rng_init();
 	switch (O.mode) {
 	case M_APPEND:

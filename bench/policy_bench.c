@@ -50,30 +50,6 @@ collect(void *arg, const char *s, const char *e)
 	return 0;
 }
 
-static char cpu_model[256] = "unknown";
-
-static void
-machine_init(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512], *p;
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "model name", 10) != 0 || (p = strchr(line, ':')) == NULL)
-			continue;
-		for (p++; *p == ' ' || *p == '\t'; p++)
-			;
-		p[strcspn(p, "\n")] = '\0';
-		for (char *q = p; *q; q++)
-			if (*q == '"' || *q == '\\')
-				*q = '\'';
-		snprintf(cpu_model, sizeof(cpu_model), "%s", p);
-		break;
-	}
-	fclose(f);
-}
 
 /* A direction as an agreement would have it: eight types, AMBER, custom properties stripped. */
 static void
@@ -148,7 +124,6 @@ main(int argc, char **argv)
 		else
 			input = argv[ai];
 	}
-	machine_init();
 	read_input(input, &data);
 	if (jscan_each(data.data, data.len, 0, "objects", "the bundle", collect, &sp, &err) != 0)
 		die("%s: %s", input, err.msg);
@@ -190,7 +165,7 @@ main(int argc, char **argv)
 	    "\"scan_mb_s\":%.1f,\"egress_ns\":%.1f,\"egress_mixed_ns\":%.1f,\"rounds\":%d,"
 	    "\"nproc\":%ld,\"cpu\":\"%s\"}\n", sp.n, bytes, scan_s * 1e6 / sp.n,
 	    bytes / 1e6 / scan_s, ns_asis, ns_mixed, rounds, sysconf(_SC_NPROCESSORS_ONLN),
-	    cpu_model);
+	    cpu_model());
 	free(objs);
 	free(third);
 	free(sp.v);
