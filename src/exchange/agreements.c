@@ -237,3 +237,25 @@ exchange_agreement_hash(struct exchange *ex, int64_t partner, uint8_t out[static
 	pthread_mutex_unlock(&ex->mu);
 	return r;
 }
+
+int
+ex_record_refusals(struct store *s, int64_t partner, int dir, const struct ex_refusal *rf,
+    size_t n, struct err *err)
+{
+	struct store_policy_entry e = { 0 };
+	size_t i;
+	int r;
+
+	e.time_us = clock_now_us();
+	e.partner = partner;
+	e.dir = dir;
+	for (i = 0; i < n; i++) {
+		e.object = rf[i].id;
+		e.version = rf[i].version;
+		e.rule = policy_rule_name(rf[i].rule);
+		e.reason = rf[i].reason;
+		if ((r = s->be->policy_log_add(s, &e, err)) < 0)
+			return r;
+	}
+	return 0;
+}

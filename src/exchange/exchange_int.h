@@ -107,6 +107,17 @@ void ex_client_setup(struct link *l, CURL *c, const char *path, const char *cont
     struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
 /* Loop thread: signs a checkpoint when one is due (called by exchange_tick). */
 void ex_sign_tick(struct exchange *ex);
+/* An object refused at the border, kept to be written to the policy log. */
+struct ex_refusal {
+	char id[STIX_ID_MAX + 1];
+	char version[40];
+	enum policy_rule rule;
+	char reason[256];
+};
+/* Writes n refusals of one partner and direction to the policy log (in a writer job). */
+int ex_record_refusals(struct store *s, int64_t partner, int dir, const struct ex_refusal *r,
+    size_t n, struct err *err);
+
 /* Loop thread: reads the link's agreement file again if it changed. */
 void ex_link_agreement(struct link *l);
 /* Wakes every link's threads (a checkpoint was signed). */

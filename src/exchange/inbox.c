@@ -38,8 +38,7 @@ struct env_job {
 	size_t n_seen;                /* elements of the bundle, valid or not */
 	uint32_t refused_objs;
 	/* objects the agreement does not let in: not stored, counted refused, logged */
-	struct in_refusal { char id[STIX_ID_MAX + 1]; char version[40]; enum policy_rule rule;
-		char reason[256]; } *policy_refused;
+	struct ex_refusal *policy_refused;
 	size_t n_policy, cap_policy;
 	uint8_t receipt[RCPT_LEN];
 	int has_receipt;
@@ -125,7 +124,7 @@ border_in(struct env_job *j, const json_t *obj)
 	const struct stix_meta *m = &j->metas[j->n_obj];
 	struct policy_decision d;
 	struct policy_obj o;
-	struct in_refusal *rf;
+	struct ex_refusal *rf;
 	const json_t *g;
 	size_t i;
 
@@ -143,7 +142,7 @@ border_in(struct env_job *j, const json_t *obj)
 		return 0;
 	if (j->n_policy == j->cap_policy) {
 		size_t cap = j->cap_policy ? 2 * j->cap_policy : 16;
-		struct in_refusal *v = realloc(j->policy_refused, cap * sizeof(*v));
+		struct ex_refusal *v = realloc(j->policy_refused, cap * sizeof(*v));
 		if (v == NULL)
 			return -LSN_ENOMEM;
 		j->policy_refused = v;
@@ -262,29 +261,17 @@ refuse(struct accept_batch *ab, enum exchange_refusal why, uint64_t seq, const c
 }
 
 static int
-record_in_refusals(struct store *s, struct env_job *j, int64_t now)
+record_in_refusals(struct store *s, struct env_job *j)
 {
-	struct store_policy_entry e = { 0 };
-	size_t i;
-	int r;
+	int r = ex_record_refusals(s, j->ab->p.rowid, STORE_IN, j->policy_refused, j->n_policy,
+	    &j->job.err);
 
-	e.time_us = now;
-	e.partner = j->ab->p.rowid;
-	e.dir = STORE_IN;
-	for (i = 0; i < j->n_policy; i++) {
-		e.object = j->policy_refused[i].id;
-		e.version = j->policy_refused[i].version;
-		e.rule = policy_rule_name(j->policy_refused[i].rule);
-		e.reason = j->policy_refused[i].reason;
-		if ((r = s->be->policy_log_add(s, &e, &j->job.err)) < 0)
-			return r;
-	}
-	if (j->n_policy > 0) {
+	if (r == 0 && j->n_policy > 0) {
 		ex_count(j->ab->ex, &j->ab->ex->st.policy_refused_in, j->n_policy);
 		ex_log(j->ab->ex, "policy_refused_in", "\"partner\":\"%s\",\"seq\":%llu,"
 		    "\"count\":%zu", j->ab->p.name, (unsigned long long)j->v.h.seq, j->n_policy);
 	}
-	return 0;
+	return r;
 }
 
 /* A new envelope: its objects, its receipt, and it, in this job's transaction. */
@@ -303,7 +290,7 @@ store_new(struct store *s, struct env_job *j)
 	    &j->job.err)) < 0)
 		return r;
 	rc.time_us = clock_now_us();
-	if ((r = record_in_refusals(s, j, rc.time_us)) < 0)
+	if ((r = record_in_refusals(s, j)) < 0)
 		return r;
 	/* logged before the receipt is signed: the receipt names the leaf */
 	env_entry(&j->v, ENV_ENTRY_RECEIVED, rc.time_us, entry);

@@ -31,14 +31,6 @@ struct packed {
 	uint8_t entry[ENV_ENTRY_LEN]; /* its ledger entry, appended with it */
 };
 
-/* An object kept home at the border, recorded with the round that skipped it. */
-struct refusal {
-	char id[STIX_ID_MAX + 1];
-	char version[40];
-	enum policy_rule rule;
-	char reason[256];
-};
-
 #define REFUSALS_MAX 512              /* per round: more end the round early */
 
 struct pack_job {
@@ -49,30 +41,9 @@ struct pack_job {
 	/* shares whose cursor moved past objects that did not go (no envelope of theirs) */
 	int64_t skip_coll[PACK_ENVS_MAX + 8], skip_cursor[PACK_ENVS_MAX + 8];
 	size_t n_skip;
-	struct refusal *refusals;     /* REFUSALS_MAX */
+	struct ex_refusal *refusals;  /* REFUSALS_MAX, recorded with the round that skipped them */
 	size_t n_refusals;
 };
-
-static int
-record_refusals(struct store *s, struct pack_job *pj, struct err *err)
-{
-	struct store_policy_entry e = { 0 };
-	size_t i;
-	int r;
-
-	e.time_us = clock_now_us();
-	e.partner = pj->l->p.rowid;
-	e.dir = STORE_OUT;
-	for (i = 0; i < pj->n_refusals; i++) {
-		e.object = pj->refusals[i].id;
-		e.version = pj->refusals[i].version;
-		e.rule = policy_rule_name(pj->refusals[i].rule);
-		e.reason = pj->refusals[i].reason;
-		if ((r = s->be->policy_log_add(s, &e, err)) < 0)
-			return r;
-	}
-	return 0;
-}
 
 static int
 pack_run(struct store *s, struct writer_job *job)
@@ -111,7 +82,8 @@ pack_run(struct store *s, struct writer_job *job)
 		if ((r = s->be->share_set_cursor(s, pj->l->p.rowid, pj->skip_coll[i],
 		    pj->skip_cursor[i], &job->err)) < 0)
 			return r;
-	return record_refusals(s, pj, &job->err);
+	return ex_record_refusals(s, pj->l->p.rowid, STORE_OUT, pj->refusals, pj->n_refusals,
+	    &job->err);
 }
 
 #define REF_MEMO_SLOTS 4096
@@ -222,7 +194,7 @@ border(struct filler *f, const struct store_row *row, struct policy_decision *d)
 	struct pack_job *pj = f->pj;
 	struct err err = ERR_INIT;
 	struct policy_obj o;
-	struct refusal *rf;
+	struct ex_refusal *rf;
 	int r;
 
 	if (policy_scan(row->body, row->len, f->out, &o, &err) < 0) {
