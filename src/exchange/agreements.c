@@ -165,8 +165,33 @@ agr_done(struct writer_job *job, int rc)
  * time): the packer and the inbox take the new terms from their next
  * round, and a writer job records the hash. Loop thread.
  */
+/* The default terms name the collections already shared with the partner. */
+static void
+default_shares(struct link *l, struct store *rd, struct agreement *g)
+{
+	struct store_share *sh = NULL;
+	struct store_collection *cs = NULL;
+	struct err err = ERR_INIT;
+	char list[AGR_LIST_MAX * AGR_ITEM_MAX] = "";
+	size_t i, j, nsh = 0, ncs = 0, len = 0;
+
+	if (rd == NULL || rd->be->share_list(rd, l->p.rowid, &sh, &nsh, &err) < 0 ||
+	    rd->be->coll_list(rd, &cs, &ncs, &err) < 0)
+		goto out;
+	for (i = 0; i < nsh; i++)
+		for (j = 0; j < ncs; j++)
+			if (cs[j].rowid == sh[i].coll && len < sizeof(list))
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+				    len ? "," : "", cs[j].title);
+	if (len > 0 && len < sizeof(list))
+		agreement_set(g, l->ex->cfg.node_name, "out.collections", list, &err);
+out:
+	free(sh);
+	free(cs);
+}
+
 void
-ex_link_agreement(struct link *l)
+ex_link_agreement(struct link *l, struct store *rd)
 {
 	struct exchange *ex = l->ex;
 	struct agreement g;
@@ -195,6 +220,8 @@ ex_link_agreement(struct link *l)
 		return;
 	}
 	/* a partner paired before agreements existed gets the default terms, written down */
+	if (!exists)
+		default_shares(l, rd, &g);
 	if (!exists && exchange_agreement_save(ex->cfg.agreements_dir, l->p.name, &g, &err) == 0 &&
 	    stat(path, &st) == 0)
 		l->agr_mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;

@@ -138,7 +138,8 @@ exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct er
 }
 
 static int
-link_start(struct exchange *ex, const struct store_partner *p, struct link **ret, struct err *err)
+link_start(struct exchange *ex, struct store *rd, const struct store_partner *p,
+    struct link **ret, struct err *err)
 {
 	struct link *l = calloc(1, sizeof(*l));
 	char b64[64];
@@ -156,7 +157,7 @@ link_start(struct exchange *ex, const struct store_partner *p, struct link **ret
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	/* the terms before the threads: nothing crosses under no agreement */
-	ex_link_agreement(l);
+	ex_link_agreement(l, rd);
 	if (pthread_create(&l->packer, NULL, link_packer_main, l) == 0)
 		l->packer_started = 1;
 	if (l->packer_started && pthread_create(&l->sender, NULL, link_sender_main, l) == 0)
@@ -260,12 +261,12 @@ exchange_reload(struct exchange *ex, struct store *rd, struct err *err)
 		return r;
 	stop_stale(ex, ps, n);
 	for (l = ex->links; l != NULL; l = l->next)
-		ex_link_agreement(l);         /* a stat() each: new terms take effect within RELOAD_MS */
+		ex_link_agreement(l, rd);     /* a stat() each: new terms take effect within RELOAD_MS */
 	for (i = 0; i < n && r == 0; i++) {
 		if (!ps[i].active || find_link(ex, ps[i].rowid) != NULL)
 			continue;
 		l = NULL;
-		r = link_start(ex, &ps[i], &l, err);
+		r = link_start(ex, rd, &ps[i], &l, err);
 		if (r < 0) {
 			if (l != NULL)
 				link_stop(l);

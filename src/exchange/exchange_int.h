@@ -118,8 +118,13 @@ struct ex_refusal {
 int ex_record_refusals(struct store *s, int64_t partner, int dir, const struct ex_refusal *r,
     size_t n, struct err *err);
 
-/* Loop thread: reads the link's agreement file again if it changed. */
-void ex_link_agreement(struct link *l);
+/*
+ * Loop thread: reads the link's agreement file again if it changed. A
+ * partner without one (paired before agreements existed) gets the default
+ * terms with the collections it is already shared, written down; rd is the
+ * loop's read connection.
+ */
+void ex_link_agreement(struct link *l, struct store *rd);
 /* Wakes every link's threads (a checkpoint was signed). */
 void ex_wake_links(struct exchange *ex);
 /* Waits on the link's condition variable for at most ms (mu held). */
