@@ -21,9 +21,9 @@ static const struct cli_cmd commands[] = {
 	{ "partner", cli_cmd_partner, "Pair with partner nodes and watch the links (add, list, remove)" },
 	{ "envelope", cli_cmd_envelope, "List envelopes exchanged with a partner and their receipts (list)" },
 	{ "evidence", cli_cmd_evidence, "Export a signed evidence bundle, or verify one offline (export, verify)" },
-	{ "agreement", cli_cmd_agreement, "The terms agreed with each partner (show|set)" },
-	{ "policy", cli_cmd_policy, "Border decisions under the agreements (explain|log)" },
-	{ "log", cli_cmd_log, "The witnessed ledger: vkeys, checkpoint, proofs, verification (key|checkpoint|prove|verify)" },
+	{ "agreement", cli_cmd_agreement, "The terms agreed with each partner (show, set)" },
+	{ "policy", cli_cmd_policy, "Border decisions under the agreements (explain, log)" },
+	{ "log", cli_cmd_log, "The witnessed ledger: vkeys, checkpoint, proofs, verification (key, checkpoint, prove, verify)" },
 	{ "help", cmd_help, "Show one command's options: liaison help COMMAND" },
 };
 
