@@ -266,6 +266,39 @@ expect 0 "$BIN" --home "$HOME_DIR" user grant alice from-beta:r
 expect 0 "$BIN" --home "$HOME_DIR" status --json
 has '"active": 1' "$TMP/out"
 ok "partner add pairs once, makes from-NAME, shows in partner list, envelope list and status"
+# agreements: written at pairing, shown, changed; bad terms change nothing
+expect 0 "$BIN" --home "$HOME_DIR" agreement show beta --json
+has '"written": true' "$TMP/out"
+has '"partner_holds": "unknown"' "$TMP/out"
+cp "$HOME_DIR/agreements/beta.conf" "$TMP/agreement.before"
+expect 1 "$BIN" --home "$HOME_DIR" agreement set beta out.max_tlp=red
+has 'RED never leaves' "$TMP/err"
+expect 1 "$BIN" --home "$HOME_DIR" agreement set beta out.colour=blue
+expect 1 "$BIN" --home "$HOME_DIR" agreement set beta out.max_tlp
+has 'KEY=VALUE' "$TMP/err"
+cmp -s "$HOME_DIR/agreements/beta.conf" "$TMP/agreement.before" || fail "a refused term changed the agreement"
+expect 0 "$BIN" --home "$HOME_DIR" agreement set beta out.max_tlp=green in.types=indicator,relationship
+expect 0 "$BIN" --home "$HOME_DIR" agreement show beta
+has 'max_tlp = green' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" agreement show nobody
+expect 0 "$BIN" --home "$HOME_DIR" policy log --json
+has '"decisions": \[\]' "$TMP/out"
+expect 2 "$BIN" --home "$HOME_DIR" policy log --limit 0
+expect 1 "$BIN" --home "$HOME_DIR" policy explain indicator--00000000-0000-4000-8000-000000000000 --partner beta
+has 'no collection' "$TMP/err"
+ok "agreement show and set, policy log and explain; refused terms change nothing"
+# the ledger and evidence commands refuse bad input with a reason
+expect 0 "$BIN" --home "$HOME_DIR" log key
+has '^liaison/alpha/log/' "$TMP/out"
+expect 2 "$BIN" --home "$HOME_DIR" log prove --index x
+expect 1 "$BIN" --home "$HOME_DIR" log prove --index 0
+expect 0 "$BIN" --home "$HOME_DIR" log verify --json
+has '"ok": true' "$TMP/out"
+printf 'not a bundle\n' > "$TMP/bad.evidence"
+expect 1 "$BIN" evidence verify "$TMP/bad.evidence"
+has 'NOT VALID' "$TMP/err"
+expect 1 "$BIN" evidence verify "$TMP/missing.evidence"
+ok "log key, prove, verify and evidence verify answer bad input with a reason"
 expect 0 "$BIN" --home "$HOME_DIR" partner remove beta
 expect 0 "$BIN" --home "$HOME_DIR" partner list --json
 has '"active": false' "$TMP/out"
