@@ -2027,3 +2027,23 @@ e2e_tls_close(struct e2e_tls *t)
 	free(t->buf);
 	memset(t, 0, sizeof(*t));
 }
+
+const char *
+e2e_jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	if (s == NULL)
+		fail_msg("'%s' is not a string in %s", k, json_dumps(o, JSON_COMPACT));
+	return s;
+}
+
+long long
+e2e_jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer in %s", k, json_dumps(o, JSON_COMPACT));
+	return json_integer_value(v);
+}

@@ -292,6 +292,10 @@ void e2e_version_key(const json_t *obj, char *out, size_t cap);
 /* Wall clock in milliseconds (monotonic). */
 int64_t e2e_now_ms(void);
 void e2e_sleep_ms(int ms);
+
+/* A member of a JSON object that must be a string / an integer (the test fails otherwise). */
+const char *e2e_jstr(const json_t *o, const char *k);
+long long e2e_jint(const json_t *o, const char *k);
 /* Appends to a malloc'd growable string. */
 struct e2e_str {
 	char *s;

@@ -222,26 +222,6 @@ free_strs(char **v, size_t n)
 
 /* ---- link state ---- */
 
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	if (!json_is_integer(v))
-		fail_msg("'%s' is not an integer in %s", k, json_dumps(o, JSON_COMPACT));
-	return json_integer_value(v);
-}
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	if (s == NULL)
-		fail_msg("'%s' is not a string in %s", k, json_dumps(o, JSON_COMPACT));
-	return s;
-}
-
 /* A metric of a node, or -1 if it cannot be read (the node is down). */
 static long long
 metric_try(struct e2e_client *c, const char *series)
@@ -283,12 +263,12 @@ wait_delivered(const char *what, int timeout_s, int both)
 
 	for (;;) {
 		json_t *p = e2e_partner(&A, "cert-b");
-		qa = jint(p, "queued");
+		qa = e2e_jint(p, "queued");
 		json_decref(p);
 		nb = e2e_count(&b_admin, b_from_a);
 		if (both) {
 			p = e2e_partner(&B, "cert-a");
-			qb = jint(p, "queued");
+			qb = e2e_jint(p, "queued");
 			json_decref(p);
 			na = e2e_count(&a_admin, a_from_b);
 		}
@@ -328,24 +308,24 @@ verify_envelopes(struct e2e_node *snd, const char *rcv_name, struct e2e_node *rc
 	for (i = 0; i < n; i++) {
 		json_t *o = json_array_get(eo, i), *x = json_array_get(ei, i);
 		unsigned nw = 0, dup = 0, ref = 0;
-		if (jint(o, "seq") != (long long)(n - i) || jint(x, "seq") != (long long)(n - i))
+		if (e2e_jint(o, "seq") != (long long)(n - i) || e2e_jint(x, "seq") != (long long)(n - i))
 			fail_msg("envelope %zu of %zu from %s: seq %lld out, %lld in (not contiguous)", i, n,
-			    snd_name, jint(o, "seq"), jint(x, "seq"));
-		if (strcmp(jstr(o, "id"), jstr(x, "id")) != 0)
+			    snd_name, e2e_jint(o, "seq"), e2e_jint(x, "seq"));
+		if (strcmp(e2e_jstr(o, "id"), e2e_jstr(x, "id")) != 0)
 			fail_msg("envelope %lld from %s has id %s on the sender, %s on the receiver",
-			    jint(o, "seq"), snd_name, jstr(o, "id"), jstr(x, "id"));
-		if (strcmp(jstr(o, "receipt"), "receipted") != 0 || strcmp(jstr(x, "receipt"), "receipted") != 0)
+			    e2e_jint(o, "seq"), snd_name, e2e_jstr(o, "id"), e2e_jstr(x, "id"));
+		if (strcmp(e2e_jstr(o, "receipt"), "receipted") != 0 || strcmp(e2e_jstr(x, "receipt"), "receipted") != 0)
 			fail_msg("envelope %lld from %s: receipt '%s' on the sender, '%s' on the receiver",
-			    jint(o, "seq"), snd_name, jstr(o, "receipt"), jstr(x, "receipt"));
-		if (strcmp(jstr(o, "kind"), "share") != 0 || jint(o, "objects") != jint(x, "objects"))
-			fail_msg("envelope %lld from %s: kind %s, %lld objects out, %lld in", jint(o, "seq"),
-			    snd_name, jstr(o, "kind"), jint(o, "objects"), jint(x, "objects"));
-		if (sscanf(jstr(o, "receipt_objects"), "%u new, %u dup, %u refused", &nw, &dup, &ref) != 3)
-			fail_msg("receipt_objects '%s' is not 'N new, N dup, N refused'", jstr(o, "receipt_objects"));
-		if (dup != 0 || ref != 0 || (long long)nw != jint(o, "objects"))
-			fail_msg("envelope %lld from %s: %lld objects, receipt says %s", jint(o, "seq"), snd_name,
-			    jint(o, "objects"), jstr(o, "receipt_objects"));
-		sum += (size_t)jint(o, "objects");
+			    e2e_jint(o, "seq"), snd_name, e2e_jstr(o, "receipt"), e2e_jstr(x, "receipt"));
+		if (strcmp(e2e_jstr(o, "kind"), "share") != 0 || e2e_jint(o, "objects") != e2e_jint(x, "objects"))
+			fail_msg("envelope %lld from %s: kind %s, %lld objects out, %lld in", e2e_jint(o, "seq"),
+			    snd_name, e2e_jstr(o, "kind"), e2e_jint(o, "objects"), e2e_jint(x, "objects"));
+		if (sscanf(e2e_jstr(o, "receipt_objects"), "%u new, %u dup, %u refused", &nw, &dup, &ref) != 3)
+			fail_msg("receipt_objects '%s' is not 'N new, N dup, N refused'", e2e_jstr(o, "receipt_objects"));
+		if (dup != 0 || ref != 0 || (long long)nw != e2e_jint(o, "objects"))
+			fail_msg("envelope %lld from %s: %lld objects, receipt says %s", e2e_jint(o, "seq"), snd_name,
+			    e2e_jint(o, "objects"), e2e_jstr(o, "receipt_objects"));
+		sum += (size_t)e2e_jint(o, "objects");
 		sum_new += nw;
 	}
 	if (sum != objects || sum_new != objects)
@@ -365,9 +345,9 @@ assert_link_clean(struct e2e_node *n, const char *partner, size_t envelopes)
 
 	if (p == NULL)
 		fail_msg("%s has no partner %s", n->name, partner);
-	if (jint(p, "envelopes_out") != (long long)envelopes || jint(p, "receipted") != (long long)envelopes ||
-	    jint(p, "queued") != 0 || strcmp(jstr(p, "last_error"), "") != 0 ||
-	    strcmp(jstr(p, "last_error_at"), "") != 0 || !json_is_true(json_object_get(p, "active")))
+	if (e2e_jint(p, "envelopes_out") != (long long)envelopes || e2e_jint(p, "receipted") != (long long)envelopes ||
+	    e2e_jint(p, "queued") != 0 || strcmp(e2e_jstr(p, "last_error"), "") != 0 ||
+	    strcmp(e2e_jstr(p, "last_error_at"), "") != 0 || !json_is_true(json_object_get(p, "active")))
 		fail_msg("%s's link to %s is not clean after %zu envelopes: %s", n->name, partner, envelopes,
 		    json_dumps(p, JSON_COMPACT));
 	json_decref(p);
@@ -463,36 +443,36 @@ check_identity(struct e2e_node *n, const char *doc_path)
 {
 	json_t *show = e2e_liaison_json(n, "identity", "show", NULL), *doc;
 	json_error_t je;
-	const char *fp = jstr(show, "fingerprint"), *k;
+	const char *fp = e2e_jstr(show, "fingerprint"), *k;
 	char spki[65];
 	size_t i;
 
-	assert_string_equal(jstr(show, "name"), n->name);
+	assert_string_equal(e2e_jstr(show, "name"), n->name);
 	if (strlen(fp) != 24 || fp[4] != '-' || fp[9] != '-' || fp[14] != '-' || fp[19] != '-')
 		fail_msg("%s's fingerprint '%s' is not XXXX-XXXX-XXXX-XXXX-XXXX", n->name, fp);
 	for (i = 0; i < 24; i++)
 		if (i % 5 != 4 && strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", fp[i]) == NULL)
 			fail_msg("%s's fingerprint '%s' has a character outside Crockford base32", n->name, fp);
-	assert_int_equal(strlen(jstr(show, "signing_key")), 44);
+	assert_int_equal(strlen(e2e_jstr(show, "signing_key")), 44);
 	{
 		char cert[400];
 		snprintf(cert, sizeof(cert), "%s/tls/cert.pem", n->home);
 		cert_spki_hex(cert, spki);
-		assert_string_equal(jstr(show, "tls_spki_sha256_hex"), spki);
+		assert_string_equal(e2e_jstr(show, "tls_spki_sha256_hex"), spki);
 	}
 	e2e_identity_export(n, doc_path);
 	doc = json_load_file(doc_path, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL)
 		fail_msg("%s is not JSON: %s", doc_path, je.text);
-	assert_int_equal(jint(doc, "liaison_identity"), 1);
-	assert_int_equal(jint(doc, "sig_type"), 1);
+	assert_int_equal(e2e_jint(doc, "liaison_identity"), 1);
+	assert_int_equal(e2e_jint(doc, "sig_type"), 1);
 	for (i = 0; i < 4; i++) {
 		k = (const char *[]){ "name", "signing_key", "tls_spki_sha256", "fingerprint" }[i];
-		if (strcmp(jstr(doc, k), jstr(show, k)) != 0)
+		if (strcmp(e2e_jstr(doc, k), e2e_jstr(show, k)) != 0)
 			fail_msg("%s: the exported %s '%s' is not the one `identity show` gives, '%s'", n->name, k,
-			    jstr(doc, k), jstr(show, k));
+			    e2e_jstr(doc, k), e2e_jstr(show, k));
 	}
-	assert_int_equal(strlen(jstr(doc, "signature")), 88);
+	assert_int_equal(strlen(e2e_jstr(doc, "signature")), 88);
 	json_decref(doc);
 	return show;
 }
@@ -536,8 +516,8 @@ test_pairing(void **state)
 	snprintf(b_doc, sizeof(b_doc), "%s.identity.json", B.home);
 	a_show = check_identity(&A, a_doc);
 	b_show = check_identity(&B, b_doc);
-	if (strcmp(jstr(a_show, "fingerprint"), jstr(b_show, "fingerprint")) == 0)
-		fail_msg("two nodes have the same fingerprint %s", jstr(a_show, "fingerprint"));
+	if (strcmp(e2e_jstr(a_show, "fingerprint"), e2e_jstr(b_show, "fingerprint")) == 0)
+		fail_msg("two nodes have the same fingerprint %s", e2e_jstr(a_show, "fingerprint"));
 	e2e_peer_endpoint(&A, a_ep);
 	e2e_peer_endpoint(&B, b_ep);
 
@@ -545,7 +525,7 @@ test_pairing(void **state)
 	rc = e2e_liaison(&B, NULL, &out, &err, "partner", "add", a_doc, "--endpoint", a_ep, "--yes", NULL);
 	if (rc != 0)
 		fail_msg("liaison partner add (B) exited with %d: %s %s", rc, out, err);
-	snprintf(want, sizeof(want), "%s", jstr(a_show, "fingerprint"));
+	snprintf(want, sizeof(want), "%s", e2e_jstr(a_show, "fingerprint"));
 	if (strstr(err, want) == NULL && strstr(out, want) == NULL)
 		fail_msg("`partner add` did not show A's fingerprint %s:\n%s%s", want, out, err);
 	if (strstr(out, "cert-a") == NULL)
@@ -555,10 +535,10 @@ test_pairing(void **state)
 
 	/* A pairs with B (--json) */
 	j = e2e_liaison_json(&A, "partner", "add", b_doc, "--endpoint", b_ep, "--yes", NULL);
-	assert_string_equal(jstr(j, "name"), "cert-b");
-	assert_string_equal(jstr(j, "fingerprint"), jstr(b_show, "fingerprint"));
-	assert_string_equal(jstr(j, "endpoint"), b_ep);
-	assert_string_equal(jstr(j, "inbox"), "from-cert-b");
+	assert_string_equal(e2e_jstr(j, "name"), "cert-b");
+	assert_string_equal(e2e_jstr(j, "fingerprint"), e2e_jstr(b_show, "fingerprint"));
+	assert_string_equal(e2e_jstr(j, "endpoint"), b_ep);
+	assert_string_equal(e2e_jstr(j, "inbox"), "from-cert-b");
 	assert_int_equal(json_array_size(json_object_get(j, "shares")), 1);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "shares"), 0)) ?: "", "shared");
 	json_decref(j);
@@ -580,16 +560,16 @@ test_pairing(void **state)
 	/* each lists the other once, by the fingerprint the other shows */
 	p = e2e_partner(&A, "cert-b");
 	assert_non_null(p);
-	assert_string_equal(jstr(p, "fingerprint"), jstr(b_show, "fingerprint"));
-	assert_string_equal(jstr(p, "endpoint"), b_ep);
+	assert_string_equal(e2e_jstr(p, "fingerprint"), e2e_jstr(b_show, "fingerprint"));
+	assert_string_equal(e2e_jstr(p, "endpoint"), b_ep);
 	assert_true(json_is_true(json_object_get(p, "active")));
-	assert_int_equal(jint(p, "envelopes_out"), 0);
-	assert_int_equal(jint(p, "queued"), 0);
+	assert_int_equal(e2e_jint(p, "envelopes_out"), 0);
+	assert_int_equal(e2e_jint(p, "queued"), 0);
 	json_decref(p);
 	p = e2e_partner(&B, "cert-a");
 	assert_non_null(p);
-	assert_string_equal(jstr(p, "fingerprint"), jstr(a_show, "fingerprint"));
-	assert_string_equal(jstr(p, "endpoint"), a_ep);
+	assert_string_equal(e2e_jstr(p, "fingerprint"), e2e_jstr(a_show, "fingerprint"));
+	assert_string_equal(e2e_jstr(p, "endpoint"), a_ep);
 	json_decref(p);
 	j = e2e_liaison_json(&A, "partner", "list", NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "partners")), 1);
@@ -726,8 +706,8 @@ test_attack_both_directions(void **state)
 		    n_env_ab, (ATTACK_OBJECTS + 199) / 200);
 	{
 		json_t *pa = e2e_partner(&A, "cert-b"), *pb = e2e_partner(&B, "cert-a");
-		assert_int_equal(jint(pa, "envelopes_in"), (long long)n_env_ba);
-		assert_int_equal(jint(pb, "envelopes_in"), (long long)n_env_ab);
+		assert_int_equal(e2e_jint(pa, "envelopes_in"), (long long)n_env_ba);
+		assert_int_equal(e2e_jint(pb, "envelopes_in"), (long long)n_env_ab);
 		json_decref(pa);
 		json_decref(pb);
 	}
@@ -767,7 +747,7 @@ test_receiver_down_catches_up(void **state)
 	dl = t0 + 20000;
 	for (;;) {
 		p = e2e_partner(&A, "cert-b");
-		if (jint(p, "queued") > 0 && strlen(jstr(p, "last_error")) > 0 && jint(p, "retries") > 0)
+		if (e2e_jint(p, "queued") > 0 && strlen(e2e_jstr(p, "last_error")) > 0 && e2e_jint(p, "retries") > 0)
 			break;
 		if (e2e_now_ms() > dl)
 			fail_msg("20 s after B went down, A's partner list does not show a queue, an error and "
@@ -775,11 +755,11 @@ test_receiver_down_catches_up(void **state)
 		json_decref(p);
 		e2e_sleep_ms(200);
 	}
-	log_time("B down: A queues %lld envelopes, retry %lld: %.60s", jint(p, "queued"), jint(p, "retries"),
-	    jstr(p, "last_error"));
-	if (strlen(jstr(p, "last_error_at")) < 20)
+	log_time("B down: A queues %lld envelopes, retry %lld: %.60s", e2e_jint(p, "queued"), e2e_jint(p, "retries"),
+	    e2e_jstr(p, "last_error"));
+	if (strlen(e2e_jstr(p, "last_error_at")) < 20)
 		fail_msg("A's link shows an error without its time: %s", json_dumps(p, JSON_COMPACT));
-	retries0 = jint(p, "retries");
+	retries0 = e2e_jint(p, "retries");
 	json_decref(p);
 	if (metric(&a_admin, "liaison_peer_queue_envelopes") <= 0)
 		fail_msg("A's liaison_peer_queue_envelopes is not above 0 while B is down");
@@ -787,8 +767,8 @@ test_receiver_down_catches_up(void **state)
 	post_all(&a_admin, a_shared, objs + 2000, 1000);
 	e2e_sleep_ms(3000);
 	p = e2e_partner(&A, "cert-b");
-	if (jint(p, "retries") <= retries0)
-		fail_msg("A did not retry in 3 s (retries %lld, then %lld)", retries0, jint(p, "retries"));
+	if (e2e_jint(p, "retries") <= retries0)
+		fail_msg("A did not retry in 3 s (retries %lld, then %lld)", retries0, e2e_jint(p, "retries"));
 	json_decref(p);
 	assert_true(e2e_count(&a_admin, a_shared) == a_sent.n);
 

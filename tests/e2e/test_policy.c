@@ -110,26 +110,6 @@ without(const char *s, const char *cut)
 
 /* ---- helpers ---- */
 
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	if (s == NULL)
-		fail_msg("'%s' is not a string in %s", k, json_dumps(o, JSON_COMPACT));
-	return s;
-}
-
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	if (!json_is_integer(v))
-		fail_msg("'%s' is not an integer in %s", k, json_dumps(o, JSON_COMPACT));
-	return json_integer_value(v);
-}
-
 static long long
 metric(struct e2e_client *c, const char *series)
 {
@@ -186,7 +166,7 @@ agreement_hash(const struct e2e_node *n, const char *partner, char hex[65])
 {
 	json_t *j = e2e_liaison_json(n, "agreement", "show", partner, NULL);
 
-	snprintf(hex, 65, "%s", jstr(j, "sha256"));
+	snprintf(hex, 65, "%s", e2e_jstr(j, "sha256"));
 	if (strlen(hex) != 64 || !json_is_true(json_object_get(j, "written")))
 		fail_msg("%s: agreement show %s --json: %s", n->name, partner, json_dumps(j, JSON_COMPACT));
 	json_decref(j);
@@ -246,7 +226,7 @@ wait_agreement_state(const struct e2e_node *n, const char *partner, const char *
 		json_t *p = e2e_partner(n, partner);
 		if (p == NULL)
 			fail_msg("%s has no partner %s", n->name, partner);
-		snprintf(last, sizeof(last), "%s", jstr(p, "agreement"));
+		snprintf(last, sizeof(last), "%s", e2e_jstr(p, "agreement"));
 		json_decref(p);
 		if (strcmp(last, want) == 0)
 			return;
@@ -278,7 +258,7 @@ queued(const struct e2e_node *n, const char *partner)
 
 	if (p == NULL)
 		fail_msg("%s has no partner %s", n->name, partner);
-	q = jint(p, "queued");
+	q = e2e_jint(p, "queued");
 	json_decref(p);
 	return q;
 }
@@ -298,9 +278,9 @@ on_held(void *arg, const char *s, size_t len)
 
 	if (o == NULL)
 		fail_msg("B holds an object that is not JSON: %.200s", s);
-	slot = e2e_map_put(&h->m, jstr(o, "id"), &isnew);
+	slot = e2e_map_put(&h->m, e2e_jstr(o, "id"), &isnew);
 	if (!isnew)
-		fail_msg("B's from-cert-a holds %s twice", jstr(o, "id"));
+		fail_msg("B's from-cert-a holds %s twice", e2e_jstr(o, "id"));
 	*slot = strndup(s, len);
 	json_decref(o);
 }
@@ -343,7 +323,7 @@ log_entry(const json_t *log, const char *id)
 	size_t i;
 
 	json_array_foreach(log, i, v) {
-		if (strcmp(jstr(v, "object"), id) != 0)
+		if (strcmp(e2e_jstr(v, "object"), id) != 0)
 			continue;
 		if (found != NULL)
 			fail_msg("the policy log has %s twice", id);
@@ -467,10 +447,10 @@ test_same_agreement(void **state)
 		}
 		if (e == NULL)
 			fail_msg("A's policy log does not name %s (kept home by %s)", objs[i].id, objs[i].rule);
-		if (strcmp(jstr(e, "rule"), objs[i].rule) != 0 || strcmp(jstr(e, "direction"), "out") != 0 ||
-		    strcmp(jstr(e, "partner"), "cert-b") != 0 ||
-		    strcmp(jstr(e, "version"), "2020-01-01T00:00:00.000Z") != 0 ||
-		    strstr(jstr(e, "reason"), objs[i].id) == NULL)
+		if (strcmp(e2e_jstr(e, "rule"), objs[i].rule) != 0 || strcmp(e2e_jstr(e, "direction"), "out") != 0 ||
+		    strcmp(e2e_jstr(e, "partner"), "cert-b") != 0 ||
+		    strcmp(e2e_jstr(e, "version"), "2020-01-01T00:00:00.000Z") != 0 ||
+		    strstr(e2e_jstr(e, "reason"), objs[i].id) == NULL)
 			fail_msg("A's policy log entry for %s: %s; wanted rule %s, direction out, partner cert-b, "
 			    "the version and a reason naming the object", objs[i].id, json_dumps(e, 0), objs[i].rule);
 	}
@@ -479,12 +459,12 @@ test_same_agreement(void **state)
 
 	/* policy explain agrees */
 	x = e2e_liaison_json(&A, "policy", "explain", objs[AMBER].id, "--partner", "cert-b", NULL);
-	if (json_is_true(json_object_get(x, "allowed")) || strcmp(jstr(x, "rule"), "tlp-ceiling") != 0 ||
-	    strcmp(jstr(x, "partner"), "cert-b") != 0)
+	if (json_is_true(json_object_get(x, "allowed")) || strcmp(e2e_jstr(x, "rule"), "tlp-ceiling") != 0 ||
+	    strcmp(e2e_jstr(x, "partner"), "cert-b") != 0)
 		fail_msg("policy explain (AMBER): %s", json_dumps(x, JSON_COMPACT));
 	json_decref(x);
 	x = e2e_liaison_json(&A, "policy", "explain", objs[CLEAR].id, "--partner", "cert-b", NULL);
-	if (!json_is_true(json_object_get(x, "allowed")) || strcmp(jstr(x, "rule"), "allow") != 0)
+	if (!json_is_true(json_object_get(x, "allowed")) || strcmp(e2e_jstr(x, "rule"), "allow") != 0)
 		fail_msg("policy explain (CLEAR): %s", json_dumps(x, JSON_COMPACT));
 	json_decref(x);
 	x = e2e_liaison_json(&A, "policy", "explain", objs[SECRET_O].id, "--partner", "cert-b", NULL);
@@ -543,8 +523,8 @@ test_different_agreement(void **state)
 	wait_agreement_state(&B, "cert-a", "DIFFERENT", 5000);
 	wait_agreement_state(&A, "cert-b", "DIFFERENT", 5000);
 	st = e2e_liaison_json(&B, "agreement", "show", "cert-a", NULL);
-	if (strcmp(jstr(st, "partner_holds"), "DIFFERENT") != 0 ||
-	    strcmp(jstr(st, "partner_sha256"), jstr(st, "sha256")) == 0)
+	if (strcmp(e2e_jstr(st, "partner_holds"), "DIFFERENT") != 0 ||
+	    strcmp(e2e_jstr(st, "partner_sha256"), e2e_jstr(st, "sha256")) == 0)
 		fail_msg("B's agreement show cert-a --json after the change: %s", json_dumps(st, JSON_COMPACT));
 	json_decref(st);
 	log_time("B narrowed in.types: both sides say DIFFERENT");
@@ -560,8 +540,8 @@ test_different_agreement(void **state)
 	/* B refused the relationship at ingress, and says why */
 	log = policy_log(&B, "cert-a");
 	e = log_entry(log, rel);
-	if (e == NULL || strcmp(jstr(e, "direction"), "in") != 0 || strcmp(jstr(e, "rule"), "type") != 0 ||
-	    strcmp(jstr(e, "partner"), "cert-a") != 0)
+	if (e == NULL || strcmp(e2e_jstr(e, "direction"), "in") != 0 || strcmp(e2e_jstr(e, "rule"), "type") != 0 ||
+	    strcmp(e2e_jstr(e, "partner"), "cert-a") != 0)
 		fail_msg("B's policy log: %s; wanted the relationship %s, direction in, rule type",
 		    json_dumps(log, JSON_COMPACT), rel);
 	json_decref(log);
@@ -580,7 +560,7 @@ test_different_agreement(void **state)
 		fail_msg("the receipt of A's last envelope: %u new, %u dup, %u refused; wanted 2, 0, 1",
 		    stored, dup, refused);
 	el = e2e_liaison_json(&A, "envelope", "list", "--partner", "cert-b", "--limit", "1", NULL);
-	if (strcmp(jstr(json_array_get(json_object_get(el, "envelopes"), 0), "receipt_objects"),
+	if (strcmp(e2e_jstr(json_array_get(json_object_get(el, "envelopes"), 0), "receipt_objects"),
 	    "2 new, 0 dup, 1 refused") != 0)
 		fail_msg("A's envelope list: %s", json_dumps(el, JSON_COMPACT));
 	json_decref(el);
