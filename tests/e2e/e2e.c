@@ -2047,3 +2047,17 @@ e2e_jint(const json_t *o, const char *k)
 		fail_msg("'%s' is not an integer in %s", k, json_dumps(o, JSON_COMPACT));
 	return json_integer_value(v);
 }
+
+long long
+e2e_node_metric(struct e2e_client *c, const char *series)
+{
+	struct e2e_resp r = { 0 };
+	long long v;
+
+	e2e_metrics(c, &r);
+	v = e2e_metric(r.body, series);
+	if (v < 0)
+		fail_msg("%s's /metrics has no %s", c->node->name, series);
+	e2e_resp_release(&r);
+	return v;
+}

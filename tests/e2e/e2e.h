@@ -209,6 +209,8 @@ size_t e2e_walk_objects(struct e2e_client *c, const char *coll_id, size_t limit,
 void e2e_metrics(struct e2e_client *c, struct e2e_resp *r);
 /* The value of one series ("name" or "name{label=\"v\"}") of a metrics body; -1 if absent. */
 long long e2e_metric(const char *body, const char *series);
+/* One series of a node's /metrics, read now; the test fails if it is not there. */
+long long e2e_node_metric(struct e2e_client *c, const char *series);
 
 /* ---- a peer-link client (libcurl, mutual TLS, pinned server key) ---- */
 

@@ -236,20 +236,6 @@ metric_try(struct e2e_client *c, const char *series)
 	return v;
 }
 
-static long long
-metric(struct e2e_client *c, const char *series)
-{
-	struct e2e_resp r = { 0 };
-	long long v;
-
-	e2e_metrics(c, &r);
-	v = e2e_metric(r.body, series);
-	if (v < 0)
-		fail_msg("%s's /metrics has no %s", c->node->name, series);
-	e2e_resp_release(&r);
-	return v;
-}
-
 /*
  * Waits until B's from-cert-a holds as many versions as A shared and A's
  * link to B has nothing queued (and the same the other way if both).
@@ -712,14 +698,14 @@ test_attack_both_directions(void **state)
 		json_decref(pb);
 	}
 	/* the counters agree (neither daemon restarted yet) */
-	assert_int_equal(metric(&a_admin, "liaison_peer_objects_total{event=\"sent\"}"), ATTACK_OBJECTS);
-	assert_int_equal(metric(&b_admin, "liaison_peer_objects_total{event=\"received\"}"), ATTACK_OBJECTS);
-	assert_int_equal(metric(&b_admin, "liaison_peer_objects_total{event=\"sent\"}"), B_INDICATORS);
-	assert_int_equal(metric(&a_admin, "liaison_peer_objects_total{event=\"received\"}"), B_INDICATORS);
-	assert_int_equal(metric(&a_admin, "liaison_peer_envelopes_total{event=\"sent\"}"), (long long)n_env_ab);
-	assert_int_equal(metric(&b_admin, "liaison_peer_envelopes_total{event=\"received\"}"), (long long)n_env_ab);
-	assert_int_equal(metric(&a_admin, "liaison_peer_queue_envelopes"), 0);
-	assert_int_equal(metric(&a_admin, "liaison_peer_links"), 1);
+	assert_int_equal(e2e_node_metric(&a_admin, "liaison_peer_objects_total{event=\"sent\"}"), ATTACK_OBJECTS);
+	assert_int_equal(e2e_node_metric(&b_admin, "liaison_peer_objects_total{event=\"received\"}"), ATTACK_OBJECTS);
+	assert_int_equal(e2e_node_metric(&b_admin, "liaison_peer_objects_total{event=\"sent\"}"), B_INDICATORS);
+	assert_int_equal(e2e_node_metric(&a_admin, "liaison_peer_objects_total{event=\"received\"}"), B_INDICATORS);
+	assert_int_equal(e2e_node_metric(&a_admin, "liaison_peer_envelopes_total{event=\"sent\"}"), (long long)n_env_ab);
+	assert_int_equal(e2e_node_metric(&b_admin, "liaison_peer_envelopes_total{event=\"received\"}"), (long long)n_env_ab);
+	assert_int_equal(e2e_node_metric(&a_admin, "liaison_peer_queue_envelopes"), 0);
+	assert_int_equal(e2e_node_metric(&a_admin, "liaison_peer_links"), 1);
 	free_strs(objs, (size_t)n);
 	free_strs(b_objs, B_INDICATORS);
 }
@@ -761,7 +747,7 @@ test_receiver_down_catches_up(void **state)
 		fail_msg("A's link shows an error without its time: %s", json_dumps(p, JSON_COMPACT));
 	retries0 = e2e_jint(p, "retries");
 	json_decref(p);
-	if (metric(&a_admin, "liaison_peer_queue_envelopes") <= 0)
+	if (e2e_node_metric(&a_admin, "liaison_peer_queue_envelopes") <= 0)
 		fail_msg("A's liaison_peer_queue_envelopes is not above 0 while B is down");
 	/* more while B stays down; A keeps retrying (at most every second) */
 	post_all(&a_admin, a_shared, objs + 2000, 1000);
@@ -841,7 +827,7 @@ test_kill9_rounds(void **state)
 		bobjs = indicators(ROUND_OBJECTS / 4, tag);
 		for (i = 0; i < ROUND_OBJECTS / 4; i++)
 			remember(&b_sent, bobjs[i], strlen(bobjs[i]));
-		base = metric(&b_admin, "liaison_peer_objects_total{event=\"received\"}");
+		base = e2e_node_metric(&b_admin, "liaison_peer_objects_total{event=\"received\"}");
 		start_poster(&pa, &tha, &A, a_shared, objs, ROUND_OBJECTS);
 		start_poster(&pb, &thb, &B, b_shared, bobjs, ROUND_OBJECTS / 4);
 		/* the transfer has begun: B has received some of this round */

@@ -110,20 +110,6 @@ without(const char *s, const char *cut)
 
 /* ---- helpers ---- */
 
-static long long
-metric(struct e2e_client *c, const char *series)
-{
-	struct e2e_resp r = { 0 };
-	long long v;
-
-	e2e_metrics(c, &r);
-	v = e2e_metric(r.body, series);
-	if (v < 0)
-		fail_msg("%s's /metrics has no %s", c->node->name, series);
-	e2e_resp_release(&r);
-	return v;
-}
-
 static sqlite3 *
 db_open(const struct e2e_node *n)
 {
@@ -472,11 +458,11 @@ test_same_agreement(void **state)
 		fail_msg("policy explain (x_secret): %s", json_dumps(x, JSON_COMPACT));
 	json_decref(x);
 
-	if (metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}") != (long long)kept ||
-	    metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}") != 0)
+	if (e2e_node_metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}") != (long long)kept ||
+	    e2e_node_metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}") != 0)
 		fail_msg("liaison_policy_refused_total: A out %lld, B in %lld; wanted %zu and 0",
-		    metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}"),
-		    metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}"), kept);
+		    e2e_node_metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}"),
+		    e2e_node_metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}"), kept);
 	log_time("policy explain and /metrics agree");
 }
 
@@ -564,11 +550,11 @@ test_different_agreement(void **state)
 	    "2 new, 0 dup, 1 refused") != 0)
 		fail_msg("A's envelope list: %s", json_dumps(el, JSON_COMPACT));
 	json_decref(el);
-	if (metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}") != 1 ||
-	    metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}") != (long long)kept_out)
+	if (e2e_node_metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}") != 1 ||
+	    e2e_node_metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}") != (long long)kept_out)
 		fail_msg("liaison_policy_refused_total after phase 2: B in %lld, A out %lld",
-		    metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}"),
-		    metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}"));
+		    e2e_node_metric(&b_admin, "liaison_policy_refused_total{direction=\"in\"}"),
+		    e2e_node_metric(&a_admin, "liaison_policy_refused_total{direction=\"out\"}"));
 	for (i = 0; i < 3; i++)
 		free(s[i]);
 	log_time("B refused the relationship at ingress: policy log, receipt (1 refused), /metrics");

@@ -139,7 +139,6 @@ test_append_sign_prove(void **state)
 	uint8_t root[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
 	char *out = malloc(65536);
 	size_t len;
-	uint64_t i;
 
 	assert_int_equal(sign(f, 1000000, 0), 0);          /* the empty log */
 	append_n(f, 1);
@@ -151,9 +150,9 @@ test_append_sign_prove(void **state)
 	assert_true(c.size == 300 && c.time_us == 3000000);
 	merkle_range_root(&f->mirror, root);
 	assert_memory_equal(c.root, root, 32);
-	for (i = 1; i <= 300; i += 37) {
-		assert_int_equal(merkle_root(i, ledger_node, f->s, leaf, &err), 0);
-	}
+	/* the root the store's rows give is the in-memory tree's */
+	assert_int_equal(merkle_root(300, ledger_node, f->s, leaf, &err), 0);
+	assert_memory_equal(leaf, root, 32);
 	/* a proof needs a cosigned checkpoint */
 	assert_int_equal(ledger_prove(f->s, 5, UINT64_MAX, out, 65536, &len, &err), -LSN_ENOTFOUND);
 	assert_int_equal(ledger_prove(f->s, 5, 300, out, 65536, &len, &err), 0);
