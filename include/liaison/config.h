@@ -40,6 +40,8 @@ struct lsn_config {
 	size_t envelope_objects, envelope_bytes, batch_bytes;
 	int pack_delay_ms, retry_min_ms, retry_max_ms, peer_timeout_ms;
 	int checkpoint_ms, heartbeat_s;       /* [ledger] */
+	char escalate_after[64];              /* [hotline] "0,50,100" */
+	char escalate_to[256];                /* [hotline] who each level calls */
 	/* [limits] */
 	int max_connections;
 	int idle_timeout;

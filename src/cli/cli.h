@@ -101,6 +101,10 @@ void cli_api_root(const struct lsn_config *cfg, char *out, size_t cap);
 /* Reads one line from stdin (no echo on a terminal); refuses an empty one. */
 int cli_read_password(char *out, size_t cap, struct err *err);
 
+struct buf;
+/* Reads a whole file ("-": stdin) into b, refusing more than b->max bytes. */
+int cli_read_file(const char *path, struct buf *b, struct err *err);
+
 /* The pid of the liaisond running on this home, or 0. */
 long cli_daemon_pid(const struct lsn_config *cfg);
 /* Tells a running liaisond to look at its partners now (SIGHUP); nothing if none runs. */
@@ -119,6 +123,16 @@ int cli_cmd_evidence(int argc, char **argv, const char *home);
 int cli_cmd_log(int argc, char **argv, const char *home);
 int cli_cmd_agreement(int argc, char **argv, const char *home);
 int cli_cmd_policy(int argc, char **argv, const char *home);
+/* hotline.c */
+int cli_cmd_notify(int argc, char **argv, const char *home);
+int cli_cmd_inquire(int argc, char **argv, const char *home);
+int cli_cmd_request(int argc, char **argv, const char *home);
+int cli_cmd_cases(int argc, char **argv, const char *home);
+int cli_cmd_case(int argc, char **argv, const char *home);
+int cli_cmd_ack(int argc, char **argv, const char *home);
+int cli_cmd_respond(int argc, char **argv, const char *home);
+int cli_cmd_close(int argc, char **argv, const char *home);
+int cli_cmd_withdraw(int argc, char **argv, const char *home);
 /* <home>/agreements */
 void cli_agreements_dir(const struct lsn_config *cfg, char out[static 4200]);
 /* partner add: writes the new partner's agreement (default terms, shares, --term options). */

@@ -158,26 +158,6 @@ run_export(const struct cli_args *a)
 
 /* ---- verify ---- */
 
-static int
-read_file(const char *path, struct buf *b, struct err *err)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-	int r = 0;
-
-	if (f == NULL)
-		return err_set(err, LSN_EIO, "cannot open %s: %s", path, strerror(errno));
-	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(b, chunk, n) < 0)
-			r = err_set(err, LSN_ETOOBIG, "%s is larger than an evidence bundle can be "
-			    "(%zu bytes)", path, b->max);
-	if (r == 0 && ferror(f))
-		r = err_set(err, LSN_EIO, "could not read %s: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	return r;
-}
 
 static const char *
 kind_name(int kind)
@@ -310,7 +290,7 @@ run_verify(const struct cli_args *a)
 	const char *path = a->pos[0];
 	int json = cli_has(a, "json"), r;
 
-	if (read_file(path, &file, &err) < 0) {
+	if (cli_read_file(path, &file, &err) < 0) {
 		r = json ? verify_failed(path, &err, 1) : cli_fail(&err);
 	} else if (evidence_verify(file.data ? file.data : "", file.len, &sum, &err) < 0) {
 		r = verify_failed(path, &err, json);

@@ -24,6 +24,15 @@ static const struct cli_cmd commands[] = {
 	{ "agreement", cli_cmd_agreement, "The terms agreed with each partner (show, set)" },
 	{ "policy", cli_cmd_policy, "Border decisions under the agreements (explain, log)" },
 	{ "log", cli_cmd_log, "The witnessed ledger: vkeys, checkpoint, proofs, verification (key, checkpoint, prove, verify)" },
+	{ "notify", cli_cmd_notify, "Open a hotline case: an incident notification to a partner" },
+	{ "inquire", cli_cmd_inquire, "Open a hotline case: an inquiry asking a partner for consultations" },
+	{ "request", cli_cmd_request, "Open a hotline case: a request for assistance or data preservation" },
+	{ "cases", cli_cmd_cases, "List hotline cases with their state and deadlines" },
+	{ "case", cli_cmd_case, "Show a case or take a step on it (show, start, ask, provide, refuse, mla-sent)" },
+	{ "ack", cli_cmd_ack, "Acknowledge a partner's case (a person has read it)" },
+	{ "respond", cli_cmd_respond, "Answer a partner's case" },
+	{ "close", cli_cmd_close, "Close a case" },
+	{ "withdraw", cli_cmd_withdraw, "Withdraw a case this node opened" },
 	{ "help", cmd_help, "Show one command's options: liaison help COMMAND" },
 };
 

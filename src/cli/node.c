@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "crypto/cx.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <stdio.h>
@@ -174,4 +175,25 @@ cli_daemon_reload(const struct lsn_config *cfg)
 
 	if (pid > 0)
 		kill((pid_t)pid, SIGHUP);
+}
+
+int
+cli_read_file(const char *path, struct buf *b, struct err *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+	int r = 0;
+
+	if (f == NULL)
+		return err_set(err, LSN_EIO, "cannot open %s: %s", path, strerror(errno));
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n) < 0)
+			r = err_set(err, LSN_ETOOBIG, "%s is larger than the %zu bytes it may hold",
+			    path, b->max);
+	if (r == 0 && ferror(f))
+		r = err_set(err, LSN_EIO, "could not read %s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	return r;
 }

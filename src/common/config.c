@@ -63,6 +63,11 @@ static const struct key keys[] = {
 	  "Sign a checkpoint of the log at most this often, when it grew (milliseconds)." },
 	{ "ledger", "heartbeat_s", K_INT, S(heartbeat_s),
 	  "Ask partners to cosign the latest checkpoint again at least this often (seconds)." },
+	{ "hotline", "escalate_after", K_STR, S(escalate_after),
+	  "Escalation levels: an overdue case reaches level N when it is late by more than the "
+	  "Nth percentage of its clock's span (0: at once)." },
+	{ "hotline", "escalate_to", K_STR, S(escalate_to),
+	  "Who each escalation level calls, in order, separated by commas (shown in events)." },
 	{ "limits", "max_connections", K_INT, S(max_connections), "Open connections at most." },
 	{ "limits", "idle_timeout", K_INT, S(idle_timeout),
 	  "Seconds a connection may stay silent mid-request or idle between requests." },
@@ -131,6 +136,9 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	c->peer_timeout_ms = 60000;
 	c->checkpoint_ms = 1000;
 	c->heartbeat_s = 300;
+	snprintf(c->escalate_after, sizeof(c->escalate_after), "0,50,100");
+	snprintf(c->escalate_to, sizeof(c->escalate_to),
+	    "duty officer, second contact, diplomatic POC");
 	c->max_connections = 1024;
 	c->idle_timeout = 30;
 	c->request_timeout = 120;

@@ -6,6 +6,7 @@
  */
 #include "crypto/cx.h"
 #include "exchange/exchange.h"
+#include "hotline/node.h"
 #include "http/peer.h"
 #include "http/server.h"
 #include "http/taxii.h"
@@ -43,6 +44,8 @@ struct daemon {
 	struct exchange *ex;
 	void *peer_ssl;
 	struct peer_api *peer;
+	struct hotline_node *hotline;
+	int64_t last_tick_us;
 	char agreements_dir[4200];         /* <home>/agreements */
 	struct http_server *peer_http;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *log_timer, *reload_timer;
@@ -205,6 +208,8 @@ pinned(void *arg, const uint8_t spki[32])
  * small query on the loop thread each time.
  */
 #define RELOAD_MS 250
+/* Overdue cases and preservation reminders are looked for this often. */
+#define HOTLINE_TICK_MS 1000
 
 static void
 on_reload(evutil_socket_t fd, short what, void *arg)
@@ -212,9 +217,18 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	struct err err = ERR_INIT;
 
+	int64_t now = clock_now_us();
+
 	if (!d->stopping && exchange_reload(d->ex, d->rd, &err) < 0)
 		log_error("reload", &err);
 	exchange_tick(d->ex);
+	/* `liaison notify|ack|...` queued a case step: pack it now */
+	if (what & EV_SIGNAL)
+		exchange_notify(d->ex);
+	if (!d->stopping && now - d->last_tick_us >= HOTLINE_TICK_MS * 1000) {
+		d->last_tick_us = now;
+		hotline_node_tick(d->hotline, d->rd, now);
+	}
 }
 
 static int
@@ -245,6 +259,18 @@ start_exchange(struct daemon *d, struct err *err)
 	xc.checkpoint_ms = d->cfg.checkpoint_ms;
 	xc.heartbeat_s = d->cfg.heartbeat_s;
 	xc.log = log_line;
+	{
+		struct hotline_node_config hc = { 0 };
+		hc.w = d->w;
+		hc.log = log_line;
+		if ((r = hotline_escalation_parse(d->cfg.escalate_after, d->cfg.escalate_to, &hc.esc,
+		    err)) < 0)
+			return err_prefix(err, "[hotline] "), r;
+		if ((r = hotline_node_new(&hc, &d->hotline, err)) < 0)
+			return r;
+	}
+	xc.case_step = hotline_node_step;
+	xc.case_arg = d->hotline;
 	if ((r = exchange_new(&xc, &d->ex, err)) < 0)
 		return r;
 	if ((r = exchange_reload(d->ex, d->rd, err)) < 0)
@@ -316,6 +342,9 @@ start(struct daemon *d, struct err *err)
 	if ((r = start_exchange(d, err)) < 0)
 		return r;
 	tc.ex = d->ex;
+	tc.hotline = d->hotline;
+	tc.agreements_dir = d->agreements_dir;
+	tc.node_name = d->cfg.name;
 	if ((r = load_cursor_key(d, tc.cursor_key, err)) < 0)
 		return r;
 	if ((r = taxii_new(&tc, d->rd, d->w, &d->taxii, err)) < 0)
@@ -363,6 +392,7 @@ stop(struct daemon *d)
 	/* links first: their last writes go through the writer */
 	exchange_free(d->ex);
 	writer_free(d->w); /* commits whatever is queued, closes its store */
+	hotline_node_free(d->hotline);
 	peer_api_free(d->peer);
 	http_tls_ctx_free(d->peer_ssl);
 	cx_key_free(d->key);

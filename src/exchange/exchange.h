@@ -47,6 +47,18 @@ struct exchange_config {
 	/* One JSON object per line (events); may be NULL. Called from any thread. */
 	void (*log)(void *arg, const char *line, size_t len);
 	void *log_arg;
+	/*
+	 * The hotline (hotline/), or NULL: envelopes of the case kinds are then
+	 * refused as unsupported. Called on the writer thread, inside the
+	 * transaction that stores the envelope, before its objects and receipt:
+	 * 0 the step was taken in, 1 it is refused (err says why: the envelope
+	 * is kept as evidence, its objects are not stored and the receipt counts
+	 * them refused), <0 the store failed (the envelope is not stored).
+	 */
+	int (*case_step)(void *arg, struct store *s, const struct store_partner *p,
+	    const struct agr_hotline *terms, int env_kind, uint64_t seq, const uint8_t *body,
+	    size_t len, int64_t now_us, struct err *err);
+	void *case_arg;
 };
 
 struct exchange;

@@ -180,7 +180,8 @@ take_object(void *arg, const char *s, const char *e)
 		}
 		return 0;
 	}
-	r = border_in(j, obj);
+	/* case steps answer to the agreement's [hotline] terms, not to its types */
+	r = j->v.h.kind == ENV_SHARE ? border_in(j, obj) : 0;
 	json_decref(obj);
 	if (r != 0)
 		return r < 0 ? r : 0;
@@ -232,7 +233,7 @@ check_env(struct env_job *j, struct err *err)
 	}
 	if (env_verify(v, ab->p.key, err) < 0)
 		return REFUSE_BAD_SIGNATURE;
-	if (v->h.kind != ENV_SHARE) {
+	if (v->h.kind != ENV_SHARE && ab->ex->cfg.case_step == NULL) {
 		err_set(err, LSN_EINVAL, "envelope %llu is of kind '%s', which this node does not "
 		    "accept yet", (unsigned long long)v->h.seq, env_kind_name(v->h.kind));
 		return REFUSE_UNSUPPORTED;
@@ -286,10 +287,30 @@ store_new(struct store *s, struct env_job *j)
 	size_t i;
 	int r;
 
+	rc.time_us = clock_now_us();
+	if (j->v.h.kind != ENV_SHARE) {
+		struct err why = ERR_INIT;
+		r = ab->ex->cfg.case_step(ab->ex->cfg.case_arg, s, &ab->p, &ab->terms.hotline,
+		    j->v.h.kind, j->v.h.seq, j->v.body, j->v.h.body_len, rc.time_us, &why);
+		if (r < 0) {
+			j->job.err = why;
+			return r;
+		}
+		if (r == 1) {
+			/* kept as evidence, changes nothing: its objects are not stored */
+			struct buf m = BUF_INIT(1024);
+			buf_add_json_str(&m, why.msg, strlen(why.msg));
+			ex_log(ab->ex, "case_step_refused", "\"partner\":\"%s\",\"seq\":%llu,"
+			    "\"message\":%s", ab->p.name, (unsigned long long)j->v.h.seq,
+			    m.data ? m.data : "\"\"");
+			buf_release(&m);
+			j->refused_objs += (uint32_t)j->n_obj;
+			j->n_obj = 0;
+		}
+	}
 	if (j->n_obj > 0 && (r = s->be->objects_add(s, ab->p.inbox, j->objs, j->n_obj, j->res,
 	    &j->job.err)) < 0)
 		return r;
-	rc.time_us = clock_now_us();
 	if ((r = record_in_refusals(s, j)) < 0)
 		return r;
 	/* logged before the receipt is signed: the receipt names the leaf */

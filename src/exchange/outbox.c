@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/jscan.h"
 #include "util/ts.h"
 
 #include <stdio.h>
@@ -27,7 +28,9 @@ struct packed {
 	uint64_t seq;
 	uint32_t items;
 	int64_t created_us;
-	int64_t coll, cursor_us;      /* the share's cursor once this envelope is stored */
+	int64_t coll, cursor_us;      /* the share's cursor once this envelope is stored (coll 0: none) */
+	int kind;                     /* enum env_kind */
+	int64_t step;                 /* a case step's rowid (0: a share) */
 	uint8_t entry[ENV_ENTRY_LEN]; /* its ledger entry, appended with it */
 };
 
@@ -66,15 +69,18 @@ pack_run(struct store *s, struct writer_job *job)
 		e.dir = STORE_OUT;
 		e.seq = p->seq;
 		memcpy(e.id, p->id, sizeof(e.id));
-		e.kind = ENV_SHARE;
+		e.kind = p->kind;
 		e.items = p->items;
 		e.created_us = p->created_us;
 		e.bytes = p->bytes;
 		e.len = p->len;
 		if ((r = s->be->env_put(s, &e, &job->err)) < 0)
 			return r;
+		if (p->step != 0 && (r = s->be->step_packed(s, p->step, p->seq, &job->err)) < 0)
+			return r;
 		/* envelopes of one share are in cursor order: the last one wins */
-		if ((r = s->be->share_set_cursor(s, e.partner, p->coll, p->cursor_us, &job->err)) < 0)
+		if (p->coll != 0 && (r = s->be->share_set_cursor(s, e.partner, p->coll, p->cursor_us,
+		    &job->err)) < 0)
 			return r;
 	}
 	/* objects kept home after the last envelope: the cursor passes them too */
@@ -268,10 +274,10 @@ bundle_open(struct buf *b)
 	return buf_printf(b, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", uuid);
 }
 
-/* Seals the filled bundle as the link's next envelope. */
+/* Signs body as the link's next envelope, of kind, holding items objects. */
 static int
-seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t seq,
-    struct err *err)
+seal_body(struct link *l, int kind, const uint8_t *body, size_t len, uint32_t items,
+    struct packed *p, uint64_t seq, struct err *err)
 {
 	struct exchange *ex = l->ex;
 	struct env_header h = { 0 };
@@ -279,30 +285,93 @@ seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t 
 	size_t cap;
 	int r;
 
-	if ((r = buf_adds(&f->body, "]}")) < 0)
-		return err_set(err, -r, "exchange: an envelope body outgrew its cap");
-	h.kind = ENV_SHARE;
+	h.kind = (uint8_t)kind;
 	memcpy(h.from, ex->key_id, 32);
 	memcpy(h.to, l->p.key_id, 32);
 	h.seq = seq;
 	h.time_us = clock_now_us();
-	h.items = f->items;
-	cap = ENV_HEADER_LEN + f->body.len + ENV_SIG_LEN;
+	h.items = items;
+	cap = ENV_HEADER_LEN + len + ENV_SIG_LEN;
 	p->bytes = malloc(cap);
 	if (p->bytes == NULL)
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
-	if ((r = env_seal(&h, (const uint8_t *)f->body.data, f->body.len, ex->cfg.key, p->bytes,
-	    cap, &p->len, p->id, err)) < 0)
+	if ((r = env_seal(&h, body, len, ex->cfg.key, p->bytes, cap, &p->len, p->id, err)) < 0)
 		return r;
 	v.header = p->bytes;
 	v.sig = p->bytes + p->len - ENV_SIG_LEN;
 	env_entry(&v, ENV_ENTRY_SENT, h.time_us, p->entry);
 	p->seq = seq;
-	p->items = f->items;
+	p->items = items;
 	p->created_us = h.time_us;
+	p->kind = kind;
+	p->step = 0;
+	p->coll = 0;
+	return 0;
+}
+
+/* Seals the filled bundle as the link's next share envelope. */
+static int
+seal(struct link *l, struct filler *f, struct packed *p, int64_t coll, uint64_t seq,
+    struct err *err)
+{
+	int r;
+
+	if ((r = buf_adds(&f->body, "]}")) < 0)
+		return err_set(err, -r, "exchange: an envelope body outgrew its cap");
+	if ((r = seal_body(l, ENV_SHARE, (const uint8_t *)f->body.data, f->body.len, f->items, p,
+	    seq, err)) < 0)
+		return r;
 	p->coll = coll;
 	p->cursor_us = f->last_us;
 	return 0;
+}
+
+/* ---- hotline steps: each queued step is one envelope of its own kind ---- */
+
+struct step_pack {
+	struct link *l;
+	struct pack_job *pj;
+	uint64_t *seq;
+	struct err *err;
+};
+
+static int
+count_object(void *arg, const char *s, const char *e)
+{
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
+static int
+pack_step(void *arg, const struct store_step *x)
+{
+	struct step_pack *sp = arg;
+	struct packed *p = &sp->pj->env[sp->pj->n];
+	uint32_t items = 0;
+	int r;
+
+	if ((r = jscan_each((const char *)x->body, x->len, STIX_OBJECT_MAX_DEPTH + 2, "objects",
+	    "a case step", count_object, &items, sp->err)) < 0)
+		return r;
+	if ((r = seal_body(sp->l, x->env_kind, x->body, x->len, items, p, *sp->seq + 1,
+	    sp->err)) < 0)
+		return r;
+	p->step = x->rowid;
+	sp->pj->n++;
+	(*sp->seq)++;
+	return 0;
+}
+
+/* Queued case steps go before shares: a notification does not wait behind a feed. */
+static int
+pack_steps(struct link *l, struct store *rd, struct pack_job *pj, uint64_t *seq,
+    struct err *err)
+{
+	struct step_pack sp = { l, pj, seq, err };
+
+	if (pj->n >= PACK_ENVS_MAX)
+		return 0;
+	return rd->be->step_queued(rd, l->p.rowid, PACK_ENVS_MAX - pj->n, pack_step, &sp, err);
 }
 
 /*
@@ -435,6 +504,10 @@ pack_round(struct link *l, struct store *rd, struct pack_job *pj, struct filler 
 	f->shares = shares;
 	f->n_shares = n;
 	memset(f->memo, 0, sizeof(f->memo));
+	if ((r = pack_steps(l, rd, pj, &seq, err)) < 0)
+		goto out;
+	if (pj->n >= PACK_ENVS_MAX)
+		more = 1;   /* more steps may wait: another round */
 	for (i = 0; i < n && pj->n < PACK_ENVS_MAX; i++) {
 		if ((r = pack_share(l, rd, &shares[i], pj, &seq, f, err)) < 0)
 			goto out;

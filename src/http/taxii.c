@@ -5,6 +5,7 @@
  * status in taxii_add.c.
  */
 #include "http/taxii_int.h"
+#include "hotline/node.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -491,6 +492,15 @@ get_metrics(struct ctx *c)
 	    ws.batches, ws.items, ws.failed_commits, ws.checkpoints);
 	if (c->t->cfg.ex != NULL)
 		exchange_metrics(c->t->cfg.ex, b);
+	if (c->t->cfg.hotline != NULL) {
+		struct buf hb = BUF_INIT(1u << 20);
+		struct err err = ERR_INIT;
+		if (c->t->rd->be->read_begin(c->t->rd, &err) == 0 &&
+		    hotline_node_metrics(c->t->cfg.hotline, c->t->rd, clock_now_us(), &hb, &err) == 0)
+			evbuffer_add(b, hb.data, hb.len);
+		c->t->rd->be->read_end(c->t->rd);
+		buf_release(&hb);
+	}
 	http_reply(c->req, 200, "text/plain; version=0.0.4", b);
 	evbuffer_free(b);
 }
@@ -681,6 +691,21 @@ handle(struct http_request *req, void *arg)
 	t->m.requests++;
 	if (strcmp(req->path, "/metrics") == 0 && strcmp(req->method, "GET") == 0) {
 		get_metrics(c);
+		return;
+	}
+	if (strncmp(req->path, "/api/v1/", 8) == 0 || strcmp(req->path, "/api/v1") == 0) {
+		if (t->rd->be->read_begin(t->rd, NULL) < 0 ||
+		    t->rd->be->data_version(t->rd, &t->data_version, NULL) < 0) {
+			t->rd->be->read_end(t->rd);
+			taxii_error(c, 503, "Store busy", "The store could not be read; try again.");
+			return;
+		}
+		if (authenticate(c) < 0)
+			taxii_error(c, 401, "Authentication required",
+			    "Send HTTP Basic credentials or a bearer token of a user of this node.");
+		else
+			cases_api(c);
+		t->rd->be->read_end(t->rd);
 		return;
 	}
 	if (strlen(req->path) >= sizeof(path)) {

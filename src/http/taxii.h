@@ -16,6 +16,7 @@
 struct store;
 struct writer;
 struct exchange;
+struct hotline_node;
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 #define STIX_MEDIA "application/stix+json;version=2.1"
@@ -36,6 +37,10 @@ struct taxii_config {
 	void *log_arg;
 	/* May be NULL: told of every commit of new objects; its counters go to /metrics. */
 	struct exchange *ex;
+	/* May be NULL: the hotline, for /api/v1/cases and its counters. */
+	struct hotline_node *hotline;
+	const char *agreements_dir;   /* <home>/agreements: the hotline terms of each partner */
+	const char *node_name;
 };
 
 struct taxii;

@@ -76,6 +76,8 @@ void taxii_reply(struct ctx *c, int status, struct evbuffer *body);
 void evb_json_str(struct evbuffer *b, const char *s);
 
 void taxii_get_objects(struct ctx *c, const char *object_id, int manifest);
+/* /api/v1/cases... (cases_api.c): the request is authenticated, in a read snapshot. */
+void cases_api(struct ctx *c);
 void taxii_get_versions(struct ctx *c, const char *object_id);
 void taxii_delete_object(struct ctx *c, const char *object_id);
 void taxii_add_objects(struct ctx *c);

@@ -45,6 +45,17 @@ static const char *const tlp_names[] = {
 };
 
 const char *
+stix_tlp_marking_id(enum stix_tlp t)
+{
+	size_t i;
+
+	for (i = 0; i < NDEFS; i++)
+		if (tlp_defs[i].v2 && tlp_defs[i].tlp == t)
+			return tlp_defs[i].id;
+	return NULL;
+}
+
+const char *
 stix_tlp_name(enum stix_tlp t)
 {
 	if ((unsigned)t >= sizeof(tlp_names) / sizeof(tlp_names[0]))

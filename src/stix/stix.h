@@ -90,6 +90,8 @@ int stix_parse_timestamp(const char *s, struct ts *ret, struct err *err);
 int stix_id_valid(const char *s);
 
 const char *stix_tlp_name(enum stix_tlp t);
+/* The TLP 2.0 marking-definition id of a level; NULL for STIX_TLP_NONE. */
+const char *stix_tlp_marking_id(enum stix_tlp t);
 
 /*
  * Additions for the policy and TAXII layers. Apart from stix_parse_bundle,

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -173,9 +173,33 @@ static const char schema_v4[] =
 	"  object TEXT NOT NULL, version TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL);"
 	"CREATE INDEX policy_log_partner ON policy_log(partner, rowid);";
 
+/*
+ * Version 5: hotline cases (docs/hotline.md). A case row is what the fold
+ * of its steps gives; every step (each side's, effective or not) is kept
+ * with the exact bundle it travels in.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE cases(id TEXT PRIMARY KEY, partner INTEGER NOT NULL REFERENCES partners(rowid),"
+	"  role INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+	"  opened_us INTEGER NOT NULL, receipt_us INTEGER NOT NULL, acked_us INTEGER NOT NULL,"
+	"  updated_us INTEGER NOT NULL, ack_by INTEGER NOT NULL, respond_by INTEGER NOT NULL,"
+	"  preserve_until INTEGER NOT NULL, remind_at INTEGER NOT NULL, level INTEGER NOT NULL,"
+	"  reminded INTEGER NOT NULL, tlp INTEGER NOT NULL, summary TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX cases_open ON cases(state, opened_us);"
+	"CREATE INDEX cases_partner ON cases(partner, opened_us);"
+	"CREATE TABLE case_steps(rowid INTEGER PRIMARY KEY, case_id TEXT NOT NULL,"
+	"  partner INTEGER NOT NULL REFERENCES partners(rowid), dir INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL UNIQUE, prev BLOB NOT NULL, step INTEGER NOT NULL,"
+	"  env_kind INTEGER NOT NULL, time_us INTEGER NOT NULL, recorded_us INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL, reason TEXT NOT NULL, env_seq INTEGER NOT NULL,"
+	"  receipt_us INTEGER NOT NULL, body BLOB NOT NULL);"
+	"CREATE INDEX case_steps_case ON case_steps(case_id, rowid);"
+	"CREATE INDEX case_steps_queued ON case_steps(partner, rowid) WHERE env_seq = 0;"
+	"CREATE INDEX case_steps_env ON case_steps(partner, dir, env_seq);";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3,
-	schema_v4 };
+	schema_v4, schema_v5 };
 
 int
 sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
@@ -1394,6 +1418,14 @@ const struct store_backend store_sqlite_backend = {
 	.partner_set_agreement = sqlite_partner_set_agreement,
 	.policy_log_add = sqlite_policy_log_add,
 	.policy_log_scan = sqlite_policy_log_scan,
+	.case_put = sqlite_case_put,
+	.case_get = sqlite_case_get,
+	.case_scan = sqlite_case_scan,
+	.step_add = sqlite_step_add,
+	.step_scan = sqlite_step_scan,
+	.step_set_status = sqlite_step_set_status,
+	.step_queued = sqlite_step_queued,
+	.step_packed = sqlite_step_packed,
 	.env_put = sqlite_env_put,
 	.env_get = sqlite_env_get,
 	.env_set_receipt = sqlite_env_set_receipt,

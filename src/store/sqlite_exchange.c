@@ -712,8 +712,10 @@ sqlite_env_set_receipt(struct store *base, int64_t partner, uint64_t seq, const 
 	sqlite3_bind_int64(st, 4, receipt_us);
 	r = update_one(s, st, "storing a receipt", err);
 	if (r == -LSN_ENOTFOUND)
-		r = env_out_exists(s, partner, seq, err);
-	return r;
+		return env_out_exists(s, partner, seq, err);
+	if (r < 0)
+		return r;
+	return sqlite_step_receipted(s, partner, seq, receipt_us, err);
 }
 
 /*

@@ -157,5 +157,22 @@ int sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e
     struct err *err);
 int sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit,
     store_policy_fn fn, void *arg, struct err *err);
+/* sqlite_hotline.c */
+int sqlite_case_put(struct store *base, const struct store_case *c, struct err *err);
+int sqlite_case_get(struct store *base, const char *key, struct store_case *ret,
+    struct err *err);
+int sqlite_case_scan(struct store *base, int64_t partner, int open_only, store_case_fn fn,
+    void *arg, struct err *err);
+int sqlite_step_add(struct store *base, struct store_step *st, struct err *err);
+int sqlite_step_scan(struct store *base, const char *case_id, int with_body, store_step_fn fn,
+    void *arg, struct err *err);
+int sqlite_step_set_status(struct store *base, int64_t rowid, int status, const char *reason,
+    struct err *err);
+int sqlite_step_queued(struct store *base, int64_t partner, size_t max, store_step_fn fn,
+    void *arg, struct err *err);
+int sqlite_step_packed(struct store *base, int64_t rowid, uint64_t seq, struct err *err);
+/* env_set_receipt: the case step that envelope carried gets its receipt time. */
+int sqlite_step_receipted(struct sqlite_store *s, int64_t partner, uint64_t seq,
+    int64_t receipt_us, struct err *err);
 
 #endif

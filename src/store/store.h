@@ -231,6 +231,57 @@ struct store_cosig {
 };
 typedef int (*store_cosig_fn)(void *arg, const struct store_cosig *c);
 
+/* ---- hotline cases (src/hotline/ folds their steps into the case row) ---- */
+
+#define STORE_CASE_SUMMARY_MAX 512
+
+/* A case as this node keeps it. Times in microseconds; 0: not (yet). */
+struct store_case {
+	char id[STIX_ID_MAX + 1];     /* "incident--<uuid>", chosen by the opener */
+	int64_t partner;
+	int role;                     /* enum case_role: 1 this node opened it, 2 the partner did */
+	int kind;                     /* enum case_kind */
+	int state;                    /* enum case_state */
+	int64_t opened_us;            /* the open step's own time (the opener's clock, signed) */
+	int64_t receipt_us;           /* opener: the partner's receipt of the opening was stored;
+	                               * receiver: the opening was accepted */
+	int64_t acked_us;             /* the receiver's first step arrived (opener) or was taken */
+	int64_t updated_us;           /* the last effective step */
+	int64_t ack_by, respond_by, preserve_until, remind_at;
+	int level;                    /* highest escalation level already logged */
+	int reminded;                 /* the preservation reminder was logged */
+	int tlp;                      /* enum stix_tlp of its objects */
+	char summary[STORE_CASE_SUMMARY_MAX];
+};
+typedef int (*store_case_fn)(void *arg, const struct store_case *c);
+
+enum store_step_status {
+	STEP_EFFECTIVE = 0,           /* part of the case's chain */
+	STEP_SUPERSEDED = 1,          /* taken at the same time as the other side's, which won */
+	STEP_REFUSED = 2,             /* the state machine does not allow it: no effect */
+};
+
+/* One step of a case: this node's (STORE_OUT) or the partner's (STORE_IN). */
+struct store_step {
+	int64_t rowid;
+	char case_id[STIX_ID_MAX + 1];
+	int64_t partner;
+	int dir;                      /* enum store_dir */
+	uint8_t hash[32];             /* SHA-256 of body */
+	uint8_t prev[32];             /* hash of the step it follows (zero for the opening) */
+	int step;                     /* enum case_step */
+	int env_kind;                 /* the envelope kind it travels in */
+	int64_t time_us;              /* its own time (in its body) */
+	int64_t recorded_us;          /* when this node stored it */
+	int status;                   /* enum store_step_status */
+	char reason[256];
+	uint64_t env_seq;             /* its envelope's seq; 0: queued, not yet packed (out) */
+	int64_t receipt_us;           /* out: the partner's receipt was stored */
+	const uint8_t *body;          /* the STIX bundle, exact bytes; NULL unless asked */
+	size_t len;
+};
+typedef int (*store_step_fn)(void *arg, const struct store_step *st);
+
 struct store_backend {
 	const char *name;
 	int (*open)(const char *path, int create, struct store **ret, struct err *err);
@@ -412,6 +463,33 @@ struct store_backend {
 	int (*policy_log_add)(struct store *s, const struct store_policy_entry *e, struct err *err);
 	int (*policy_log_scan)(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
 	    void *arg, struct err *err);
+
+	/*
+	 * Hotline cases. case_put inserts or replaces the row; case_get finds
+	 * one by id or by a prefix of its uuid (-LSN_ENOTFOUND, or -LSN_EEXIST
+	 * when the prefix names several). case_scan: partner 0 for all, open
+	 * only (no final state) if open_only, newest first.
+	 */
+	int (*case_put)(struct store *s, const struct store_case *c, struct err *err);
+	int (*case_get)(struct store *s, const char *key, struct store_case *ret, struct err *err);
+	int (*case_scan)(struct store *s, int64_t partner, int open_only, store_case_fn fn,
+	    void *arg, struct err *err);
+	/*
+	 * Steps. step_add fills st->rowid (-LSN_EEXIST: that hash is stored);
+	 * step_scan passes a case's steps in the order they were stored, with
+	 * bodies if with_body; step_set_status records the fold's verdict.
+	 * step_queued passes this node's steps to partner not yet packed, in
+	 * order (at most max); step_packed names the envelope that carries one.
+	 * env_set_receipt also stamps the step its envelope carried.
+	 */
+	int (*step_add)(struct store *s, struct store_step *st, struct err *err);
+	int (*step_scan)(struct store *s, const char *case_id, int with_body, store_step_fn fn,
+	    void *arg, struct err *err);
+	int (*step_set_status)(struct store *s, int64_t rowid, int status, const char *reason,
+	    struct err *err);
+	int (*step_queued)(struct store *s, int64_t partner, size_t max, store_step_fn fn,
+	    void *arg, struct err *err);
+	int (*step_packed)(struct store *s, int64_t rowid, uint64_t seq, struct err *err);
 };
 
 struct store {

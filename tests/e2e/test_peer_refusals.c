@@ -647,14 +647,32 @@ test_wrong_sender(void **state)
 }
 
 static void
-test_unsupported_kind(void **state)
+test_case_kinds(void **state)
 {
 	struct env e = { 0 };
 
+	const char *needles[] = { "\"event\":\"case_step_refused\"", "\"partner\":\"cert-c\"",
+				  "exactly one object with the liaison extension", NULL };
+	struct e2e_resp r = { 0 };
+	size_t logged = e2e_log_count(&A, needles);
+	json_t *j;
+
+	/*
+	 * A case kind whose bundle holds no step: the envelope is signed evidence
+	 * and is kept (receipted), but the step is refused and changes nothing.
+	 */
 	e.body = strdup("{\"type\":\"bundle\",\"id\":\"bundle--0b5a4c5e-5f49-4a8b-9a51-0f3b7f3c1a10\",\"objects\":[]}");
 	e.body_len = strlen(e.body);
 	seal_kind(&e, 2 /* notify */, c_key, c_id, a_id, next_seq);
-	expect_refused(e.b, e.len, 0, "unsupported", next_seq, "a kind A does not take yet");
+	j = post_batch(e.b, e.len, &r);
+	if (json_integer_value(json_object_get(j, "accepted")) != 1 ||
+	    json_object_get(j, "refused") != NULL)
+		fail_msg("a notify envelope without a step was not kept as evidence: %.400s", r.body);
+	json_decref(j);
+	e2e_resp_release(&r);
+	next_seq++;
+	if (e2e_log_wait(&A, needles, logged + 1, 5000) < logged + 1)
+		fail_msg("no case_step_refused line names the missing step");
 	env_release(&e);
 }
 
@@ -1107,7 +1125,7 @@ main(void)
 		cmocka_unit_test(test_flipped_bits),
 		cmocka_unit_test(test_wrong_recipient),
 		cmocka_unit_test(test_wrong_sender),
-		cmocka_unit_test(test_unsupported_kind),
+		cmocka_unit_test(test_case_kinds),
 		cmocka_unit_test(test_malformed_bodies),
 		cmocka_unit_test(test_invalid_object_counted),
 		cmocka_unit_test(test_batch_stops_at_refusal),

@@ -918,7 +918,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(user_version(f->path), 1);
 
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 4);
+	assert_int_equal(user_version(f->path), 5);
 	/* the old rows are all there; collections are local */
 	assert_int_equal(f->be->coll_list(f->s, &cv, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -948,7 +948,7 @@ test_migrate_v1(void **state)
 	/* opening again migrates nothing */
 	store_close(f->s);
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 4);
+	assert_int_equal(user_version(f->path), 5);
 	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.out_seq, 1);
 }
@@ -962,7 +962,7 @@ test_refuse_newer_schema(void **state)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/future.db", f->dir);
-	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 5;");
+	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 6;");
 	assert_int_equal(store_open(path, 0, &s, &err), -LSN_EINVAL);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_null(s);

@@ -1,0 +1,980 @@
+/*
+ * Cases in the store: steps as STIX bundles, the fold, the case as JSON
+ * (hotline.h, docs/hotline.md).
+ */
+#include "hotline/hotline.h"
+
+#include "crypto/cx.h"
+#include "exchange/envelope.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BODY_MAX (8u * 1024 * 1024)   /* one step's bundle */
+
+static const uint8_t zero32[32];
+
+int
+hotline_env_kind(enum case_kind kind, enum case_step step)
+{
+	switch (step) {
+	case STEP_OPEN:
+		return kind == CASE_ASSISTANCE || kind == CASE_PRESERVATION ||
+		    kind == CASE_EMERGENCY ? ENV_REQUEST : ENV_NOTIFY;
+	case STEP_ACK:
+	case STEP_START:
+		return ENV_ACK;
+	case STEP_WITHDRAW:
+		return ENV_WITHDRAW;
+	default:
+		return ENV_RESPONSE;
+	}
+}
+
+/* ---- the bundle of a step ---- */
+
+static json_t *
+markings(enum stix_tlp tlp)
+{
+	return json_pack("[s]", stix_tlp_marking_id(tlp));
+}
+
+/* The identity and extension definition every opening carries (fixed ids and times). */
+static int
+add_definitions(json_t *objs)
+{
+	static const char t0[] = "2026-11-01T00:00:00.000Z";
+	json_t *id, *ext;
+
+	id = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
+	    "spec_version", "2.1", "id", HOTLINE_IDENTITY_ID, "created", t0, "modified", t0,
+	    "name", "liaison", "identity_class", "system");
+	ext = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}",
+	    "type", "extension-definition", "spec_version", "2.1", "id", HOTLINE_EXT_ID,
+	    "created_by_ref", HOTLINE_IDENTITY_ID, "created", t0, "modified", t0,
+	    "name", "liaison hotline case",
+	    "description", "A step of a liaison hotline case between two partner agencies: "
+	    "the case it belongs to, the step, and the step it follows.",
+	    "schema", "https://liaison.invalid/docs/hotline.md#the-liaison-extension",
+	    "version", "1.0", "extension_types", "property-extension");
+	if (id == NULL || ext == NULL || json_array_append_new(objs, id) < 0 ||
+	    json_array_append_new(objs, ext) < 0)
+		return -LSN_ENOMEM;
+	return 0;
+}
+
+/* The object that carries a step: a note, or an opinion for ack and refuse. */
+static int
+add_step_object(json_t *objs, const char *case_id, enum stix_tlp tlp, enum case_step step,
+    const char *text, const uint8_t prev[32], int64_t now_us, struct err *err)
+{
+	char uuid[CX_UUID_LEN], id[STIX_ID_MAX + 1], t[TS_US_LEN], prev_hex[65] = "";
+	const char *type = step == STEP_ACK || step == STEP_REFUSE ? "opinion" : "note";
+	json_t *o, *ext;
+	int r;
+
+	if ((r = cx_uuid4(uuid)) < 0)
+		return err_set(err, -r, "hotline: no random numbers for an id");
+	snprintf(id, sizeof(id), "%s--%s", type, uuid);
+	ts_format_us(now_us, t);
+	if (memcmp(prev, zero32, 32) != 0)
+		hex_encode(prev, 32, prev_hex);
+	ext = json_pack("{s:s, s:s, s:s, s:s}", "extension_type", "property-extension",
+	    "case", case_id, "step", case_step_name(step), "prev", prev_hex);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "spec_version", "2.1", "id", id,
+	    "created", t, "modified", t);
+	if (o == NULL || ext == NULL)
+		goto nomem;
+	if (text == NULL || text[0] == '\0')
+		text = case_step_name(step);
+	if (strcmp(type, "opinion") == 0) {
+		if (json_object_set_new(o, "opinion", json_string(step == STEP_ACK ? "neutral" :
+		    "strongly-disagree")) < 0 || json_object_set_new(o, "explanation",
+		    json_string(text)) < 0)
+			goto nomem;
+	} else if (json_object_set_new(o, "abstract", json_string(case_step_name(step))) < 0 ||
+	    json_object_set_new(o, "content", json_string(text)) < 0) {
+		goto nomem;
+	}
+	if (json_object_set_new(o, "object_refs", json_pack("[s]", case_id)) < 0 ||
+	    json_object_set_new(o, "object_marking_refs", markings(tlp)) < 0 ||
+	    json_object_set_new(o, "extensions", json_pack("{s:O}", HOTLINE_EXT_ID, ext)) < 0 ||
+	    json_array_append_new(objs, o) < 0)
+		goto nomem_o;
+	json_decref(ext);
+	return 0;
+nomem:
+	json_decref(o);
+nomem_o:
+	json_decref(ext);
+	return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+}
+
+static int
+bundle_new(json_t **ret_bundle, json_t **ret_objs, struct err *err)
+{
+	char uuid[CX_UUID_LEN], id[64];
+
+	if (cx_uuid4(uuid) < 0)
+		return err_set(err, LSN_EIO, "hotline: no random numbers for an id");
+	snprintf(id, sizeof(id), "bundle--%s", uuid);
+	*ret_objs = json_array();
+	*ret_bundle = json_pack("{s:s, s:s, s:o}", "type", "bundle", "id", id, "objects", *ret_objs);
+	return *ret_bundle ? 0 : err_set(err, LSN_ENOMEM, "hotline: out of memory");
+}
+
+static int
+bundle_bytes(json_t *bundle, char **ret, size_t *ret_len, struct err *err)
+{
+	*ret = json_dumps(bundle, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (*ret == NULL)
+		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	*ret_len = strlen(*ret);
+	if (*ret_len > BODY_MAX) {
+		free(*ret);
+		return err_set(err, LSN_ETOOBIG, "hotline: the step's bundle is %zu bytes, more "
+		    "than the %u a step may carry", *ret_len, BODY_MAX);
+	}
+	return 0;
+}
+
+/* ---- the fold ---- */
+
+struct steps {
+	struct store_step *v;
+	size_t n, cap;
+};
+
+static int
+steps_take(void *arg, const struct store_step *x)
+{
+	struct steps *ss = arg;
+
+	if (ss->n == ss->cap) {
+		size_t cap = ss->cap ? 2 * ss->cap : 16;
+		struct store_step *v = realloc(ss->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -LSN_ENOMEM;
+		ss->v = v;
+		ss->cap = cap;
+	}
+	ss->v[ss->n] = *x;
+	ss->v[ss->n].body = NULL;
+	ss->v[ss->n].len = 0;
+	ss->n++;
+	return 0;
+}
+
+static int
+steps_load(struct store *s, const char *case_id, struct steps *ss, struct err *err)
+{
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	r = s->be->step_scan(s, case_id, 0, steps_take, ss, err);
+	if (r == -LSN_ENOMEM)
+		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	return r;
+}
+
+/* Who took a step, seen from this node: its own steps carry this node's role. */
+static enum case_role
+step_role(const struct store_case *c, const struct store_step *x)
+{
+	if (x->dir == STORE_OUT)
+		return (enum case_role)c->role;
+	return c->role == CASE_OPENER ? CASE_RECEIVER : CASE_OPENER;
+}
+
+static int
+acknowledging(enum case_step st)
+{
+	return st == STEP_ACK || st == STEP_START || st == STEP_REQUEST_INFO ||
+	    st == STEP_RESPOND || st == STEP_REFUSE;
+}
+
+/*
+ * Folds the case's steps into c (state, acked_us, updated_us, preservation
+ * clock) and records each step's verdict where it changed. terms give the
+ * preservation period that an MLA step restarts.
+ */
+static int
+fold(struct store *s, struct store_case *c, const struct agr_hotline *terms, struct err *err)
+{
+	struct steps ss;
+	struct case_deadlines d;
+	int *verdict = NULL, r = 0;
+	char (*why)[256] = NULL;
+	size_t i, head = SIZE_MAX;
+	enum case_state state = CASE_OPENED;
+	int64_t mla_us = 0;
+
+	if ((r = steps_load(s, c->id, &ss, err)) < 0)
+		return r;
+	verdict = calloc(ss.n ? ss.n : 1, sizeof(*verdict));
+	why = calloc(ss.n ? ss.n : 1, sizeof(*why));
+	if (verdict == NULL || why == NULL) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	for (i = 0; i < ss.n; i++)
+		verdict[i] = -1;
+	/* the opening: the first OPEN step of the opener */
+	for (i = 0; i < ss.n; i++) {
+		if (ss.v[i].step != STEP_OPEN)
+			continue;
+		if (head == SIZE_MAX && step_role(c, &ss.v[i]) == CASE_OPENER &&
+		    memcmp(ss.v[i].prev, zero32, 32) == 0) {
+			head = i;
+			verdict[i] = STEP_EFFECTIVE;
+		} else {
+			verdict[i] = STEP_REFUSED;
+			snprintf(why[i], sizeof(why[i]), "a case is opened once, by its opener");
+		}
+	}
+	if (head == SIZE_MAX) {
+		r = err_set(err, LSN_EINVAL, "hotline: case %s has no opening step", c->id);
+		goto out;
+	}
+	c->acked_us = 0;
+	c->updated_us = ss.v[head].recorded_us;
+	for (;;) {
+		size_t win = SIZE_MAX;
+		enum case_state next = state, to;
+		for (i = 0; i < ss.n; i++) {
+			struct err e2 = ERR_INIT;
+			if (verdict[i] != -1 || memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
+				continue;
+			if (case_transition((enum case_kind)c->kind, state, step_role(c, &ss.v[i]),
+			    (enum case_step)ss.v[i].step, &to, &e2) < 0) {
+				verdict[i] = STEP_REFUSED;
+				snprintf(why[i], sizeof(why[i]), "%s", e2.msg);
+				continue;
+			}
+			/* both sides at once: the opener's step wins */
+			if (win == SIZE_MAX || (step_role(c, &ss.v[i]) == CASE_OPENER &&
+			    step_role(c, &ss.v[win]) != CASE_OPENER)) {
+				win = i;
+				next = to;
+			}
+		}
+		if (win == SIZE_MAX)
+			break;
+		for (i = 0; i < ss.n; i++) {
+			if (i == win || verdict[i] != -1 ||
+			    memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
+				continue;
+			verdict[i] = STEP_SUPERSEDED;
+			snprintf(why[i], sizeof(why[i]), "the %s's '%s' was taken at the same time and "
+			    "the opener's step goes first", step_role(c, &ss.v[win]) == CASE_OPENER ?
+			    "opener" : "receiver", case_step_name((enum case_step)ss.v[win].step));
+		}
+		verdict[win] = STEP_EFFECTIVE;
+		if (step_role(c, &ss.v[win]) == CASE_RECEIVER && c->acked_us == 0 &&
+		    acknowledging((enum case_step)ss.v[win].step))
+			c->acked_us = ss.v[win].recorded_us;
+		if (ss.v[win].step == STEP_MLA_SENT)
+			mla_us = ss.v[win].time_us;
+		c->updated_us = ss.v[win].recorded_us;
+		state = next;
+		head = win;
+	}
+	for (i = 0; i < ss.n; i++) {
+		if (verdict[i] != -1)
+			continue;
+		verdict[i] = STEP_SUPERSEDED;
+		snprintf(why[i], sizeof(why[i]), "it follows a step that did not take effect");
+	}
+	for (i = 0; i < ss.n; i++)
+		if ((verdict[i] != ss.v[i].status || strcmp(why[i], ss.v[i].reason) != 0) &&
+		    (r = s->be->step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
+			goto out;
+	c->state = state;
+	case_deadlines((enum case_kind)c->kind, terms, c->opened_us, mla_us, &d);
+	c->preserve_until = d.preserve_until;
+	c->remind_at = d.remind_at;
+	if (mla_us != 0)
+		c->reminded = 0;   /* the new expiry gets its own reminder */
+	r = s->be->case_put(s, c, err);
+out:
+	free(verdict);
+	free(why);
+	free(ss.v);
+	return r;
+}
+
+/* The hash of the case's last effective step (the chain's end). */
+static int
+chain_end(struct store *s, const char *case_id, uint8_t out[32], struct err *err)
+{
+	struct steps ss;
+	size_t i;
+	int r, found = 0;
+
+	if ((r = steps_load(s, case_id, &ss, err)) < 0)
+		return r;
+	if (ss.n >= HOTLINE_STEPS_MAX)
+		r = err_set(err, LSN_ETOOBIG, "case %s holds %zu steps, the most a case may hold",
+		    case_id, ss.n);
+	/* effective steps are stored in chain order */
+	for (i = 0; i < ss.n; i++)
+		if (ss.v[i].status == STEP_EFFECTIVE) {
+			memcpy(out, ss.v[i].hash, 32);
+			found = 1;
+		}
+	free(ss.v);
+	if (r == 0 && !found)
+		r = err_set(err, LSN_EINVAL, "hotline: case %s has no effective step", case_id);
+	return r;
+}
+
+static int
+store_step(struct store *s, const struct store_case *c, int dir, enum case_step step,
+    int env_kind, const uint8_t prev[32], int64_t time_us, int64_t now_us, uint64_t env_seq,
+    const char *body, size_t len, struct err *err)
+{
+	struct store_step x;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.case_id, sizeof(x.case_id), "%s", c->id);
+	x.partner = c->partner;
+	x.dir = dir;
+	cx_sha256(body, len, x.hash);
+	memcpy(x.prev, prev, 32);
+	x.step = step;
+	x.env_kind = env_kind;
+	x.time_us = time_us;
+	x.recorded_us = now_us;
+	x.status = STEP_EFFECTIVE;
+	x.env_seq = env_seq;
+	x.body = (const uint8_t *)body;
+	x.len = len;
+	return s->be->step_add(s, &x, err);
+}
+
+/* ---- this node's steps ---- */
+
+static int
+attach_objects(json_t *objs, json_t *refs, const char *bytes, size_t len, struct err *err)
+{
+	json_t *bundle = NULL, *o;
+	size_t i;
+	int r;
+
+	if ((r = stix_parse_bundle(bytes, len, &bundle, err)) < 0)
+		return err_prefix(err, "the bundle to attach: "), r;
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		if (json_array_append(objs, o) < 0 ||
+		    json_array_append(refs, json_object_get(o, "id")) < 0) {
+			json_decref(bundle);
+			return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		}
+	}
+	json_decref(bundle);
+	return 0;
+}
+
+int
+hotline_open(struct store *s, const struct hotline_open *o, struct store_case *ret,
+    struct err *err)
+{
+	struct store_case c;
+	struct case_deadlines d;
+	json_error_t je;
+	json_t *details = NULL, *bundle = NULL, *objs, *inc = NULL, *grp = NULL, *refs = NULL;
+	char uuid[CX_UUID_LEN], t[TS_US_LEN], *body = NULL;
+	const char *summary;
+	size_t len;
+	int r;
+
+	if (o->tlp == STIX_TLP_NONE || stix_tlp_marking_id(o->tlp) == NULL)
+		return err_set(err, LSN_EINVAL, "a case needs a TLP marking");
+	if ((r = case_details_check(o->kind, o->details, o->details_len, err)) < 0)
+		return r;
+	if ((details = json_loadb(o->details, o->details_len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return err_set(err, LSN_EINVAL, "the details are not JSON: %s", je.text);
+	summary = json_string_value(json_object_get(details, "summary"));
+	memset(&c, 0, sizeof(c));
+	if ((r = cx_uuid4(uuid)) < 0) {
+		r = err_set(err, -r, "hotline: no random numbers for an id");
+		goto out;
+	}
+	snprintf(c.id, sizeof(c.id), "incident--%s", uuid);
+	c.partner = o->p->rowid;
+	c.role = CASE_OPENER;
+	c.kind = o->kind;
+	c.state = CASE_OPENED;
+	c.opened_us = o->now_us;
+	c.tlp = o->tlp;
+	snprintf(c.summary, sizeof(c.summary), "%s", summary);
+	case_deadlines(o->kind, o->terms, o->now_us, 0, &d);
+	c.ack_by = d.ack_by;
+	c.respond_by = d.respond_by;
+	c.preserve_until = d.preserve_until;
+	c.remind_at = d.remind_at;
+
+	ts_format_us(o->now_us, t);
+	if ((r = bundle_new(&bundle, &objs, err)) < 0)
+		goto out;
+	if ((r = add_definitions(objs)) < 0) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	inc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O}}}",
+	    "type", "incident", "spec_version", "2.1", "id", c.id, "created", t, "modified", t,
+	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
+	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
+	    case_kind_name(o->kind), "details", details);
+	refs = json_pack("[s]", c.id);
+	if (inc == NULL || refs == NULL || json_array_append(objs, inc) < 0) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	if ((r = add_step_object(objs, c.id, o->tlp, STEP_OPEN, summary, zero32, o->now_us,
+	    err)) < 0)
+		goto out;
+	if (json_array_append(refs, json_object_get(json_array_get(objs,
+	    json_array_size(objs) - 1), "id")) < 0) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	if (o->attach != NULL && (r = attach_objects(objs, refs, o->attach, o->attach_len,
+	    err)) < 0)
+		goto out;
+	grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o}", "type", "grouping",
+	    "spec_version", "2.1", "id", "", "created", t, "modified", t, "name", summary,
+	    "context", "liaison-case", "object_refs", refs, "object_marking_refs",
+	    markings(o->tlp));
+	if (grp == NULL) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	{
+		char gid[STIX_ID_MAX + 1];
+		snprintf(gid, sizeof(gid), "grouping--%s", uuid);
+		json_object_set_new(grp, "id", json_string(gid));
+	}
+	if (json_array_append(objs, grp) < 0) {
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+		goto out;
+	}
+	if ((r = bundle_bytes(bundle, &body, &len, err)) < 0)
+		goto out;
+	if ((r = s->be->case_put(s, &c, err)) < 0 ||
+	    (r = store_step(s, &c, STORE_OUT, STEP_OPEN, hotline_env_kind(o->kind, STEP_OPEN),
+	    zero32, o->now_us, o->now_us, 0, body, len, err)) < 0 ||
+	    (r = fold(s, &c, o->terms, err)) < 0)
+		goto out;
+	*ret = c;
+out:
+	free(body);
+	json_decref(grp);
+	json_decref(refs);
+	json_decref(inc);
+	json_decref(bundle);
+	json_decref(details);
+	return r;
+}
+
+int
+hotline_take(struct store *s, const char *key, enum case_step step, const char *text,
+    const struct agr_hotline *terms, int64_t now_us, struct store_case *ret, struct err *err)
+{
+	struct store_case c;
+	enum case_state to;
+	uint8_t prev[32];
+	json_t *bundle = NULL, *objs;
+	char *body = NULL;
+	size_t len;
+	int r;
+
+	if ((r = s->be->case_get(s, key, &c, err)) < 0)
+		return r;
+	if (step == STEP_OPEN)
+		return err_set(err, LSN_EINVAL, "case %s is open already: a case is opened once",
+		    c.id);
+	if (text != NULL && strlen(text) > HOTLINE_TEXT_MAX)
+		return err_set(err, LSN_ETOOBIG, "the text of a step may hold %d bytes",
+		    HOTLINE_TEXT_MAX);
+	if (step == STEP_REFUSE && (text == NULL || text[strspn(text, " \t\r\n")] == '\0'))
+		return err_set(err, LSN_EINVAL, "a refusal needs its ground (--text or --file)");
+	if ((r = case_transition((enum case_kind)c.kind, (enum case_state)c.state,
+	    (enum case_role)c.role, step, &to, err)) < 0)
+		return err_prefix(err, "case %s: ", c.id), r;
+	if ((r = chain_end(s, c.id, prev, err)) < 0)
+		return r;
+	if ((r = bundle_new(&bundle, &objs, err)) < 0)
+		return r;
+	if ((r = add_step_object(objs, c.id, (enum stix_tlp)c.tlp, step, text, prev, now_us,
+	    err)) < 0 || (r = bundle_bytes(bundle, &body, &len, err)) < 0)
+		goto out;
+	if ((r = store_step(s, &c, STORE_OUT, step, hotline_env_kind((enum case_kind)c.kind, step),
+	    prev, now_us, now_us, 0, body, len, err)) < 0 || (r = fold(s, &c, terms, err)) < 0)
+		goto out;
+	*ret = c;
+out:
+	free(body);
+	json_decref(bundle);
+	return r;
+}
+
+/* ---- the partner's steps ---- */
+
+static json_t *
+ext_of(json_t *o)
+{
+	return json_object_get(json_object_get(o, "extensions"), HOTLINE_EXT_ID);
+}
+
+static int
+time_of(json_t *o, int64_t *ret, struct err *err)
+{
+	const char *t = json_string_value(json_object_get(o, "created"));
+	struct ts ts;
+
+	if (t == NULL || ts_parse(t, strlen(t), &ts, err) < 0)
+		return err_set(err, LSN_EINVAL, "the step has no valid \"created\" time");
+	*ret = ts_to_us(&ts);
+	return 0;
+}
+
+int
+hotline_receive(struct store *s, const struct store_partner *p, int env_kind, uint64_t env_seq,
+    const uint8_t *body, size_t len, const struct agr_hotline *terms, int64_t now_us,
+    struct hotline_received *ret, struct err *err)
+{
+	json_error_t je;
+	json_t *bundle, *o, *stepo = NULL, *ext, *inc = NULL;
+	const char *case_id, *stepname, *prevhex;
+	enum case_step step;
+	enum case_kind kind;
+	struct store_case c;
+	uint8_t prev[32] = { 0 }, hash[32];
+	int64_t t = 0;
+	size_t i, n = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((bundle = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		err_set(err, LSN_EINVAL, "the step is not JSON: %s", je.text);
+		return 1;
+	}
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		ext = ext_of(o);
+		if (json_is_string(json_object_get(ext, "step"))) {
+			stepo = o;
+			n++;
+		}
+	}
+	r = 1;
+	if (n != 1) {
+		err_set(err, LSN_EINVAL, "a step's bundle holds exactly one object with the "
+		    "liaison extension's \"step\"; this one holds %zu", n);
+		goto out;
+	}
+	ext = ext_of(stepo);
+	case_id = json_string_value(json_object_get(ext, "case"));
+	stepname = json_string_value(json_object_get(ext, "step"));
+	prevhex = json_string_value(json_object_get(ext, "prev"));
+	if (case_id == NULL || strncmp(case_id, "incident--", 10) != 0 || !stix_id_valid(case_id) ||
+	    prevhex == NULL) {
+		err_set(err, LSN_EINVAL, "the step names no case (\"case\": an incident id) or no "
+		    "\"prev\"");
+		goto out;
+	}
+	snprintf(ret->case_id, sizeof(ret->case_id), "%s", case_id);
+	if (case_step_from_name(stepname, &step) < 0) {
+		err_set(err, LSN_EINVAL, "'%.40s' is not a step", stepname);
+		goto out;
+	}
+	ret->step = step;
+	if ((prevhex[0] != '\0' && (strlen(prevhex) != 64 || hex_decode(prevhex, 64, prev, 32) < 0)) ||
+	    (step == STEP_OPEN) != (prevhex[0] == '\0')) {
+		err_set(err, LSN_EINVAL, "\"prev\" must be the SHA-256 of the step followed (64 hex "
+		    "digits), and empty only for the opening");
+		goto out;
+	}
+	if (time_of(stepo, &t, err) < 0)
+		goto out;
+	if ((r = s->be->case_get(s, case_id, &c, err)) < 0 && r != -LSN_ENOTFOUND)
+		goto out;
+	if (step == STEP_OPEN) {
+		char *details;
+		struct case_deadlines d;
+		enum stix_tlp tlp = STIX_TLP_NONE;
+		json_t *m;
+		if (r == 0) {
+			r = 1;
+			err_set(err, LSN_EEXIST, "case %s exists already: a case is opened once", case_id);
+			goto out;
+		}
+		json_array_foreach(json_object_get(bundle, "objects"), i, o)
+			if (json_is_string(json_object_get(o, "id")) &&
+			    strcmp(json_string_value(json_object_get(o, "id")), case_id) == 0)
+				inc = o;
+		r = 1;
+		ext = ext_of(inc);
+		if (inc == NULL || case_kind_from_name(json_string_value(json_object_get(ext,
+		    "case_kind")), &kind) < 0) {
+			err_set(err, LSN_EINVAL, "the opening holds no incident %s with a known "
+			    "\"case_kind\"", case_id);
+			goto out;
+		}
+		details = json_dumps(json_object_get(ext, "details"), JSON_COMPACT);
+		if (details == NULL) {
+			err_set(err, LSN_EINVAL, "the opening's incident has no \"details\" object");
+			goto out;
+		}
+		if (case_details_check(kind, details, strlen(details), err) < 0) {
+			free(details);
+			goto out;
+		}
+		free(details);
+		json_array_foreach(json_object_get(inc, "object_marking_refs"), i, m) {
+			enum stix_tlp x = stix_tlp_of_marking(json_string_value(m));
+			if (x > tlp)
+				tlp = x;
+		}
+		if (env_kind != hotline_env_kind(kind, STEP_OPEN)) {
+			err_set(err, LSN_EINVAL, "a %s case opens in a '%s' envelope, not '%s'",
+			    case_kind_name(kind), env_kind_name(hotline_env_kind(kind, STEP_OPEN)),
+			    env_kind_name(env_kind));
+			goto out;
+		}
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "%s", case_id);
+		c.partner = p->rowid;
+		c.role = CASE_RECEIVER;
+		c.kind = kind;
+		c.state = CASE_OPENED;
+		c.opened_us = t;
+		c.receipt_us = now_us;
+		c.tlp = tlp == STIX_TLP_NONE ? STIX_TLP_AMBER : tlp;
+		snprintf(c.summary, sizeof(c.summary), "%s",
+		    json_string_value(json_object_get(json_object_get(ext, "details"), "summary")));
+		case_deadlines(kind, terms, t, 0, &d);
+		c.ack_by = d.ack_by;
+		c.respond_by = d.respond_by;
+		c.preserve_until = d.preserve_until;
+		c.remind_at = d.remind_at;
+		if ((r = s->be->case_put(s, &c, err)) < 0)
+			goto out;
+		ret->opened = 1;
+	} else {
+		if (r == -LSN_ENOTFOUND) {
+			r = 1;
+			err_set(err, LSN_ENOTFOUND, "no case %s here", case_id);
+			goto out;
+		}
+		r = 1;
+		if (c.partner != p->rowid) {
+			err_set(err, LSN_EDENIED, "case %s is not a case with %s", case_id, p->name);
+			goto out;
+		}
+		if (env_kind != hotline_env_kind((enum case_kind)c.kind, step)) {
+			err_set(err, LSN_EINVAL, "step '%s' travels in a '%s' envelope, not '%s'",
+			    stepname, env_kind_name(hotline_env_kind((enum case_kind)c.kind, step)),
+			    env_kind_name(env_kind));
+			goto out;
+		}
+	}
+	cx_sha256(body, len, hash);
+	r = store_step(s, &c, STORE_IN, step, env_kind, prev, t, now_us, env_seq,
+	    (const char *)body, len, err);
+	if (r == -LSN_EEXIST) {
+		r = 1;
+		err_set(err, LSN_EEXIST, "this step of case %s was received before", case_id);
+		goto out;
+	}
+	if (r < 0 || (r = fold(s, &c, terms, err)) < 0)
+		goto out;
+	ret->state = c.state;
+	/* the verdict on this step */
+	{
+		struct steps ss;
+		if ((r = steps_load(s, c.id, &ss, err)) < 0)
+			goto out;
+		for (i = 0; i < ss.n; i++)
+			if (memcmp(ss.v[i].hash, hash, 32) == 0) {
+				ret->status = ss.v[i].status;
+				if (ss.v[i].status == STEP_REFUSED)
+					err_set(err, LSN_EINVAL, "%s", ss.v[i].reason);
+			}
+		free(ss.v);
+	}
+	r = ret->status == STEP_REFUSED ? 1 : 0;
+out:
+	json_decref(bundle);
+	return r;
+}
+
+/* ---- escalation ---- */
+
+void
+hotline_escalation_default(struct hotline_escalation *e)
+{
+	static const char *const to[] = { "duty officer", "second contact", "diplomatic POC" };
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->n = 3;
+	for (i = 0; i < 3; i++) {
+		e->pct[i] = (int)i * 50;
+		snprintf(e->to[i], sizeof(e->to[i]), "%s", to[i]);
+	}
+}
+
+int
+hotline_escalation_parse(const char *pct, const char *to, struct hotline_escalation *e,
+    struct err *err)
+{
+	const char *p = pct;
+	char *end;
+	int n = 0, m = 0;
+
+	memset(e, 0, sizeof(*e));
+	while (*p != '\0') {
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 0 || v > 100000 || n == HOTLINE_LEVELS_MAX ||
+		    (n > 0 && v <= e->pct[n - 1]))
+			return err_set(err, LSN_EINVAL, "escalate_after '%.80s': one to %d percentages "
+			    "in increasing order, separated by commas (0,50,100)", pct,
+			    HOTLINE_LEVELS_MAX);
+		e->pct[n++] = (int)v;
+		p = end + strspn(end, " ");
+		if (*p == ',')
+			p++;
+		p += strspn(p, " ");
+	}
+	if (n == 0)
+		return err_set(err, LSN_EINVAL, "escalate_after is empty: give at least one level");
+	e->n = n;
+	for (p = to; p != NULL && *p != '\0' && m < n; m++) {
+		size_t k = strcspn(p, ",");
+		const char *q = p;
+		while (k > 0 && *q == ' ')
+			q++, k--;
+		while (k > 0 && q[k - 1] == ' ')
+			k--;
+		snprintf(e->to[m], sizeof(e->to[m]), "%.*s", (int)k, q);
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	for (; m < n; m++)
+		snprintf(e->to[m], sizeof(e->to[m]), "level %d", m + 1);
+	return 0;
+}
+
+static int
+clock_level(int64_t deadline, int64_t opened, int64_t now, const struct hotline_escalation *e)
+{
+	__int128 late, span;
+	int i, level = 0;
+
+	if (deadline == 0 || now <= deadline)
+		return 0;
+	late = (__int128)now - deadline;
+	span = (__int128)deadline - opened;
+	for (i = 0; i < e->n; i++)
+		if (late * 100 > span * e->pct[i])
+			level = i + 1;
+	return level;
+}
+
+int
+hotline_level(const struct store_case *c, const struct hotline_escalation *e, int64_t now_us)
+{
+	int level = 0, l;
+
+	if (c->state == CASE_OPENED)
+		level = clock_level(c->ack_by, c->opened_us, now_us, e);
+	if (c->state == CASE_OPENED || c->state == CASE_ACKNOWLEDGED ||
+	    c->state == CASE_IN_PROGRESS) {
+		l = clock_level(c->respond_by, c->opened_us, now_us, e);
+		if (l > level)
+			level = l;
+	}
+	return level;
+}
+
+/* ---- the pledge ---- */
+
+struct pledge_acc {
+	int64_t *rc, *ack;
+	size_t n_rc, n_ack, cap;
+};
+
+static int
+pledge_case(void *arg, const struct store_case *c)
+{
+	struct pledge_acc *a = arg;
+
+	if (c->role != CASE_OPENER)
+		return 0;
+	if (a->n_rc == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		int64_t *x = realloc(a->rc, cap * sizeof(*x)), *y;
+		if (x == NULL)
+			return -LSN_ENOMEM;
+		a->rc = x;
+		if ((y = realloc(a->ack, cap * sizeof(*y))) == NULL)
+			return -LSN_ENOMEM;
+		a->ack = y;
+		a->cap = cap;
+	}
+	if (c->receipt_us > 0)
+		a->rc[a->n_rc++] = c->receipt_us - c->opened_us;
+	if (c->acked_us > 0)
+		a->ack[a->n_ack++] = c->acked_us - c->opened_us;
+	return 0;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest value with at least q percent at or below it. */
+static void
+quantiles(int64_t *v, size_t n, int64_t *p50, int64_t *p95, int64_t *max)
+{
+	*p50 = *p95 = *max = 0;
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof(*v), cmp_i64);
+	*p50 = v[(n * 50 + 99) / 100 - 1];
+	*p95 = v[(n * 95 + 99) / 100 - 1];
+	*max = v[n - 1];
+}
+
+int
+hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret, struct err *err)
+{
+	struct pledge_acc a = { 0 };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = s->be->case_scan(s, partner, 0, pledge_case, &a, err);
+	if (r == -LSN_ENOMEM)
+		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	if (r == 0) {
+		ret->n_receipt = a.n_rc;
+		ret->n_ack = a.n_ack;
+		quantiles(a.rc, a.n_rc, &ret->receipt_p50, &ret->receipt_p95, &ret->receipt_max);
+		quantiles(a.ack, a.n_ack, &ret->ack_p50, &ret->ack_p95, &ret->ack_max);
+	}
+	free(a.rc);
+	free(a.ack);
+	return r;
+}
+
+/* ---- JSON ---- */
+
+static json_t *
+time_json(int64_t us)
+{
+	char t[TS_US_LEN];
+
+	if (us == 0)
+		return json_null();
+	ts_format_us(us, t);
+	return json_string(t);
+}
+
+struct steps_json {
+	const struct store_case *c;
+	const char *partner;
+	json_t *arr;
+	json_t *details;
+};
+
+static int
+step_json(void *arg, const struct store_step *x)
+{
+	static const char *const status[] = { "effective", "superseded", "refused" };
+	struct steps_json *sj = arg;
+	json_t *bundle, *o, *ext, *j;
+	const char *text = NULL;
+	char hex[65];
+	size_t i;
+
+	bundle = json_loadb((const char *)x->body, x->len, 0, NULL);
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		ext = ext_of(o);
+		if (json_is_string(json_object_get(ext, "step")))
+			text = json_string_value(json_object_get(o, json_object_get(o, "content") ?
+			    "content" : "explanation"));
+		if (x->step == STEP_OPEN && sj->details == NULL && json_is_string(json_object_get(ext,
+		    "case_kind")))
+			sj->details = json_incref(json_object_get(ext, "details"));
+	}
+	hex_encode(x->hash, 32, hex);
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s?, s:o, s:o, s:s}",
+	    "step", case_step_name((enum case_step)x->step),
+	    "by", step_role(sj->c, x) == CASE_OPENER ? "opener" : "receiver",
+	    "from", x->dir == STORE_OUT ? "this node" : sj->partner,
+	    "time", time_json(x->time_us), "recorded", time_json(x->recorded_us),
+	    "status", x->status >= 0 && x->status <= 2 ? status[x->status] : "unknown",
+	    "reason", x->reason, "text", text,
+	    "envelope_seq", x->env_seq ? json_integer((json_int_t)x->env_seq) : json_null(),
+	    "receipt", x->dir == STORE_OUT ? time_json(x->receipt_us) : time_json(x->recorded_us),
+	    "sha256", hex);
+	json_decref(bundle);
+	if (j == NULL || json_array_append_new(sj->arr, j) < 0)
+		return -LSN_ENOMEM;
+	return 0;
+}
+
+int
+hotline_case_json(struct store *s, const struct store_case *c, const char *partner_name,
+    int full, const struct hotline_escalation *e, int64_t now_us, json_t **ret,
+    struct err *err)
+{
+	struct store_partner p;
+	json_t *j;
+	int level = hotline_level(c, e, now_us), r;
+
+	if (partner_name == NULL) {
+		if ((r = s->be->partner_get(s, c->partner, &p, err)) < 0)
+			return r;
+		partner_name = p.name;
+	}
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, "
+	    "s:{s:o, s:o, s:o, s:o}, s:b, s:i, s:s?, s:i}",
+	    "id", c->id, "partner", partner_name,
+	    "opened_by", c->role == CASE_OPENER ? "this node" : "partner",
+	    "kind", case_kind_name((enum case_kind)c->kind),
+	    "state", case_state_name((enum case_state)c->state),
+	    "tlp", stix_tlp_name((enum stix_tlp)c->tlp), "summary", c->summary,
+	    "opened", time_json(c->opened_us), "receipt", time_json(c->receipt_us),
+	    "acknowledged", time_json(c->acked_us), "updated", time_json(c->updated_us),
+	    "deadlines", "ack_by", time_json(c->ack_by), "respond_by", time_json(c->respond_by),
+	    "preserve_until", time_json(c->preserve_until), "remind_at", time_json(c->remind_at),
+	    "overdue", level > 0, "level", level,
+	    "escalated_to", level > 0 ? e->to[level - 1] : NULL, "escalations_logged", c->level);
+	if (j == NULL)
+		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	if (full) {
+		struct steps_json sj = { c, partner_name, json_array(), NULL };
+		r = s->be->step_scan(s, c->id, 1, step_json, &sj, err);
+		if (r < 0 || sj.arr == NULL) {
+			json_decref(sj.arr);
+			json_decref(sj.details);
+			json_decref(j);
+			return r == -LSN_ENOMEM || r == 0 ? err_set(err, LSN_ENOMEM,
+			    "hotline: out of memory") : r;
+		}
+		json_object_set_new(j, "details", sj.details ? sj.details : json_null());
+		json_object_set_new(j, "steps", sj.arr);
+	}
+	*ret = j;
+	return 0;
+}

@@ -1,0 +1,417 @@
+/*
+ * The hotline's JSON API (docs/hotline.md, "API"), on the TAXII listener
+ * with its users:
+ *   GET  /api/v1/cases[?open=true&overdue=true&partner=NAME]
+ *   GET  /api/v1/cases/{id}
+ *   POST /api/v1/cases/{id}/steps   {"step": "ack", "text": "..."}
+ * A user sees, and takes steps on, the cases of a partner whose inbox
+ * collection (from-NAME) it may read; admins see every case. Errors are
+ * JSON objects with title, description and http_status, as TAXII's.
+ */
+#include "http/taxii_int.h"
+
+#include "exchange/exchange.h"
+#include "hotline/hotline.h"
+#include "hotline/node.h"
+#include "util/err.h"
+#include "util/ts.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_MEDIA "application/json"
+
+static void __attribute__((format(printf, 4, 5)))
+api_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+{
+	struct evbuffer *b = evbuffer_new();
+	char desc[ERR_MSG_MAX + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (status >= 500)
+		c->t->m.errors_5xx++;
+	else
+		c->t->m.errors_4xx++;
+	if (status == 401)
+		http_add_header(c->req, "WWW-Authenticate",
+		    "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
+	evbuffer_add_printf(b, "{\"title\":");
+	evb_json_str(b, title);
+	evbuffer_add_printf(b, ",\"description\":");
+	evb_json_str(b, desc);
+	evbuffer_add_printf(b, ",\"http_status\":\"%d\"}", status);
+	http_reply(c->req, status, API_MEDIA, b);
+	evbuffer_free(b);
+}
+
+static void
+api_reply(struct ctx *c, int status, json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(doc);
+	if (s == NULL) {
+		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	http_reply_bytes(c->req, status, API_MEDIA, s, strlen(s));
+	free(s);
+}
+
+/* May the user see the cases with this partner? */
+static int
+may_see(const struct ctx *c, const struct store_partner *p)
+{
+	int rd, wr;
+
+	taxii_rights(c, p->inbox, &rd, &wr);
+	return rd;
+}
+
+/* ---- GET /api/v1/cases ---- */
+
+struct list {
+	struct ctx *c;
+	json_t *arr;
+	int overdue;
+	int64_t now;
+	struct store_partner p;       /* the last partner looked up */
+	int p_ok;
+};
+
+static int
+list_case(void *arg, const struct store_case *sc)
+{
+	struct list *l = arg;
+	struct store *rd = l->c->t->rd;
+	const struct hotline_escalation *e = hotline_node_escalation(l->c->t->cfg.hotline);
+	struct err err = ERR_INIT;
+	json_t *j;
+
+	if (l->overdue && hotline_level(sc, e, l->now) == 0)
+		return 0;
+	if ((!l->p_ok || l->p.rowid != sc->partner) &&
+	    rd->be->partner_get(rd, sc->partner, &l->p, &err) < 0)
+		return -LSN_EIO;
+	l->p_ok = 1;
+	if (!may_see(l->c, &l->p))
+		return 0;
+	if (hotline_case_json(rd, sc, l->p.name, 0, e, l->now, &j, &err) < 0 ||
+	    json_array_append_new(l->arr, j) < 0)
+		return -LSN_ENOMEM;
+	return 0;
+}
+
+/* open=true|false, overdue=true|false, partner=NAME; anything else is refused. */
+static int
+parse_list_query(const char *q, int *open, int *overdue, char *partner, size_t cap,
+    char *why, size_t whycap)
+{
+	char buf[512], *save = NULL, *kv;
+
+	if (strlen(q) >= sizeof(buf)) {
+		snprintf(why, whycap, "the query is longer than %zu bytes", sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, q);
+	for (kv = strtok_r(buf, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save)) {
+		char *v = strchr(kv, '=');
+		int *flag = NULL;
+		if (v == NULL) {
+			snprintf(why, whycap, "'%.40s' has no value (NAME=VALUE)", kv);
+			return -1;
+		}
+		*v++ = '\0';
+		if (strcmp(kv, "open") == 0)
+			flag = open;
+		else if (strcmp(kv, "overdue") == 0)
+			flag = overdue;
+		else if (strcmp(kv, "partner") == 0 && strlen(v) < cap && *v != '\0') {
+			strcpy(partner, v);
+			continue;
+		} else {
+			snprintf(why, whycap, "'%.40s' is not a parameter of this resource (open, "
+			    "overdue, partner)", kv);
+			return -1;
+		}
+		if (strcmp(v, "true") == 0)
+			*flag = 1;
+		else if (strcmp(v, "false") == 0)
+			*flag = 0;
+		else {
+			snprintf(why, whycap, "%s must be true or false, not '%.40s'", kv, v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+get_cases(struct ctx *c)
+{
+	struct store *rd = c->t->rd;
+	struct err err = ERR_INIT;
+	struct list l = { 0 };
+	char partner[STORE_NAME_MAX + 1] = "", why[200];
+	int open = 0, r;
+	int64_t pid = 0;
+
+	if (parse_list_query(c->req->query, &open, &l.overdue, partner, sizeof(partner), why,
+	    sizeof(why)) < 0) {
+		api_error(c, 400, "Bad query", "%s.", why);
+		return;
+	}
+	if (partner[0] != '\0') {
+		struct store_partner p;
+		if (rd->be->partner_find(rd, partner, &p, &err) < 0 || !may_see(c, &p)) {
+			api_error(c, 404, "Not found", "There is no partner '%s' whose cases you may see.",
+			    partner);
+			return;
+		}
+		pid = p.rowid;
+	}
+	l.c = c;
+	l.now = clock_now_us();
+	l.arr = json_array();
+	if (l.arr == NULL) {
+		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	r = rd->be->case_scan(rd, pid, open || l.overdue, list_case, &l, &err);
+	if (r < 0) {
+		json_decref(l.arr);
+		api_error(c, 500, "Store error", "The cases could not be read: %s",
+		    err.msg[0] ? err.msg : "out of memory");
+		return;
+	}
+	api_reply(c, 200, json_pack("{s:o}", "cases", l.arr));
+}
+
+/* The case a key names, if the user may see it: else an error was sent. */
+static int
+find_case(struct ctx *c, const char *key, struct store_case *sc, struct store_partner *p)
+{
+	struct store *rd = c->t->rd;
+	struct err err = ERR_INIT;
+	int r;
+
+	r = rd->be->case_get(rd, key, sc, &err);
+	if (r == -LSN_EEXIST) {
+		api_error(c, 400, "Ambiguous case", "%s.", err.msg);
+		return -1;
+	}
+	if (r < 0 || rd->be->partner_get(rd, sc->partner, p, &err) < 0 || !may_see(c, p)) {
+		api_error(c, 404, "Not found", "There is no case '%.80s' that you may see.", key);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+get_case(struct ctx *c, const char *key)
+{
+	struct store_case sc;
+	struct store_partner p;
+	struct err err = ERR_INIT;
+	json_t *j;
+
+	if (find_case(c, key, &sc, &p) < 0)
+		return;
+	if (hotline_case_json(c->t->rd, &sc, p.name, 1, hotline_node_escalation(c->t->cfg.hotline),
+	    clock_now_us(), &j, &err) < 0) {
+		api_error(c, 500, "Store error", "The case could not be read: %s", err.msg);
+		return;
+	}
+	api_reply(c, 200, j);
+}
+
+/* ---- POST /api/v1/cases/{id}/steps ---- */
+
+struct step_job {
+	struct writer_job job;
+	struct ctx *c;
+	char id[STIX_ID_MAX + 1];
+	enum case_step step;
+	char *text;
+	struct agr_hotline terms;
+	struct store_case result;
+	char partner[STORE_NAME_MAX + 1];
+	int refused;                  /* the state machine said no: 409 */
+};
+
+static int
+step_run(struct store *s, struct writer_job *job)
+{
+	struct step_job *sj = (struct step_job *)job;
+	int r;
+
+	if ((r = s->be->savepoint(s, &job->err)) < 0)
+		return r;
+	r = hotline_take(s, sj->id, sj->step, sj->text, &sj->terms, clock_now_us(), &sj->result,
+	    &job->err);
+	if (s->be->release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
+		return -LSN_EIO;
+	/* a refusal is an answer, not a failed commit: nothing was written */
+	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG || r == -LSN_ENOTFOUND) {
+		sj->refused = 1;
+		return 0;
+	}
+	return r;
+}
+
+static void
+step_finish(void *arg)
+{
+	struct step_job *sj = arg;
+	struct ctx *c = sj->c;
+	struct err err = ERR_INIT;
+	json_t *j;
+
+	c->t->inflight--;
+	if (sj->job.rc < 0) {
+		api_error(c, 500, "Store error", "Nothing was stored: %s", sj->job.err.msg);
+	} else if (sj->refused) {
+		api_error(c, 409, "Step refused", "%s", sj->job.err.msg);
+	} else if (c->t->rd->be->read_begin(c->t->rd, &err) < 0 ||
+	    hotline_case_json(c->t->rd, &sj->result, sj->partner, 1,
+	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
+		c->t->rd->be->read_end(c->t->rd);
+		api_error(c, 500, "Store error", "The step was stored; reading it back failed: %s",
+		    err.msg);
+	} else {
+		c->t->rd->be->read_end(c->t->rd);
+		api_reply(c, 201, j);
+	}
+	free(sj->text);
+	free(sj);
+}
+
+static void
+step_done(struct writer_job *job, int rc)
+{
+	struct step_job *sj = (struct step_job *)job;
+
+	if (rc == 0 && !sj->refused && sj->c->t->cfg.ex != NULL)
+		exchange_notify(sj->c->t->cfg.ex);
+	http_server_defer(sj->c->t->srv, step_finish, sj);
+}
+
+static void
+post_step(struct ctx *c, const char *key)
+{
+	struct store_case sc;
+	struct store_partner p;
+	struct agreement g;
+	struct err err = ERR_INIT;
+	struct step_job *sj;
+	json_error_t je;
+	json_t *doc;
+	const char *name, *text;
+	enum case_step step;
+	int exists;
+
+	if (find_case(c, key, &sc, &p) < 0)
+		return;
+	doc = json_loadb(c->req->body.data ? c->req->body.data : "", c->req->body.len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		api_error(c, 400, "Malformed request body", "The body must be one JSON object "
+		    "{\"step\": ..., \"text\": ...}: %s.", doc ? "not an object" : je.text);
+		return;
+	}
+	name = json_string_value(json_object_get(doc, "step"));
+	text = json_string_value(json_object_get(doc, "text"));
+	if (name == NULL || case_step_from_name(name, &step) < 0 ||
+	    (json_object_get(doc, "text") != NULL && text == NULL) ||
+	    json_object_size(doc) > 1u + (json_object_get(doc, "text") != NULL)) {
+		json_decref(doc);
+		api_error(c, 400, "Malformed request body", "The body holds \"step\" (ack, start, "
+		    "request_info, provide_info, respond, mla_sent, refuse, withdraw, close) and "
+		    "optionally \"text\" (a string), nothing else.");
+		return;
+	}
+	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, p.name, &g,
+	    &exists, &err) < 0) {
+		json_decref(doc);
+		api_error(c, 500, "Agreement unreadable", "%s", err.msg);
+		return;
+	}
+	sj = calloc(1, sizeof(*sj));
+	if (sj == NULL || (text != NULL && (sj->text = strdup(text)) == NULL)) {
+		free(sj);
+		json_decref(doc);
+		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	json_decref(doc);
+	sj->c = c;
+	snprintf(sj->id, sizeof(sj->id), "%s", sc.id);
+	snprintf(sj->partner, sizeof(sj->partner), "%s", p.name);
+	sj->step = step;
+	sj->terms = g.hotline;
+	sj->job.run = step_run;
+	sj->job.done = step_done;
+	sj->job.weight = 1;
+	c->t->inflight++;
+	writer_submit(c->t->w, &sj->job);
+}
+
+void
+cases_api(struct ctx *c)
+{
+	const char *rest = c->req->path + strlen("/api/v1/cases");
+	char key[STIX_ID_MAX + 1];
+	const char *slash;
+	size_t n;
+
+	if (c->t->cfg.hotline == NULL) {
+		api_error(c, 404, "Not found", "This server has no hotline.");
+		return;
+	}
+	if (strncmp(c->req->path, "/api/v1/cases", 13) != 0 || (rest[0] != '\0' && rest[0] != '/')) {
+		api_error(c, 404, "Not found", "There is no resource at this path (/api/v1/cases).");
+		return;
+	}
+	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
+		if (strcmp(c->req->method, "GET") != 0) {
+			api_error(c, 405, "Method not allowed", "/api/v1/cases answers GET.");
+			return;
+		}
+		get_cases(c);
+		return;
+	}
+	rest++;
+	slash = strchr(rest, '/');
+	n = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (n == 0 || n >= sizeof(key)) {
+		api_error(c, 404, "Not found", "There is no case at this path.");
+		return;
+	}
+	memcpy(key, rest, n);
+	key[n] = '\0';
+	if (slash == NULL || strcmp(slash, "/") == 0) {
+		if (strcmp(c->req->method, "GET") != 0) {
+			api_error(c, 405, "Method not allowed", "A case answers GET; steps are POSTed "
+			    "to /api/v1/cases/{id}/steps.");
+			return;
+		}
+		get_case(c, key);
+		return;
+	}
+	if (strcmp(slash, "/steps") == 0 || strcmp(slash, "/steps/") == 0) {
+		if (strcmp(c->req->method, "POST") != 0) {
+			api_error(c, 405, "Method not allowed", "Steps are POSTed.");
+			return;
+		}
+		post_step(c, key);
+		return;
+	}
+	api_error(c, 404, "Not found", "There is no resource at this path.");
+}

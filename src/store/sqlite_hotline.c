@@ -1,0 +1,326 @@
+/*
+ * Hotline cases and their steps (schema v5, docs/hotline.md). The store
+ * keeps what src/hotline/ decides: the case row is the fold of its steps,
+ * each step is kept with the exact bundle it travels in. No policy here.
+ */
+#include "store/sqlite_int.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CASE_COLS "id, partner, role, kind, state, opened_us, receipt_us, acked_us, " \
+	"updated_us, ack_by, respond_by, preserve_until, remind_at, level, reminded, tlp, summary"
+
+static void
+case_row(sqlite3_stmt *st, struct store_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	sqlite_copy_text(c->id, sizeof(c->id), st, 0);
+	c->partner = sqlite3_column_int64(st, 1);
+	c->role = sqlite3_column_int(st, 2);
+	c->kind = sqlite3_column_int(st, 3);
+	c->state = sqlite3_column_int(st, 4);
+	c->opened_us = sqlite3_column_int64(st, 5);
+	c->receipt_us = sqlite3_column_int64(st, 6);
+	c->acked_us = sqlite3_column_int64(st, 7);
+	c->updated_us = sqlite3_column_int64(st, 8);
+	c->ack_by = sqlite3_column_int64(st, 9);
+	c->respond_by = sqlite3_column_int64(st, 10);
+	c->preserve_until = sqlite3_column_int64(st, 11);
+	c->remind_at = sqlite3_column_int64(st, 12);
+	c->level = sqlite3_column_int(st, 13);
+	c->reminded = sqlite3_column_int(st, 14);
+	c->tlp = sqlite3_column_int(st, 15);
+	sqlite_copy_text(c->summary, sizeof(c->summary), st, 16);
+}
+
+int
+sqlite_case_put(struct store *base, const struct store_case *c, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "INSERT OR REPLACE INTO cases(" CASE_COLS ") VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->partner);
+	sqlite3_bind_int(st, 3, c->role);
+	sqlite3_bind_int(st, 4, c->kind);
+	sqlite3_bind_int(st, 5, c->state);
+	sqlite3_bind_int64(st, 6, c->opened_us);
+	sqlite3_bind_int64(st, 7, c->receipt_us);
+	sqlite3_bind_int64(st, 8, c->acked_us);
+	sqlite3_bind_int64(st, 9, c->updated_us);
+	sqlite3_bind_int64(st, 10, c->ack_by);
+	sqlite3_bind_int64(st, 11, c->respond_by);
+	sqlite3_bind_int64(st, 12, c->preserve_until);
+	sqlite3_bind_int64(st, 13, c->remind_at);
+	sqlite3_bind_int(st, 14, c->level);
+	sqlite3_bind_int(st, 15, c->reminded);
+	sqlite3_bind_int(st, 16, c->tlp);
+	sqlite3_bind_text(st, 17, c->summary, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "storing a case");
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_case_get(struct store *base, const char *key, struct store_case *ret, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int r, rc;
+
+	/* a key is an id, a uuid or a prefix of one: hex digits and dashes only */
+	for (i = 0; key[i] != '\0'; i++)
+		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f') ||
+		    key[i] == '-') && strncmp(key, "incident--", 10) != 0)
+			return err_set(err, LSN_ENOTFOUND, "no case %.80s: a case is named by its id "
+			    "or the first characters of its uuid", key);
+	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases WHERE id = ?1 OR "
+	    "(length(?1) >= 4 AND substr(id, 11, length(?1)) = ?1) ORDER BY id = ?1 DESC LIMIT 2",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == 0)
+			case_row(st, ret);
+		else if (strcmp(ret->id, key) != 0)
+			r = err_set(err, LSN_EEXIST, "'%.80s' names more than one case: give more of "
+			    "its uuid", key);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "reading a case");
+	else if (n == 0)
+		r = err_set(err, LSN_ENOTFOUND, "no case %.80s", key);
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_case_scan(struct store *base, int64_t partner, int open_only, store_case_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_case c;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	/* final states: closed 6, refused 7, withdrawn 8 (enum case_state) */
+	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases WHERE (?1 = 0 OR partner = ?1) "
+	    "AND (?2 = 0 OR state < 6) ORDER BY opened_us DESC, id", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int(st, 2, open_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		case_row(st, &c);
+		if ((r = fn(arg, &c)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "reading cases");
+out:
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_step_add(struct store *base, struct store_step *x, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "INSERT INTO case_steps(case_id, partner, dir, hash, prev, step, "
+	    "env_kind, time_us, recorded_us, status, reason, env_seq, receipt_us, body) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, x->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, x->partner);
+	sqlite3_bind_int(st, 3, x->dir);
+	sqlite3_bind_blob(st, 4, x->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, x->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, x->step);
+	sqlite3_bind_int(st, 7, x->env_kind);
+	sqlite3_bind_int64(st, 8, x->time_us);
+	sqlite3_bind_int64(st, 9, x->recorded_us);
+	sqlite3_bind_int(st, 10, x->status);
+	sqlite3_bind_text(st, 11, x->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, x->env_seq > INT64_MAX ? INT64_MAX : (int64_t)x->env_seq);
+	sqlite3_bind_int64(st, 13, x->receipt_us);
+	sqlite3_bind_blob64(st, 14, x->body ? (const void *)x->body : "", x->len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "storing a case step");
+	else
+		x->rowid = sqlite3_last_insert_rowid(s->db);
+	sqlite_unprep(st);
+	return r;
+}
+
+#define STEP_COLS "rowid, case_id, partner, dir, hash, prev, step, env_kind, time_us, " \
+	"recorded_us, status, reason, env_seq, receipt_us"
+
+static void
+step_row(sqlite3_stmt *st, struct store_step *x, int with_body)
+{
+	const void *h;
+
+	memset(x, 0, sizeof(*x));
+	x->rowid = sqlite3_column_int64(st, 0);
+	sqlite_copy_text(x->case_id, sizeof(x->case_id), st, 1);
+	x->partner = sqlite3_column_int64(st, 2);
+	x->dir = sqlite3_column_int(st, 3);
+	if ((h = sqlite3_column_blob(st, 4)) != NULL && sqlite3_column_bytes(st, 4) == 32)
+		memcpy(x->hash, h, 32);
+	if ((h = sqlite3_column_blob(st, 5)) != NULL && sqlite3_column_bytes(st, 5) == 32)
+		memcpy(x->prev, h, 32);
+	x->step = sqlite3_column_int(st, 6);
+	x->env_kind = sqlite3_column_int(st, 7);
+	x->time_us = sqlite3_column_int64(st, 8);
+	x->recorded_us = sqlite3_column_int64(st, 9);
+	x->status = sqlite3_column_int(st, 10);
+	sqlite_copy_text(x->reason, sizeof(x->reason), st, 11);
+	x->env_seq = (uint64_t)sqlite3_column_int64(st, 12);
+	x->receipt_us = sqlite3_column_int64(st, 13);
+	if (with_body) {
+		x->body = sqlite3_column_blob(st, 14);
+		x->len = (size_t)sqlite3_column_bytes(st, 14);
+	}
+}
+
+static int
+step_rows(struct sqlite_store *s, sqlite3_stmt *st, int with_body, store_step_fn fn, void *arg,
+    struct err *err)
+{
+	struct store_step x;
+	int r = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		step_row(st, &x, with_body);
+		if ((r = fn(arg, &x)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "reading case steps");
+out:
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_step_scan(struct store *base, const char *case_id, int with_body, store_step_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, with_body ?
+	    "SELECT " STEP_COLS ", body FROM case_steps WHERE case_id = ?1 ORDER BY rowid" :
+	    "SELECT " STEP_COLS " FROM case_steps WHERE case_id = ?1 ORDER BY rowid", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	return step_rows(s, st, with_body, fn, arg, err);
+}
+
+int
+sqlite_step_set_status(struct store *base, int64_t rowid, int status, const char *reason,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "UPDATE case_steps SET status = ?2, reason = ?3 WHERE rowid = ?1",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int(st, 2, status);
+	sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "recording a case step's status");
+	else if (sqlite3_changes(s->db) == 0)
+		r = err_set(err, LSN_ENOTFOUND, "store: no case step %lld", (long long)rowid);
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_step_queued(struct store *base, int64_t partner, size_t max, store_step_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " STEP_COLS ", body FROM case_steps INDEXED BY "
+	    "case_steps_queued WHERE partner = ?1 AND env_seq = 0 ORDER BY rowid LIMIT ?2",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, max == 0 || max > INT64_MAX ? -1 : (int64_t)max);
+	return step_rows(s, st, 1, fn, arg, err);
+}
+
+int
+sqlite_step_packed(struct store *base, int64_t rowid, uint64_t seq, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "UPDATE case_steps SET env_seq = ?2 WHERE rowid = ?1 AND "
+	    "env_seq = 0", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int64(st, 2, seq > INT64_MAX ? INT64_MAX : (int64_t)seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "recording a case step's envelope");
+	else if (sqlite3_changes(s->db) == 0)
+		r = err_set(err, LSN_ENOTFOUND, "store: case step %lld is not queued", (long long)rowid);
+	sqlite_unprep(st);
+	return r;
+}
+
+int
+sqlite_step_receipted(struct sqlite_store *s, int64_t partner, uint64_t seq, int64_t receipt_us,
+    struct err *err)
+{
+	char case_id[STIX_ID_MAX + 1] = "";
+	sqlite3_stmt *st;
+	int r, rc, opening = 0;
+
+	if ((r = sqlite_prep(s, "UPDATE case_steps SET receipt_us = ?3 WHERE partner = ?1 AND "
+	    "dir = 0 AND env_seq = ?2 AND receipt_us = 0 RETURNING case_id, step", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, partner);
+	sqlite3_bind_int64(st, 2, seq > INT64_MAX ? INT64_MAX : (int64_t)seq);
+	sqlite3_bind_int64(st, 3, receipt_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite_copy_text(case_id, sizeof(case_id), st, 0);
+		opening = sqlite3_column_int(st, 1) == 1;   /* STEP_OPEN */
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "stamping a case step's receipt");
+	sqlite_unprep(st);
+	if (r < 0 || !opening)
+		return r;
+	/* the machine receipt of an opening: the pledge's first clock */
+	if ((r = sqlite_prep(s, "UPDATE cases SET receipt_us = ?2 WHERE id = ?1 AND receipt_us = 0",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, receipt_us);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "stamping a case's receipt");
+	sqlite_unprep(st);
+	return r;
+}
