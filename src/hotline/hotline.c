@@ -18,6 +18,8 @@
 
 static const uint8_t zero32[32];
 
+static json_t *time_json(int64_t us);
+
 int
 hotline_env_kind(enum case_kind kind, enum case_step step)
 {
@@ -424,11 +426,14 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
 		goto out;
 	}
-	inc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O}}}",
+	inc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O, s:{s:o, s:o, "
+	    "s:o}}}}",
 	    "type", "incident", "spec_version", "2.1", "id", c.id, "created", t, "modified", t,
 	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
 	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
-	    case_kind_name(o->kind), "details", details);
+	    case_kind_name(o->kind), "details", details, "deadlines",
+	    "ack_by", time_json(c.ack_by), "respond_by", time_json(c.respond_by),
+	    "preserve_until", time_json(c.preserve_until));
 	refs = json_pack("[s]", c.id);
 	if (inc == NULL || refs == NULL || json_array_append(objs, inc) < 0) {
 		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
@@ -539,6 +544,49 @@ time_of(json_t *o, int64_t *ret, struct err *err)
 	if (t == NULL || ts_parse(t, strlen(t), &ts, err) < 0)
 		return err_set(err, LSN_EINVAL, "the step has no valid \"created\" time");
 	*ret = ts_to_us(&ts);
+	return 0;
+}
+
+/* One deadline of an opening: a STIX timestamp or null (no such clock). */
+static int
+deadline_of(json_t *d, const char *name, int64_t *ret, struct err *err)
+{
+	json_t *v = json_object_get(d, name);
+	struct ts ts;
+
+	if (json_is_null(v)) {
+		*ret = 0;
+		return 0;
+	}
+	if (!json_is_string(v) || ts_parse(json_string_value(v), json_string_length(v), &ts,
+	    err) < 0)
+		return err_set(err, LSN_EINVAL, "the opening's deadline \"%s\" is neither a "
+		    "timestamp nor null", name);
+	*ret = ts_to_us(&ts);
+	return 0;
+}
+
+/*
+ * The deadlines the opener signed: c gets them (the receiver's own terms
+ * gave the values c holds on entry; the caller compares).
+ */
+static int
+signed_deadlines(json_t *d, struct store_case *c, struct err *err)
+{
+	int64_t rb, pu;
+
+	if (!json_is_object(d) || json_object_size(d) != 3)
+		return err_set(err, LSN_EINVAL, "the opening's \"deadlines\" must hold ack_by, "
+		    "respond_by and preserve_until");
+	if (deadline_of(d, "ack_by", &c->ack_by, err) < 0 ||
+	    deadline_of(d, "respond_by", &rb, err) < 0 ||
+	    deadline_of(d, "preserve_until", &pu, err) < 0)
+		return -LSN_EINVAL;
+	c->respond_by = rb;
+	/* the reminder keeps its distance from the expiry */
+	if (pu != 0 && c->preserve_until != 0)
+		c->remind_at = pu - (c->preserve_until - c->remind_at);
+	c->preserve_until = pu;
 	return 0;
 }
 
@@ -661,6 +709,11 @@ hotline_receive(struct store *s, const struct store_partner *p, int env_kind, ui
 		c.respond_by = d.respond_by;
 		c.preserve_until = d.preserve_until;
 		c.remind_at = d.remind_at;
+		/* the opener's signed deadlines hold on both sides; a difference is told */
+		if (signed_deadlines(json_object_get(ext, "deadlines"), &c, err) < 0)
+			goto out;
+		ret->terms_differ = c.ack_by != d.ack_by || c.respond_by != d.respond_by ||
+		    c.preserve_until != d.preserve_until;
 		if ((r = s->be->case_put(s, &c, err)) < 0)
 			goto out;
 		ret->opened = 1;

@@ -68,6 +68,7 @@ struct hotline_received {
 	int status;                   /* enum store_step_status */
 	int state;                    /* the case's state after it */
 	int opened;                   /* the step opened a case */
+	int terms_differ;             /* its signed deadlines are not what this node's terms give */
 };
 
 /*

@@ -126,6 +126,11 @@ hotline_node_step(void *arg, struct store *s, const struct store_partner *p,
 		count(hn, &hn->st.steps_superseded);
 	if (rc.opened)
 		count(hn, &hn->st.cases_opened_in);
+	if (rc.terms_differ)
+		node_log(hn, "case_terms_differ", "\"case\":\"%s\",\"partner\":\"%s\","
+		    "\"message\":\"the opening's deadlines are not what this node's agreement with "
+		    "%s gives; the opener's signed deadlines hold (compare the agreements)\"",
+		    rc.case_id, p->name, p->name);
 	node_log(hn, "case_step", "\"case\":\"%s\",\"partner\":\"%s\",\"step\":\"%s\","
 	    "\"state\":\"%s\",\"status\":\"%s\"", rc.case_id, p->name, case_step_name(rc.step),
 	    case_state_name((enum case_state)rc.state), status[rc.status]);
