@@ -7,6 +7,7 @@
  * liaisond is told at once (SIGHUP) and also looks every quarter second.
  */
 #include "cli/cli.h"
+#include "hotline/hotline.h"
 #include "exchange/envelope.h"
 #include "store/store.h"
 #include "util/enc.h"
@@ -293,6 +294,47 @@ agreement_state(const struct store_partner *p)
 	return memcmp(p->agreement, p->peer_agreement, 32) == 0 ? "same" : "DIFFERENT";
 }
 
+/* A duration people read at a glance: 850ms, 12.3s, 4m, 5.0h, 2.0d. */
+static void
+short_dur(int64_t us, char *out, size_t cap)
+{
+	if (us < 1000000)
+		snprintf(out, cap, "%lldms", (long long)(us / 1000));
+	else if (us < 60 * 1000000LL)
+		snprintf(out, cap, "%.1fs", us / 1e6);
+	else if (us < 3600 * 1000000LL)
+		snprintf(out, cap, "%.0fm", us / 60e6);
+	else if (us < 86400 * 1000000LL)
+		snprintf(out, cap, "%.1fh", us / 3600e6);
+	else
+		snprintf(out, cap, "%.1fd", us / 86400e6);
+}
+
+/* "p50/p95/worst" of one clock of the pledge, or "-" when nothing was measured. */
+static void
+pledge_cell(size_t n, int64_t p50, int64_t p95, int64_t max, char *out, size_t cap)
+{
+	char a[16], b[16], c[16];
+
+	if (n == 0) {
+		snprintf(out, cap, "-");
+		return;
+	}
+	short_dur(p50, a, sizeof(a));
+	short_dur(p95, b, sizeof(b));
+	short_dur(max, c, sizeof(c));
+	snprintf(out, cap, "%s/%s/%s", a, b, c);
+}
+
+static json_t *
+pledge_json(size_t n, int64_t p50, int64_t p95, int64_t max)
+{
+	if (n == 0)
+		return json_pack("{s:i}", "cases", 0);
+	return json_pack("{s:I,s:f,s:f,s:f}", "cases", (json_int_t)n, "p50_s", p50 / 1e6,
+	    "p95_s", p95 / 1e6, "worst_s", max / 1e6);
+}
+
 static json_t *
 partner_json(const struct store_partner *p, const char *fpr)
 {
@@ -319,35 +361,61 @@ run_list(const struct cli_args *a)
 {
 	struct err err = ERR_INIT;
 	struct store_partner *ps = NULL;
+	struct hotline_pledge *pl = NULL;
 	struct cli_node n;
-	json_t *arr = json_array();
-	char fpr[IDENT_FPR_LEN], contact[TS_US_LEN];
+	json_t *arr = json_array(), *pj;
+	char fpr[IDENT_FPR_LEN], contact[TS_US_LEN], rcpt[48], ack[48];
 	size_t i, cnt = 0;
+	int r = 0;
 
 	if (cli_node_open(a, &n, &err) < 0 || n.s->be->partner_list(n.s, &ps, &cnt, &err) < 0) {
 		cli_node_close(&n);
 		json_decref(arr);
 		return cli_fail(&err);
 	}
+	/* the measured pledge: how fast each partner receipts and acknowledges our cases */
+	pl = calloc(cnt ? cnt : 1, sizeof(*pl));
+	if (pl == NULL)
+		r = err_set(&err, LSN_ENOMEM, "out of memory");
+	for (i = 0; r == 0 && i < cnt; i++)
+		r = hotline_pledge(n.s, ps[i].rowid, &pl[i], &err);
 	cli_node_close(&n);
+	if (r < 0) {
+		free(ps);
+		free(pl);
+		json_decref(arr);
+		return cli_fail(&err);
+	}
 	if (!cli_has(a, "json") && cnt > 0)
-		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s %-9s  %s\n", "NAME", "STATE",
-		    "LAST CONTACT", "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES", "AGREEMENT",
-		    "LAST ERROR");
+		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s %-9s  %-23s  %-20s  %s\n", "NAME",
+		    "STATE", "LAST CONTACT", "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES",
+		    "AGREEMENT", "CASE RECEIPT p50/95/max", "HUMAN ACK p50/95/max", "LAST ERROR");
 	for (i = 0; i < cnt; i++) {
 		ident_fingerprint(CX_SIGTYPE_ED25519, ps[i].key, ps[i].spki, fpr);
-		json_array_append_new(arr, partner_json(&ps[i], fpr));
+		pj = partner_json(&ps[i], fpr);
+		json_object_set_new(pj, "pledge", json_pack("{s:o,s:o}",
+		    "receipt", pledge_json(pl[i].n_receipt, pl[i].receipt_p50, pl[i].receipt_p95,
+		    pl[i].receipt_max), "human_ack", pledge_json(pl[i].n_ack, pl[i].ack_p50,
+		    pl[i].ack_p95, pl[i].ack_max)));
+		json_array_append_new(arr, pj);
 		fmt_time(ps[i].last_contact_us, contact);
+		pledge_cell(pl[i].n_receipt, pl[i].receipt_p50, pl[i].receipt_p95, pl[i].receipt_max,
+		    rcpt, sizeof(rcpt));
+		pledge_cell(pl[i].n_ack, pl[i].ack_p50, pl[i].ack_p95, pl[i].ack_max, ack,
+		    sizeof(ack));
 		if (!cli_has(a, "json"))
-			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu %-9s  %s\n", ps[i].name,
+			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu %-9s  %-23s  %-20s  %s\n",
+			    ps[i].name,
 			    ps[i].compromised_us ? "COMPROMISED" : ps[i].active ? "active" : "removed",
 			    contact,
 			    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
 			    (unsigned long long)(ps[i].out_seq - ps[i].out_acked),
 			    (unsigned long long)ps[i].in_seq, (unsigned long long)ps[i].retries,
-			    agreement_state(&ps[i]), ps[i].last_error[0] ? ps[i].last_error : "-");
+			    agreement_state(&ps[i]), rcpt, ack,
+			    ps[i].last_error[0] ? ps[i].last_error : "-");
 	}
 	free(ps);
+	free(pl);
 	if (cli_has(a, "json"))
 		return cli_json_print(json_pack("{s:o}", "partners", arr));
 	if (cnt == 0)

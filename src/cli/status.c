@@ -4,10 +4,12 @@
  * Reads only; safe to run while the daemon writes.
  */
 #include "cli/cli.h"
+#include "hotline/hotline.h"
 #include "crypto/cx.h"
 #include "store/store.h"
 #include "util/enc.h"
 #include "util/err.h"
+#include "util/ts.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +33,10 @@ struct status {
 	/* ledger: leaves, latest checkpoint, and cosignatures of it; equivocations proven */
 	uint64_t log_size, ckpt_size, ckpt_cosigs, equivocations;
 	char compromised_names[256];
+	/* hotline: open cases, those waiting for this node, overdue ones by level */
+	size_t cases_open, cases_ours, overdue, overdue_level[HOTLINE_LEVELS_MAX + 1];
+	int max_level;
+	char max_to[64];
 };
 
 static int
@@ -86,6 +92,45 @@ gather_partners(struct cli_node *n, struct status *st, struct err *err)
 	}
 	free(ps);
 	return 0;
+}
+
+struct case_count {
+	struct status *st;
+	const struct hotline_escalation *e;
+	int64_t now;
+};
+
+static int
+count_case(void *arg, const struct store_case *c)
+{
+	struct case_count *cc = arg;
+	int level = hotline_level(c, cc->e, cc->now);
+
+	cc->st->cases_open++;
+	/* the receiver owes the next step unless it waits for the opener */
+	cc->st->cases_ours += c->role == CASE_RECEIVER && c->state != CASE_INFO_REQUESTED &&
+	    c->state != CASE_ANSWERED;
+	if (level > 0) {
+		cc->st->overdue++;
+		cc->st->overdue_level[level]++;
+		if (level > cc->st->max_level) {
+			cc->st->max_level = level;
+			snprintf(cc->st->max_to, sizeof(cc->st->max_to), "%s", cc->e->to[level - 1]);
+		}
+	}
+	return 0;
+}
+
+static int
+gather_cases(struct cli_node *n, struct status *st, struct err *err)
+{
+	struct hotline_escalation e;
+	struct case_count cc = { st, &e, clock_now_us() };
+	int r;
+
+	if ((r = hotline_escalation_parse(n->cfg.escalate_after, n->cfg.escalate_to, &e, err)) < 0)
+		return err_prefix(err, "[hotline] in liaison.conf: "), r;
+	return n->s->be->case_scan(n->s, 0, 1, count_case, &cc, err);
 }
 
 static int run_status(const struct cli_args *a);
@@ -145,7 +190,7 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	cx_key_free(k);
 	hex_encode(pub, sizeof(pub), st->pub);
 	daemon_state(&n->cfg, st);
-	if ((r = gather_partners(n, st, err)) < 0)
+	if ((r = gather_partners(n, st, err)) < 0 || (r = gather_cases(n, st, err)) < 0)
 		return r;
 	return gather_ledger(n, st, err);
 }
@@ -153,7 +198,17 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 static int
 print_json(const struct lsn_config *c, const struct status *st)
 {
-	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
+	json_t *levels = json_object(), *doc;
+	char k[8];
+	int i;
+
+	for (i = 1; i <= HOTLINE_LEVELS_MAX; i++) {
+		if (st->overdue_level[i] == 0)
+			continue;
+		snprintf(k, sizeof(k), "%d", i);
+		json_object_set_new(levels, k, json_integer((json_int_t)st->overdue_level[i]));
+	}
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
 	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:{s:I,s:I,s:I,s:I}}",
 	    "name", c->name, "home", c->home, "listen", c->listen, "peer_listen", c->peer_listen,
 	    "api_root", st->api,
@@ -169,7 +224,16 @@ print_json(const struct lsn_config *c, const struct status *st)
 	    "agreements_differ", (json_int_t)st->disagree,
 	    "ledger", "leaves", (json_int_t)st->log_size, "checkpoint_size",
 	    (json_int_t)st->ckpt_size, "checkpoint_cosignatures", (json_int_t)st->ckpt_cosigs,
-	    "equivocations", (json_int_t)st->equivocations));
+	    "equivocations", (json_int_t)st->equivocations);
+	if (doc != NULL)
+		json_object_set_new(doc, "hotline", json_pack("{s:I,s:I,s:I,s:o,s:s?}",
+		    "open_cases", (json_int_t)st->cases_open, "waiting_for_us",
+		    (json_int_t)st->cases_ours, "overdue", (json_int_t)st->overdue,
+		    "overdue_by_level", levels, "highest_escalation",
+		    st->max_level ? st->max_to : NULL));
+	else
+		json_decref(levels);
+	return cli_json_print(doc);
 }
 
 static void
@@ -191,6 +255,11 @@ print_text(const struct lsn_config *c, const struct status *st)
 	printf("ledger:        %llu leaves; latest checkpoint size %llu with %llu cosignature(s) "
 	       "(liaison log checkpoint)\n", (unsigned long long)st->log_size,
 	    (unsigned long long)st->ckpt_size, (unsigned long long)st->ckpt_cosigs);
+	printf("hotline:       %zu open case(s), %zu waiting for this node, %zu overdue "
+	       "(liaison cases --open)\n", st->cases_open, st->cases_ours, st->overdue);
+	if (st->overdue > 0)
+		printf("ESCALATED:     %zu case(s) overdue; the highest is at level %d: %s "
+		       "(liaison cases --overdue)\n", st->overdue, st->max_level, st->max_to);
 	if (st->compromised > 0 || st->equivocations > 0)
 		printf("COMPROMISED:   %s: %llu equivocation(s) proven; both signed checkpoints are "
 		       "kept as evidence\n", st->compromised_names[0] ? st->compromised_names : "?",
