@@ -17,6 +17,7 @@
 
 struct due {
 	char id[STIX_ID_MAX + 1];
+	int from;                     /* the level already logged */
 	int level;                    /* the level reached (0: no new level) */
 	int remind;
 };
@@ -156,9 +157,10 @@ tick_run(struct store *s, struct writer_job *job)
 		if (r < 0)
 			return r;
 		changed = 0;
-		struct due logged = { .level = 0, .remind = 0 };
+		struct due logged = { .from = 0, .level = 0, .remind = 0 };
 		/* only ever up: each level is logged once, even across restarts */
 		if (d->level > c.level && !case_state_final((enum case_state)c.state)) {
+			logged.from = c.level;
 			c.level = d->level;
 			logged.level = d->level;
 			changed = 1;
@@ -188,24 +190,26 @@ tick_done(struct writer_job *job, int rc)
 	struct hotline_node *hn = tj->hn;
 	char t1[TS_US_LEN], t2[TS_US_LEN];
 	size_t i;
+	int k;
 
 	for (i = 0; rc == 0 && i < tj->n_done; i++) {
 		const struct store_case *c = &tj->done_case[i];
 		const struct due *d = &tj->done_due[i];
 		struct buf sum = BUF_INIT(2048);
 		buf_add_json_str(&sum, c->summary, strlen(c->summary));
-		if (d->level > 0) {
+		/* a level passed between two ticks is still called, in order */
+		for (k = d->from + 1; d->level > 0 && k <= d->level; k++) {
 			int clock_ack = c->state == CASE_OPENED && c->ack_by != 0 &&
 			    (c->respond_by == 0 || c->ack_by <= c->respond_by);
 			ts_format_us(clock_ack ? c->ack_by : c->respond_by, t1);
-			count(hn, &hn->st.escalations[d->level]);
+			count(hn, &hn->st.escalations[k]);
 			node_log(hn, "case_overdue", "\"case\":\"%s\",\"partner\":\"%s\","
 			    "\"kind\":\"%s\",\"state\":\"%s\",\"opened_by\":\"%s\",\"level\":%d,"
 			    "\"escalate_to\":\"%s\",\"clock\":\"%s\",\"deadline\":\"%s\",\"summary\":%s",
 			    c->id, tj->partner[i], case_kind_name((enum case_kind)c->kind),
 			    case_state_name((enum case_state)c->state),
-			    c->role == CASE_OPENER ? "this node" : "partner", d->level,
-			    hn->cfg.esc.to[d->level - 1], clock_ack ? "ack_by" : "respond_by", t1,
+			    c->role == CASE_OPENER ? "this node" : "partner", k,
+			    hn->cfg.esc.to[k - 1], clock_ack ? "ack_by" : "respond_by", t1,
 			    sum.data ? sum.data : "\"\"");
 		}
 		if (d->remind) {
