@@ -61,7 +61,11 @@ add_definitions(json_t *objs)
 	    "name", "liaison hotline case",
 	    "description", "A step of a liaison hotline case between two partner agencies: "
 	    "the case it belongs to, the step, and the step it follows.",
-	    "schema", "https://liaison.invalid/docs/hotline.md#the-liaison-extension",
+	    "schema", "liaison docs/hotline.md, 'The liaison extension': on a step's note or "
+	    "opinion, case (the incident id), step (open, ack, start, request_info, provide_info, "
+	    "respond, mla_sent, refuse, withdraw, close) and prev (hex SHA-256 of the bundle of the "
+	    "step it follows; empty for open); on the incident, case_kind, details and deadlines "
+	    "(ack_by, respond_by, preserve_until: timestamps or null).",
 	    "version", "1.0", "extension_types", "property-extension");
 	if (id == NULL || ext == NULL || json_array_append_new(objs, id) < 0 ||
 	    json_array_append_new(objs, ext) < 0)
@@ -296,11 +300,17 @@ fold(struct store *s, struct store_case *c, const struct agr_hotline *terms, str
 		    (r = s->be->step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
 			goto out;
 	c->state = state;
-	case_deadlines((enum case_kind)c->kind, terms, c->opened_us, mla_us, &d);
-	c->preserve_until = d.preserve_until;
-	c->remind_at = d.remind_at;
-	if (mla_us != 0)
-		c->reminded = 0;   /* the new expiry gets its own reminder */
+	/*
+	 * Until an MLA step, the preservation clock is the one the opening
+	 * set (on the receiver: what the opener signed), not this node's terms.
+	 */
+	if (mla_us != 0) {
+		case_deadlines((enum case_kind)c->kind, terms, c->opened_us, mla_us, &d);
+		if (d.preserve_until != c->preserve_until)
+			c->reminded = 0;   /* the new expiry gets its own reminder */
+		c->preserve_until = d.preserve_until;
+		c->remind_at = d.remind_at;
+	}
 	r = s->be->case_put(s, c, err);
 out:
 	free(verdict);
@@ -869,7 +879,8 @@ pledge_case(void *arg, const struct store_case *c)
 
 	if (c->role != CASE_OPENER)
 		return 0;
-	if (a->n_rc == a->cap) {
+	/* a case adds at most one to each list: grow both before either is full */
+	if (a->n_rc == a->cap || a->n_ack == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 64;
 		int64_t *x = realloc(a->rc, cap * sizeof(*x)), *y;
 		if (x == NULL)

@@ -2,6 +2,7 @@
  * The hotline's JSON API (docs/hotline.md, "API"), on the TAXII listener
  * with its users:
  *   GET  /api/v1/cases[?open=true&overdue=true&partner=NAME]
+ *   POST /api/v1/cases              {"partner", "kind", "details", "tlp", "attach"}
  *   GET  /api/v1/cases/{id}
  *   POST /api/v1/cases/{id}/steps   {"step": "ack", "text": "..."}
  * A user sees, and takes steps on, the cases of a partner whose inbox
@@ -363,6 +364,180 @@ post_step(struct ctx *c, const char *key)
 	writer_submit(c->t->w, &sj->job);
 }
 
+/* ---- POST /api/v1/cases: opening ---- */
+
+struct open_job {
+	struct writer_job job;
+	struct ctx *c;
+	struct store_partner p;
+	struct hotline_open o;
+	struct agr_hotline terms;
+	char *details, *attach;
+	struct store_case result;
+	int refused;                  /* the details were refused: 422 */
+};
+
+static int
+open_run(struct store *s, struct writer_job *job)
+{
+	struct open_job *oj = (struct open_job *)job;
+	int r;
+
+	if ((r = s->be->savepoint(s, &job->err)) < 0)
+		return r;
+	oj->o.now_us = clock_now_us();
+	r = hotline_open(s, &oj->o, &oj->result, &job->err);
+	if (s->be->release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
+		return -LSN_EIO;
+	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG) {
+		oj->refused = 1;
+		return 0;
+	}
+	return r;
+}
+
+static void
+open_finish(void *arg)
+{
+	struct open_job *oj = arg;
+	struct ctx *c = oj->c;
+	struct err err = ERR_INIT;
+	json_t *j;
+
+	c->t->inflight--;
+	if (oj->job.rc < 0) {
+		api_error(c, 500, "Store error", "Nothing was stored: %s", oj->job.err.msg);
+	} else if (oj->refused) {
+		api_error(c, 422, "Case refused", "%s", oj->job.err.msg);
+	} else if (c->t->rd->be->read_begin(c->t->rd, &err) < 0 ||
+	    hotline_case_json(c->t->rd, &oj->result, oj->p.name, 1,
+	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
+		c->t->rd->be->read_end(c->t->rd);
+		api_error(c, 500, "Store error", "The case was stored; reading it back failed: %s",
+		    err.msg);
+	} else {
+		c->t->rd->be->read_end(c->t->rd);
+		api_reply(c, 201, j);
+	}
+	free(oj->details);
+	free(oj->attach);
+	free(oj);
+}
+
+static void
+open_done(struct writer_job *job, int rc)
+{
+	struct open_job *oj = (struct open_job *)job;
+
+	if (rc == 0 && !oj->refused && oj->c->t->cfg.ex != NULL)
+		exchange_notify(oj->c->t->cfg.ex);
+	http_server_defer(oj->c->t->srv, open_finish, oj);
+}
+
+/*
+ * {"partner": NAME, "kind": KIND, "details": {...}, "tlp": "amber",
+ *  "attach": {a STIX bundle}}: tlp and attach are optional.
+ */
+static void
+post_case(struct ctx *c)
+{
+	struct store *rd = c->t->rd;
+	struct err err = ERR_INIT;
+	struct open_job *oj;
+	struct agreement g;
+	json_error_t je;
+	json_t *doc, *v;
+	const char *key, *partner, *kind, *tlp;
+	enum case_kind k;
+	enum stix_tlp t = STIX_TLP_AMBER;
+	int exists, has_attach;
+
+	doc = json_loadb(c->req->body.data ? c->req->body.data : "", c->req->body.len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		api_error(c, 400, "Malformed request body", "The body must be one JSON object "
+		    "{\"partner\", \"kind\", \"details\", \"tlp\", \"attach\"}: %s.",
+		    doc ? "not an object" : je.text);
+		return;
+	}
+	json_object_foreach(doc, key, v) {
+		if (strcmp(key, "partner") != 0 && strcmp(key, "kind") != 0 &&
+		    strcmp(key, "details") != 0 && strcmp(key, "tlp") != 0 &&
+		    strcmp(key, "attach") != 0) {
+			api_error(c, 400, "Malformed request body", "'%.40s' is not a member of an "
+			    "opening (partner, kind, details, tlp, attach).", key);
+			json_decref(doc);
+			return;
+		}
+	}
+	partner = json_string_value(json_object_get(doc, "partner"));
+	kind = json_string_value(json_object_get(doc, "kind"));
+	tlp = json_string_value(json_object_get(doc, "tlp"));
+	if (partner == NULL || kind == NULL || case_kind_from_name(kind, &k) < 0 ||
+	    !json_is_object(json_object_get(doc, "details")) ||
+	    (json_object_get(doc, "tlp") != NULL && (tlp == NULL ||
+	    stix_tlp_from_name(tlp, &t) < 0)) ||
+	    (json_object_get(doc, "attach") != NULL &&
+	    !json_is_object(json_object_get(doc, "attach")))) {
+		json_decref(doc);
+		api_error(c, 400, "Malformed request body", "An opening needs \"partner\" (a name), "
+		    "\"kind\" (notification, inquiry, assistance, preservation, emergency, "
+		    "interference) and \"details\" (an object); \"tlp\" is a TLP level and "
+		    "\"attach\" a STIX bundle.");
+		return;
+	}
+	oj = calloc(1, sizeof(*oj));
+	if (oj == NULL) {
+		json_decref(doc);
+		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	if (rd->be->partner_find(rd, partner, &oj->p, &err) < 0 || !oj->p.active ||
+	    !may_see(c, &oj->p)) {
+		free(oj);
+		api_error(c, 404, "Not found", "There is no active partner '%.64s' whose cases you "
+		    "may see.", partner);
+		json_decref(doc);
+		return;
+	}
+	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, oj->p.name, &g,
+	    &exists, &err) < 0) {
+		free(oj);
+		json_decref(doc);
+		api_error(c, 500, "Agreement unreadable", "%s", err.msg);
+		return;
+	}
+	oj->details = json_dumps(json_object_get(doc, "details"), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER);
+	if (json_object_get(doc, "attach") != NULL)
+		oj->attach = json_dumps(json_object_get(doc, "attach"), JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
+	has_attach = json_object_get(doc, "attach") != NULL;
+	json_decref(doc);
+	if (oj->details == NULL || (oj->attach == NULL && has_attach)) {
+		free(oj->details);
+		free(oj);
+		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	oj->c = c;
+	oj->terms = g.hotline;
+	oj->o.p = &oj->p;
+	oj->o.kind = k;
+	oj->o.details = oj->details;
+	oj->o.details_len = strlen(oj->details);
+	oj->o.tlp = t;
+	oj->o.attach = oj->attach;
+	oj->o.attach_len = oj->attach ? strlen(oj->attach) : 0;
+	oj->o.terms = &oj->terms;
+	oj->job.run = open_run;
+	oj->job.done = open_done;
+	oj->job.weight = 1;
+	c->t->inflight++;
+	writer_submit(c->t->w, &oj->job);
+}
+
 void
 cases_api(struct ctx *c)
 {
@@ -380,11 +555,12 @@ cases_api(struct ctx *c)
 		return;
 	}
 	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-		if (strcmp(c->req->method, "GET") != 0) {
-			api_error(c, 405, "Method not allowed", "/api/v1/cases answers GET.");
-			return;
-		}
-		get_cases(c);
+		if (strcmp(c->req->method, "POST") == 0)
+			post_case(c);
+		else if (strcmp(c->req->method, "GET") == 0)
+			get_cases(c);
+		else
+			api_error(c, 405, "Method not allowed", "/api/v1/cases answers GET and POST.");
 		return;
 	}
 	rest++;

@@ -491,17 +491,36 @@ test_api(void **state)
 		fail_msg("GET one case: %s", r.body);
 	json_decref(j);
 
-	/* a step through the API */
-	open_case(&A, id, "inquire", "--summary", "Outage of the northern grid control network",
-	    NULL, NULL, NULL, NULL);
+	/* a case opened and a step taken through the API */
+	rq.method = "POST";
+	rq.path = "/api/v1/cases";
+	rq.accept = "application/json";
+	rq.ctype = "application/json";
+	rq.body = "{\"partner\":\"cert-b\",\"kind\":\"preservation\",\"details\":{\"summary\":\"x\"}}";
+	rq.len = strlen(rq.body);
+	if (e2e_do(&a_admin, &rq, &r) != 0)
+		fail_msg("POST failed");
+	api_error(&r, 422, "requesting_authority");
+	rq.body = "{\"partner\":\"cert-z\",\"kind\":\"inquiry\",\"details\":{\"summary\":\"x\"}}";
+	rq.len = strlen(rq.body);
+	if (e2e_do(&a_admin, &rq, &r) != 0)
+		fail_msg("POST failed");
+	api_error(&r, 404, "cert-z");
+	rq.body = "{\"partner\":\"cert-b\",\"kind\":\"inquiry\",\"tlp\":\"green\","
+	    "\"details\":{\"summary\":\"Outage of the northern grid control network\"}}";
+	rq.len = strlen(rq.body);
+	if (e2e_do(&a_admin, &rq, &r) != 0 || r.status != 201)
+		fail_msg("POST /api/v1/cases answered %ld: %s", r.status, r.body);
+	j = e2e_json(&r);
+	snprintf(id, sizeof(id), "%s", e2e_jstr(j, "id"));
+	if (strcmp(e2e_jstr(j, "kind"), "inquiry") != 0 || strcmp(e2e_jstr(j, "tlp"), "TLP:GREEN") != 0)
+		fail_msg("the opened case is wrong: %s", r.body);
+	json_decref(j);
 	wait_state(&B, id, "opened");
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/steps", id);
-	rq.method = "POST";
 	rq.path = path;
 	rq.body = "{\"step\":\"ack\",\"text\":\"consultations at 14:00 UTC\"}";
 	rq.len = strlen(rq.body);
-	rq.accept = "application/json";
-	rq.ctype = "application/json";
 	if (e2e_do(&b_admin, &rq, &r) != 0 || r.status != 201 ||
 	    strstr(r.body, "\"state\":\"acknowledged\"") == NULL)
 		fail_msg("POST ack answered %ld: %s", r.status, r.body);
