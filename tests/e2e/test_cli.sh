@@ -213,8 +213,20 @@ check_help "json" partner list
 check_help "" partner remove
 check_help "partner in limit json" envelope list
 check_help "name listen peer-listen json" init
+check_help "partner kind file summary detail attach tlp json" notify
+check_help "partner kind file summary detail attach tlp json" inquire
+check_help "partner kind file summary detail attach tlp json" request
+check_help "open overdue partner json" cases
+check_help "json" case show
+check_help "text file json" case refuse
+check_help "text file json" case mla-sent
+check_help "text file json" ack
+check_help "text file json" respond
+check_help "text file json" close
+check_help "text file json" withdraw
 expect 0 "$BIN" --help
-for c in init status collection user token load identity partner envelope; do has "$c" "$TMP/out"; done
+for c in init status collection user token load identity partner envelope notify inquire \
+    request cases case ack respond close withdraw; do has "$c" "$TMP/out"; done
 expect 0 "$BIN" help
 ok "--help, -h and help CMD on every command"
 
@@ -299,7 +311,45 @@ expect 1 "$BIN" evidence verify "$TMP/bad.evidence"
 has 'NOT VALID' "$TMP/err"
 expect 1 "$BIN" evidence verify "$TMP/missing.evidence"
 ok "log key, prove, verify and evidence verify answer bad input with a reason"
+# the hotline: bad input is refused with a reason and changes nothing
+expect 2 "$BIN" --home "$HOME_DIR" notify --partner beta
+has 'needs its details' "$TMP/err"
+expect 2 "$BIN" --home "$HOME_DIR" request --partner beta --kind extradition --summary x
+has 'is not a kind' "$TMP/err"
+expect 2 "$BIN" --home "$HOME_DIR" notify --partner beta --summary x --tlp purple
+expect 1 "$BIN" --home "$HOME_DIR" notify --partner nobody --summary x
+expect 1 "$BIN" --home "$HOME_DIR" request --partner beta --kind preservation --summary x
+has 'requesting_authority' "$TMP/err"
+printf '{"summary":"x","summary":"y"}' > "$TMP/dup.json"
+expect 1 "$BIN" --home "$HOME_DIR" notify --partner beta --file "$TMP/dup.json"
+expect 1 "$BIN" --home "$HOME_DIR" notify --partner beta --kind interference --summary x \
+    --detail disarm_techniques=TA18
+has 'DISARM' "$TMP/err"
+expect 0 "$BIN" --home "$HOME_DIR" cases --json
+has '"cases": \[\]' "$TMP/out"
+expect 0 "$BIN" --home "$HOME_DIR" notify --partner beta --summary 'DDoS from AS64500' --json
+CASE=$(sed -n 's/.*"id": "incident--\([0-9a-f-]*\)".*/\1/p' "$TMP/out")
+[ -n "$CASE" ] || fail "notify --json printed no case id"
+expect 0 "$BIN" --home "$HOME_DIR" cases --open
+has 'notification' "$TMP/out"
+expect 1 "$BIN" --home "$HOME_DIR" ack "$CASE"
+has 'receiver' "$TMP/err"
+expect 1 "$BIN" --home "$HOME_DIR" case refuse "$CASE" --text no
+expect 1 "$BIN" --home "$HOME_DIR" case show nosuchcase
+expect 1 "$BIN" --home "$HOME_DIR" case mla-sent "$CASE"
+has 'preservation' "$TMP/err"
+expect 0 "$BIN" --home "$HOME_DIR" case show "${CASE:0:8}" --json
+has '"state": "opened"' "$TMP/out"
+has '"envelope_seq": null' "$TMP/out"
+expect 0 "$BIN" --home "$HOME_DIR" withdraw "${CASE:0:8}" --text 'sent by mistake'
+expect 1 "$BIN" --home "$HOME_DIR" close "$CASE"
+has 'withdrawn' "$TMP/err"
+expect 0 "$BIN" --home "$HOME_DIR" status --json
+has '"open_cases": 0' "$TMP/out"
+ok "notify, cases, case show, withdraw; refused steps and details change nothing"
 expect 0 "$BIN" --home "$HOME_DIR" partner remove beta
+expect 1 "$BIN" --home "$HOME_DIR" notify --partner beta --summary x
+has 'removed' "$TMP/err"
 expect 0 "$BIN" --home "$HOME_DIR" partner list --json
 has '"active": false' "$TMP/out"
 expect 1 "$BIN" --home "$HOME_DIR" partner remove nobody
