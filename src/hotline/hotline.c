@@ -500,6 +500,7 @@ hotline_take(struct store *s, const char *key, enum case_step step, const char *
     const struct agr_hotline *terms, int64_t now_us, struct store_case *ret, struct err *err)
 {
 	struct store_case c;
+	struct store_partner p;
 	enum case_state to;
 	uint8_t prev[32];
 	json_t *bundle = NULL, *objs;
@@ -507,8 +508,12 @@ hotline_take(struct store *s, const char *key, enum case_step step, const char *
 	size_t len;
 	int r;
 
-	if ((r = s->be->case_get(s, key, &c, err)) < 0)
+	if ((r = s->be->case_get(s, key, &c, err)) < 0 ||
+	    (r = s->be->partner_get(s, c.partner, &p, err)) < 0)
 		return r;
+	if (!p.active)
+		return err_set(err, LSN_EINVAL, "case %s is with %s, which was removed: no step "
+		    "can reach it", c.id, p.name);
 	if (step == STEP_OPEN)
 		return err_set(err, LSN_EINVAL, "case %s is open already: a case is opened once",
 		    c.id);
