@@ -655,6 +655,10 @@ clone_case(struct store *s, const struct store_case *t, int64_t opened, int64_t 
 	if (c.role == CASE_OPENER && c.receipt_us == 0)
 		c.receipt_us = c.opened_us + 2 * SEC + (int64_t)rnd(120) * SEC;
 	c.level = hotline_level(&c, &ESC, now_us);
+	/* what the escalation tick leaves behind: the next moment the case needs a look */
+	c.next_check_us = hotline_next_check(&c, &ESC);
+	if (c.next_check_us != 0 && c.next_check_us <= now_us)
+		c.next_check_us = now_us + 1;
 	if (s->be->case_put(s, &c, &err) < 0)
 		die("case_put: %s", err.msg);
 }
@@ -694,7 +698,9 @@ build_clones(struct pair *p, int64_t now_us)
 	double t0 = now_s();
 	long i;
 
-	if (p->a->be->case_scan(p->a, 0, 0, collect_case, &tp, &err) < 0 || tp.n == 0)
+	struct store_case_query q = { 0 };
+
+	if (p->a->be->case_scan(p->a, &q, collect_case, &tp, &err) < 0 || tp.n == 0)
 		die("case_scan: %s", err.msg);
 	xbegin(p->a);
 	for (i = 0; i < (long)tp.n; i++)
@@ -765,6 +771,7 @@ one_scan(struct store *s, enum scan_mode mode, struct scan *sc, size_t *ret_byte
 {
 	static const store_case_fn fn[] = { scan_count, scan_level, scan_json };
 	struct err err = ERR_INIT;
+	struct store_case_query q = { .open_only = 1 };
 	double t = now_s();
 	char *out;
 
@@ -772,7 +779,7 @@ one_scan(struct store *s, enum scan_mode mode, struct scan *sc, size_t *ret_byte
 	sc->s = s;
 	sc->now = clock_now_us();
 	sc->arr = mode == SCAN_JSON ? json_array() : NULL;
-	if (s->be->case_scan(s, 0, 1, fn[mode], sc, &err) < 0)
+	if (s->be->case_scan(s, &q, fn[mode], sc, &err) < 0)
 		die("case_scan: %s", err.msg);
 	if (mode == SCAN_JSON) {
 		out = json_dumps(sc->arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -828,6 +835,52 @@ run_scans(struct store *s, int with_json)
 	print_machine(load);
 	free(ms.v);
 	free(rows.v);
+}
+
+/*
+ * What the daemon's loop reads each second (case_due: the cases whose next
+ * check is due, at most 256) and what `cases --overdue`, `status` and
+ * /metrics read (the late cases, through the clocks' indexes).
+ */
+static void
+run_tick(struct store *s)
+{
+	struct samples due = { 0 }, late = { 0 };
+	struct store_case_query q = { .overdue_at = 1 };
+	struct err err = ERR_INIT;
+	struct scan sc;
+	char load[64];
+	long r, n_due = 0;
+	double t;
+
+	loadavg(load);
+	for (r = 0; r <= O.rounds; r++) {
+		memset(&sc, 0, sizeof(sc));
+		sc.s = s;
+		sc.now = clock_now_us();
+		t = now_s();
+		if (s->be->case_due(s, sc.now, 256, scan_count, &sc, &err) < 0)
+			die("case_due: %s", err.msg);
+		if (r > 0)
+			samples_add(&due, (now_s() - t) * 1e3);
+		n_due = sc.n;
+		memset(&sc, 0, sizeof(sc));
+		sc.s = s;
+		sc.now = q.now_us = clock_now_us();
+		t = now_s();
+		if (s->be->case_scan(s, &q, scan_level, &sc, &err) < 0)
+			die("case_scan: %s", err.msg);
+		if (r > 0)
+			samples_add(&late, (now_s() - t) * 1e3);
+	}
+	samples_sort(&due);
+	samples_sort(&late);
+	printf("{\"bench\":\"tick\",\"cases_in_store\":%ld,\"rounds\":%ld,\"due\":%ld,"
+	    "\"due_p50_ms\":%.3f,\"late_cases\":%ld,\"late_p50_ms\":%.1f,", O.n, O.rounds, n_due,
+	    pct(&due, 0.5), sc.n, pct(&late, 0.5));
+	print_machine(load);
+	free(due.v);
+	free(late.v);
 }
 
 static void
@@ -920,6 +973,7 @@ bench_list(void)
 	store_close(p.a);
 	if (store_open(p.path_a, 0, &p.a, &err) < 0)
 		die("%s", err.msg);
+	run_tick(p.a);
 	run_scans(p.a, 0);
 	run_scans(p.a, 1);
 	run_pledge(&p);

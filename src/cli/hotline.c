@@ -503,7 +503,15 @@ run_cases(const struct cli_args *a)
 	if (!t.json)
 		printf("%-8s  %-12s  %-12s  %-14s  %-7s  %-29s  %-8s  %s\n", "CASE", "PARTNER",
 		    "KIND", "STATE", "OPENER", "NEXT DEADLINE", "OVERDUE", "SUMMARY");
-	r = n.s->be->case_scan(n.s, pid, cli_has(a, "open") || t.overdue, table_row, &t, &err);
+	{
+		struct store_case_query q;
+		memset(&q, 0, sizeof(q));
+		q.partner = pid;
+		q.open_only = cli_has(a, "open");
+		q.overdue_at = t.overdue;
+		q.now_us = t.now;
+		r = n.s->be->case_scan(n.s, &q, table_row, &t, &err);
+	}
 	if (r == -LSN_ENOMEM)
 		r = err_set(&err, LSN_ENOMEM, "out of memory");
 	if (r == 0 && t.json) {

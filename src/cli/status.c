@@ -101,15 +101,11 @@ struct case_count {
 };
 
 static int
-count_case(void *arg, const struct store_case *c)
+count_late(void *arg, const struct store_case *c)
 {
 	struct case_count *cc = arg;
 	int level = hotline_level(c, cc->e, cc->now);
 
-	cc->st->cases_open++;
-	/* the receiver owes the next step unless it waits for the opener */
-	cc->st->cases_ours += c->role == CASE_RECEIVER && c->state != CASE_INFO_REQUESTED &&
-	    c->state != CASE_ANSWERED;
 	if (level > 0) {
 		cc->st->overdue++;
 		cc->st->overdue_level[level]++;
@@ -121,16 +117,41 @@ count_case(void *arg, const struct store_case *c)
 	return 0;
 }
 
+/* The receiver owes the next step unless it waits for the opener. */
+static int
+count_ours(void *arg, const struct store_case *c)
+{
+	struct case_count *cc = arg;
+
+	cc->st->cases_ours += c->state != CASE_INFO_REQUESTED && c->state != CASE_ANSWERED;
+	return 0;
+}
+
 static int
 gather_cases(struct cli_node *n, struct status *st, struct err *err)
 {
 	struct hotline_escalation e;
 	struct case_count cc = { st, &e, clock_now_us() };
-	int r;
+	struct store_case_query q;
+	uint64_t by_state[9];
+	int r, k;
 
 	if ((r = hotline_escalation_parse(n->cfg.escalate_after, n->cfg.escalate_to, &e, err)) < 0)
 		return err_prefix(err, "[hotline] in liaison.conf: "), r;
-	return n->s->be->case_scan(n->s, 0, 1, count_case, &cc, err);
+	if ((r = n->s->be->case_count(n->s, by_state, err)) < 0)
+		return r;
+	for (k = CASE_OPENED; k <= CASE_ANSWERED; k++)
+		st->cases_open += by_state[k];
+	/* the late ones through the clocks' indexes, then the ones this node owes a step */
+	memset(&q, 0, sizeof(q));
+	q.overdue_at = 1;
+	q.now_us = cc.now;
+	if ((r = n->s->be->case_scan(n->s, &q, count_late, &cc, err)) < 0)
+		return r;
+	memset(&q, 0, sizeof(q));
+	q.open_only = 1;
+	q.role = CASE_RECEIVER;
+	return n->s->be->case_scan(n->s, &q, count_ours, &cc, err);
 }
 
 static int run_status(const struct cli_args *a);

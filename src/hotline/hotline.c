@@ -311,6 +311,7 @@ fold(struct store *s, struct store_case *c, const struct agr_hotline *terms, str
 		c->preserve_until = d.preserve_until;
 		c->remind_at = d.remind_at;
 	}
+	c->next_check_us = hotline_next_check(c, NULL);
 	r = s->be->case_put(s, c, err);
 out:
 	free(verdict);
@@ -397,10 +398,10 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	struct store_case c;
 	struct case_deadlines d;
 	json_error_t je;
-	json_t *details = NULL, *bundle = NULL, *objs, *inc = NULL, *grp = NULL, *refs = NULL;
+	json_t *details = NULL, *bundle = NULL, *objs = NULL, *inc = NULL, *grp = NULL, *refs = NULL;
 	char uuid[CX_UUID_LEN], t[TS_US_LEN], *body = NULL;
 	const char *summary;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (o->tlp == STIX_TLP_NONE || stix_tlp_marking_id(o->tlp) == NULL)
@@ -503,9 +504,9 @@ hotline_take(struct store *s, const char *key, enum case_step step, const char *
 	struct store_partner p;
 	enum case_state to;
 	uint8_t prev[32];
-	json_t *bundle = NULL, *objs;
+	json_t *bundle = NULL, *objs = NULL;
 	char *body = NULL;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if ((r = s->be->case_get(s, key, &c, err)) < 0 ||
@@ -870,6 +871,47 @@ hotline_level(const struct store_case *c, const struct hotline_escalation *e, in
 	return level;
 }
 
+/* The first moment after a level above `above` is reached on one clock (0: none). */
+static int64_t
+clock_next(int64_t deadline, int64_t opened, int above, const struct hotline_escalation *e)
+{
+	__int128 span = (__int128)deadline - opened, t;
+
+	if (deadline == 0)
+		return 0;
+	if (e == NULL)
+		return above == 0 ? deadline + 1 : 0;
+	if (above >= e->n)
+		return 0;
+	/* level above+1: late * 100 > span * pct, i.e. late = floor(span * pct / 100) + 1 */
+	t = (__int128)deadline + span * e->pct[above] / 100 + 1;
+	return t > INT64_MAX ? INT64_MAX : (int64_t)t;
+}
+
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+int64_t
+hotline_next_check(const struct store_case *c, const struct hotline_escalation *e)
+{
+	int64_t t = 0;
+	int above = e == NULL ? 0 : c->level;
+
+	if (case_state_final((enum case_state)c->state))
+		return 0;
+	if (c->state == CASE_OPENED)
+		t = clock_next(c->ack_by, c->opened_us, above, e);
+	if (c->state == CASE_OPENED || c->state == CASE_ACKNOWLEDGED ||
+	    c->state == CASE_IN_PROGRESS)
+		t = earliest(t, clock_next(c->respond_by, c->opened_us, above, e));
+	if (c->role == CASE_OPENER && c->remind_at != 0 && !c->reminded)
+		t = earliest(t, c->remind_at);
+	return t;
+}
+
 /* ---- the pledge ---- */
 
 struct pledge_acc {
@@ -930,8 +972,14 @@ hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret, str
 	struct pledge_acc a = { 0 };
 	int r;
 
+	struct store_case_query q;
+
 	memset(ret, 0, sizeof(*ret));
-	r = s->be->case_scan(s, partner, 0, pledge_case, &a, err);
+	memset(&q, 0, sizeof(q));
+	q.partner = partner;
+	q.role = CASE_OPENER;
+	q.limit = HOTLINE_PLEDGE_CASES;
+	r = s->be->case_scan(s, &q, pledge_case, &a, err);
 	if (r == -LSN_ENOMEM)
 		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
 	if (r == 0) {

@@ -98,8 +98,21 @@ int hotline_escalation_parse(const char *pct, const char *to, struct hotline_esc
     struct err *err);
 /* The level a case has reached at now_us (0: on time). */
 int hotline_level(const struct store_case *c, const struct hotline_escalation *e, int64_t now_us);
+/*
+ * When the escalation tick must look at the case next: the first moment a
+ * level above c->level is reached on a clock the state waits for, or the
+ * preservation reminder (opener, not yet logged); 0 if never. With e NULL,
+ * the first deadline still counting (what a change of state sets).
+ */
+int64_t hotline_next_check(const struct store_case *c, const struct hotline_escalation *e);
 
-/* The measured pledge of one partner: its answers to the cases this node opened. */
+/* Most recent cases the pledge is measured over, per partner. */
+#define HOTLINE_PLEDGE_CASES 1000
+
+/*
+ * The measured pledge of one partner: its answers to the last
+ * HOTLINE_PLEDGE_CASES cases this node opened with it.
+ */
 struct hotline_pledge {
 	size_t n_receipt, n_ack;      /* cases with a receipt, with an acknowledgement */
 	int64_t receipt_p50, receipt_p95, receipt_max;   /* microseconds */

@@ -25,7 +25,8 @@ struct due {
 struct tick_job {
 	struct writer_job job;
 	struct hotline_node *hn;
-	struct due due[DUE_MAX];
+	int64_t now;
+	struct due due[DUE_MAX];      /* run reads only their ids */
 	size_t n;
 	/* filled by run, logged by done */
 	struct store_case done_case[DUE_MAX];
@@ -140,40 +141,49 @@ hotline_node_step(void *arg, struct store *s, const struct store_partner *p,
 
 /* ---- escalation ---- */
 
+/* Decides from the row as it is now: a step may have changed it since the tick read it. */
 static int
 tick_run(struct store *s, struct writer_job *job)
 {
 	struct tick_job *tj = (struct tick_job *)job;
+	const struct hotline_escalation *e = &tj->hn->cfg.esc;
 	struct store_partner p;
 	struct store_case c;
+	struct due logged;
 	size_t i;
-	int r, changed;
+	int r, level;
+	int64_t next;
 
 	tj->n_done = 0;
 	for (i = 0; i < tj->n; i++) {
-		const struct due *d = &tj->due[i];
-		if ((r = s->be->case_get(s, d->id, &c, &job->err)) == -LSN_ENOTFOUND)
+		if ((r = s->be->case_get(s, tj->due[i].id, &c, &job->err)) == -LSN_ENOTFOUND)
 			continue;
 		if (r < 0)
 			return r;
-		changed = 0;
-		struct due logged = { .from = 0, .level = 0, .remind = 0 };
+		memset(&logged, 0, sizeof(logged));
+		level = hotline_level(&c, e, tj->now);
 		/* only ever up: each level is logged once, even across restarts */
-		if (d->level > c.level && !case_state_final((enum case_state)c.state)) {
+		if (level > c.level) {
 			logged.from = c.level;
-			c.level = d->level;
-			logged.level = d->level;
-			changed = 1;
+			logged.level = level;
+			c.level = level;
 		}
-		if (d->remind && !c.reminded) {
+		if (c.role == CASE_OPENER && c.remind_at != 0 && tj->now >= c.remind_at &&
+		    !c.reminded) {
 			c.reminded = 1;
 			logged.remind = 1;
-			changed = 1;
 		}
-		if (!changed)
+		/* never again before now: a boundary already passed was counted above */
+		next = hotline_next_check(&c, e);
+		if (next != 0 && next <= tj->now)
+			next = tj->now + 1;
+		if (logged.level == 0 && !logged.remind && next == c.next_check_us)
 			continue;
+		c.next_check_us = next;
 		if ((r = s->be->case_put(s, &c, &job->err)) < 0)
 			return r;
+		if (!logged.level && !logged.remind)
+			continue;
 		if (s->be->partner_get(s, c.partner, &p, &job->err) < 0)
 			snprintf(p.name, sizeof(p.name), "?");
 		snprintf(tj->partner[tj->n_done], sizeof(tj->partner[0]), "%s", p.name);
@@ -237,19 +247,10 @@ static int
 scan_due(void *arg, const struct store_case *c)
 {
 	struct scan_due *sd = arg;
-	struct due *d;
-	int level = hotline_level(c, &sd->hn->cfg.esc, sd->now);
-	int remind = c->role == CASE_OPENER && c->remind_at != 0 && sd->now >= c->remind_at &&
-	    !c->reminded;
 
-	if (level <= c->level && !remind)
-		return 0;
 	if (sd->tj->n == DUE_MAX)
 		return -LSN_ETOOBIG;   /* the rest next tick */
-	d = &sd->tj->due[sd->tj->n++];
-	snprintf(d->id, sizeof(d->id), "%s", c->id);
-	d->level = level > c->level ? level : 0;
-	d->remind = remind;
+	snprintf(sd->tj->due[sd->tj->n++].id, sizeof(sd->tj->due[0].id), "%s", c->id);
 	return 0;
 }
 
@@ -263,7 +264,9 @@ hotline_node_tick(struct hotline_node *hn, struct store *rd, int64_t now_us)
 	if (atomic_load(&hn->busy))
 		return;
 	hn->job->n = 0;
-	r = rd->be->case_scan(rd, 0, 1, scan_due, &sd, &err);
+	hn->job->now = now_us;
+	/* only cases whose next check is due: an index range, not a scan */
+	r = rd->be->case_due(rd, now_us, DUE_MAX, scan_due, &sd, &err);
 	if ((r < 0 && r != -LSN_ETOOBIG) || hn->job->n == 0)
 		return;
 	memset(&hn->job->job, 0, sizeof(hn->job->job));
@@ -288,17 +291,14 @@ hotline_node_get_stats(struct hotline_node *hn, struct hotline_stats *ret)
 struct census {
 	const struct hotline_escalation *esc;
 	int64_t now;
-	unsigned long long by_state[CASE_STATE_MAX + 1];
 	unsigned long long overdue[HOTLINE_LEVELS_MAX + 1];
 };
 
 static int
-census_case(void *arg, const struct store_case *c)
+census_late(void *arg, const struct store_case *c)
 {
 	struct census *cs = arg;
 
-	if (c->state >= 1 && c->state <= CASE_STATE_MAX)
-		cs->by_state[c->state]++;
 	cs->overdue[hotline_level(c, cs->esc, cs->now)]++;
 	return 0;
 }
@@ -314,10 +314,17 @@ hotline_node_metrics(struct hotline_node *hn, struct store *rd, int64_t now_us, 
 	size_t n = 0, i;
 	int r, k;
 
+	struct store_case_query q;
+	uint64_t by_state[9];
+
 	memset(&cs, 0, sizeof(cs));
 	cs.esc = &hn->cfg.esc;
 	cs.now = now_us;
-	if ((r = rd->be->case_scan(rd, 0, 0, census_case, &cs, err)) < 0)
+	memset(&q, 0, sizeof(q));
+	q.overdue_at = 1;
+	q.now_us = now_us;
+	if ((r = rd->be->case_count(rd, by_state, err)) < 0 ||
+	    (r = rd->be->case_scan(rd, &q, census_late, &cs, err)) < 0)
 		return r;
 	hotline_node_get_stats(hn, &st);
 	buf_printf(out, "# TYPE liaison_hotline_steps_received_total counter\n"
@@ -338,7 +345,7 @@ hotline_node_metrics(struct hotline_node *hn, struct store *rd, int64_t now_us, 
 	buf_adds(out, "# TYPE liaison_hotline_cases gauge\n");
 	for (k = 1; k <= CASE_STATE_MAX; k++)
 		buf_printf(out, "liaison_hotline_cases{state=\"%s\"} %llu\n",
-		    case_state_name((enum case_state)k), cs.by_state[k]);
+		    case_state_name((enum case_state)k), (unsigned long long)by_state[k]);
 	buf_adds(out, "# TYPE liaison_hotline_overdue_cases gauge\n");
 	for (k = 1; k <= hn->cfg.esc.n; k++)
 		buf_printf(out, "liaison_hotline_overdue_cases{level=\"%d\"} %llu\n", k,

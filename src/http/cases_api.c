@@ -80,8 +80,11 @@ may_see(const struct ctx *c, const struct store_partner *p)
 struct list {
 	struct ctx *c;
 	json_t *arr;
-	int overdue;
 	int64_t now;
+	size_t limit, n;
+	int more;
+	int64_t last_us;              /* the last case on the page: the next page's key */
+	char last_id[STIX_ID_MAX + 1];
 	struct store_partner p;       /* the last partner looked up */
 	int p_ok;
 };
@@ -95,27 +98,58 @@ list_case(void *arg, const struct store_case *sc)
 	struct err err = ERR_INIT;
 	json_t *j;
 
-	if (l->overdue && hotline_level(sc, e, l->now) == 0)
-		return 0;
 	if ((!l->p_ok || l->p.rowid != sc->partner) &&
 	    rd->be->partner_get(rd, sc->partner, &l->p, &err) < 0)
 		return -LSN_EIO;
 	l->p_ok = 1;
 	if (!may_see(l->c, &l->p))
 		return 0;
+	if (l->n == l->limit) {
+		l->more = 1;
+		return -LSN_ETOOBIG;   /* the page is full: stop reading */
+	}
 	if (hotline_case_json(rd, sc, l->p.name, 0, e, l->now, &j, &err) < 0 ||
 	    json_array_append_new(l->arr, j) < 0)
 		return -LSN_ENOMEM;
+	l->n++;
+	l->last_us = sc->opened_us;
+	snprintf(l->last_id, sizeof(l->last_id), "%s", sc->id);
 	return 0;
 }
 
-/* open=true|false, overdue=true|false, partner=NAME; anything else is refused. */
-static int
-parse_list_query(const char *q, int *open, int *overdue, char *partner, size_t cap,
-    char *why, size_t whycap)
-{
-	char buf[512], *save = NULL, *kv;
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
 
+struct list_query {
+	int open, overdue;
+	char partner[STORE_NAME_MAX + 1];
+	size_t limit;
+	int64_t before_us;            /* from `next`: "<opened_us>_<id>" */
+	char before_id[STIX_ID_MAX + 1];
+};
+
+static int
+flag_value(const char *k, const char *v, int *flag, char *why, size_t whycap)
+{
+	if (strcmp(v, "true") == 0)
+		*flag = 1;
+	else if (strcmp(v, "false") == 0)
+		*flag = 0;
+	else {
+		snprintf(why, whycap, "%s must be true or false, not '%.40s'", k, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* open, overdue (true|false), partner=NAME, limit=N, next=TOKEN; nothing else. */
+static int
+parse_list_query(const char *q, struct list_query *lq, char *why, size_t whycap)
+{
+	char buf[512], *save = NULL, *kv, *end;
+
+	memset(lq, 0, sizeof(*lq));
+	lq->limit = LIST_DEFAULT;
 	if (strlen(q) >= sizeof(buf)) {
 		snprintf(why, whycap, "the query is longer than %zu bytes", sizeof(buf) - 1);
 		return -1;
@@ -123,30 +157,40 @@ parse_list_query(const char *q, int *open, int *overdue, char *partner, size_t c
 	strcpy(buf, q);
 	for (kv = strtok_r(buf, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save)) {
 		char *v = strchr(kv, '=');
-		int *flag = NULL;
 		if (v == NULL) {
 			snprintf(why, whycap, "'%.40s' has no value (NAME=VALUE)", kv);
 			return -1;
 		}
 		*v++ = '\0';
-		if (strcmp(kv, "open") == 0)
-			flag = open;
-		else if (strcmp(kv, "overdue") == 0)
-			flag = overdue;
-		else if (strcmp(kv, "partner") == 0 && strlen(v) < cap && *v != '\0') {
-			strcpy(partner, v);
-			continue;
+		if (strcmp(kv, "open") == 0) {
+			if (flag_value(kv, v, &lq->open, why, whycap) < 0)
+				return -1;
+		} else if (strcmp(kv, "overdue") == 0) {
+			if (flag_value(kv, v, &lq->overdue, why, whycap) < 0)
+				return -1;
+		} else if (strcmp(kv, "partner") == 0 && *v != '\0' && strlen(v) < sizeof(lq->partner)) {
+			strcpy(lq->partner, v);
+		} else if (strcmp(kv, "limit") == 0) {
+			unsigned long long n = strtoull(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || n == 0 || n > LIST_MAX) {
+				snprintf(why, whycap, "limit must be a whole number from 1 to %d, not "
+				    "'%.40s'", LIST_MAX, v);
+				return -1;
+			}
+			lq->limit = (size_t)n;
+		} else if (strcmp(kv, "next") == 0) {
+			long long us = strtoll(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '_' || us <= 0 ||
+			    strlen(end + 1) >= sizeof(lq->before_id) || strncmp(end + 1, "incident--", 10)) {
+				snprintf(why, whycap, "next must be the token of the previous page, not "
+				    "'%.60s'", v);
+				return -1;
+			}
+			lq->before_us = us;
+			strcpy(lq->before_id, end + 1);
 		} else {
 			snprintf(why, whycap, "'%.40s' is not a parameter of this resource (open, "
-			    "overdue, partner)", kv);
-			return -1;
-		}
-		if (strcmp(v, "true") == 0)
-			*flag = 1;
-		else if (strcmp(v, "false") == 0)
-			*flag = 0;
-		else {
-			snprintf(why, whycap, "%s must be true or false, not '%.40s'", kv, v);
+			    "overdue, partner, limit, next)", kv);
 			return -1;
 		}
 	}
@@ -159,39 +203,53 @@ get_cases(struct ctx *c)
 	struct store *rd = c->t->rd;
 	struct err err = ERR_INIT;
 	struct list l = { 0 };
-	char partner[STORE_NAME_MAX + 1] = "", why[200];
-	int open = 0, r;
-	int64_t pid = 0;
+	struct list_query lq;
+	struct store_case_query q;
+	char why[200], next[STIX_ID_MAX + 32];
+	json_t *doc;
+	int r;
 
-	if (parse_list_query(c->req->query, &open, &l.overdue, partner, sizeof(partner), why,
-	    sizeof(why)) < 0) {
+	if (parse_list_query(c->req->query, &lq, why, sizeof(why)) < 0) {
 		api_error(c, 400, "Bad query", "%s.", why);
 		return;
 	}
-	if (partner[0] != '\0') {
+	memset(&q, 0, sizeof(q));
+	if (lq.partner[0] != '\0') {
 		struct store_partner p;
-		if (rd->be->partner_find(rd, partner, &p, &err) < 0 || !may_see(c, &p)) {
+		if (rd->be->partner_find(rd, lq.partner, &p, &err) < 0 || !may_see(c, &p)) {
 			api_error(c, 404, "Not found", "There is no partner '%s' whose cases you may see.",
-			    partner);
+			    lq.partner);
 			return;
 		}
-		pid = p.rowid;
+		q.partner = p.rowid;
 	}
 	l.c = c;
 	l.now = clock_now_us();
+	l.limit = lq.limit;
 	l.arr = json_array();
 	if (l.arr == NULL) {
 		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
 		return;
 	}
-	r = rd->be->case_scan(rd, pid, open || l.overdue, list_case, &l, &err);
-	if (r < 0) {
+	q.open_only = lq.open;
+	q.overdue_at = lq.overdue;
+	q.now_us = l.now;
+	q.before_us = lq.before_us;
+	snprintf(q.before_id, sizeof(q.before_id), "%s", lq.before_id);
+	/* one more than a page says whether there is a next one (keyset, never offsets) */
+	r = rd->be->case_scan(rd, &q, list_case, &l, &err);
+	if (r < 0 && r != -LSN_ETOOBIG) {
 		json_decref(l.arr);
 		api_error(c, 500, "Store error", "The cases could not be read: %s",
 		    err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
-	api_reply(c, 200, json_pack("{s:o}", "cases", l.arr));
+	doc = json_pack("{s:o, s:b}", "cases", l.arr, "more", l.more);
+	if (doc != NULL && l.more) {
+		snprintf(next, sizeof(next), "%lld_%s", (long long)l.last_us, l.last_id);
+		json_object_set_new(doc, "next", json_string(next));
+	}
+	api_reply(c, 200, doc);
 }
 
 /* The case a key names, if the user may see it: else an error was sent. */

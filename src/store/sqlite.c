@@ -184,9 +184,15 @@ static const char schema_v5[] =
 	"  opened_us INTEGER NOT NULL, receipt_us INTEGER NOT NULL, acked_us INTEGER NOT NULL,"
 	"  updated_us INTEGER NOT NULL, ack_by INTEGER NOT NULL, respond_by INTEGER NOT NULL,"
 	"  preserve_until INTEGER NOT NULL, remind_at INTEGER NOT NULL, level INTEGER NOT NULL,"
-	"  reminded INTEGER NOT NULL, tlp INTEGER NOT NULL, summary TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX cases_open ON cases(state, opened_us);"
-	"CREATE INDEX cases_partner ON cases(partner, opened_us);"
+	"  reminded INTEGER NOT NULL, tlp INTEGER NOT NULL, next_check INTEGER NOT NULL,"
+	"  summary TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX cases_time ON cases(opened_us, id);"
+	"CREATE INDEX cases_partner ON cases(partner, role, opened_us, id);"
+	"CREATE INDEX cases_state ON cases(state);"
+	/* the escalation tick reads only what is due; overdue lists only what is late */
+	"CREATE INDEX cases_check ON cases(next_check) WHERE next_check > 0;"
+	"CREATE INDEX cases_ack ON cases(ack_by) WHERE state = 1 AND ack_by > 0;"
+	"CREATE INDEX cases_respond ON cases(respond_by) WHERE state IN (1, 2, 3) AND respond_by > 0;"
 	"CREATE TABLE case_steps(rowid INTEGER PRIMARY KEY, case_id TEXT NOT NULL,"
 	"  partner INTEGER NOT NULL REFERENCES partners(rowid), dir INTEGER NOT NULL,"
 	"  hash BLOB NOT NULL UNIQUE, prev BLOB NOT NULL, step INTEGER NOT NULL,"
@@ -194,7 +200,7 @@ static const char schema_v5[] =
 	"  status INTEGER NOT NULL, reason TEXT NOT NULL, env_seq INTEGER NOT NULL,"
 	"  receipt_us INTEGER NOT NULL, body BLOB NOT NULL);"
 	"CREATE INDEX case_steps_case ON case_steps(case_id, rowid);"
-	"CREATE INDEX case_steps_queued ON case_steps(partner, rowid) WHERE env_seq = 0;"
+	"CREATE INDEX case_steps_queued ON case_steps(partner, rowid) WHERE env_seq = 0 AND dir = 0;"
 	"CREATE INDEX case_steps_env ON case_steps(partner, dir, env_seq);";
 
 /* migrations[v] takes a database from schema version v to v + 1. */
@@ -1421,6 +1427,8 @@ const struct store_backend store_sqlite_backend = {
 	.case_put = sqlite_case_put,
 	.case_get = sqlite_case_get,
 	.case_scan = sqlite_case_scan,
+	.case_due = sqlite_case_due,
+	.case_count = sqlite_case_count,
 	.step_add = sqlite_step_add,
 	.step_scan = sqlite_step_scan,
 	.step_set_status = sqlite_step_set_status,

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define CASE_COLS "id, partner, role, kind, state, opened_us, receipt_us, acked_us, " \
-	"updated_us, ack_by, respond_by, preserve_until, remind_at, level, reminded, tlp, summary"
+	"updated_us, ack_by, respond_by, preserve_until, remind_at, level, reminded, tlp, next_check, summary"
 
 static void
 case_row(sqlite3_stmt *st, struct store_case *c)
@@ -34,7 +34,8 @@ case_row(sqlite3_stmt *st, struct store_case *c)
 	c->level = sqlite3_column_int(st, 13);
 	c->reminded = sqlite3_column_int(st, 14);
 	c->tlp = sqlite3_column_int(st, 15);
-	sqlite_copy_text(c->summary, sizeof(c->summary), st, 16);
+	c->next_check_us = sqlite3_column_int64(st, 16);
+	sqlite_copy_text(c->summary, sizeof(c->summary), st, 17);
 }
 
 int
@@ -45,7 +46,7 @@ sqlite_case_put(struct store *base, const struct store_case *c, struct err *err)
 	int r;
 
 	if ((r = sqlite_prep(s, "INSERT OR REPLACE INTO cases(" CASE_COLS ") VALUES (?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", &st, err)) < 0)
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", &st, err)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, c->partner);
@@ -63,63 +64,76 @@ sqlite_case_put(struct store *base, const struct store_case *c, struct err *err)
 	sqlite3_bind_int(st, 14, c->level);
 	sqlite3_bind_int(st, 15, c->reminded);
 	sqlite3_bind_int(st, 16, c->tlp);
-	sqlite3_bind_text(st, 17, c->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 17, c->next_check_us);
+	sqlite3_bind_text(st, 18, c->summary, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing a case");
 	sqlite_unprep(st);
 	return r;
 }
 
+/* A key is a case id, or a uuid (prefix) in lower-case hex and dashes. */
+static int
+key_ok(const char *key)
+{
+	size_t i;
+
+	if (strncmp(key, "incident--", 10) == 0)
+		key += 10;
+	for (i = 0; key[i] != '\0'; i++)
+		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f') ||
+		    key[i] == '-'))
+			return 0;
+	return i >= 4 && i <= 36;
+}
+
 int
 sqlite_case_get(struct store *base, const char *key, struct store_case *ret, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
+	struct store_case c;
+	char lo[STIX_ID_MAX + 1], hi[STIX_ID_MAX + 1];
 	sqlite3_stmt *st;
-	size_t n = 0, i;
+	size_t n = 0;
 	int r, rc;
 
-	/* a key is an id, a uuid or a prefix of one: hex digits and dashes only */
-	for (i = 0; key[i] != '\0'; i++)
-		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f') ||
-		    key[i] == '-') && strncmp(key, "incident--", 10) != 0)
-			return err_set(err, LSN_ENOTFOUND, "no case %.80s: a case is named by its id "
-			    "or the first characters of its uuid", key);
-	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases WHERE id = ?1 OR "
-	    "(length(?1) >= 4 AND substr(id, 11, length(?1)) = ?1) ORDER BY id = ?1 DESC LIMIT 2",
-	    &st, err)) < 0)
+	if (!key_ok(key))
+		return err_set(err, LSN_ENOTFOUND, "no case %.80s: a case is named by its id or the "
+		    "first characters (4 or more) of its uuid", key);
+	/* a whole id exactly; a uuid prefix as every id starting with it: one range of the key */
+	snprintf(lo, sizeof(lo), "%s%s", strncmp(key, "incident--", 10) == 0 ? "" : "incident--",
+	    key);
+	snprintf(hi, sizeof(hi), "%s%s", lo, strncmp(key, "incident--", 10) == 0 ? "\x01" : "~");
+	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases WHERE id >= ?1 AND id < ?2 "
+	    "ORDER BY id = ?1 DESC, id LIMIT 2", &st, err)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == 0)
-			case_row(st, ret);
-		else if (strcmp(ret->id, key) != 0)
-			r = err_set(err, LSN_EEXIST, "'%.80s' names more than one case: give more of "
-			    "its uuid", key);
+			case_row(st, &c);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading a case");
 	else if (n == 0)
 		r = err_set(err, LSN_ENOTFOUND, "no case %.80s", key);
+	else if (n > 1 && strcmp(c.id, lo) != 0)
+		r = err_set(err, LSN_EEXIST, "'%.80s' names more than one case: give more of its "
+		    "uuid", key);
+	else
+		*ret = c;
 	sqlite_unprep(st);
 	return r;
 }
 
-int
-sqlite_case_scan(struct store *base, int64_t partner, int open_only, store_case_fn fn,
-    void *arg, struct err *err)
+static int
+case_rows(struct sqlite_store *s, sqlite3_stmt *st, store_case_fn fn, void *arg,
+    struct err *err)
 {
-	struct sqlite_store *s = ss(base);
 	struct store_case c;
-	sqlite3_stmt *st;
-	int r, rc;
+	int r = 0, rc;
 
-	/* final states: closed 6, refused 7, withdrawn 8 (enum case_state) */
-	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases WHERE (?1 = 0 OR partner = ?1) "
-	    "AND (?2 = 0 OR state < 6) ORDER BY opened_us DESC, id", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int(st, 2, open_only);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		case_row(st, &c);
 		if ((r = fn(arg, &c)) < 0)
@@ -128,6 +142,84 @@ sqlite_case_scan(struct store *base, int64_t partner, int open_only, store_case_
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading cases");
 out:
+	sqlite_unprep(st);
+	return r;
+}
+
+/*
+ * Three shapes, each on its own index: the late cases from the clocks'
+ * partial indexes (state 1 opened waits for ack_by; 1, 2, 3 for
+ * respond_by); one partner's cases of one role (the pledge) from
+ * cases_partner; the rest in time order from cases_time. Final states:
+ * closed 6, refused 7, withdrawn 8.
+ */
+#define CASE_FILTER "(?1 = 0 OR partner = ?1) AND (?2 = 0 OR role = ?2) AND (?3 = 0 OR " \
+	"state < 6) AND (?4 = 0 OR opened_us < ?4 OR (opened_us = ?4 AND id < ?5))"
+#define CASE_ORDER " ORDER BY opened_us DESC, id DESC LIMIT ?6"
+
+static const char sql_late[] =
+	"SELECT " CASE_COLS " FROM (SELECT * FROM cases INDEXED BY cases_ack WHERE state = 1 AND "
+	"ack_by > 0 AND ack_by < ?7 UNION SELECT * FROM cases INDEXED BY cases_respond WHERE "
+	"state IN (1, 2, 3) AND respond_by > 0 AND respond_by < ?7) WHERE " CASE_FILTER CASE_ORDER;
+static const char sql_partner_role[] =
+	"SELECT " CASE_COLS " FROM cases INDEXED BY cases_partner WHERE partner = ?1 AND role = ?2 "
+	"AND " CASE_FILTER CASE_ORDER;
+static const char sql_time[] =
+	"SELECT " CASE_COLS " FROM cases INDEXED BY cases_time WHERE " CASE_FILTER CASE_ORDER;
+
+int
+sqlite_case_scan(struct store *base, const struct store_case_query *q, store_case_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, q->overdue_at ? sql_late : q->partner != 0 && q->role != 0 ?
+	    sql_partner_role : sql_time, &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, q->partner);
+	sqlite3_bind_int(st, 2, q->role);
+	sqlite3_bind_int(st, 3, q->open_only);
+	sqlite3_bind_int64(st, 4, q->before_us);
+	sqlite3_bind_text(st, 5, q->before_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, q->limit == 0 || q->limit > INT64_MAX ? -1 : (int64_t)q->limit);
+	if (q->overdue_at)
+		sqlite3_bind_int64(st, 7, q->now_us);
+	return case_rows(s, st, fn, arg, err);
+}
+
+int
+sqlite_case_due(struct store *base, int64_t now_us, size_t limit, store_case_fn fn, void *arg,
+    struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, "SELECT " CASE_COLS " FROM cases INDEXED BY cases_check "
+	    "WHERE next_check > 0 AND next_check <= ?1 ORDER BY next_check LIMIT ?2", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now_us);
+	sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+	return case_rows(s, st, fn, arg, err);
+}
+
+int
+sqlite_case_count(struct store *base, uint64_t counts[9], struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	sqlite3_stmt *st;
+	int r, rc, state;
+
+	memset(counts, 0, 9 * sizeof(counts[0]));
+	if ((r = sqlite_prep(s, "SELECT state, count(*) FROM cases GROUP BY state", &st, err)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((state = sqlite3_column_int(st, 0)) >= 1 && state <= 8)
+			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "counting cases");
 	sqlite_unprep(st);
 	return r;
 }
@@ -262,7 +354,8 @@ sqlite_step_queued(struct store *base, int64_t partner, size_t max, store_step_f
 	int r;
 
 	if ((r = sqlite_prep(s, "SELECT " STEP_COLS ", body FROM case_steps INDEXED BY "
-	    "case_steps_queued WHERE partner = ?1 AND env_seq = 0 ORDER BY rowid LIMIT ?2",
+	    "case_steps_queued WHERE partner = ?1 AND env_seq = 0 AND dir = 0 ORDER BY rowid "
+	    "LIMIT ?2",
 	    &st, err)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, partner);

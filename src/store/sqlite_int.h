@@ -161,8 +161,11 @@ int sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit,
 int sqlite_case_put(struct store *base, const struct store_case *c, struct err *err);
 int sqlite_case_get(struct store *base, const char *key, struct store_case *ret,
     struct err *err);
-int sqlite_case_scan(struct store *base, int64_t partner, int open_only, store_case_fn fn,
+int sqlite_case_scan(struct store *base, const struct store_case_query *q, store_case_fn fn,
     void *arg, struct err *err);
+int sqlite_case_due(struct store *base, int64_t now_us, size_t limit, store_case_fn fn,
+    void *arg, struct err *err);
+int sqlite_case_count(struct store *base, uint64_t counts[9], struct err *err);
 int sqlite_step_add(struct store *base, struct store_step *st, struct err *err);
 int sqlite_step_scan(struct store *base, const char *case_id, int with_body, store_step_fn fn,
     void *arg, struct err *err);

@@ -251,9 +251,22 @@ struct store_case {
 	int level;                    /* highest escalation level already logged */
 	int reminded;                 /* the preservation reminder was logged */
 	int tlp;                      /* enum stix_tlp of its objects */
+	int64_t next_check_us;        /* the escalation tick looks at it then (0: never again) */
 	char summary[STORE_CASE_SUMMARY_MAX];
 };
 typedef int (*store_case_fn)(void *arg, const struct store_case *c);
+
+/* Cases newest first, (opened_us, id) descending, keyset-paged. */
+struct store_case_query {
+	int64_t partner;              /* 0: every partner */
+	int role;                     /* 0: both, else enum case_role */
+	int open_only;                /* only cases not closed, refused or withdrawn */
+	int overdue_at;               /* only cases a clock of which passed at now_us */
+	int64_t now_us;
+	int64_t before_us;            /* 0: from the newest; else older than (before_us, before_id) */
+	char before_id[STIX_ID_MAX + 1];
+	size_t limit;                 /* 0: all */
+};
 
 enum store_step_status {
 	STEP_EFFECTIVE = 0,           /* part of the case's chain */
@@ -466,14 +479,20 @@ struct store_backend {
 
 	/*
 	 * Hotline cases. case_put inserts or replaces the row; case_get finds
-	 * one by id or by a prefix of its uuid (-LSN_ENOTFOUND, or -LSN_EEXIST
-	 * when the prefix names several). case_scan: partner 0 for all, open
-	 * only (no final state) if open_only, newest first.
+	 * one by id or by a prefix (4 or more characters) of its uuid
+	 * (-LSN_ENOTFOUND, or -LSN_EEXIST when the prefix names several), both
+	 * through the primary key. case_scan answers a store_case_query;
+	 * overdue_at reads only cases past a clock (through partial indexes on
+	 * the clocks). case_due: cases whose next_check_us is due at now_us, for
+	 * the escalation tick. case_count: cases per state (counts[1..8]).
 	 */
 	int (*case_put)(struct store *s, const struct store_case *c, struct err *err);
 	int (*case_get)(struct store *s, const char *key, struct store_case *ret, struct err *err);
-	int (*case_scan)(struct store *s, int64_t partner, int open_only, store_case_fn fn,
+	int (*case_scan)(struct store *s, const struct store_case_query *q, store_case_fn fn,
 	    void *arg, struct err *err);
+	int (*case_due)(struct store *s, int64_t now_us, size_t limit, store_case_fn fn, void *arg,
+	    struct err *err);
+	int (*case_count)(struct store *s, uint64_t counts[9], struct err *err);
 	/*
 	 * Steps. step_add fills st->rowid (-LSN_EEXIST: that hash is stored);
 	 * step_scan passes a case's steps in the order they were stored, with

@@ -483,6 +483,27 @@ test_api(void **state)
 	if (e2e_get(&a_admin, "/api/v1/cases?overdue=maybe", &r) != 0)
 		fail_msg("GET failed");
 	api_error(&r, 400, "overdue");
+	if (e2e_get(&a_admin, "/api/v1/cases?limit=0", &r) != 0)
+		fail_msg("GET failed");
+	api_error(&r, 400, "limit");
+	/* pages: keyset, newest first; the second page holds the older case */
+	if (e2e_get(&a_admin, "/api/v1/cases?limit=1", &r) != 0 || r.status != 200)
+		fail_msg("GET ?limit=1 answered %ld: %s", r.status, r.body);
+	j = e2e_json(&r);
+	if (json_array_size(json_object_get(j, "cases")) != 1 ||
+	    !json_is_true(json_object_get(j, "more")) ||
+	    strcmp(e2e_jstr(json_array_get(json_object_get(j, "cases"), 0), "id"), pres) != 0)
+		fail_msg("the first page is not the newest case with more to come: %s", r.body);
+	snprintf(path, sizeof(path), "/api/v1/cases?limit=1&next=%s", e2e_jstr(j, "next"));
+	json_decref(j);
+	if (e2e_get(&a_admin, path, &r) != 0 || r.status != 200)
+		fail_msg("GET %s answered %ld: %s", path, r.status, r.body);
+	j = e2e_json(&r);
+	if (json_array_size(json_object_get(j, "cases")) != 1 ||
+	    strcmp(e2e_jstr(json_array_get(json_object_get(j, "cases"), 0), "id"), notif) != 0 ||
+	    json_is_true(json_object_get(j, "more")) || json_object_get(j, "next") != NULL)
+		fail_msg("the second page is not the older case, and the last: %s", r.body);
+	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/cases/%.18s", notif + 10);
 	if (e2e_get(&a_admin, path, &r) != 0 || r.status != 200)
 		fail_msg("GET %s answered %ld: %s", path, r.status, r.body);

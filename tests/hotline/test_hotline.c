@@ -1281,7 +1281,7 @@ test_case_keys(void **state)
 	snprintf(k, sizeof(k), "%.3s", cx.id + 10);             /* three are not */
 	key_fails(&f->x, k, LSN_ENOTFOUND, "no case");
 	key_fails(&f->x, "zzzz", LSN_ENOTFOUND, "a case is named by its id or the first "
-	    "characters of its uuid");
+	    "characters (4 or more) of its uuid");
 	key_fails(&f->x, "ABCD", LSN_ENOTFOUND, "no case");     /* uuids are lower case */
 	key_fails(&f->x, "incident--abcd", LSN_ENOTFOUND, "no case");
 
@@ -1734,6 +1734,96 @@ test_case_json_preservation(void **state)
 	json_decref(j);
 }
 
+/* Collects the ids a case scan passes. */
+struct ids {
+	char v[8][STIX_ID_MAX + 1];
+	size_t n;
+};
+
+static int
+collect_id(void *arg, const struct store_case *c)
+{
+	struct ids *ids = arg;
+
+	if (ids->n < 8)
+		snprintf(ids->v[ids->n], sizeof(ids->v[0]), "%s", c->id);
+	ids->n++;
+	return 0;
+}
+
+static size_t
+due_at(struct node *n, int64_t now)
+{
+	struct ids ids = { 0 };
+	struct err err = ERR_INIT;
+
+	assert_ok(n->s->be->case_due(n->s, now, 0, collect_id, &ids, &err), err);
+	return ids.n;
+}
+
+static size_t
+late_at(struct node *n, int64_t now)
+{
+	struct store_case_query q = { .overdue_at = 1, .now_us = now };
+	struct ids ids = { 0 };
+	struct err err = ERR_INIT;
+
+	assert_ok(n->s->be->case_scan(n->s, &q, collect_id, &ids, &err), err);
+	return ids.n;
+}
+
+/*
+ * The escalation tick reads only what is due: a case's next check is its
+ * first clock (set by every change of state), then each level's boundary,
+ * then nothing once the case is final; the late list follows the clocks.
+ */
+static void
+test_next_check_and_due(void **state)
+{
+	struct fx *f = *state;
+	struct hotline_escalation e;
+	struct hotline_received rc;
+	struct store_case c;
+	int64_t span;
+
+	hotline_escalation_default(&e);
+	open_case(f, CASE_NOTIFICATION, notify_details, T0, &c);
+	span = c.ack_by - c.opened_us;
+	assert_int_equal(c.next_check_us, c.ack_by + 1);
+	assert_int_equal(due_at(&f->x, c.ack_by), 0);
+	assert_int_equal(due_at(&f->x, c.ack_by + 1), 1);
+	assert_int_equal(late_at(&f->x, c.ack_by), 0);
+	assert_int_equal(late_at(&f->x, c.ack_by + 1), 1);
+	/* each level's boundary in turn, the last one leaves only the respond clock */
+	c.level = 1;
+	assert_int_equal(hotline_next_check(&c, &e), c.ack_by + span / 2 + 1);
+	c.level = 2;
+	assert_int_equal(hotline_next_check(&c, &e), c.ack_by + span + 1);
+	c.level = 3;
+	assert_int_equal(hotline_next_check(&c, &e), 0);
+	c.level = 0;
+	assert_int_equal(hotline_next_check(&c, &e), c.ack_by + 1);
+	/* an ack moves the check to the respond clock; closing ends it */
+	deliver_ok(&f->x, &f->y, T0 + S(1), &rc);
+	take_ok(&f->y, c.id, STEP_ACK, NULL, T0 + M(1), CASE_ACKNOWLEDGED);
+	get_case(&f->y, c.id, &c);
+	assert_int_equal(c.next_check_us, c.respond_by + 1);
+	assert_int_equal(due_at(&f->y, c.ack_by + 1), 0);
+	assert_int_equal(late_at(&f->y, c.ack_by + 1), 0);
+	assert_int_equal(late_at(&f->y, c.respond_by + 1), 1);
+	take_ok(&f->y, c.id, STEP_RESPOND, "done", T0 + M(2), CASE_ANSWERED);
+	get_case(&f->y, c.id, &c);
+	assert_int_equal(c.next_check_us, 0);
+	assert_int_equal(due_at(&f->y, INT64_MAX), 0);
+	assert_int_equal(late_at(&f->y, INT64_MAX - 1), 0);
+	/* a preservation opener is looked at again for its reminder */
+	open_case(f, CASE_PRESERVATION, pres_details, T0, &c);
+	c.state = CASE_ANSWERED;
+	assert_int_equal(hotline_next_check(&c, &e), c.remind_at);
+	c.reminded = 1;
+	assert_int_equal(hotline_next_check(&c, &e), 0);
+}
+
 int
 main(void)
 {
@@ -1761,6 +1851,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pledge_acks_without_receipts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_json_preservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_check_and_due, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
