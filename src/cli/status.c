@@ -33,7 +33,7 @@ struct status {
 	/* ledger: leaves, latest checkpoint, and cosignatures of it; equivocations proven */
 	uint64_t log_size, ckpt_size, ckpt_cosigs, equivocations;
 	char compromised_names[256];
-	/* hotline: open cases, those waiting for this node, overdue ones by level */
+	/* hotline: open cases, those waiting for this node, overdue ones, open ones by level */
 	size_t cases_open, cases_ours, overdue, overdue_level[HOTLINE_LEVELS_MAX + 1];
 	int max_level;
 	char max_to[64];
@@ -100,23 +100,6 @@ struct case_count {
 	int64_t now;
 };
 
-static int
-count_late(void *arg, const struct store_case *c)
-{
-	struct case_count *cc = arg;
-	int level = hotline_level(c, cc->e, cc->now);
-
-	if (level > 0) {
-		cc->st->overdue++;
-		cc->st->overdue_level[level]++;
-		if (level > cc->st->max_level) {
-			cc->st->max_level = level;
-			snprintf(cc->st->max_to, sizeof(cc->st->max_to), "%s", cc->e->to[level - 1]);
-		}
-	}
-	return 0;
-}
-
 /* The receiver owes the next step unless it waits for the opener. */
 static int
 count_ours(void *arg, const struct store_case *c)
@@ -132,22 +115,25 @@ gather_cases(struct cli_node *n, struct status *st, struct err *err)
 {
 	struct hotline_escalation e;
 	struct case_count cc = { st, &e, clock_now_us() };
+	struct store_case_counts counts;
 	struct store_case_query q;
-	uint64_t by_state[9];
 	int r, k;
 
 	if ((r = hotline_escalation_parse(n->cfg.escalate_after, n->cfg.escalate_to, &e, err)) < 0)
 		return err_prefix(err, "[hotline] in liaison.conf: "), r;
-	if ((r = n->s->be->case_count(n->s, by_state, err)) < 0)
+	if ((r = n->s->be->case_count(n->s, cc.now, &counts, err)) < 0)
 		return r;
 	for (k = CASE_OPENED; k <= CASE_ANSWERED; k++)
-		st->cases_open += by_state[k];
-	/* the late ones through the clocks' indexes, then the ones this node owes a step */
-	memset(&q, 0, sizeof(q));
-	q.overdue_at = 1;
-	q.now_us = cc.now;
-	if ((r = n->s->be->case_scan(n->s, &q, count_late, &cc, err)) < 0)
-		return r;
+		st->cases_open += counts.by_state[k];
+	st->overdue = counts.late;
+	for (k = 1; k <= e.n && k <= HOTLINE_LEVELS_MAX; k++) {
+		st->overdue_level[k] = counts.open_by_level[k];
+		if (counts.open_by_level[k] > 0) {
+			st->max_level = k;
+			snprintf(st->max_to, sizeof(st->max_to), "%s", e.to[k - 1]);
+		}
+	}
+	/* the open cases this node owes a step */
 	memset(&q, 0, sizeof(q));
 	q.open_only = 1;
 	q.role = CASE_RECEIVER;
@@ -250,7 +236,7 @@ print_json(const struct lsn_config *c, const struct status *st)
 		json_object_set_new(doc, "hotline", json_pack("{s:I,s:I,s:I,s:o,s:s?}",
 		    "open_cases", (json_int_t)st->cases_open, "waiting_for_us",
 		    (json_int_t)st->cases_ours, "overdue", (json_int_t)st->overdue,
-		    "overdue_by_level", levels, "highest_escalation",
+		    "escalated_by_level", levels, "highest_escalation",
 		    st->max_level ? st->max_to : NULL));
 	else
 		json_decref(levels);
@@ -278,9 +264,10 @@ print_text(const struct lsn_config *c, const struct status *st)
 	    (unsigned long long)st->ckpt_size, (unsigned long long)st->ckpt_cosigs);
 	printf("hotline:       %zu open case(s), %zu waiting for this node, %zu overdue "
 	       "(liaison cases --open)\n", st->cases_open, st->cases_ours, st->overdue);
-	if (st->overdue > 0)
-		printf("ESCALATED:     %zu case(s) overdue; the highest is at level %d: %s "
-		       "(liaison cases --overdue)\n", st->overdue, st->max_level, st->max_to);
+	if (st->max_level > 0)
+		printf("ESCALATED:     %zu open case(s) escalated to level %d: %s "
+		       "(liaison cases --open)\n", st->overdue_level[st->max_level], st->max_level,
+		    st->max_to);
 	if (st->compromised > 0 || st->equivocations > 0)
 		printf("COMPROMISED:   %s: %llu equivocation(s) proven; both signed checkpoints are "
 		       "kept as evidence\n", st->compromised_names[0] ? st->compromised_names : "?",

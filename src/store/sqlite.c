@@ -188,7 +188,7 @@ static const char schema_v5[] =
 	"  summary TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX cases_time ON cases(opened_us, id);"
 	"CREATE INDEX cases_partner ON cases(partner, role, opened_us, id);"
-	"CREATE INDEX cases_state ON cases(state);"
+	"CREATE INDEX cases_state ON cases(state, level);"
 	/* the escalation tick reads only what is due; overdue lists only what is late */
 	"CREATE INDEX cases_check ON cases(next_check) WHERE next_check > 0;"
 	"CREATE INDEX cases_ack ON cases(ack_by) WHERE state = 1 AND ack_by > 0;"

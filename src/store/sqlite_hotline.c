@@ -206,20 +206,43 @@ sqlite_case_due(struct store *base, int64_t now_us, size_t limit, store_case_fn 
 }
 
 int
-sqlite_case_count(struct store *base, uint64_t counts[9], struct err *err)
+sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *ret,
+    struct err *err)
 {
 	struct sqlite_store *s = ss(base);
 	sqlite3_stmt *st;
-	int r, rc, state;
+	int r, rc, state, level;
 
-	memset(counts, 0, 9 * sizeof(counts[0]));
-	if ((r = sqlite_prep(s, "SELECT state, count(*) FROM cases GROUP BY state", &st, err)) < 0)
+	memset(ret, 0, sizeof(*ret));
+	/* cases_state (state, level) covers this: no row is read */
+	if ((r = sqlite_prep(s, "SELECT state, level, count(*) FROM cases INDEXED BY cases_state "
+	    "GROUP BY state, level", &st, err)) < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((state = sqlite3_column_int(st, 0)) >= 1 && state <= 8)
-			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+		state = sqlite3_column_int(st, 0);
+		level = sqlite3_column_int(st, 1);
+		if (state >= 1 && state <= 8)
+			ret->by_state[state] += n;
+		if (state >= 1 && state < 6 && level >= 0 && level < 16)
+			ret->open_by_level[level] += n;
+	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "counting cases");
+	sqlite_unprep(st);
+	if (r < 0)
+		return r;
+	/* the partial indexes on the clocks hold the key: they answer alone */
+	if ((r = sqlite_prep(s, "SELECT count(*) FROM (SELECT id FROM cases INDEXED BY cases_ack "
+	    "WHERE state = 1 AND ack_by > 0 AND ack_by < ?1 UNION SELECT id FROM cases INDEXED BY "
+	    "cases_respond WHERE state IN (1, 2, 3) AND respond_by > 0 AND respond_by < ?1)",
+	    &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now_us);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret->late = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		r = sqlite_db_err(s, err, "counting late cases");
 	sqlite_unprep(st);
 	return r;
 }

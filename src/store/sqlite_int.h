@@ -165,7 +165,8 @@ int sqlite_case_scan(struct store *base, const struct store_case_query *q, store
     void *arg, struct err *err);
 int sqlite_case_due(struct store *base, int64_t now_us, size_t limit, store_case_fn fn,
     void *arg, struct err *err);
-int sqlite_case_count(struct store *base, uint64_t counts[9], struct err *err);
+int sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *ret,
+    struct err *err);
 int sqlite_step_add(struct store *base, struct store_step *st, struct err *err);
 int sqlite_step_scan(struct store *base, const char *case_id, int with_body, store_step_fn fn,
     void *arg, struct err *err);

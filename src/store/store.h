@@ -256,6 +256,12 @@ struct store_case {
 };
 typedef int (*store_case_fn)(void *arg, const struct store_case *c);
 
+struct store_case_counts {
+	uint64_t by_state[9];         /* [1..8]: enum case_state */
+	uint64_t open_by_level[16];   /* cases not final, by the escalation level logged */
+	uint64_t late;                /* cases a clock of which passed at now_us */
+};
+
 /* Cases newest first, (opened_us, id) descending, keyset-paged. */
 struct store_case_query {
 	int64_t partner;              /* 0: every partner */
@@ -484,7 +490,8 @@ struct store_backend {
 	 * through the primary key. case_scan answers a store_case_query;
 	 * overdue_at reads only cases past a clock (through partial indexes on
 	 * the clocks). case_due: cases whose next_check_us is due at now_us, for
-	 * the escalation tick. case_count: cases per state (counts[1..8]).
+	 * the escalation tick. case_count: counts from indexes alone (for
+	 * /metrics and status: no row is read).
 	 */
 	int (*case_put)(struct store *s, const struct store_case *c, struct err *err);
 	int (*case_get)(struct store *s, const char *key, struct store_case *ret, struct err *err);
@@ -492,7 +499,8 @@ struct store_backend {
 	    void *arg, struct err *err);
 	int (*case_due)(struct store *s, int64_t now_us, size_t limit, store_case_fn fn, void *arg,
 	    struct err *err);
-	int (*case_count)(struct store *s, uint64_t counts[9], struct err *err);
+	int (*case_count)(struct store *s, int64_t now_us, struct store_case_counts *ret,
+	    struct err *err);
 	/*
 	 * Steps. step_add fills st->rowid (-LSN_EEXIST: that hash is stored);
 	 * step_scan passes a case's steps in the order they were stored, with
