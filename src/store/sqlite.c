@@ -191,8 +191,9 @@ static const char schema_v5[] =
 	"CREATE INDEX cases_state ON cases(state, level);"
 	/* the escalation tick reads only what is due; overdue lists only what is late */
 	"CREATE INDEX cases_check ON cases(next_check) WHERE next_check > 0;"
-	"CREATE INDEX cases_ack ON cases(ack_by) WHERE state = 1 AND ack_by > 0;"
-	"CREATE INDEX cases_respond ON cases(respond_by) WHERE state IN (1, 2, 3) AND respond_by > 0;"
+	"CREATE INDEX cases_ack ON cases(ack_by, state) WHERE state = 1 AND ack_by > 0;"
+	"CREATE INDEX cases_respond ON cases(respond_by, state, ack_by) WHERE state IN (1, 2, 3) "
+	"  AND respond_by > 0;"
 	"CREATE TABLE case_steps(rowid INTEGER PRIMARY KEY, case_id TEXT NOT NULL,"
 	"  partner INTEGER NOT NULL REFERENCES partners(rowid), dir INTEGER NOT NULL,"
 	"  hash BLOB NOT NULL UNIQUE, prev BLOB NOT NULL, step INTEGER NOT NULL,"
