@@ -537,7 +537,7 @@ test_api(void **state)
 	if (strcmp(e2e_jstr(j, "kind"), "inquiry") != 0 || strcmp(e2e_jstr(j, "tlp"), "TLP:GREEN") != 0)
 		fail_msg("the opened case is wrong: %s", r.body);
 	json_decref(j);
-	wait_state(&B, id, "opened");
+	json_decref(wait_state(&B, id, "opened"));
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/steps", id);
 	rq.path = path;
 	rq.body = "{\"step\":\"ack\",\"text\":\"consultations at 14:00 UTC\"}";
