@@ -583,3 +583,28 @@ cpu_model(void)
 	fclose(f);
 	return model;
 }
+
+void
+bench_loadavg(char out[64])
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double a = 0, b = 0, c = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+			a = b = c = 0;
+		fclose(f);
+	}
+	snprintf(out, 64, "%.2f %.2f %.2f", a, b, c);
+}
+
+void
+bench_print_machine(const char *load_before)
+{
+	char after[64];
+
+	bench_loadavg(after);
+	printf("\"nproc\":%ld,\"cpu\":\"%s\",\"load_before\":\"%s\",\"load_after\":\"%s\"}\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), cpu_model(), load_before, after);
+	fflush(stdout);
+}

@@ -21,6 +21,10 @@ long num_arg(const char *name, const char *v, long lo, long hi);
 double now_s(void);                   /* CLOCK_MONOTONIC, seconds */
 /* The CPU's model name from /proc/cpuinfo (quotes and backslashes made safe for JSON). */
 const char *cpu_model(void);
+/* The three load averages, "1.23 0.98 0.50" ("0.00 0.00 0.00" if unreadable). */
+void bench_loadavg(char out[64]);
+/* Ends a figure's JSON line with the machine: cores, CPU, load before and now. */
+void bench_print_machine(const char *load_before);
 double cpu_s(void);                   /* CPU seconds of this process, all threads */
 
 /* A growable byte buffer, always NUL-terminated; {0} is empty. */

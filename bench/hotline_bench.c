@@ -78,34 +78,6 @@ static struct opts O;
 static struct agr_hotline TERMS;
 static struct hotline_escalation ESC;
 
-/* ---- the machine ---- */
-
-static void
-loadavg(char out[64])
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a = 0, b = 0, c = 0;
-
-	if (f != NULL) {
-		if (fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
-			a = b = c = 0;
-		fclose(f);
-	}
-	snprintf(out, 64, "%.2f %.2f %.2f", a, b, c);
-}
-
-/* Ends a figure's JSON line. */
-static void
-print_machine(const char *load_before)
-{
-	char after[64];
-
-	loadavg(after);
-	printf("\"nproc\":%ld,\"cpu\":\"%s\",\"load_before\":\"%s\",\"load_after\":\"%s\"}\n",
-	    sysconf(_SC_NPROCESSORS_ONLN), cpu_model(), load_before, after);
-	fflush(stdout);
-}
-
 /* ---- a fixed-seed mix ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -360,7 +332,7 @@ bench_open(long per_txn)
 	long i = 0, k, txns = 0;
 
 	pair_open(&p, "open");
-	loadavg(load);
+	bench_loadavg(load);
 	fprintf(stderr, "open: %ld cases, %ld per transaction\n", O.opens, per_txn);
 	c0 = cpu_s();
 	t0 = now_s();
@@ -382,7 +354,7 @@ bench_open(long per_txn)
 	    "\"commit_us\":%.1f,\"txns\":%ld,\"cpu_s\":%.3f,",
 	    per_txn, O.opens, secs, (double)O.opens / secs, secs * 1e6 / (double)O.opens,
 	    call * 1e6 / (double)O.opens, commit * 1e6 / (double)txns, txns, cpu_s() - c0);
-	print_machine(load);
+	bench_print_machine(load);
 	pair_close(&p);
 }
 
@@ -426,7 +398,7 @@ run_receive(struct store *to, const struct store_partner *from, const struct msg
 	double t0, c0, t, call = 0, commit = 0, secs;
 	long i = 0, k, txns = 0;
 
-	loadavg(load);
+	bench_loadavg(load);
 	c0 = cpu_s();
 	t0 = now_s();
 	while (i < n) {
@@ -448,7 +420,7 @@ run_receive(struct store *to, const struct store_partner *from, const struct msg
 	    "\"cpu_s\":%.3f,", what, per_txn, n, O.cases, secs, (double)n / secs,
 	    secs * 1e6 / (double)n, call * 1e6 / (double)n, commit * 1e6 / (double)txns, txns,
 	    cpu_s() - c0);
-	print_machine(load);
+	bench_print_machine(load);
 }
 
 /* A acks, responds to and closes every case, per_txn steps a transaction. */
@@ -462,7 +434,7 @@ run_steps(struct steps_run *sr)
 	long i, k, txns = 0, n = 3 * O.cases;
 	int j;
 
-	loadavg(load);
+	bench_loadavg(load);
 	c0 = cpu_s();
 	t0 = now_s();
 	for (j = 0; j < 3; j++) {
@@ -491,7 +463,7 @@ run_steps(struct steps_run *sr)
 		print_us(case_step_name(seq[j]), &by_step[j]);
 	case_get_us(sr->p.a, sr->ids, O.cases, &get);
 	print_us("case_get", &get);
-	print_machine(load);
+	bench_print_machine(load);
 	for (j = 0; j < 3; j++)
 		free(by_step[j].v);
 	free(get.v);
@@ -816,7 +788,7 @@ run_scans(struct store *s, int with_json)
 	double first;
 	int k;
 
-	loadavg(load);
+	bench_loadavg(load);
 	first = scans(s, with_json ? SCAN_JSON : SCAN_LEVEL, &ms, &sc, &bytes);
 	printf("{\"bench\":\"%s\",\"cases_in_store\":%ld,\"open_cases\":%ld,\"rounds\":%ld,"
 	    "\"first_ms\":%.1f,\"p50_ms\":%.1f,\"min_ms\":%.1f,\"max_ms\":%.1f,"
@@ -832,7 +804,7 @@ run_scans(struct store *s, int with_json)
 		printf("\"rows_only_p50_ms\":%.1f,\"rows_only_min_ms\":%.1f,", pct(&rows, 0.5),
 		    rows.v[0]);
 	}
-	print_machine(load);
+	bench_print_machine(load);
 	free(ms.v);
 	free(rows.v);
 }
@@ -854,7 +826,7 @@ run_tick(struct store *s)
 	long r, n_due = 0;
 	double t;
 
-	loadavg(load);
+	bench_loadavg(load);
 	for (r = 0; r <= O.rounds; r++) {
 		memset(&sc, 0, sizeof(sc));
 		sc.s = s;
@@ -887,7 +859,7 @@ run_tick(struct store *s)
 	    "\"counts_p50_ms\":%.1f,\"counted_late\":%llu,", O.n, O.rounds, n_due,
 	    pct(&due, 0.5), sc.n, pct(&late, 0.5), pct(&count, 0.5),
 	    (unsigned long long)cc.late);
-	print_machine(load);
+	bench_print_machine(load);
 	free(due.v);
 	free(late.v);
 	free(count.v);
@@ -903,7 +875,7 @@ run_pledge(struct pair *p)
 	double t;
 	long r;
 
-	loadavg(load);
+	bench_loadavg(load);
 	for (r = 0; r <= O.rounds; r++) {
 		t = now_s();
 		if (hotline_pledge(p->a, p->bravo.rowid, &pl, &err) < 0)
@@ -915,7 +887,7 @@ run_pledge(struct pair *p)
 	printf("{\"bench\":\"pledge\",\"cases_in_store\":%ld,\"rounds\":%ld,\"p50_ms\":%.1f,"
 	    "\"min_ms\":%.1f,\"n_receipt\":%zu,\"n_ack\":%zu,\"ack_p50_s\":%.0f,",
 	    O.n, O.rounds, pct(&ms, 0.5), ms.v[0], pl.n_receipt, pl.n_ack, pl.ack_p50 / 1e6);
-	print_machine(load);
+	bench_print_machine(load);
 	free(ms.v);
 }
 
@@ -937,7 +909,7 @@ run_at_n(struct pair *p, struct idlist *still_open)
 		last_step(p->b, c.id, &m[i]);
 	}
 	xcommit(p->b);
-	loadavg(load);
+	bench_loadavg(load);
 	for (i = 0; i < k; i++) {
 		t = now_s();
 		xbegin(p->a);
@@ -959,7 +931,7 @@ run_at_n(struct pair *p, struct idlist *still_open)
 	print_us("take_ack_with_commit", &tk);
 	print_us("receive_open_with_commit", &rv);
 	print_us("case_get", &get);
-	print_machine(load);
+	bench_print_machine(load);
 	free(tk.v);
 	free(rv.v);
 	free(get.v);
@@ -1031,7 +1003,7 @@ bench_fold(long steps)
 	pair_open(&p, "fold");
 	fprintf(stderr, "fold: %ld cases of %ld steps\n", O.fold_cases, steps);
 	fold_build(&p, steps, &ids);
-	loadavg(load);
+	bench_loadavg(load);
 	for (i = 0; i < ids.n; i++) {
 		t = now_s();
 		xbegin(p.a);
@@ -1055,7 +1027,7 @@ bench_fold(long steps)
 	print_us("hotline_take", &call);
 	print_us("with_commit", &all);
 	print_us("case_json_full", &js);
-	print_machine(load);
+	bench_print_machine(load);
 	free(call.v);
 	free(all.v);
 	free(js.v);

@@ -69,35 +69,6 @@ enum { M_APPEND = 1, M_PROVE, M_VERIFY };
 
 static struct opts O;
 
-/* ---- the machine ---- */
-
-
-/* The three load averages, "1.23 0.98 0.50". */
-static void
-loadavg(char out[64])
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a = 0, b = 0, c = 0;
-
-	if (f != NULL) {
-		if (fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
-			a = b = c = 0;
-		fclose(f);
-	}
-	snprintf(out, 64, "%.2f %.2f %.2f", a, b, c);
-}
-
-static void
-print_machine(const char *load_before)
-{
-	char after[64];
-
-	loadavg(after);
-	printf("\"nproc\":%ld,\"cpu\":\"%s\",\"load_before\":\"%s\",\"load_after\":\"%s\"}\n",
-	    sysconf(_SC_NPROCESSORS_ONLN), cpu_model(), load_before, after);
-	fflush(stdout);
-}
-
 /* ---- entries ---- */
 
 static uint64_t rng_state;
@@ -283,7 +254,7 @@ bench_append(long per_job)
 	if (writer_new(wr, ckpt, (size_t)O.batch_max, &ar.w, &err) < 0)
 		die("%s", err.msg);
 
-	loadavg(load);
+	bench_loadavg(load);
 	fprintf(stderr, "append: %ld entries, %ld per job, %ld in flight at most, batch_max %ld, "
 	    "store %s\n", n, per_job, ar.window, O.batch_max, path);
 	c0 = cpu_s();
@@ -316,7 +287,7 @@ bench_append(long per_job)
 	    (double)ar.committed / (double)ws.batches, secs * 1e6 / (double)ws.batches,
 	    ar.append_s, ar.append_s * 1e6 / (double)ar.committed, secs - ar.append_s,
 	    ws.checkpoints, cpu, ar.window, O.batch_max);
-	print_machine(load);
+	bench_print_machine(load);
 
 	if (!O.keep) {
 		remove_store(path);
@@ -466,7 +437,7 @@ bench_prove(void)
 			die("consistency from %" PRIu64 ": %s", old[i], err.msg);
 	}
 
-	loadavg(load);
+	bench_loadavg(load);
 	fprintf(stderr, "prove: %ld inclusion and %ld consistency proofs against %" PRIu64
 	    " leaves\n", O.samples, O.samples, size);
 	/*
@@ -521,7 +492,7 @@ bench_prove(void)
 	report_samples("inclusion_uncached", &txn, secs_txn);
 	printf("\"target_us\":%.0f,\"inclusion_p99_meets_target\":%s,", PROOF_TARGET_US,
 	    pct(&inc, 0.99) <= PROOF_TARGET_US ? "true" : "false");
-	print_machine(load);
+	bench_print_machine(load);
 	store_close(s);
 	free(idx);
 	free(old);
@@ -561,7 +532,7 @@ bench_verify(void)
 		die("%s", err.msg);
 	s = build_tree(O.db, (uint64_t)O.n, &id, key);
 
-	loadavg(load);
+	bench_loadavg(load);
 	fprintf(stderr, "verify: ledger_verify over %ld leaves\n", O.n);
 	c0 = cpu_s();
 	t0 = now_s();
@@ -580,7 +551,7 @@ bench_verify(void)
 	    rep.leaves, rep.checkpoints, rep.entries_by_type[LEDGER_ENTRY_ENVELOPE],
 	    stat(O.db, &st) == 0 ? (long long)st.st_size : -1LL, secs,
 	    (double)rep.leaves / secs, cpu);
-	print_machine(load);
+	bench_print_machine(load);
 	ledger_verify_release(&rep);
 	store_close(s);
 	cx_key_free(key);

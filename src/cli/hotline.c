@@ -141,22 +141,17 @@ static const struct cli_spec *const case_subs[] = {
 	&show_spec, &start_spec, &ask_spec, &provide_spec, &refuse_spec, &mla_spec,
 };
 
-int cli_cmd_notify(int argc, char **argv, const char *home)
-{ return cli_run(&notify_spec, argc, argv, home); }
-int cli_cmd_inquire(int argc, char **argv, const char *home)
-{ return cli_run(&inquire_spec, argc, argv, home); }
-int cli_cmd_request(int argc, char **argv, const char *home)
-{ return cli_run(&request_spec, argc, argv, home); }
-int cli_cmd_cases(int argc, char **argv, const char *home)
-{ return cli_run(&cases_spec, argc, argv, home); }
-int cli_cmd_ack(int argc, char **argv, const char *home)
-{ return cli_run(&ack_spec, argc, argv, home); }
-int cli_cmd_respond(int argc, char **argv, const char *home)
-{ return cli_run(&respond_spec, argc, argv, home); }
-int cli_cmd_close(int argc, char **argv, const char *home)
-{ return cli_run(&close_spec, argc, argv, home); }
-int cli_cmd_withdraw(int argc, char **argv, const char *home)
-{ return cli_run(&withdraw_spec, argc, argv, home); }
+/* The top-level hotline commands: each runs its spec. */
+#define HOTLINE_CMD(fn, spec) \
+	int fn(int argc, char **argv, const char *home) { return cli_run(&spec, argc, argv, home); }
+HOTLINE_CMD(cli_cmd_notify, notify_spec)
+HOTLINE_CMD(cli_cmd_inquire, inquire_spec)
+HOTLINE_CMD(cli_cmd_request, request_spec)
+HOTLINE_CMD(cli_cmd_cases, cases_spec)
+HOTLINE_CMD(cli_cmd_ack, ack_spec)
+HOTLINE_CMD(cli_cmd_respond, respond_spec)
+HOTLINE_CMD(cli_cmd_close, close_spec)
+HOTLINE_CMD(cli_cmd_withdraw, withdraw_spec)
 
 int
 cli_cmd_case(int argc, char **argv, const char *home)

@@ -28,27 +28,11 @@
 static void __attribute__((format(printf, 4, 5)))
 api_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 {
-	struct evbuffer *b = evbuffer_new();
-	char desc[ERR_MSG_MAX + 128];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
+	taxii_error_v(c, API_MEDIA, status, title, fmt, ap);
 	va_end(ap);
-	if (status >= 500)
-		c->t->m.errors_5xx++;
-	else
-		c->t->m.errors_4xx++;
-	if (status == 401)
-		http_add_header(c->req, "WWW-Authenticate",
-		    "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
-	evbuffer_add_printf(b, "{\"title\":");
-	evb_json_str(b, title);
-	evbuffer_add_printf(b, ",\"description\":");
-	evb_json_str(b, desc);
-	evbuffer_add_printf(b, ",\"http_status\":\"%d\"}", status);
-	http_reply(c->req, status, API_MEDIA, b);
-	evbuffer_free(b);
 }
 
 static void

@@ -50,15 +50,13 @@ taxii_reply(struct ctx *c, int status, struct evbuffer *body)
 }
 
 void
-taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+taxii_error_v(struct ctx *c, const char *media, int status, const char *title, const char *fmt,
+    va_list ap)
 {
 	struct evbuffer *b = evbuffer_new();
 	char desc[ERR_MSG_MAX + 128];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
 	if (status >= 500)
 		c->t->m.errors_5xx++;
 	else
@@ -70,8 +68,18 @@ taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 	evbuffer_add_printf(b, ",\"description\":");
 	evb_json_str(b, desc);
 	evbuffer_add_printf(b, ",\"http_status\":\"%d\"}", status);
-	http_reply(c->req, status, TAXII_MEDIA, b);
+	http_reply(c->req, status, media, b);
 	evbuffer_free(b);
+}
+
+void
+taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	taxii_error_v(c, TAXII_MEDIA, status, title, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- authentication ---- */

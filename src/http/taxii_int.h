@@ -9,6 +9,7 @@
 #include "store/writer.h"
 
 #include <event2/buffer.h>
+#include <stdarg.h>
 
 #define AUTH_CACHE_SIZE 256
 
@@ -70,6 +71,9 @@ struct ctx {
 /* Answers with a TAXII error resource (§3.6.1). */
 void taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same error object under another media type (the hotline API's application/json). */
+void taxii_error_v(struct ctx *c, const char *media, int status, const char *title,
+    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Answers 200 (or status) with a TAXII JSON body. */
 void taxii_reply(struct ctx *c, int status, struct evbuffer *body);
 /* Appends a JSON string literal to an evbuffer. */
