@@ -1824,6 +1824,35 @@ test_next_check_and_due(void **state)
 	assert_int_equal(hotline_next_check(&c, &e), 0);
 }
 
+/*
+ * Deadlines crossed by moving the one clock (clock_set_offset_us): a case
+ * opened now is on time, then past each level as the clock moves 24 h,
+ * 36 h and 48 h on, and due for the escalation tick.
+ */
+static void
+test_clock_moves(void **state)
+{
+	struct fx *f = *state;
+	struct hotline_escalation e;
+	struct store_case c;
+	int64_t opened = clock_now_us();
+
+	hotline_escalation_default(&e);
+	open_case(f, CASE_NOTIFICATION, notify_details, opened, &c);
+	assert_int_equal(hotline_level(&c, &e, clock_now_us()), 0);
+	assert_int_equal(due_at(&f->x, clock_now_us()), 0);
+	clock_set_offset_us(H(24) + S(1));
+	assert_int_equal(hotline_level(&c, &e, clock_now_us()), 1);
+	assert_int_equal(due_at(&f->x, clock_now_us()), 1);
+	assert_int_equal(late_at(&f->x, clock_now_us()), 1);
+	clock_set_offset_us(H(36) + S(1));
+	assert_int_equal(hotline_level(&c, &e, clock_now_us()), 2);
+	clock_set_offset_us(H(48) + S(1));
+	assert_int_equal(hotline_level(&c, &e, clock_now_us()), 3);
+	clock_set_offset_us(0);
+	assert_int_equal(hotline_level(&c, &e, clock_now_us()), 0);
+}
+
 int
 main(void)
 {
@@ -1852,6 +1881,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_case_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_json_preservation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_check_and_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_moves, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
