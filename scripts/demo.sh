@@ -146,6 +146,8 @@ Try:
   curl --cacert $B/tls/cert.pem -H 'Authorization: Bearer $token_b' \\
        'https://127.0.0.1:$port_b/liaison/collections/$inbox_b/objects/?match%5Btype%5D=intrusion-set&limit=2'
   $liaison --home $B envelope list --partner cert-a --in --limit 5
+  $liaison --home $A notify --partner cert-b --summary 'DDoS on the tax portal from AS64500'
+  $liaison --home $B cases --open      # then: $liaison --home $B ack ID
 
 Stop them with: kill \$(cat $A/liaisond.pid) \$(cat $B/liaisond.pid)
 TXT
