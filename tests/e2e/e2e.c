@@ -675,6 +675,26 @@ e2e_node_init(struct e2e_node *n, const char *name)
 }
 
 void
+e2e_node_init_linked(struct e2e_node *n, const char *name)
+{
+	e2e_node_init(n, name);
+	e2e_node_conf(n, "peer", "retry_min_ms", "100");
+	e2e_node_conf(n, "peer", "retry_max_ms", "1000");
+}
+
+void
+e2e_log_time(int64_t t_start_ms, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "[%6.1f s] ", (double)(e2e_now_ms() - t_start_ms) / 1000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
 e2e_node_conf(struct e2e_node *n, const char *section, const char *key, const char *value)
 {
 	char path[400], line[1024], sect[128] = "";

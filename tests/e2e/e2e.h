@@ -55,6 +55,10 @@ struct e2e_node {
 
 /* liaison init into a fresh /tmp home with --listen 127.0.0.1:0. */
 void e2e_node_init(struct e2e_node *n, const char *name);
+/* The same for a node with partners: deliveries retried after 100 ms, at most 1 s apart. */
+void e2e_node_init_linked(struct e2e_node *n, const char *name);
+/* "[  12.3 s] message" on stderr, the time since t_start_ms (e2e_now_ms). */
+void e2e_log_time(int64_t t_start_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets key = value in [section] of liaison.conf (before starting). */
 void e2e_node_conf(struct e2e_node *n, const char *section, const char *key, const char *value);
 /* liaison collection add --title T; returns nothing (see e2e_coll_id). */

@@ -47,17 +47,7 @@ static char a_shared[64], b_shared[64], a_from_b[64], b_from_a[64];
 static struct note_key a_logk, a_witk, b_logk, b_witk;
 static int64_t t_start;
 
-static void
-log_time(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "[%6.1f s] ", (double)(e2e_now_ms() - t_start) / 1000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define log_time(...) e2e_log_time(t_start, __VA_ARGS__)
 
 /* ---- SQLite, read-only or on a copy ---- */
 
@@ -1027,9 +1017,7 @@ test_fork(void **state)
 static void
 node_setup(struct e2e_node *n, const char *name)
 {
-	e2e_node_init(n, name);
-	e2e_node_conf(n, "peer", "retry_min_ms", "100");
-	e2e_node_conf(n, "peer", "retry_max_ms", "1000");
+	e2e_node_init_linked(n, name);
 	e2e_node_conf(n, "peer", "envelope_objects", "25");
 	e2e_node_conf(n, "ledger", "checkpoint_ms", "200");
 	e2e_user_add(n, "admin", PW, 1, NULL);

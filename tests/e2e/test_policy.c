@@ -42,17 +42,7 @@ static char a_shared[64], b_from_a[64];
 static int64_t t_start;
 static int a_changes, b_changes;        /* agreement changes each node made */
 
-static void
-log_time(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "[%6.1f s] ", (double)(e2e_now_ms() - t_start) / 1000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define log_time(...) e2e_log_time(t_start, __VA_ARGS__)
 
 /* ---- objects ---- */
 
@@ -596,9 +586,7 @@ test_verify(void **state)
 static void
 node_setup(struct e2e_node *n, const char *name)
 {
-	e2e_node_init(n, name);
-	e2e_node_conf(n, "peer", "retry_min_ms", "100");
-	e2e_node_conf(n, "peer", "retry_max_ms", "1000");
+	e2e_node_init_linked(n, name);
 	e2e_user_add(n, "admin", PW, 1, NULL);
 }
 
