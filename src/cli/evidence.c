@@ -6,6 +6,7 @@
  * built and checked in exchange/evidence.c.
  */
 #include "cli/cli.h"
+#include "hotline/hotline.h"
 #include "exchange/evidence.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -190,6 +191,16 @@ print_item(size_t i, const struct evidence_summary *sum, const struct evidence_i
 	printf("    id        %s\n    signed    %s (by %s, its clock)\n", id, sent, from->name);
 	printf("    accepted  %s (receipt by %s: %u new, %u duplicate, %u refused)\n", acc,
 	    to->name, it->rc.stored, it->rc.duplicate, it->rc.refused);
+	if (it->body != NULL) {
+		struct hotline_step_info si;
+		if (hotline_describe(it->body, it->body_len, &si) == 0) {
+			printf("    case      %s  %s%s%s\n", si.case_id, case_step_name(si.step),
+			    si.kind ? " of a " : "", si.kind ? case_kind_name(si.kind) : "");
+			if (strcmp(si.text, case_step_name(si.step)) != 0)
+				printf("              \"%.200s\"\n", si.text);
+		} else
+			printf("    case      (the body is not a case step)\n");
+	}
 	printf("    logged    %s's log, leaf %llu of %llu, cosigned by %s at %s\n", from->name,
 	    (unsigned long long)it->sender_log.leaf, (unsigned long long)it->sender_log.size,
 	    to->name, c1);
@@ -249,13 +260,21 @@ json_item(const struct evidence_summary *sum, const struct evidence_item *it)
 	hex_encode(it->id, ENV_ID_LEN, id);
 	ts_format_us(it->time_us, sent);
 	ts_format_us(it->rc.time_us, acc);
-	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:i},s:o,s:o}",
+	struct hotline_step_info si;
+	json_t *j;
+
+	j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:i},s:o,s:o}",
 	    "direction", it->sent ? "sent" : "received", "from", from->name, "to", to->name,
 	    "seq", (json_int_t)it->seq, "id", id, "kind", kind_name(it->kind), "objects",
 	    (int)it->items, "signed", sent, "accepted", acc, "receipt", "stored",
 	    (int)it->rc.stored, "duplicate", (int)it->rc.duplicate, "refused", (int)it->rc.refused,
 	    "sender_log", json_log(from, to, &it->sender_log),
 	    "receiver_log", json_log(to, from, &it->receiver_log));
+	if (j != NULL && it->body != NULL && hotline_describe(it->body, it->body_len, &si) == 0)
+		json_object_set_new(j, "case", json_pack("{s:s,s:s,s:s?,s:s}", "id", si.case_id,
+		    "step", case_step_name(si.step), "kind", si.kind ? case_kind_name(si.kind) :
+		    NULL, "text", si.text));
+	return j;
 }
 
 static int

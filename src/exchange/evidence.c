@@ -531,6 +531,13 @@ check_envelope(struct vitem *it, struct err *err)
 	o->kind = it->v.h.kind;
 	o->items = it->v.h.items;
 	o->time_us = it->v.h.time_us;
+	/* a case step is kept for the reader (what was notified, asked, answered) */
+	if (o->kind != ENV_SHARE && it->v.h.body_len > 0) {
+		if ((o->body = malloc(it->v.h.body_len)) == NULL)
+			return err_set(err, LSN_ENOMEM, "out of memory");
+		memcpy(o->body, it->v.body, it->v.h.body_len);
+		o->body_len = it->v.h.body_len;
+	}
 	return 0;
 }
 
@@ -597,6 +604,10 @@ check_item(const struct span *el, const struct party *ex, const struct party *pa
 	if ((r = check_envelope(&it, err)) == 0 && (r = check_receipt(&it, err)) == 0)
 		r = check_logs(&it, err);
 	free(it.env);
+	if (r < 0) {
+		free(out->body);
+		out->body = NULL;
+	}
 	return r;
 }
 
@@ -712,7 +723,7 @@ evidence_verify(const char *file, size_t len, struct evidence_summary *ret, stru
 	if ((r = layout(file, len, &b->value, b->sig, err)) < 0 ||
 	    (r = check_head(b, &sum, err)) < 0 || (r = check_signer(b, err)) < 0 ||
 	    (r = check_envelopes(b, &sum, err)) < 0) {
-		free(sum.items);
+		evidence_summary_release(&sum);
 		free(b);
 		return r;
 	}
@@ -726,6 +737,10 @@ evidence_verify(const char *file, size_t len, struct evidence_summary *ret, stru
 void
 evidence_summary_release(struct evidence_summary *sum)
 {
+	size_t i;
+
+	for (i = 0; i < sum->n; i++)
+		free(sum->items[i].body);
 	free(sum->items);
 	sum->items = NULL;
 	sum->n = 0;

@@ -84,6 +84,10 @@ struct evidence_item {
 	int64_t time_us;              /* the header's time (the sender's clock) */
 	struct rcpt rc;               /* the receipt, opened and checked */
 	struct evidence_log sender_log, receiver_log;
+	uint8_t *body;                /* the body of a case envelope (kinds 2-6), malloc'd; NULL
+	                               * for shares (the verifier does not read it: the CLI
+	                               * describes the step, docs/hotline.md) */
+	size_t body_len;
 };
 
 struct evidence_summary {

@@ -993,6 +993,40 @@ hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret, str
 	return r;
 }
 
+/* ---- reading a step ---- */
+
+int
+hotline_describe(const uint8_t *body, size_t len, struct hotline_step_info *ret)
+{
+	json_t *bundle, *o, *ext;
+	const char *v;
+	size_t i;
+	int found = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((bundle = json_loadb((const char *)body, len, 0, NULL)) == NULL)
+		return -LSN_EINVAL;
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		ext = ext_of(o);
+		if (json_is_string(json_object_get(ext, "case_kind")) &&
+		    case_kind_from_name(json_string_value(json_object_get(ext, "case_kind")),
+		    &ret->kind) < 0)
+			ret->kind = 0;
+		if (found || !json_is_string(json_object_get(ext, "step")) ||
+		    case_step_from_name(json_string_value(json_object_get(ext, "step")),
+		    &ret->step) < 0)
+			continue;
+		found = 1;
+		snprintf(ret->case_id, sizeof(ret->case_id), "%s",
+		    json_string_value(json_object_get(ext, "case")) ?: "");
+		v = json_string_value(json_object_get(o, json_object_get(o, "content") ? "content" :
+		    "explanation"));
+		snprintf(ret->text, sizeof(ret->text), "%s", v ? v : "");
+	}
+	json_decref(bundle);
+	return found ? 0 : -LSN_EINVAL;
+}
+
 /* ---- JSON ---- */
 
 static json_t *

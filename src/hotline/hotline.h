@@ -121,6 +121,16 @@ struct hotline_pledge {
 int hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret,
     struct err *err);
 
+/* What one step's bundle says, for a reader (evidence verify, case show). */
+struct hotline_step_info {
+	char case_id[STIX_ID_MAX + 1];
+	enum case_step step;
+	enum case_kind kind;          /* an opening's kind; 0 for later steps */
+	char text[512];               /* the note's content or the opinion's explanation, cut */
+};
+/* -LSN_EINVAL if the bytes are not a step's bundle. */
+int hotline_describe(const uint8_t *body, size_t len, struct hotline_step_info *ret);
+
 /*
  * The case as JSON (docs/hotline.md, "JSON"): with its details and steps
  * if full. partner_name may be NULL (then looked up). e decides "level".

@@ -338,6 +338,42 @@ test_notification_overdue(void **state)
 	if (steps_of(a) != 4)
 		fail_msg("a refused step was stored");
 	json_decref(a);
+	/* an arbiter reads the case from the evidence bundle: every step, signed and logged */
+	{
+		char path[400], *vo = NULL, *ve = NULL;
+		json_t *ev, *env;
+		size_t k, steps = 0;
+		int64_t until = e2e_now_ms() + WAIT_MS;
+		snprintf(path, sizeof(path), "%s/cert-b.evidence", A.home);
+		/* the proofs of the last steps in the partner's log are fetched within seconds */
+		while (e2e_liaison(&A, NULL, &vo, &ve, "evidence", "export", "--partner", "cert-b",
+		    "-o", path, (const char *)NULL) != 0) {
+			if (e2e_now_ms() > until || ve == NULL || strstr(ve, "try again") == NULL)
+				fail_msg("evidence export failed: %s %s", vo, ve);
+			free(vo);
+			free(ve);
+			usleep(200 * 1000);
+		}
+		free(vo);
+		free(ve);
+		if (e2e_liaison(&A, NULL, &vo, &ve, "evidence", "verify", path, "--json",
+		    (const char *)NULL) != 0 || (ev = json_loads(vo, 0, NULL)) == NULL)
+			fail_msg("the evidence bundle does not verify: %s %s", vo, ve);
+		json_array_foreach(json_object_get(ev, "envelopes"), k, env) {
+			json_t *cs = json_object_get(env, "case");
+			if (cs == NULL || strcmp(e2e_jstr(cs, "id"), notif) != 0)
+				continue;
+			steps++;
+			if (strcmp(e2e_jstr(cs, "step"), "respond") == 0 &&
+			    strcmp(e2e_jstr(cs, "text"), "the hosts were taken offline at 07:02 UTC") != 0)
+				fail_msg("the bundle's response reads %s", e2e_jstr(cs, "text"));
+		}
+		if (steps != 4)
+			fail_msg("the evidence bundle holds %zu steps of the case, not 4", steps);
+		json_decref(ev);
+		free(vo);
+		free(ve);
+	}
 	/* the steps are envelopes in both ledgers, which still verify */
 	if (e2e_liaison(&A, NULL, &o, &e, "log", "verify", (const char *)NULL) != 0)
 		fail_msg("A's log does not verify: %s %s", o, e);
