@@ -203,12 +203,11 @@ static int64_t
 next_deadline(const struct store_case *c, const char **what)
 {
 	*what = "";
-	if (c->state == CASE_OPENED && c->ack_by) {
+	if (case_waits_ack((enum case_state)c->state) && c->ack_by) {
 		*what = "ack";
 		return c->ack_by;
 	}
-	if ((c->state == CASE_OPENED || c->state == CASE_ACKNOWLEDGED ||
-	    c->state == CASE_IN_PROGRESS) && c->respond_by) {
+	if (case_waits_response((enum case_state)c->state) && c->respond_by) {
 		*what = "respond";
 		return c->respond_by;
 	}

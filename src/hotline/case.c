@@ -434,42 +434,61 @@ case_deadlines(enum case_kind kind, const struct agr_hotline *h, int64_t opened_
 	ret->remind_at = ret->preserve_until - lead;
 }
 
+int
+case_waits_ack(enum case_state s)
+{
+	return s == CASE_OPENED;
+}
+
+/* INFO_REQUESTED waits for the opener: the receiver's clock is paused. */
+int
+case_waits_response(enum case_state s)
+{
+	return s == CASE_OPENED || s == CASE_ACKNOWLEDGED || s == CASE_IN_PROGRESS;
+}
+
 /*
- * Level of one clock: 0 up to and at the deadline, 1 after it, 2 once the
- * overshoot exceeds half the span (opening to deadline), 3 once it exceeds
- * the whole span. 2 * over > span is written over > span - over so it
- * cannot overflow.
+ * Level of one clock: 0 up to and at the deadline, then level i + 1 once
+ * the overshoot exceeds pct[i] percent of the span (opening to deadline).
+ * The comparison is exact, in 128 bits.
  */
 static int
-clock_level(int64_t deadline, int64_t opened_us, int64_t now_us)
+clock_level(int64_t deadline, int64_t opened_us, int64_t now_us, const int *pct, int n)
 {
-	int64_t over, span;
+	__int128 late, span;
+	int i, level = 0;
 
 	if (deadline == 0 || now_us <= deadline)
 		return 0;
-	if (__builtin_sub_overflow(now_us, deadline, &over))
-		return 3;
-	span = deadline > opened_us ? deadline - opened_us : 0;
-	if (over > span)
-		return 3;
-	if (over > span - over)
-		return 2;
-	return 1;
+	late = (__int128)now_us - deadline;
+	span = deadline > opened_us ? (__int128)deadline - opened_us : 0;
+	for (i = 0; i < n; i++)
+		if (late * 100 > span * pct[i])
+			level = i + 1;
+	return level;
+}
+
+int
+case_overdue_level_at(enum case_state state, const struct case_deadlines *d, int64_t opened_us,
+    int64_t now_us, const int *pct, int n)
+{
+	int level = 0, l;
+
+	if (case_waits_ack(state))
+		level = clock_level(d->ack_by, opened_us, now_us, pct, n);
+	if (case_waits_response(state)) {
+		l = clock_level(d->respond_by, opened_us, now_us, pct, n);
+		if (l > level)
+			level = l;
+	}
+	return level;
 }
 
 int
 case_overdue_level(enum case_state state, const struct case_deadlines *d, int64_t opened_us,
     int64_t now_us)
 {
-	int level = 0, l;
+	static const int pct[] = { 0, 50, 100 };
 
-	/* INFO_REQUESTED waits for the opener: the receiver's clock is paused. */
-	if (state == CASE_OPENED)
-		level = clock_level(d->ack_by, opened_us, now_us);
-	if (state == CASE_OPENED || state == CASE_ACKNOWLEDGED || state == CASE_IN_PROGRESS) {
-		l = clock_level(d->respond_by, opened_us, now_us);
-		if (l > level)
-			level = l;
-	}
-	return level;
+	return case_overdue_level_at(state, d, opened_us, now_us, pct, 3);
 }

@@ -113,5 +113,14 @@ void case_deadlines(enum case_kind kind, const struct agr_hotline *h, int64_t op
  */
 int case_overdue_level(enum case_state state, const struct case_deadlines *d, int64_t opened_us,
     int64_t now_us);
+/*
+ * The same with configured thresholds: level i + 1 once a clock is late by
+ * more than pct[i] percent of its span (n levels, pct increasing).
+ */
+int case_overdue_level_at(enum case_state state, const struct case_deadlines *d,
+    int64_t opened_us, int64_t now_us, const int *pct, int n);
+/* The clocks a state waits on: the acknowledgement (opened), the response. */
+int case_waits_ack(enum case_state s);
+int case_waits_response(enum case_state s);
 
 #endif

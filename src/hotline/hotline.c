@@ -203,13 +203,22 @@ acknowledging(enum case_step st)
 	    st == STEP_RESPOND || st == STEP_REFUSE;
 }
 
+/* The verdict of one step, asked of fold by the step's hash. */
+struct verdict_of {
+	const uint8_t *hash;          /* NULL: none asked */
+	int status;                   /* enum store_step_status */
+	char reason[256];
+};
+
 /*
  * Folds the case's steps into c (state, acked_us, updated_us, preservation
- * clock) and records each step's verdict where it changed. terms give the
- * preservation period that an MLA step restarts.
+ * clock) and records each step's verdict where it changed; vo (may be NULL)
+ * gets the verdict of the step it names. terms give the preservation
+ * period that an MLA step restarts.
  */
 static int
-fold(struct store *s, struct store_case *c, const struct agr_hotline *terms, struct err *err)
+fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
+    struct verdict_of *vo, struct err *err)
 {
 	struct steps ss;
 	struct case_deadlines d;
@@ -295,10 +304,15 @@ fold(struct store *s, struct store_case *c, const struct agr_hotline *terms, str
 		verdict[i] = STEP_SUPERSEDED;
 		snprintf(why[i], sizeof(why[i]), "it follows a step that did not take effect");
 	}
-	for (i = 0; i < ss.n; i++)
+	for (i = 0; i < ss.n; i++) {
 		if ((verdict[i] != ss.v[i].status || strcmp(why[i], ss.v[i].reason) != 0) &&
 		    (r = s->be->step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
 			goto out;
+		if (vo != NULL && vo->hash != NULL && memcmp(ss.v[i].hash, vo->hash, 32) == 0) {
+			vo->status = verdict[i];
+			snprintf(vo->reason, sizeof(vo->reason), "%s", why[i]);
+		}
+	}
 	c->state = state;
 	/*
 	 * Until an MLA step, the preservation clock is the one the opening
@@ -483,7 +497,7 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	if ((r = s->be->case_put(s, &c, err)) < 0 ||
 	    (r = store_step(s, &c, STORE_OUT, STEP_OPEN, hotline_env_kind(o->kind, STEP_OPEN),
 	    zero32, o->now_us, o->now_us, 0, body, len, err)) < 0 ||
-	    (r = fold(s, &c, o->terms, err)) < 0)
+	    (r = fold(s, &c, o->terms, NULL, err)) < 0)
 		goto out;
 	*ret = c;
 out:
@@ -534,7 +548,7 @@ hotline_take(struct store *s, const char *key, enum case_step step, const char *
 	    err)) < 0 || (r = bundle_bytes(bundle, &body, &len, err)) < 0)
 		goto out;
 	if ((r = store_step(s, &c, STORE_OUT, step, hotline_env_kind((enum case_kind)c.kind, step),
-	    prev, now_us, now_us, 0, body, len, err)) < 0 || (r = fold(s, &c, terms, err)) < 0)
+	    prev, now_us, now_us, 0, body, len, err)) < 0 || (r = fold(s, &c, terms, NULL, err)) < 0)
 		goto out;
 	*ret = c;
 out:
@@ -618,6 +632,7 @@ hotline_receive(struct store *s, const struct store_partner *p, int env_kind, ui
 	enum case_kind kind;
 	struct store_case c;
 	uint8_t prev[32] = { 0 }, hash[32];
+	struct verdict_of vo = { NULL, STEP_EFFECTIVE, "" };
 	int64_t t = 0;
 	size_t i, n = 0;
 	int r;
@@ -759,22 +774,13 @@ hotline_receive(struct store *s, const struct store_partner *p, int env_kind, ui
 		err_set(err, LSN_EEXIST, "this step of case %s was received before", case_id);
 		goto out;
 	}
-	if (r < 0 || (r = fold(s, &c, terms, err)) < 0)
+	vo.hash = hash;
+	if (r < 0 || (r = fold(s, &c, terms, &vo, err)) < 0)
 		goto out;
 	ret->state = c.state;
-	/* the verdict on this step */
-	{
-		struct steps ss;
-		if ((r = steps_load(s, c.id, &ss, err)) < 0)
-			goto out;
-		for (i = 0; i < ss.n; i++)
-			if (memcmp(ss.v[i].hash, hash, 32) == 0) {
-				ret->status = ss.v[i].status;
-				if (ss.v[i].status == STEP_REFUSED)
-					err_set(err, LSN_EINVAL, "%s", ss.v[i].reason);
-			}
-		free(ss.v);
-	}
+	ret->status = vo.status;
+	if (vo.status == STEP_REFUSED)
+		err_set(err, LSN_EINVAL, "%s", vo.reason);
 	r = ret->status == STEP_REFUSED ? 1 : 0;
 out:
 	json_decref(bundle);
@@ -839,36 +845,13 @@ hotline_escalation_parse(const char *pct, const char *to, struct hotline_escalat
 	return 0;
 }
 
-static int
-clock_level(int64_t deadline, int64_t opened, int64_t now, const struct hotline_escalation *e)
-{
-	__int128 late, span;
-	int i, level = 0;
-
-	if (deadline == 0 || now <= deadline)
-		return 0;
-	late = (__int128)now - deadline;
-	span = (__int128)deadline - opened;
-	for (i = 0; i < e->n; i++)
-		if (late * 100 > span * e->pct[i])
-			level = i + 1;
-	return level;
-}
-
 int
 hotline_level(const struct store_case *c, const struct hotline_escalation *e, int64_t now_us)
 {
-	int level = 0, l;
+	struct case_deadlines d = { c->ack_by, c->respond_by, c->preserve_until, c->remind_at };
 
-	if (c->state == CASE_OPENED)
-		level = clock_level(c->ack_by, c->opened_us, now_us, e);
-	if (c->state == CASE_OPENED || c->state == CASE_ACKNOWLEDGED ||
-	    c->state == CASE_IN_PROGRESS) {
-		l = clock_level(c->respond_by, c->opened_us, now_us, e);
-		if (l > level)
-			level = l;
-	}
-	return level;
+	return case_overdue_level_at((enum case_state)c->state, &d, c->opened_us, now_us, e->pct,
+	    e->n);
 }
 
 /* The first moment after a level above `above` is reached on one clock (0: none). */
@@ -902,10 +885,9 @@ hotline_next_check(const struct store_case *c, const struct hotline_escalation *
 
 	if (case_state_final((enum case_state)c->state))
 		return 0;
-	if (c->state == CASE_OPENED)
+	if (case_waits_ack((enum case_state)c->state))
 		t = clock_next(c->ack_by, c->opened_us, above, e);
-	if (c->state == CASE_OPENED || c->state == CASE_ACKNOWLEDGED ||
-	    c->state == CASE_IN_PROGRESS)
+	if (case_waits_response((enum case_state)c->state))
 		t = earliest(t, clock_next(c->respond_by, c->opened_us, above, e));
 	if (c->role == CASE_OPENER && c->remind_at != 0 && !c->reminded)
 		t = earliest(t, c->remind_at);
@@ -924,9 +906,10 @@ pledge_case(void *arg, const struct store_case *c)
 {
 	struct pledge_acc *a = arg;
 
-	if (c->role != CASE_OPENER)
-		return 0;
-	/* a case adds at most one to each list: grow both before either is full */
+	/*
+	 * The query passes only cases this node opened. A case adds at most
+	 * one to each list: grow both before either is full.
+	 */
 	if (a->n_rc == a->cap || a->n_ack == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 64;
 		int64_t *x = realloc(a->rc, cap * sizeof(*x)), *y;

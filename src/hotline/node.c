@@ -209,7 +209,7 @@ tick_done(struct writer_job *job, int rc)
 		buf_add_json_str(&sum, c->summary, strlen(c->summary));
 		/* a level passed between two ticks is still called, in order */
 		for (k = d->from + 1; d->level > 0 && k <= d->level; k++) {
-			int clock_ack = c->state == CASE_OPENED && c->ack_by != 0 &&
+			int clock_ack = case_waits_ack((enum case_state)c->state) && c->ack_by != 0 &&
 			    (c->respond_by == 0 || c->ack_by <= c->respond_by);
 			ts_format_us(clock_ack ? c->ack_by : c->respond_by, t1);
 			count(hn, &hn->st.escalations[k]);
