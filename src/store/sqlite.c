@@ -21,6 +21,25 @@
 
 #define SCHEMA_VERSION 5
 
+/*
+ * Page caches: every connection's may grow to READ_CACHE_KIB; the writer's
+ * to WRITE_CACHE_KIB, room for the random-key id index of a million objects
+ * (about 28 MB), whose pages the writer would otherwise read back for most
+ * new objects. The two fit the daemon's 64 MiB (docs/benchmarks.md).
+ */
+#define READ_CACHE_KIB 8192
+#define WRITE_CACHE_KIB 32768
+/*
+ * Frames in the WAL past which the writer restarts the log itself (256 MiB
+ * of 4 KiB pages), and the size its file is trimmed back to if something
+ * larger passed through. Each restart copies what the passive checkpoints
+ * left, so a larger log means fewer of those pauses (decision 0009).
+ */
+#define WAL_RESTART_FRAMES 65536
+#define WAL_KEEP_BYTES 300000000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_READ] = "BEGIN",
@@ -323,7 +342,7 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	s->base.be = &store_sqlite_backend;
 	buf_init(&s->env, SQLITE_ENV_BUF_MAX);
 	buf_init(&s->note, 1024 * 1024);
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, flags, sqlite_vfs_name()) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: cannot open %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sqlite_close(&s->base);
@@ -333,8 +352,8 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db,
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	    "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"
-	    "PRAGMA journal_size_limit = 67108864;",
+	    "PRAGMA cache_size = -" STR(READ_CACHE_KIB) "; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA journal_size_limit = " STR(WAL_KEEP_BYTES) ";",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: configuring %s failed: %s", path, msg);
 		sqlite3_free(msg);
@@ -1314,17 +1333,15 @@ sqlite_data_version(struct store *base, int64_t *ret, struct err *err)
 	return r;
 }
 
-/* Frames in the WAL past which the writer restarts the log itself. */
-#define WAL_RESTART_FRAMES 16384
 
 /*
  * Called after each commit of the writer's connection. A second connection
  * runs PASSIVE checkpoints, which never block the writer but, under
  * continuous writes, never finish; a log that is never fully copied is never
  * restarted and grows without end (7.8 GB after 1M objects). So past
- * WAL_RESTART_FRAMES (64 MiB of 4 KiB pages) the writer, between two
- * transactions, copies what the passive checkpoints left and restarts the
- * log; journal_size_limit then trims the file.
+ * WAL_RESTART_FRAMES the writer, between two transactions, copies what the
+ * passive checkpoints left and restarts the log; journal_size_limit trims
+ * the file if something larger passed through.
  */
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -1340,7 +1357,11 @@ sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 	struct sqlite_store *s = ss(base);
 
 	if (pages == 0) {
+		/* the writer's connection: its own checkpoints only restart the log; a larger cache */
 		sqlite3_wal_hook(s->db, wal_hook, s);
+		if (sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(WRITE_CACHE_KIB), NULL, NULL,
+		    NULL) != SQLITE_OK)
+			return sqlite_db_err(s, err, "sizing the writer's page cache");
 		return 0;
 	}
 	if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)

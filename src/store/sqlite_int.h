@@ -52,6 +52,14 @@ struct sqlite_store {
 	struct buf note;            /* ckpt_latest/ckpt_get's copy of a note */
 };
 
+/*
+ * The store's VFS (sqlite_vfs.c): the default one, with each commit's WAL
+ * frames written in a few large writes instead of two per page. NULL if it
+ * could not be registered; connections then use the default VFS.
+ */
+#define SQLITE_VFS_NAME "liaison"
+const char *sqlite_vfs_name(void);
+
 static inline struct sqlite_store *
 ss(struct store *s)
 {
