@@ -13,22 +13,22 @@
 #include "util/err.h"
 #include "util/ts.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /*
- * Page caches: every connection's may grow to READ_CACHE_KIB; the writer's
- * to WRITE_CACHE_KIB, room for the random-key id index of a million objects
- * (about 28 MB), whose pages the writer would otherwise read back for most
- * new objects. The two fit the daemon's 64 MiB (docs/benchmarks.md).
+ * Page caches of the store's own file (the id index has its own, in
+ * sqlite_ids.c). The two connections that fill them, the loop's and the
+ * writer's, fit the daemon's 64 MiB (docs/benchmarks.md).
  */
 #define READ_CACHE_KIB 8192
-#define WRITE_CACHE_KIB 32768
 /*
  * Frames in the WAL past which the writer restarts the log itself (256 MiB
  * of 4 KiB pages), and the size its file is trimmed back to if something
@@ -37,8 +37,6 @@
  */
 #define WAL_RESTART_FRAMES 65536
 #define WAL_KEEP_BYTES 300000000
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static const char *const stmt_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -51,17 +49,19 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-	[ST_OBJ_EXACT] = "SELECT date_added, hash FROM objects "
-			 "WHERE coll = ?1 AND id_hash = ?4 AND stix_id = ?2 AND version_key = ?3",
-	[ST_OBJ_MINMAX] = "SELECT min(version_key), max(version_key) FROM objects "
-			  "WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2",
+	[ST_OBJ_EXACT] = "SELECT date_added, hash FROM objects NOT INDEXED WHERE " IDS_ROWS("?1", "?4")
+			 " AND coll = ?1 AND stix_id = ?2 AND version_key = ?3",
+	[ST_OBJ_MINMAX] = "SELECT min(version_key), max(version_key) FROM objects NOT INDEXED "
+			  "WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2",
 	[ST_OBJ_INSERT] = "INSERT INTO objects(date_added, coll, stix_id, type, version, "
 			  "version_key, spec_version, is_first, is_last, tlp, hash, body, id_hash) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 "
-			      "WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2 AND is_last = 1",
-	[ST_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 "
-			       "WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2 AND is_first = 1",
+	[ST_OBJ_CLEAR_LAST] = "UPDATE objects NOT INDEXED SET is_last = 0 WHERE " IDS_ROWS("?1", "?3")
+			      " AND coll = ?1 AND stix_id = ?2 AND is_last = 1",
+	[ST_OBJ_CLEAR_FIRST] = "UPDATE objects NOT INDEXED SET is_first = 0 WHERE " IDS_ROWS("?1", "?3")
+			       " AND coll = ?1 AND stix_id = ?2 AND is_first = 1",
+	[ST_IDS_INSERT] = "INSERT OR IGNORE INTO idx.objects_id(coll, id_hash, date_added) "
+			  "VALUES (?1, ?2, ?3)",
 	[ST_OBJ_MAXDATE] = "SELECT max(date_added) FROM objects",
 	[ST_OBJ_BODY] = "SELECT body FROM objects WHERE date_added = ?1",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
@@ -223,9 +223,17 @@ static const char schema_v5[] =
 	"CREATE INDEX case_steps_queued ON case_steps(partner, rowid) WHERE env_seq = 0 AND dir = 0;"
 	"CREATE INDEX case_steps_env ON case_steps(partner, dir, env_seq);";
 
+/*
+ * Version 6: objects by id move to their own file (sqlite_ids.c), which
+ * names the store it indexes.
+ */
+static const char schema_v6[] =
+	"DROP INDEX objects_id;"
+	"INSERT INTO meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3,
-	schema_v4, schema_v5 };
+	schema_v4, schema_v5, schema_v6 };
 
 int
 sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
@@ -328,14 +336,28 @@ out:
 
 static void sqlite_close(struct store *base);
 
+/* The id index's file: the store's path with "-ids" after it. */
+static int
+ids_attach(struct sqlite_store *s, const char *path, struct err *err)
+{
+	char ids[4096];
+
+	if ((size_t)snprintf(ids, sizeof(ids), "%s-ids", path) >= sizeof(ids))
+		return err_set(err, LSN_EINVAL, "store: path too long: %s", path);
+	return sqlite_ids_open(s, ids, err);
+}
+
 static int
 sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 {
 	struct sqlite_store *s;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	/* CREATE always: the attached id index is made again if it is missing */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_CREATE;
 	char *msg = NULL;
 	int i, r;
 
+	if (!create && access(path, F_OK) != 0)
+		return err_set(err, LSN_EIO, "store: cannot open %s: %s", path, strerror(errno));
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return err_set(err, LSN_ENOMEM, "store: out of memory");
@@ -352,15 +374,15 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db,
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	    "PRAGMA cache_size = -" STR(READ_CACHE_KIB) "; PRAGMA temp_store = MEMORY;"
-	    "PRAGMA journal_size_limit = " STR(WAL_KEEP_BYTES) ";",
+	    "PRAGMA cache_size = -" SQLITE_STR(READ_CACHE_KIB) "; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA journal_size_limit = " SQLITE_STR(WAL_KEEP_BYTES) ";",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: configuring %s failed: %s", path, msg);
 		sqlite3_free(msg);
 		sqlite_close(&s->base);
 		return -LSN_EIO;
 	}
-	if ((r = migrate(s, err)) < 0) {
+	if ((r = migrate(s, err)) < 0 || (r = ids_attach(s, path, err)) < 0) {
 		sqlite_close(&s->base);
 		return r;
 	}
@@ -432,7 +454,10 @@ sqlite_read_end(struct store *base)
 static int
 sqlite_commit(struct store *base, struct err *err)
 {
-	return exec_one(ss(base), ST_COMMIT, err);
+	struct sqlite_store *s = ss(base);
+	int r = sqlite_ids_commit(s, err);
+
+	return r < 0 ? r : exec_one(s, ST_COMMIT, err);
 }
 
 static int
@@ -440,6 +465,7 @@ sqlite_rollback(struct store *base)
 {
 	struct sqlite_store *s = ss(base);
 
+	s->ids_dirty = 0;
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return exec_one(s, ST_ROLLBACK, NULL);
@@ -512,7 +538,7 @@ fnv1a(const char *p)
 	return h;
 }
 
-/* The key of objects_id: FNV-1a of the STIX id, as a signed 64-bit integer. */
+/* The key of idx.objects_id: FNV-1a of the STIX id, as a signed 64-bit integer. */
 static int64_t
 id_hash(const char *stix_id)
 {
@@ -814,6 +840,15 @@ add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, err, "inserting an object");
+	st = stmt(s, ST_IDS_INSERT);
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_int64(st, 2, idh);
+	sqlite3_bind_int64(st, 3, s->last_date_added);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, err, "indexing an object by id");
+	s->ids_dirty = 1;
 	res->outcome = STORE_ADDED;
 	res->date_added_us = s->last_date_added;
 	return 0;
@@ -882,17 +917,24 @@ build_query(const struct store_query *q, int with_body, struct buf *sql)
 
 	/*
 	 * Pick the index instead of trusting the planner without statistics:
-	 * ids are few, so look them up and sort the handful of rows; one type
+	 * ids are few, so find their rows in idx.objects_id and read each by
+	 * its date_added (NOT INDEXED: the table's own key, in order); one type
 	 * is read in date order from its own index; otherwise walk date order
 	 * (the partial index of last versions by default) and filter.
 	 */
-	const char *idx = q->n_ids ? " INDEXED BY objects_id" :
+	const char *idx = q->n_ids ? " NOT INDEXED" :
 			  q->n_types == 1 ? " INDEXED BY objects_type" : "";
 
 	r = buf_printf(sql, "SELECT stix_id, type, version, spec_version, date_added%s "
 	    "FROM objects%s WHERE coll = ?1 AND date_added > ?2", with_body ? ", body" : "", idx);
-	if (r == 0 && q->n_ids)
-		r = add_in(sql, "id_hash", q->n_ids, &pi);
+	if (r == 0 && q->n_ids) {
+		r = buf_adds(sql, " AND date_added IN (SELECT date_added FROM idx.objects_id "
+		    "WHERE coll = ?1");
+		if (r == 0)
+			r = add_in(sql, "id_hash", q->n_ids, &pi);
+		if (r == 0)
+			r = buf_addc(sql, ')');
+	}
 	if (r == 0 && q->n_ids)
 		r = add_in(sql, "stix_id", q->n_ids, &pi);
 	if (r == 0 && q->n_types)
@@ -968,17 +1010,39 @@ out:
 	return r;
 }
 
+/* After deleting versions of one object: its entries in idx whose row is gone go too. */
+static int
+drop_ids(struct sqlite_store *s, int64_t coll, const char *id, struct err *err)
+{
+	static const char sql[] =
+		"DELETE FROM idx.objects_id WHERE coll = ?1 AND id_hash = ?2"
+		" AND date_added NOT IN (SELECT date_added FROM objects NOT INDEXED WHERE "
+		IDS_ROWS("?1", "?2") ")";
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_int64(st, 2, id_hash(id));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "dropping deleted objects from the id index");
+	sqlite_unprep(st);
+	s->ids_dirty = 1;
+	return r;
+}
+
 /* After deleting versions of one object, the first and last flags are re-derived. */
 static int
 refresh_flags(struct sqlite_store *s, int64_t coll, const char *id, struct err *err)
 {
 	static const char sql[] =
-		"UPDATE objects SET "
-		" is_first = (version_key = (SELECT min(version_key) FROM objects"
-		"   WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2)),"
-		" is_last = (version_key = (SELECT max(version_key) FROM objects"
-		"   WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2))"
-		" WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2";
+		"UPDATE objects NOT INDEXED SET "
+		" is_first = (version_key = (SELECT min(version_key) FROM objects NOT INDEXED"
+		"   WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2)),"
+		" is_last = (version_key = (SELECT max(version_key) FROM objects NOT INDEXED"
+		"   WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2))"
+		" WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2";
 	sqlite3_stmt *st;
 	int r;
 
@@ -1012,7 +1076,8 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 		memcpy(q.vkeys, vkeys, n_vkeys * sizeof(*vkeys));
 	if (n_spec > 0)
 		memcpy(q.spec_versions, spec, n_spec * sizeof(*spec));
-	r = buf_adds(&sql, "DELETE FROM objects WHERE coll = ?1 AND id_hash = ?3 AND stix_id = ?2");
+	r = buf_adds(&sql, "DELETE FROM objects NOT INDEXED WHERE " IDS_ROWS("?1", "?3")
+	    " AND coll = ?1 AND stix_id = ?2");
 	if (r == 0)
 		r = version_clause(&sql, &q, &pi);
 	if (r == 0 && n_spec)
@@ -1038,7 +1103,7 @@ sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned
 	/* Given back first: refresh_flags' sqlite_prep may evict (finalize) st. */
 	sqlite_unprep(st);
 	st = NULL;
-	if (*ret_deleted > 0)
+	if (*ret_deleted > 0 && (r = drop_ids(s, coll, id, err)) == 0)
 		r = refresh_flags(s, coll, id, err);
 out:
 	sqlite_unprep(st);
@@ -1359,8 +1424,7 @@ sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 	if (pages == 0) {
 		/* the writer's connection: its own checkpoints only restart the log; a larger cache */
 		sqlite3_wal_hook(s->db, wal_hook, s);
-		if (sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(WRITE_CACHE_KIB), NULL, NULL,
-		    NULL) != SQLITE_OK)
+		if (sqlite_ids_writer(s) < 0)
 			return sqlite_db_err(s, err, "sizing the writer's page cache");
 		return 0;
 	}

@@ -20,7 +20,7 @@ enum stmt_id {
 	ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_META_GET, ST_META_SET,
 	ST_OBJ_EXACT, ST_OBJ_MINMAX, ST_OBJ_INSERT, ST_OBJ_CLEAR_LAST, ST_OBJ_CLEAR_FIRST,
-	ST_OBJ_MAXDATE, ST_OBJ_BODY, ST_DATA_VERSION,
+	ST_OBJ_MAXDATE, ST_IDS_INSERT, ST_OBJ_BODY, ST_DATA_VERSION,
 	ST_MAX
 };
 
@@ -48,6 +48,7 @@ struct sqlite_store {
 	struct cached_stmt cache[CACHE_SLOTS];
 	unsigned cache_next;        /* round-robin victim */
 	int64_t last_date_added;    /* writer only: highest date_added handed out */
+	int ids_dirty;              /* this transaction changed objects: record how far idx goes */
 	struct buf env;             /* env_get's copy, reused and grown, freed at close */
 	struct buf note;            /* ckpt_latest/ckpt_get's copy of a note */
 };
@@ -59,6 +60,23 @@ struct sqlite_store {
  */
 #define SQLITE_VFS_NAME "liaison"
 const char *sqlite_vfs_name(void);
+
+#define SQLITE_STR_(x) #x
+#define SQLITE_STR(x) SQLITE_STR_(x)
+
+/*
+ * The id index (sqlite_ids.c), attached as `idx` from the file path:
+ * sqlite_ids_open attaches it and brings it level with the objects;
+ * sqlite_ids_writer gives the writer's connection its larger cache;
+ * sqlite_ids_commit, before a commit, records how far it goes.
+ * IDS_ROWS(c, h) is the rows whose entry has collection c and id hash h:
+ * a lookup still compares the row's stix_id.
+ */
+#define IDS_ROWS(c, h) \
+	"date_added IN (SELECT date_added FROM idx.objects_id WHERE coll = " c " AND id_hash = " h ")"
+int sqlite_ids_open(struct sqlite_store *s, const char *path, struct err *err);
+int sqlite_ids_writer(struct sqlite_store *s);
+int sqlite_ids_commit(struct sqlite_store *s, struct err *err);
 
 static inline struct sqlite_store *
 ss(struct store *s)

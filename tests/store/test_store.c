@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/err.h"
@@ -213,6 +215,138 @@ test_filters_and_keyset(void **state)
 	assert_int_equal(query(f, &q, &c, &more), 25);
 }
 
+
+/* One integer from the id index's own file, read with the default VFS. */
+static int64_t
+ids_int(struct fx *f, const char *sql)
+{
+	char path[160];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	snprintf(path, sizeof(path), "%s-ids", f->path);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+reopen_closed(struct fx *f)
+{
+	struct err err = ERR_INIT;
+
+	assert_null(f->s);
+	if (store_open(f->path, 0, &f->s, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+/* The versions of one id, by id; also checks that the id is known to the writer's dedup. */
+static size_t
+by_id(struct fx *f, const char *id, struct collect *c)
+{
+	struct store_query q = { .ver_flags = STORE_VER_ALL, .n_ids = 1 };
+	int more;
+
+	q.ids[0] = id;
+	q.after_us = INT64_MIN;
+	return query(f, &q, c, &more);
+}
+
+#define ID_C "indicator--cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+
+/*
+ * The id index is derived: whatever a power cut, a lost file or a file from
+ * another store leaves, opening the store brings it level with the objects,
+ * and entries that point at the wrong row never show.
+ */
+static void
+test_id_index_rebuilds(void **state)
+{
+	struct fx *f = *state;
+	enum store_add_outcome o;
+	struct collect c;
+	struct err err = ERR_INIT;
+	struct store *other;
+	char cmd[512], path[160];
+	int64_t newest;
+	size_t n = 0;
+
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{\"a\":1}", NULL), 0);
+	assert_int_equal(add(f, ID_A, "2021-01-01T00:00:00Z", "{\"a\":2}", NULL), 0);
+	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"b\":1}", NULL), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+	newest = ids_int(f, "SELECT max(date_added) FROM objects_id");
+	assert_int_equal(ids_int(f, "SELECT value FROM ids_meta WHERE key = 'upto'"), newest);
+
+	/* a power cut took the index's last commit: B's entry and the mark that covered it */
+	assert_int_equal(ids_int(f, "DELETE FROM objects_id WHERE date_added = "
+	    "(SELECT max(date_added) FROM objects_id) RETURNING 1"), 1);
+	assert_int_equal(ids_int(f, "UPDATE ids_meta SET value = "
+	    "(SELECT max(date_added) FROM objects_id) WHERE key = 'upto' RETURNING 1"), 1);
+	reopen_closed(f);
+	assert_int_equal(by_id(f, ID_B, &c), 1);
+	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"b\":1}", &o), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+
+	/* the file is gone */
+	store_close(f->s);
+	f->s = NULL;
+	snprintf(cmd, sizeof(cmd), "rm %s-ids %s-ids-wal %s-ids-shm 2>/dev/null; true", f->path, f->path,
+	    f->path);
+	assert_int_equal(system(cmd), 0);
+	reopen_closed(f);
+	assert_int_equal(by_id(f, ID_A, &c), 2);
+	assert_int_equal(by_id(f, ID_B, &c), 1);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+
+	/* another store's index in its place */
+	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	assert_int_equal(store_open(path, 1, &other, &err), 0);
+	store_close(other);
+	snprintf(cmd, sizeof(cmd), "cp %s-ids %s-ids && rm -f %s-ids-wal %s-ids-shm", path, f->path,
+	    f->path, f->path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 0);
+	reopen_closed(f);
+	assert_int_equal(by_id(f, ID_A, &c), 2);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+
+	/* an entry under B's hash that points at one of A's rows never shows as B */
+	assert_int_equal(ids_int(f, "INSERT INTO objects_id SELECT coll, (SELECT id_hash FROM "
+	    "objects_id WHERE date_added = (SELECT max(date_added) FROM objects_id)), min(date_added) "
+	    "FROM objects_id RETURNING 1"), 1);
+	reopen_closed(f);
+	assert_int_equal(by_id(f, ID_B, &c), 1);
+	assert_string_equal(c.ids[0], ID_B);
+	assert_int_equal(by_id(f, ID_C, &c), 0);
+
+	/*
+	 * Deleting B takes B's own entry. The stray one stays (its row is A's, and
+	 * two ids may share a hash) and still never shows.
+	 */
+	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
+	    NULL, 0, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(by_id(f, ID_B, &c), 0);
+	assert_int_equal(by_id(f, ID_A, &c), 2);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+	reopen_closed(f);
+	assert_int_equal(by_id(f, ID_B, &c), 0);
+}
+
 static void
 test_delete_refreshes_flags(void **state)
 {
@@ -354,6 +488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_versions_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_keyset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_refreshes_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_index_rebuilds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_tokens_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
 	};
