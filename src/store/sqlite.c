@@ -24,11 +24,14 @@
 #define SCHEMA_VERSION 6
 
 /*
- * Page caches of the store's own file (the id index has its own, in
- * sqlite_ids.c). The two connections that fill them, the loop's and the
- * writer's, fit the daemon's 64 MiB (docs/benchmarks.md).
+ * The page cache of the store's own file, per connection. Small: objects
+ * are read by date_added (pages read once, in order) or by id, where a row
+ * of a large store is rarely cached whatever the size; what repays caching
+ * is the tree above the rows and the right edges the writer appends to.
+ * The id index's cache is larger (sqlite_ids.c). All of it fits the
+ * daemon's 64 MiB (docs/benchmarks.md).
  */
-#define READ_CACHE_KIB 8192
+#define CACHE_KIB 4096
 /*
  * Frames in the WAL past which the writer restarts the log itself (256 MiB
  * of 4 KiB pages), and the size its file is trimmed back to if something
@@ -374,7 +377,7 @@ sqlite_open(const char *path, int create, struct store **ret, struct err *err)
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db,
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	    "PRAGMA cache_size = -" SQLITE_STR(READ_CACHE_KIB) "; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA cache_size = -" SQLITE_STR(CACHE_KIB) "; PRAGMA temp_store = MEMORY;"
 	    "PRAGMA journal_size_limit = " SQLITE_STR(WAL_KEEP_BYTES) ";",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, LSN_EIO, "store: configuring %s failed: %s", path, msg);
@@ -1422,10 +1425,7 @@ sqlite_autocheckpoint(struct store *base, int pages, struct err *err)
 	struct sqlite_store *s = ss(base);
 
 	if (pages == 0) {
-		/* the writer's connection: its own checkpoints only restart the log; a larger cache */
 		sqlite3_wal_hook(s->db, wal_hook, s);
-		if (sqlite_ids_writer(s) < 0)
-			return sqlite_db_err(s, err, "sizing the writer's page cache");
 		return 0;
 	}
 	if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)

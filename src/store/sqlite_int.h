@@ -67,7 +67,6 @@ const char *sqlite_vfs_name(void);
 /*
  * The id index (sqlite_ids.c), attached as `idx` from the file path:
  * sqlite_ids_open attaches it and brings it level with the objects;
- * sqlite_ids_writer gives the writer's connection its larger cache;
  * sqlite_ids_commit, before a commit, records how far it goes.
  * IDS_ROWS(c, h) is the rows whose entry has collection c and id hash h:
  * a lookup still compares the row's stix_id.
@@ -75,7 +74,6 @@ const char *sqlite_vfs_name(void);
 #define IDS_ROWS(c, h) \
 	"date_added IN (SELECT date_added FROM idx.objects_id WHERE coll = " c " AND id_hash = " h ")"
 int sqlite_ids_open(struct sqlite_store *s, const char *path, struct err *err);
-int sqlite_ids_writer(struct sqlite_store *s);
 int sqlite_ids_commit(struct sqlite_store *s, struct err *err);
 
 static inline struct sqlite_store *

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A commit of up to 500 pages of 4 KiB goes out at once; larger ones as the buffer fills. */
-#define WAL_BUF_MAX ((size_t)2 * 1024 * 1024)
+/* A commit of up to 250 pages of 4 KiB goes out at once; larger ones as the buffer fills. */
+#define WAL_BUF_MAX ((size_t)1024 * 1024)
 /* The largest write SQLite itself makes (a 64 KiB page), and so what the default VFS takes. */
 #define WAL_WRITE_MAX ((size_t)65536)
 #define WAL_FRAME_HDR 24

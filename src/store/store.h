@@ -349,11 +349,10 @@ struct store_backend {
 	 */
 	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
 	/*
-	 * Write-ahead logs: autocheckpoint(s, 0) makes this the writer's
-	 * connection: it stops checkpointing inside its commits, except to
-	 * restart a log that grew past 256 MiB, and its page cache grows larger;
-	 * checkpoint(s), on another connection, copies what it can of the log
-	 * into the database without blocking the writer.
+	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
+	 * checkpointing inside its commits, except to restart a log that grew
+	 * past 256 MiB; checkpoint(s), on another connection, copies what it can
+	 * of the log into the database without blocking the writer.
 	 */
 	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
 	int (*checkpoint)(struct store *s, struct err *err);

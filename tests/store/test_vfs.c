@@ -155,7 +155,7 @@ committed_frames_are_in_the_file(const char *sync)
 	sqlite3 *copy;
 
 	open_fx(&f, sync);
-	/* many small commits, then one of about 5 MB, more than the 2 MiB buffer */
+	/* many small commits, then one of about 5 MB, more than the 1 MiB buffer */
 	for (int c = 0; c < 20; c++)
 		insert_rows(f.db, c * 10, c * 10 + 10, 600);
 	exec_ok(f.db, "BEGIN");
