@@ -21,6 +21,7 @@
 struct status {
 	char api[LSN_PATH_MAX];
 	long long store_bytes;
+	long long ids_bytes;          /* store.db-ids, the index by id (derived) */
 	size_t colls;
 	int64_t objects;
 	char fpr[65];
@@ -182,10 +183,13 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	uint8_t pub[CX_ED25519_PUB_LEN];
 	struct cx_key *k;
 	struct stat sb;
+	char ids[sizeof(n->cfg.store_path) + 8];
 	int r;
 
 	cli_api_root(&n->cfg, st->api, sizeof(st->api));
 	st->store_bytes = stat(n->cfg.store_path, &sb) == 0 ? (long long)sb.st_size : 0;
+	snprintf(ids, sizeof(ids), "%s-ids", n->cfg.store_path);
+	st->ids_bytes = stat(ids, &sb) == 0 ? (long long)sb.st_size : 0;
 	if ((r = n->s->be->coll_list(n->s, &v, &st->colls, err)) < 0)
 		return r;
 	free(v);
@@ -215,11 +219,12 @@ print_json(const struct lsn_config *c, const struct status *st)
 		snprintf(k, sizeof(k), "%d", i);
 		json_object_set_new(levels, k, json_integer((json_int_t)st->overdue_level[i]));
 	}
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,"
 	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:I},s:{s:I,s:I,s:I,s:I}}",
 	    "name", c->name, "home", c->home, "listen", c->listen, "peer_listen", c->peer_listen,
 	    "api_root", st->api,
 	    "store_path", c->store_path, "store_bytes", (json_int_t)st->store_bytes,
+	    "ids_bytes", (json_int_t)st->ids_bytes,
 	    "collections", (json_int_t)st->colls, "object_versions", (json_int_t)st->objects,
 	    "tls_fingerprint_sha256", st->fpr, "signing_public_key", st->pub,
 	    "liaisond", st->daemon,
@@ -248,9 +253,9 @@ print_text(const struct lsn_config *c, const struct status *st)
 {
 	printf("node:          %s\nhome:          %s\nlisten:        %s\nAPI root:      %s\n",
 	    c->name, c->home, c->listen, st->api);
-	printf("store:         %s (%lld bytes)\ncollections:   %zu\n"
+	printf("store:         %s (%lld bytes; index by id %lld bytes)\ncollections:   %zu\n"
 	       "objects:       %lld versions\n",
-	    c->store_path, st->store_bytes, st->colls, (long long)st->objects);
+	    c->store_path, st->store_bytes, st->ids_bytes, st->colls, (long long)st->objects);
 	printf("TLS SHA-256:   %s\nsigning key:   ed25519 %s\nliaisond:      %s\n",
 	    st->fpr, st->pub, st->daemon);
 	printf("peer listen:   %s\npartners:      %zu active, %zu failing (liaison partner list)\n"

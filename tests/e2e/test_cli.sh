@@ -137,6 +137,9 @@ expect 0 "$BIN" status --json
 has '"liaisond": "not running"' "$TMP/out"
 has '"name": "alpha"' "$TMP/out"
 has '"collections": 4' "$TMP/out"
+# the index by id is a file of its own beside the store, and counted
+[ -s "$HOME_DIR/store.db-ids" ] || fail "no store.db-ids beside store.db"
+grep -Eq '"ids_bytes": [1-9][0-9]*' "$TMP/out" || fail "status --json: no ids_bytes: $(cat "$TMP/out")"
 ok "status --json: not running"
 echo 99999999 >"$HOME_DIR/liaisond.pid"
 expect 0 "$BIN" status
