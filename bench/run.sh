@@ -133,13 +133,15 @@ after_phase() { # phase-name size
 }
 
 disk() { # size
-	local db wal shm
+	local db wal shm ids idswal
 	db=$(stat -c %s "$HOME_DIR/store.db")
 	wal=$(stat -c %s "$HOME_DIR/store.db-wal" 2>/dev/null || echo 0)
 	shm=$(stat -c %s "$HOME_DIR/store.db-shm" 2>/dev/null || echo 0)
-	awk -v d="$db" -v w="$wal" -v s="$shm" 'BEGIN {
-		printf "  store on disk: store.db %.1f MB, -wal %.1f MB, -shm %.1f MB\n", d / 1e6, w / 1e6, s / 1e6 }'
-	record "{\"bench\":\"disk\",\"size\":$1,\"db_bytes\":$db,\"wal_bytes\":$wal,\"shm_bytes\":$shm}"
+	ids=$(stat -c %s "$HOME_DIR/store.db-ids" 2>/dev/null || echo 0)
+	idswal=$(stat -c %s "$HOME_DIR/store.db-ids-wal" 2>/dev/null || echo 0)
+	awk -v d="$db" -v w="$wal" -v s="$shm" -v i="$ids" -v iw="$idswal" 'BEGIN {
+		printf "  store on disk: store.db %.1f MB, -wal %.1f MB, -shm %.1f MB; index by id store.db-ids %.1f MB, -wal %.1f MB\n", d / 1e6, w / 1e6, s / 1e6, i / 1e6, iw / 1e6 }'
+	record "{\"bench\":\"disk\",\"size\":$1,\"db_bytes\":$db,\"wal_bytes\":$wal,\"shm_bytes\":$shm,\"ids_bytes\":$ids,\"ids_wal_bytes\":$idswal}"
 }
 
 perf_start() { # name
