@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ids_file.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -884,22 +885,6 @@ user_version(const char *path)
 	return v;
 }
 
-static int64_t
-ids_value(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 static int
 on_body(void *arg, const struct store_row *row)
 {
@@ -936,10 +921,9 @@ test_migrate_v1(void **state)
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
 	assert_int_equal(user_version(f->path), 6);
 	/* the id index was built in its own file from the old row, and says how far it goes */
-	snprintf(body, sizeof(body), "%s-ids", f->path);
-	assert_int_equal(ids_value(body, "SELECT count(*) FROM objects_id WHERE date_added = 1000"), 1);
-	assert_int_equal(ids_value(body, "SELECT value FROM ids_meta WHERE key = 'upto'"), 1000);
-	body[0] = '\0';
+	assert_int_equal(ids_file_int(f->path,
+	    "SELECT count(*) FROM objects_id WHERE date_added = 1000"), 1);
+	assert_int_equal(ids_file_int(f->path, "SELECT value FROM ids_meta WHERE key = 'upto'"), 1000);
 	/* the old rows are all there; collections are local */
 	assert_int_equal(f->be->coll_list(f->s, &cv, &n, &err), 0);
 	assert_int_equal(n, 2);

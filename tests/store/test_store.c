@@ -10,8 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
+#include "ids_file.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/err.h"
@@ -216,25 +215,6 @@ test_filters_and_keyset(void **state)
 }
 
 
-/* One integer from the id index's own file, read with the default VFS. */
-static int64_t
-ids_int(struct fx *f, const char *sql)
-{
-	char path[160];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	snprintf(path, sizeof(path), "%s-ids", f->path);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 static void
 reopen_closed(struct fx *f)
 {
@@ -281,14 +261,14 @@ test_id_index_rebuilds(void **state)
 	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"b\":1}", NULL), 0);
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
-	newest = ids_int(f, "SELECT max(date_added) FROM objects_id");
-	assert_int_equal(ids_int(f, "SELECT value FROM ids_meta WHERE key = 'upto'"), newest);
+	assert_int_equal(ids_file_int(f->path, "SELECT count(*) FROM objects_id"), 3);
+	newest = ids_file_int(f->path, "SELECT max(date_added) FROM objects_id");
+	assert_int_equal(ids_file_int(f->path, "SELECT value FROM ids_meta WHERE key = 'upto'"), newest);
 
 	/* a power cut took the index's last commit: B's entry and the mark that covered it */
-	assert_int_equal(ids_int(f, "DELETE FROM objects_id WHERE date_added = "
+	assert_int_equal(ids_file_int(f->path, "DELETE FROM objects_id WHERE date_added = "
 	    "(SELECT max(date_added) FROM objects_id) RETURNING 1"), 1);
-	assert_int_equal(ids_int(f, "UPDATE ids_meta SET value = "
+	assert_int_equal(ids_file_int(f->path, "UPDATE ids_meta SET value = "
 	    "(SELECT max(date_added) FROM objects_id) WHERE key = 'upto' RETURNING 1"), 1);
 	reopen_closed(f);
 	assert_int_equal(by_id(f, ID_B, &c), 1);
@@ -306,7 +286,7 @@ test_id_index_rebuilds(void **state)
 	assert_int_equal(by_id(f, ID_B, &c), 1);
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+	assert_int_equal(ids_file_int(f->path, "SELECT count(*) FROM objects_id"), 3);
 
 	/* another store's index in its place */
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
@@ -315,15 +295,15 @@ test_id_index_rebuilds(void **state)
 	snprintf(cmd, sizeof(cmd), "cp %s-ids %s-ids && rm -f %s-ids-wal %s-ids-shm", path, f->path,
 	    f->path, f->path);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 0);
+	assert_int_equal(ids_file_int(f->path, "SELECT count(*) FROM objects_id"), 0);
 	reopen_closed(f);
 	assert_int_equal(by_id(f, ID_A, &c), 2);
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+	assert_int_equal(ids_file_int(f->path, "SELECT count(*) FROM objects_id"), 3);
 
 	/* an entry under B's hash that points at one of A's rows never shows as B */
-	assert_int_equal(ids_int(f, "INSERT INTO objects_id SELECT coll, (SELECT id_hash FROM "
+	assert_int_equal(ids_file_int(f->path, "INSERT INTO objects_id SELECT coll, (SELECT id_hash FROM "
 	    "objects_id WHERE date_added = (SELECT max(date_added) FROM objects_id)), min(date_added) "
 	    "FROM objects_id RETURNING 1"), 1);
 	reopen_closed(f);
@@ -342,7 +322,7 @@ test_id_index_rebuilds(void **state)
 	assert_int_equal(by_id(f, ID_A, &c), 2);
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(ids_int(f, "SELECT count(*) FROM objects_id"), 3);
+	assert_int_equal(ids_file_int(f->path, "SELECT count(*) FROM objects_id"), 3);
 	reopen_closed(f);
 	assert_int_equal(by_id(f, ID_B, &c), 0);
 }
