@@ -107,14 +107,22 @@ sqlite_ids_open(struct sqlite_store *s, const char *path, struct err *err)
 		goto fail;
 	if (!ids_behind(s->db))
 		return 0;
-	/* read again under the lock: another connection may have caught up meanwhile */
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+	/*
+	 * Read again under the lock: another connection may have caught up
+	 * meanwhile. The sort of a whole rebuild spills to a temporary file
+	 * rather than holding every entry in memory.
+	 */
+	rc = sqlite3_exec(s->db, "PRAGMA temp_store = FILE", NULL, NULL, &msg);
+	if (rc == SQLITE_OK && (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, ids_schema, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(s->db, ids_catch_up, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
+		rc = SQLITE_ERROR;
 	}
+	sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
 	return 0;
 fail:
 	err_set(err, LSN_EIO, "store: opening the id index %s failed: %s", path,
