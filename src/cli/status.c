@@ -188,7 +188,7 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 
 	cli_api_root(&n->cfg, st->api, sizeof(st->api));
 	st->store_bytes = stat(n->cfg.store_path, &sb) == 0 ? (long long)sb.st_size : 0;
-	snprintf(ids, sizeof(ids), "%s-ids", n->cfg.store_path);
+	snprintf(ids, sizeof(ids), "%s" STORE_IDS_SUFFIX, n->cfg.store_path);
 	st->ids_bytes = stat(ids, &sb) == 0 ? (long long)sb.st_size : 0;
 	if ((r = n->s->be->coll_list(n->s, &v, &st->colls, err)) < 0)
 		return r;

@@ -339,13 +339,13 @@ out:
 
 static void sqlite_close(struct store *base);
 
-/* The id index's file: the store's path with "-ids" after it. */
+/* The id index's file: the store's path with STORE_IDS_SUFFIX after it. */
 static int
 ids_attach(struct sqlite_store *s, const char *path, struct err *err)
 {
 	char ids[4096];
 
-	if ((size_t)snprintf(ids, sizeof(ids), "%s-ids", path) >= sizeof(ids))
+	if ((size_t)snprintf(ids, sizeof(ids), "%s" STORE_IDS_SUFFIX, path) >= sizeof(ids))
 		return err_set(err, LSN_EINVAL, "store: path too long: %s", path);
 	return sqlite_ids_open(s, ids, err);
 }

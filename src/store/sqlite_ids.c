@@ -45,9 +45,13 @@ static const char ids_schema[] =
 	"CREATE TABLE IF NOT EXISTS idx.ids_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO idx.ids_meta VALUES ('store', ''), ('upto', 0);";
 
-/* Where the index stands against the objects; 0 if nothing is to be done. */
+/*
+ * Where the index stands against the objects: *start_over if it belongs to
+ * another store or goes past the objects; *upto and *newest the date_added
+ * it covers and the last object's. -1 if its tables do not exist yet.
+ */
 static int
-ids_behind(sqlite3 *db)
+ids_state(sqlite3 *db, int *start_over, int64_t *upto, int64_t *newest)
 {
 	static const char sql[] =
 		"SELECT (SELECT value FROM main.meta WHERE key = 'store_id')"
@@ -55,33 +59,29 @@ ids_behind(sqlite3 *db)
 		" (SELECT value FROM idx.ids_meta WHERE key = 'upto'),"
 		" (SELECT coalesce(max(date_added), 0) FROM main.objects)";
 	sqlite3_stmt *st;
-	int behind = 1;
+	int r = -1;
 
-	/* the tables may not exist yet: then everything is to be done */
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		behind = sqlite3_column_int(st, 0) || sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
-			 sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2);
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
+		*upto = sqlite3_column_int64(st, 1);
+		*newest = sqlite3_column_int64(st, 2);
+		*start_over = sqlite3_column_int(st, 0) || *upto > *newest;
+		r = 0;
+	}
 	sqlite3_finalize(st);
-	return behind;
+	return r;
 }
 
-/* Under the write lock: rebuild or catch up, then record how far the index goes. */
-static const char ids_catch_up[] =
-	/* another store's index, or one ahead of the objects: start again */
-	"DELETE FROM idx.objects_id WHERE"
-	"  (SELECT value FROM main.meta WHERE key = 'store_id')"
-	"    IS NOT (SELECT value FROM idx.ids_meta WHERE key = 'store')"
-	"  OR (SELECT value FROM idx.ids_meta WHERE key = 'upto')"
-	"    > (SELECT coalesce(max(date_added), 0) FROM main.objects);"
-	"UPDATE idx.ids_meta SET value = 0 WHERE key = 'upto' AND"
-	"  ((SELECT value FROM main.meta WHERE key = 'store_id')"
-	"    IS NOT (SELECT value FROM idx.ids_meta WHERE key = 'store')"
-	"  OR value > (SELECT coalesce(max(date_added), 0) FROM main.objects));"
+/* Another store's index, or one ahead of the objects: empty it, and name this store. */
+static const char ids_start_over[] =
+	"DELETE FROM idx.objects_id;"
+	"UPDATE idx.ids_meta SET value = 0 WHERE key = 'upto';"
 	"UPDATE idx.ids_meta SET value = (SELECT value FROM main.meta WHERE key = 'store_id')"
-	"  WHERE key = 'store';"
-	/* sorted, so each page of the index is written once */
+	"  WHERE key = 'store';";
+
+/* The objects after upto, sorted so each page of the index is written once; then the mark. */
+static const char ids_catch_up[] =
 	"INSERT OR IGNORE INTO idx.objects_id"
 	"  SELECT coll, id_hash, date_added FROM main.objects"
 	"  WHERE date_added > (SELECT value FROM idx.ids_meta WHERE key = 'upto')"
@@ -89,11 +89,30 @@ static const char ids_catch_up[] =
 	"UPDATE idx.ids_meta SET value = (SELECT coalesce(max(date_added), 0) FROM main.objects)"
 	"  WHERE key = 'upto';";
 
+/* Under the write lock: the state read again, as another connection may have caught up. */
+static int
+ids_level(sqlite3 *db, char **msg)
+{
+	int64_t upto, newest;
+	int start_over;
+
+	if (sqlite3_exec(db, ids_schema, NULL, NULL, msg) != SQLITE_OK ||
+	    ids_state(db, &start_over, &upto, &newest) < 0)
+		return -1;
+	if (start_over && sqlite3_exec(db, ids_start_over, NULL, NULL, msg) != SQLITE_OK)
+		return -1;
+	if ((start_over || upto < newest) &&
+	    sqlite3_exec(db, ids_catch_up, NULL, NULL, msg) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
 int
 sqlite_ids_open(struct sqlite_store *s, const char *path, struct err *err)
 {
 	char *msg = NULL, *sql;
-	int rc;
+	int64_t upto, newest;
+	int rc, start_over;
 
 	sql = sqlite3_mprintf("ATTACH %Q AS idx;"
 	    "PRAGMA idx.page_size = %d; PRAGMA idx.journal_mode = WAL;"
@@ -105,17 +124,12 @@ sqlite_ids_open(struct sqlite_store *s, const char *path, struct err *err)
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK)
 		goto fail;
-	if (!ids_behind(s->db))
+	if (ids_state(s->db, &start_over, &upto, &newest) == 0 && !start_over && upto == newest)
 		return 0;
-	/*
-	 * Read again under the lock: another connection may have caught up
-	 * meanwhile. The sort of a whole rebuild spills to a temporary file
-	 * rather than holding every entry in memory.
-	 */
+	/* The sort of a whole rebuild spills to a temporary file rather than memory. */
 	rc = sqlite3_exec(s->db, "PRAGMA temp_store = FILE", NULL, NULL, &msg);
 	if (rc == SQLITE_OK && (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, ids_schema, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, ids_catch_up, NULL, NULL, &msg) != SQLITE_OK ||
+	    ids_level(s->db, &msg) < 0 ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		rc = SQLITE_ERROR;

@@ -24,6 +24,8 @@ struct store;
 #define STORE_TITLE_MAX 256
 #define STORE_NAME_MAX 64
 #define STORE_LIST_MAX 64       /* values in one match[...] filter */
+/* The SQLite store keeps objects by id in a file of its own: the store's path with this after it. */
+#define STORE_IDS_SUFFIX "-ids"
 
 struct store_collection {
 	int64_t rowid;
