@@ -6,6 +6,7 @@
  * Each run prints human-readable lines, then one JSON line for the docs.
  */
 #include "bench_util.h"
+#include "tls_load.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -119,6 +120,7 @@ struct opts {
 	long ids;                     /* latency: ids fetched from the manifest */
 	long pid;                     /* liaisond's pid, for its CPU time and disk writes */
 	const char *what;             /* latency: "id" (objects/{id}/) or "first" (?limit=1) */
+	const char *driver;           /* latency: "epoll" (one thread) or "curl" (a thread each) */
 	int quiet;
 };
 
@@ -135,9 +137,11 @@ static const char usage_text[] =
 	"           once each: mostly outside SQLite's cache), then fetches one page of\n"
 	"           PROBE-LIMIT objects PROBE times at the start and PROBE times at the\n"
 	"           deepest position that still has a full page (the same page: warm)\n"
-	"  latency  --conns 16 --seconds 10 [--ids 10000] [--what id|first]\n"
+	"  latency  --conns 16 --seconds 10 [--ids 10000] [--what id|first] [--driver epoll|curl]\n"
 	"           GET one object by id (objects/ID/), or with --what first the first page\n"
-	"           of one object (objects/?limit=1: the same small answer without an id lookup)\n";
+	"           of one object (objects/?limit=1: the same small answer without an id lookup).\n"
+	"           The connections are driven by one thread with epoll and OpenSSL (default),\n"
+	"           or with --driver curl by one thread each with blocking libcurl\n";
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
@@ -158,6 +162,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "ids", required_argument, NULL, 'i' },
 		{ "what", required_argument, NULL, 'w' },
+		{ "driver", required_argument, NULL, 'r' },
 		{ "pid", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -167,7 +172,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .objects = 10000, .batch = 100, .clients = 4, .limit = 1000,
 			    .probe = 20, .probe_limit = 1000, .conns = 16, .seconds = 10,
-			    .ids = 10000, .what = "id" };
+			    .ids = 10000, .what = "id", .driver = "epoll" };
 	o->token = getenv("LIAISON_TOKEN");
 	while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
 		switch (c) {
@@ -186,6 +191,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 's': o->seconds = num_arg("seconds", optarg, 1, MAX_SECONDS); break;
 		case 'i': o->ids = num_arg("ids", optarg, 1, 1000000); break;
 		case 'w': o->what = optarg; break;
+		case 'r': o->driver = optarg; break;
 		case 'D': o->pid = num_arg("pid", optarg, 1, 1L << 30); break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -196,6 +202,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		die("unexpected argument '%s'", argv[optind]);
 	if (strcmp(o->what, "id") != 0 && strcmp(o->what, "first") != 0)
 		die("--what must be 'id' or 'first', not '%s'", o->what);
+	if (strcmp(o->driver, "epoll") != 0 && strcmp(o->driver, "curl") != 0)
+		die("--driver must be 'epoll' or 'curl', not '%s'", o->driver);
 	if (o->url == NULL || o->token == NULL || o->collection == NULL || o->cacert == NULL)
 		die("--url, --token (or $LIAISON_TOKEN), --collection and --cacert are required");
 }
@@ -568,6 +576,8 @@ cmd_read(const struct opts *o)
 
 struct latency {
 	const char *base;
+	const char *path;             /* base without scheme and host: /liaison/collections/ID/ */
+	uint64_t *rnd;                /* epoll driver: one xorshift state per connection */
 	char **ids;
 	long n_ids;
 	double until;
@@ -623,50 +633,104 @@ fetch_ids(struct client *cl, const char *base, long want, char ***ret)
 	return (long)n;
 }
 
+/* The epoll driver's next request: the same choice of id as latency_main. */
+static const char *
+latency_next(void *arg, long conn, char *path, size_t cap)
+{
+	struct latency *L = arg;
+	uint64_t *x = &L->rnd[conn];
+
+	if (L->first) {
+		snprintf(path, cap, "%sobjects/?limit=1", L->path);
+		return "\"objects\"";
+	}
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17; /* xorshift64 */
+	snprintf(path, cap, "%sobjects/%s/", L->path, L->ids[*x % (uint64_t)L->n_ids]);
+	return L->ids[*x % (uint64_t)L->n_ids];
+}
+
+/* The curl driver: one thread and one libcurl handle per connection. */
+static double
+latency_curl(const struct opts *o, struct latency *L, struct samples *all, long *requests,
+    long *connects)
+{
+	struct worker *w = xmalloc((size_t)o->conns * sizeof(*w));
+	double secs;
+	long i;
+
+	for (i = 0; i < o->conns; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].job = L;
+		client_init(&w[i].cl, o->token, o->cacert);
+	}
+	warm_up(w, o->conns, L->base);
+	L->until = now_s() + (double)o->seconds;
+	secs = run_workers(w, o->conns, latency_main);
+	for (i = 0; i < o->conns; i++) {
+		samples_merge(all, &w[i].lat);
+		*connects += w[i].cl.connects;
+		*requests += w[i].requests;
+		client_release(&w[i].cl);
+		free(w[i].lat.v);
+	}
+	free(w);
+	return secs;
+}
+
 static int
 cmd_latency(const struct opts *o)
 {
 	struct latency L = { 0 };
-	struct worker *w = xmalloc((size_t)o->conns * sizeof(*w));
+	struct client cl;
 	struct samples all = { 0 };
+	struct tls_load_result res;
 	char *base = collection_url(o);
+	const char *p = strstr(base, "://");
 	long i, connects = 0, requests = 0;
 	double secs;
 	struct sysmark m0, m1;
 	json_t *j;
 
 	L.base = base;
+	L.path = strchr(p != NULL ? p + 3 : base, '/');
 	L.first = strcmp(o->what, "first") == 0;
-	for (i = 0; i < o->conns; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].job = &L;
-		client_init(&w[i].cl, o->token, o->cacert);
-	}
-	L.n_ids = fetch_ids(&w[0].cl, base, o->ids, &L.ids);
-	warm_up(w, o->conns, base);
-	L.until = now_s() + (double)o->seconds;
+	L.rnd = xmalloc((size_t)o->conns * sizeof(*L.rnd));
+	for (i = 0; i < o->conns; i++)
+		L.rnd[i] = (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull | 1;
+	client_init(&cl, o->token, o->cacert);
+	L.n_ids = fetch_ids(&cl, base, o->ids, &L.ids);
+	client_release(&cl);
 	sys_mark(o->pid, &m0);
-	secs = run_workers(w, o->conns, latency_main);
-	sys_mark(o->pid, &m1);
-	for (i = 0; i < o->conns; i++) {
-		samples_merge(&all, &w[i].lat);
-		connects += w[i].cl.connects;
-		requests += w[i].requests;
+	if (strcmp(o->driver, "curl") == 0) {
+		secs = latency_curl(o, &L, &all, &requests, &connects);
+		sys_mark(o->pid, &m1);
+	} else {
+		struct tls_load t = { .url = base, .cacert = o->cacert, .token = o->token,
+				      .conns = o->conns, .seconds = (double)o->seconds,
+				      .next = latency_next, .arg = &L };
+
+		tls_load_run(&t, &res);
+		sys_mark(o->pid, &m1);
+		all = res.lat;
+		secs = res.secs;
+		requests = res.requests;
+		L.errors = res.errors;
 	}
 	samples_sort(&all);
 	if (L.first)
-		printf("latency: GET objects/?limit=1, %ld keep-alive connections, %.1f s\n",
-		    o->conns, secs);
+		printf("latency: GET objects/?limit=1, %ld keep-alive connections (%s), %.1f s\n",
+		    o->conns, o->driver, secs);
 	else
-		printf("latency: GET one object by id (%ld known ids), %ld keep-alive connections, "
-		    "%.1f s\n", L.n_ids, o->conns, secs);
+		printf("latency: GET one object by id (%ld known ids), %ld keep-alive connections "
+		    "(%s), %.1f s\n", L.n_ids, o->conns, o->driver, secs);
 	printf("  %.0f requests/s; p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, "
 	    "max %.3f ms; errors %ld, new connections %ld\n", (double)requests / secs,
 	    pct(&all, 0.5), pct(&all, 0.9), pct(&all, 0.99), pct(&all, 0.999),
 	    all.n ? all.v[all.n - 1] : 0.0, (long)L.errors, connects);
-	j = json_pack("{s:s, s:s, s:I, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I}",
-	    "bench", "latency", "what", o->what, "conns", (json_int_t)o->conns, "seconds", secs,
-	    "requests", (json_int_t)requests, "requests_per_s", (double)requests / secs,
+	j = json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I}",
+	    "bench", "latency", "what", o->what, "driver", o->driver, "conns", (json_int_t)o->conns,
+	    "seconds", secs, "requests", (json_int_t)requests,
+	    "requests_per_s", (double)requests / secs,
 	    "p50_ms", pct(&all, 0.5), "p90_ms", pct(&all, 0.9), "p99_ms", pct(&all, 0.99),
 	    "p999_ms", pct(&all, 0.999), "max_ms", all.n ? all.v[all.n - 1] : 0.0,
 	    "errors", (json_int_t)L.errors, "new_connections", (json_int_t)connects);
@@ -674,15 +738,11 @@ cmd_latency(const struct opts *o)
 	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(j);
-	for (i = 0; i < o->conns; i++) {
-		client_release(&w[i].cl);
-		free(w[i].lat.v);
-	}
 	for (i = 0; i < L.n_ids; i++)
 		free(L.ids[i]);
 	free(L.ids);
+	free(L.rnd);
 	free(all.v);
-	free(w);
 	free(base);
 	return L.errors ? 1 : 0;
 }
