@@ -302,6 +302,45 @@ start_exchange(struct daemon *d, struct err *err)
 	return 0;
 }
 
+/*
+ * The loop batches its epoll_ctl calls into one change list applied before
+ * each epoll_wait, so interest added and removed in the same turn (an
+ * answer written at once, http_reply) costs no system call. The change
+ * list's known limit is dup()ed descriptors, which the daemon never makes.
+ */
+static struct event_base *
+loop_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+/*
+ * event_base_dispatch, one turn at a time: the reads of a turn share one
+ * snapshot of the store (read_linger), released after the turn so that
+ * the next one sees what other processes committed meanwhile.
+ */
+static int
+run_loop(struct daemon *d)
+{
+	int r;
+
+	d->rd->be->read_linger(d->rd, 1);
+	do {
+		r = event_base_loop(d->base, EVLOOP_ONCE);
+		d->rd->be->read_release(d->rd);
+	} while (r == 0 && !event_base_got_exit(d->base) && !event_base_got_break(d->base));
+	d->rd->be->read_linger(d->rd, 0);
+	return r < 0 ? -1 : 0;
+}
+
 static int
 start(struct daemon *d, struct err *err)
 {
@@ -311,7 +350,7 @@ start(struct daemon *d, struct err *err)
 	struct store *wr, *ckpt;
 	int r;
 
-	d->base = event_base_new();
+	d->base = loop_new();
 	if (d->base == NULL)
 		return err_set(err, LSN_EIO, "cannot create the event loop");
 	if ((d->ssl = http_tls_server_ctx(d->cfg.tls_cert, d->cfg.tls_key, err)) == NULL)
@@ -451,7 +490,7 @@ main(int argc, char **argv)
 	    "\"peer_listen\":\"%s\",\"peer_port\":%d,\"api_root\":\"/%s/\",\"pid\":%ld", VERSION,
 	    d.cfg.name, d.cfg.listen, http_server_port(d.http), d.cfg.peer_listen,
 	    http_server_port(d.peer_http), d.cfg.root, (long)getpid());
-	if (event_base_dispatch(d.base) < 0) {
+	if (run_loop(&d) < 0) {
 		err_set(&err, LSN_EIO, "the event loop failed");
 		log_error("loop", &err);
 		rc = 1;

@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
@@ -645,6 +646,15 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	 */
 	if (evbuffer_get_length(out) <= SMALL_REPLY)
 		evbuffer_pullup(out, -1);
+	/*
+	 * Write in this turn of the loop rather than after epoll reports the
+	 * socket writable: one loop turn less per answer, and with the
+	 * daemon's change list (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) the
+	 * write interest the output just added and the one the write removes
+	 * cancel out, so an answer that fits the socket costs no epoll_ctl.
+	 * If the socket is full the event simply stays armed (decision 0010).
+	 */
+	event_active(&c->bev->ev_write, EV_WRITE, 1);
 	if (s->app.logged)
 		s->app.logged(req, len, s->app.arg);
 	c->req = NULL;
