@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,10 +249,30 @@ sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what)
 	return err_set(err, code, "store: %s failed: %s", what, sqlite3_errmsg(s->db));
 }
 
+/* Write transactions committed by any connection of this process. */
+static atomic_ulong sqlite_commits;
+
+static int exec_one(struct sqlite_store *s, enum stmt_id id, struct err *err);
+
+/* Ends a lingering read transaction (read_linger) nobody is inside. */
+static void
+linger_end(struct sqlite_store *s)
+{
+	s->rd_open = 0;
+	s->rd_depth = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		exec_one(s, ST_COMMIT, NULL);
+}
+
 static sqlite3_stmt *
 stmt(struct sqlite_store *s, enum stmt_id id)
 {
-	sqlite3_stmt *st = s->st[id];
+	sqlite3_stmt *st;
+
+	/* A call outside read_begin/read_end reads the newest data, as without linger. */
+	if (s->rd_open && s->rd_depth == 0)
+		linger_end(s);
+	st = s->st[id];
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -441,7 +462,23 @@ sqlite_begin(struct store *base, struct err *err)
 static int
 sqlite_read_begin(struct store *base, struct err *err)
 {
-	return exec_one(ss(base), ST_BEGIN_READ, err);
+	struct sqlite_store *s = ss(base);
+	unsigned long gen = atomic_load_explicit(&sqlite_commits, memory_order_acquire);
+	int r;
+
+	if (s->rd_open) {
+		if (s->rd_depth > 0 || gen == s->rd_gen) {
+			s->rd_depth++;   /* nested, or a lingering snapshot still current */
+			return 0;
+		}
+		linger_end(s);           /* this process committed since: a new snapshot */
+	}
+	if ((r = exec_one(s, ST_BEGIN_READ, err)) < 0)
+		return r;
+	s->rd_open = 1;
+	s->rd_depth = 1;
+	s->rd_gen = gen;
+	return 0;
 }
 
 static int
@@ -449,9 +486,36 @@ sqlite_read_end(struct store *base)
 {
 	struct sqlite_store *s = ss(base);
 
+	if (s->rd_open && s->rd_depth > 1) {
+		s->rd_depth--;
+		return 0;
+	}
+	s->rd_depth = 0;
+	if (s->rd_open && s->linger)
+		return 0;
+	s->rd_open = 0;
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return exec_one(s, ST_COMMIT, NULL);
+}
+
+static void
+sqlite_read_linger(struct store *base, int on)
+{
+	struct sqlite_store *s = ss(base);
+
+	s->linger = on;
+	if (!on && s->rd_open && s->rd_depth == 0)
+		linger_end(s);
+}
+
+static void
+sqlite_read_release(struct store *base)
+{
+	struct sqlite_store *s = ss(base);
+
+	if (s->rd_open && s->rd_depth == 0)
+		linger_end(s);
 }
 
 static int
@@ -460,7 +524,10 @@ sqlite_commit(struct store *base, struct err *err)
 	struct sqlite_store *s = ss(base);
 	int r = sqlite_ids_commit(s, err);
 
-	return r < 0 ? r : exec_one(s, ST_COMMIT, err);
+	if (r < 0 || (r = exec_one(s, ST_COMMIT, err)) < 0)
+		return r;
+	atomic_fetch_add_explicit(&sqlite_commits, 1, memory_order_release);
+	return 0;
 }
 
 static int
@@ -488,7 +555,11 @@ sqlite_release(struct store *base, int keep, struct err *err)
 
 	if (!keep && (r = exec_one(s, ST_ROLLBACK_TO, err)) < 0)
 		return r;
-	return exec_one(s, ST_RELEASE, err);
+	if ((r = exec_one(s, ST_RELEASE, err)) < 0)
+		return r;
+	if (sqlite3_get_autocommit(s->db)) /* it was the outermost: a commit */
+		atomic_fetch_add_explicit(&sqlite_commits, 1, memory_order_release);
+	return 0;
 }
 
 static int
@@ -561,6 +632,9 @@ sqlite_prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct 
 	uint64_t h = fnv1a(sql);
 	struct cached_stmt *c;
 	unsigned i;
+
+	if (s->rd_open && s->rd_depth == 0)
+		linger_end(s);   /* as in stmt(): outside read_begin, the newest data */
 
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		c = &s->cache[i];
@@ -1451,6 +1525,8 @@ const struct store_backend store_sqlite_backend = {
 	.begin = sqlite_begin,
 	.read_begin = sqlite_read_begin,
 	.read_end = sqlite_read_end,
+	.read_linger = sqlite_read_linger,
+	.read_release = sqlite_read_release,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.savepoint = sqlite_savepoint,

@@ -51,6 +51,10 @@ struct sqlite_store {
 	int ids_dirty;              /* this transaction changed objects: record how far idx goes */
 	struct buf env;             /* env_get's copy, reused and grown, freed at close */
 	struct buf note;            /* ckpt_latest/ckpt_get's copy of a note */
+	int linger;                 /* read_linger: read_end keeps the snapshot */
+	int rd_open;                /* a read transaction of read_begin is open */
+	int rd_depth;               /* read_begin calls not yet ended (0: lingering) */
+	unsigned long rd_gen;       /* sqlite_commits when it began */
 };
 
 /*

@@ -309,9 +309,23 @@ struct store_backend {
 	void (*close)(struct store *s);
 
 	int (*begin)(struct store *s, struct err *err);
-	/* A read transaction: one snapshot (and one lock) for several reads. */
+	/*
+	 * A read transaction: one snapshot (and one lock) for several reads.
+	 * They nest: an inner pair shares the outer one's snapshot.
+	 */
 	int (*read_begin)(struct store *s, struct err *err);
 	int (*read_end)(struct store *s);
+	/*
+	 * With on, read_end keeps the snapshot open for the next read_begin,
+	 * until read_release: the daemon's loop reads a whole turn of requests
+	 * on one snapshot and takes its locks once. Reads never miss a write
+	 * acknowledged before them: a read_begin after a commit by any
+	 * connection of this process, and any call made outside
+	 * read_begin/read_end, start from a new snapshot. Commits by other
+	 * processes (the CLI) show from the next read_release on.
+	 */
+	void (*read_linger)(struct store *s, int on);
+	void (*read_release)(struct store *s);
 	int (*commit)(struct store *s, struct err *err);
 	int (*rollback)(struct store *s);
 	int (*savepoint)(struct store *s, struct err *err);

@@ -344,6 +344,76 @@ test_id_index_rebuilds(void **state)
 	assert_int_equal(by_id(f, ID_B, &c), 0);
 }
 
+/* Writes meta(key) = value through a plain SQLite connection, as another process would. */
+static void
+outside_meta_set(const char *path, const char *key, const char *value)
+{
+	char sql[256];
+	sqlite3 *db;
+
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES ('%s', '%s')",
+	    key, value);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t
+count_in(struct store *s, int64_t coll)
+{
+	struct err err = ERR_INIT;
+	int64_t n = -1;
+
+	assert_int_equal(s->be->read_begin(s, &err), 0);
+	assert_int_equal(s->be->objects_count(s, coll, &n, &err), 0);
+	assert_int_equal(s->be->read_end(s), 0);
+	return n;
+}
+
+static void
+test_read_linger(void **state)
+{
+	struct fx *f = *state;
+	struct store *rd;
+	struct err err = ERR_INIT;
+	char v[32];
+
+	assert_int_equal(store_open(f->path, 0, &rd, &err), 0);
+	rd->be->read_linger(rd, 1);
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{\"a\":1}", NULL), 0);
+	/* Read transactions nest; the outer one keeps its snapshot after read_end. */
+	assert_int_equal(rd->be->read_begin(rd, &err), 0);
+	assert_int_equal(count_in(rd, f->coll.rowid), 1);
+	assert_int_equal(rd->be->read_end(rd), 0);
+	/* A commit of this process on another connection: the next read sees it. */
+	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"b\":1}", NULL), 0);
+	assert_int_equal(count_in(rd, f->coll.rowid), 2);
+	/* Another process's commit shows after read_release ... */
+	outside_meta_set(f->path, "linger", "one");
+	assert_int_equal(rd->be->read_begin(rd, &err), 0);
+	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), -LSN_ENOTFOUND);
+	assert_int_equal(rd->be->read_end(rd), 0);
+	rd->be->read_release(rd);
+	assert_int_equal(rd->be->read_begin(rd, &err), 0);
+	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_string_equal(v, "one");
+	assert_int_equal(rd->be->read_end(rd), 0);
+	/* ... and at once to a call made outside read_begin/read_end. */
+	outside_meta_set(f->path, "linger", "two");
+	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_string_equal(v, "two");
+	/* Without linger, read_end ends the transaction: another process sees no reader. */
+	assert_int_equal(count_in(rd, f->coll.rowid), 2);
+	rd->be->read_linger(rd, 0);
+	outside_meta_set(f->path, "linger", "three");
+	assert_int_equal(rd->be->read_begin(rd, &err), 0);
+	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_string_equal(v, "three");
+	assert_int_equal(rd->be->read_end(rd), 0);
+	store_close(rd);
+}
+
 static void
 test_delete_refreshes_flags(void **state)
 {
@@ -485,6 +555,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_versions_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_keyset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_refreshes_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_linger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_index_rebuilds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_tokens_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
