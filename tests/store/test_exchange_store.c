@@ -855,6 +855,8 @@ static const char rows_v1[] =
 	"  x'00', '{\"v\":1}', 7);"
 	"INSERT INTO users(rowid, name, admin, created_us) VALUES (1, 'analyst', 1, 12);"
 	"INSERT INTO meta VALUES ('node', 'n1');"
+	"INSERT INTO status VALUES ('5eed0000-0000-4000-8000-000000000001', 1, 13,"
+	"  '{\"id\":\"5eed0000-0000-4000-8000-000000000001\",\"status\":\"complete\"}');"
 	"PRAGMA user_version = 1;";
 
 static void
@@ -885,6 +887,25 @@ user_version(const char *path)
 	return v;
 }
 
+/* The CREATE statement SQLite keeps for table `name`. */
+static void
+table_sql(const char *path, const char *name, char *out, size_t cap)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static int
 on_body(void *arg, const struct store_row *row)
 {
@@ -901,7 +922,8 @@ test_migrate_v1(void **state)
 	struct store_partner p;
 	struct store_query q = { .coll = 1, .after_us = 0, .limit = 10 };
 	struct err err = ERR_INIT;
-	char meta[16], body[64] = "";
+	char meta[16], body[64] = "", sql[512], *json = NULL;
+	size_t json_len = 0;
 	int64_t count = 0;
 	size_t n;
 	int more;
@@ -919,7 +941,25 @@ test_migrate_v1(void **state)
 	assert_int_equal(user_version(f->path), 1);
 
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), 7);
+	/* status resources moved to a rowid table found by a unique index on the id (v7) */
+	table_sql(f->path, "status", sql, sizeof(sql));
+	assert_non_null(strstr(sql, "UNIQUE"));
+	assert_null(strstr(sql, "WITHOUT ROWID"));
+	assert_int_equal(f->be->status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
+	    &json_len, &count, &err), 0);
+	assert_int_equal(count, 1);
+	assert_string_equal(json, "{\"id\":\"5eed0000-0000-4000-8000-000000000001\","
+	    "\"status\":\"complete\"}");
+	free(json);
+	assert_int_equal(f->be->status_put(f->s, "5eed0000-0000-4000-8000-000000000001", 2,
+	    "{}", 2, &err), 0);
+	assert_int_equal(f->be->status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
+	    &json_len, &count, &err), 0);
+	assert_int_equal(count, 2);
+	assert_string_equal(json, "{}");
+	free(json);
+	count = 0;
 	/* the id index was built in its own file from the old row, and says how far it goes */
 	assert_int_equal(ids_file_int(f->path,
 	    "SELECT count(*) FROM objects_id WHERE date_added = 1000"), 1);
@@ -953,7 +993,7 @@ test_migrate_v1(void **state)
 	/* opening again migrates nothing */
 	store_close(f->s);
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), 7);
 	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.out_seq, 1);
 }
@@ -967,7 +1007,7 @@ test_refuse_newer_schema(void **state)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/future.db", f->dir);
-	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 7;");
+	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 8;");
 	assert_int_equal(store_open(path, 0, &s, &err), -LSN_EINVAL);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_null(s);
