@@ -12,9 +12,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef LIAISON_DATA_DIR
 #error "LIAISON_DATA_DIR must be defined by CMake"
@@ -412,6 +414,56 @@ test_attack(void **state)
 	load_and_check(corpus_index("ics-17.1"), corpus_index("enterprise-18.1"));
 }
 
+/*
+ * A reader slower than the answers: three pages of about 2.5 MB and a small
+ * GET, pipelined on one keep-alive connection that reads nothing for a
+ * second. 7.6 MB is more than the socket buffers hold (4 MiB to send at
+ * most here, 128 KiB to receive until the reader reads), so the daemon's
+ * writes meet a full socket and must resume when it drains (an answer is
+ * written in the turn that made it, decision 0010). Every answer arrives
+ * whole, in order, byte for byte what a normal client reads.
+ */
+static void
+test_slow_reader(void **state)
+{
+	struct coll *c = &colls[corpus_index("enterprise-18.1")];
+	struct e2e_tls t;
+	struct e2e_resp want = { 0 }, r = { 0 };
+	struct e2e_str req = { 0 };
+	char userpw[64], b64[128];
+	const char *page = path(API "/collections/%s/objects/?limit=1000", c->id);
+	int i;
+	json_t *j;
+
+	e2e_get(&admin, page, &want);
+	assert_int_equal(want.status, 200);
+	assert_true(want.len > 2000000);
+	snprintf(userpw, sizeof(userpw), "admin:%s", PW);
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)userpw, (int)strlen(userpw));
+	for (i = 0; i < 3; i++)
+		e2e_str_addf(&req, "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+		    "Accept: " TAXII_MT "\r\n\r\n", page, b64);
+	e2e_str_addf(&req, "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+	    "Accept: " TAXII_MT "\r\n\r\n", path(API "/collections/%s/", c->id), b64);
+	assert_int_equal(e2e_tls_connect(&node, &t), 0);
+	assert_int_equal(e2e_tls_send(&t, req.s, req.len), 0);
+	sleep(1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(e2e_tls_read_response(&t, &r, 30000), 0);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(r.len, want.len);
+		assert_memory_equal(r.body, want.body, want.len);
+	}
+	assert_int_equal(e2e_tls_read_response(&t, &r, 30000), 0);
+	j = e2e_assert_ok(&r, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "id")), c->id);
+	json_decref(j);
+	e2e_tls_close(&t);
+	e2e_str_release(&req);
+	e2e_resp_release(&want);
+	e2e_resp_release(&r);
+}
+
 /* Pages chained with X-TAXII-Date-Added-Last as added_after see every object once. */
 static void
 test_added_after_walk(void **state)
@@ -624,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_disarm_capec),
 		cmocka_unit_test(test_attack),
 		cmocka_unit_test(test_added_after_walk),
+		cmocka_unit_test(test_slow_reader),
 		cmocka_unit_test(test_ics_versions),
 		cmocka_unit_test(test_invalid_vectors),
 		cmocka_unit_test(test_stix20_rejected),
