@@ -111,7 +111,7 @@ add_partner(struct store *s, const char *name, uint8_t k, const char *inbox_id,
 
 	snprintf(c.id, sizeof(c.id), "%s", inbox_id);
 	snprintf(c.title, sizeof(c.title), "from-%s", name);
-	if (s->be->coll_add(s, &c, &err) < 0)
+	if (store_coll_add(s, &c, &err) < 0)
 		die("%s", err.msg);
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -120,7 +120,7 @@ add_partner(struct store *s, const char *name, uint8_t k, const char *inbox_id,
 	memset(p->spki, k ^ 0x40, sizeof(p->spki));
 	snprintf(p->endpoint, sizeof(p->endpoint), "https://%s.example:8443", name);
 	p->inbox = c.rowid;
-	if (s->be->partner_add(s, p, "{\"name\":\"bench\"}", &err) < 0)
+	if (store_partner_add(s, p, "{\"name\":\"bench\"}", &err) < 0)
 		die("%s", err.msg);
 }
 
@@ -172,7 +172,7 @@ xbegin(struct store *s)
 {
 	struct err err = ERR_INIT;
 
-	if (s->be->begin(s, &err) < 0)
+	if (store_begin(s, &err) < 0)
 		die("begin: %s", err.msg);
 }
 
@@ -181,7 +181,7 @@ xcommit(struct store *s)
 {
 	struct err err = ERR_INIT;
 
-	if (s->be->commit(s, &err) < 0)
+	if (store_commit(s, &err) < 0)
 		die("commit: %s", err.msg);
 }
 
@@ -250,7 +250,7 @@ last_step(struct store *s, const char *case_id, struct msg *m)
 	struct err err = ERR_INIT;
 
 	memset(m, 0, sizeof(*m));
-	if (s->be->step_scan(s, case_id, 1, keep_last, m, &err) < 0 || m->body == NULL)
+	if (store_step_scan(s, case_id, 1, keep_last, m, &err) < 0 || m->body == NULL)
 		die("step_scan %s: %s", case_id, err.msg[0] ? err.msg : "no step");
 }
 
@@ -314,7 +314,7 @@ case_get_us(struct store *s, char (*ids)[STIX_ID_MAX + 1], long n, struct sample
 
 	for (i = 0; i < n; i++) {
 		t = now_s();
-		if (s->be->case_get(s, ids[i], &c, &err) < 0)
+		if (store_case_get(s, ids[i], &c, &err) < 0)
 			die("case_get: %s", err.msg);
 		samples_add(out, (now_s() - t) * 1e3);
 	}
@@ -631,7 +631,7 @@ clone_case(struct store *s, const struct store_case *t, int64_t opened, int64_t 
 	c.next_check_us = hotline_next_check(&c, &ESC);
 	if (c.next_check_us != 0 && c.next_check_us <= now_us)
 		c.next_check_us = now_us + 1;
-	if (s->be->case_put(s, &c, &err) < 0)
+	if (store_case_put(s, &c, &err) < 0)
 		die("case_put: %s", err.msg);
 }
 
@@ -672,7 +672,7 @@ build_clones(struct pair *p, int64_t now_us)
 
 	struct store_case_query q = { 0 };
 
-	if (p->a->be->case_scan(p->a, &q, collect_case, &tp, &err) < 0 || tp.n == 0)
+	if (store_case_scan(p->a, &q, collect_case, &tp, &err) < 0 || tp.n == 0)
 		die("case_scan: %s", err.msg);
 	xbegin(p->a);
 	for (i = 0; i < (long)tp.n; i++)
@@ -751,7 +751,7 @@ one_scan(struct store *s, enum scan_mode mode, struct scan *sc, size_t *ret_byte
 	sc->s = s;
 	sc->now = clock_now_us();
 	sc->arr = mode == SCAN_JSON ? json_array() : NULL;
-	if (s->be->case_scan(s, &q, fn[mode], sc, &err) < 0)
+	if (store_case_scan(s, &q, fn[mode], sc, &err) < 0)
 		die("case_scan: %s", err.msg);
 	if (mode == SCAN_JSON) {
 		out = json_dumps(sc->arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -832,7 +832,7 @@ run_tick(struct store *s)
 		sc.s = s;
 		sc.now = clock_now_us();
 		t = now_s();
-		if (s->be->case_due(s, sc.now, 256, scan_count, &sc, &err) < 0)
+		if (store_case_due(s, sc.now, 256, scan_count, &sc, &err) < 0)
 			die("case_due: %s", err.msg);
 		if (r > 0)
 			samples_add(&due, (now_s() - t) * 1e3);
@@ -841,12 +841,12 @@ run_tick(struct store *s)
 		sc.s = s;
 		sc.now = q.now_us = clock_now_us();
 		t = now_s();
-		if (s->be->case_scan(s, &q, scan_level, &sc, &err) < 0)
+		if (store_case_scan(s, &q, scan_level, &sc, &err) < 0)
 			die("case_scan: %s", err.msg);
 		if (r > 0)
 			samples_add(&late, (now_s() - t) * 1e3);
 		t = now_s();
-		if (s->be->case_count(s, clock_now_us(), &cc, &err) < 0)
+		if (store_case_count(s, clock_now_us(), &cc, &err) < 0)
 			die("case_count: %s", err.msg);
 		if (r > 0)
 			samples_add(&count, (now_s() - t) * 1e3);
@@ -1014,7 +1014,7 @@ bench_fold(long steps)
 		samples_add(&all, (now_s() - t) * 1e3);
 	}
 	for (i = 0; i < ids.n; i++) {
-		if (p.a->be->case_get(p.a, ids.v[i], &c, &err) < 0)
+		if (store_case_get(p.a, ids.v[i], &c, &err) < 0)
 			die("%s", err.msg);
 		t = now_s();
 		if (hotline_case_json(p.a, &c, "bravo", 1, &ESC, clock_now_us(), &j, &err) < 0)

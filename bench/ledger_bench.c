@@ -339,7 +339,7 @@ build_tree(const char *db, uint64_t n, const struct ledger_id *id, const struct 
 	uint64_t size, idx, signed_size;
 	double t0, last;
 
-	if (store_open(db, 1, &s, &err) < 0 || s->be->log_size(s, &size, &err) < 0)
+	if (store_open(db, 1, &s, &err) < 0 || store_log_size(s, &size, &err) < 0)
 		die("%s: %s", db, err.msg);
 	if (size > n)
 		die("%s has %" PRIu64 " leaves, more than --n %" PRIu64 "; use another --db", db,
@@ -356,7 +356,7 @@ build_tree(const char *db, uint64_t n, const struct ledger_id *id, const struct 
 
 		if (end > n)
 			end = n;
-		if (s->be->begin(s, &err) < 0)
+		if (store_begin(s, &err) < 0)
 			die("%s", err.msg);
 		for (; size < end; size++) {
 			gen_entry(e);
@@ -366,7 +366,7 @@ build_tree(const char *db, uint64_t n, const struct ledger_id *id, const struct 
 		if (id != NULL && (size % SIGN_EVERY == 0 || size == n) &&
 		    ledger_sign(s, id, key, clock_now_us(), &signed_size, &err) < 0)
 			die("signing at %" PRIu64 ": %s", size, err.msg);
-		if (s->be->commit(s, &err) < 0)
+		if (store_commit(s, &err) < 0)
 			die("%s", err.msg);
 		if (now_s() - last >= 10 || size == n) {
 			last = now_s();
@@ -421,7 +421,7 @@ bench_prove(void)
 	/* every proof checked once, before the clock (and warming the cache) */
 	for (i = 0; i < O.samples; i++) {
 		if (merkle_inclusion_proof(idx[i], size, ledger_node, s, proof, &n, &err) < 0 ||
-		    s->be->log_hashes(s, idx[i], leaf, sizeof(leaf), &len, &err) < 0 ||
+		    store_log_hashes(s, idx[i], leaf, sizeof(leaf), &len, &err) < 0 ||
 		    merkle_verify_inclusion(idx[i], size, leaf, (const merkle_hash *)proof, n, root,
 		    &err) < 0)
 			die("inclusion of %" PRIu64 ": %s", idx[i], err.msg);
@@ -455,10 +455,10 @@ bench_prove(void)
 		t0 = now_s();
 		for (i = 0; i < O.samples; i++) {
 			t = now_s();
-			if (s->be->read_begin(s, &err) < 0 || merkle_inclusion_proof(idx[i], size,
+			if (store_read_begin(s, &err) < 0 || merkle_inclusion_proof(idx[i], size,
 			    ledger_node_cached, &src, proof, &n, &err) < 0)
 				die("%s", err.msg);
-			s->be->read_end(s);
+			store_read_end(s);
 			samples_add(&inc, (now_s() - t) * 1e6);
 		}
 		secs_inc = now_s() - t0;
@@ -466,10 +466,10 @@ bench_prove(void)
 		t0 = now_s();
 		for (i = 0; i < O.samples; i++) {
 			t = now_s();
-			if (s->be->read_begin(s, &err) < 0 || merkle_consistency_proof(old[i], size,
+			if (store_read_begin(s, &err) < 0 || merkle_consistency_proof(old[i], size,
 			    ledger_node_cached, &src, proof, &n, &err) < 0)
 				die("%s", err.msg);
-			s->be->read_end(s);
+			store_read_end(s);
 			samples_add(&con, (now_s() - t) * 1e6);
 		}
 		secs_con = now_s() - t0;
@@ -521,7 +521,7 @@ bench_verify(void)
 	/* the key must be the one that signed an existing store's checkpoints */
 	have = stat(O.db, &st) == 0;
 	if (have) {
-		if (store_open(O.db, 0, &s, &err) < 0 || s->be->log_size(s, &size, &err) < 0)
+		if (store_open(O.db, 0, &s, &err) < 0 || store_log_size(s, &size, &err) < 0)
 			die("%s: %s", O.db, err.msg);
 		store_close(s);
 		have = size > 0;

@@ -749,7 +749,7 @@ out_scan(struct node *a, const struct store_partner *p, int full, struct out_sum
 	q.partner = p->rowid;
 	q.dir = STORE_OUT;
 	q.flags = full ? STORE_ENV_BYTES : 0;
-	if (a->st->be->env_scan(a->st, &q, sum_env, s, &err) < 0)
+	if (store_env_scan(a->st, &q, sum_env, s, &err) < 0)
 		die("reading %s's envelopes: %s", a->name, err.msg);
 }
 
@@ -760,8 +760,8 @@ coll_count(struct node *n, const char *title)
 	struct err err = ERR_INIT;
 	int64_t v = 0;
 
-	if (n->st->be->coll_find(n->st, title, &c, &err) < 0 ||
-	    n->st->be->objects_count(n->st, c.rowid, &v, &err) < 0)
+	if (store_coll_find(n->st, title, &c, &err) < 0 ||
+	    store_objects_count(n->st, c.rowid, &v, &err) < 0)
 		die("counting %s's collection %s: %s", n->name, title, err.msg);
 	return v;
 }
@@ -781,7 +781,7 @@ wait_receipted(struct node *a, struct node *b, const struct store_partner *p, lo
 	double next_note = now_s() + 5;
 
 	for (;;) {
-		if (a->st->be->env_last(a->st, p->rowid, STORE_OUT, &seq, &rc, &err) < 0)
+		if (store_env_last(a->st, p->rowid, STORE_OUT, &seq, &rc, &err) < 0)
 			die("reading %s's envelopes: %s", a->name, err.msg);
 		if (seq > 0 && rc == seq) {
 			out_scan(a, p, 0, &s);
@@ -808,7 +808,7 @@ partner_of(struct node *x, const char *name, struct store_partner *p)
 {
 	struct err err = ERR_INIT;
 
-	if (x->st->be->partner_find(x->st, name, p, &err) < 0)
+	if (store_partner_find(x->st, name, p, &err) < 0)
 		die("%s has no partner %s: %s", x->name, name, err.msg);
 }
 
@@ -1088,7 +1088,7 @@ out_receipted(struct pair *x, uint64_t *ret_seq)
 	struct err err = ERR_INIT;
 	uint64_t rc = 0;
 
-	if (x->a.st->be->env_last(x->a.st, x->p.rowid, STORE_OUT, ret_seq, &rc, &err) < 0)
+	if (store_env_last(x->a.st, x->p.rowid, STORE_OUT, ret_seq, &rc, &err) < 0)
 		die("reading A's envelopes: %s", err.msg);
 	return rc;
 }
@@ -1129,7 +1129,7 @@ latency_sample(struct pair *x, struct client *c, long i)
 	if (seq != want)
 		die("latency: one object made envelopes %llu to %llu, not one",
 		    (unsigned long long)want, (unsigned long long)seq);
-	if (x->a.st->be->env_get(x->a.st, x->p.rowid, STORE_OUT, want, 0, &e, &err) < 0 ||
+	if (store_env_get(x->a.st, x->p.rowid, STORE_OUT, want, 0, &e, &err) < 0 ||
 	    e.receipt == NULL || rcpt_open(e.receipt, e.receipt_len, x->p.key, &r, &err) < 0)
 		die("latency: envelope %llu has no valid receipt: %s", (unsigned long long)want,
 		    err.msg);

@@ -78,10 +78,10 @@ setup(void)
 	memset(partner.spki, 9, 32);
 	snprintf(partner.endpoint, sizeof(partner.endpoint), "https://127.0.0.1:1");
 	partner.active = 1;
-	if (s->be->begin(s, &err) < 0 || s->be->coll_add(s, &inbox, &err) < 0)
+	if (store_begin(s, &err) < 0 || store_coll_add(s, &inbox, &err) < 0)
 		abort();
 	partner.inbox = inbox.rowid;
-	if (s->be->partner_add(s, &partner, "{}", &err) < 0)
+	if (store_partner_add(s, &partner, "{}", &err) < 0)
 		abort();
 	agreement_default(&g, "self", "peer");
 	terms = g.hotline;
@@ -92,10 +92,10 @@ setup(void)
 	o.tlp = STIX_TLP_AMBER;
 	o.terms = &terms;
 	o.now_us = 1790000000000000;
-	if (hotline_open(s, &o, &c, &err) < 0 || s->be->commit(s, &err) < 0)
+	if (hotline_open(s, &o, &c, &err) < 0 || store_commit(s, &err) < 0)
 		abort();
 	snprintf(case_id, sizeof(case_id), "%s", c.id);
-	if (s->be->step_scan(s, c.id, 0, first_step, open_hex, &err) < 0)
+	if (store_step_scan(s, c.id, 0, first_step, open_hex, &err) < 0)
 		abort();
 }
 
@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 1, size - 1);
 	substitute((char *)body, size - 1, CASE_PH, case_id);
 	substitute((char *)body, size - 1, PREV_PH, open_hex);
-	if (s->be->begin(s, &err) < 0)
+	if (store_begin(s, &err) < 0)
 		abort();
 	r = hotline_receive(s, &partner, 1 + data[0] % 6, 1, body, size - 1, &terms,
 	    1790000001000000, &rc, &err);
@@ -125,9 +125,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0 && r != -LSN_ENOMEM && r != -LSN_ETOOBIG)
 		__builtin_trap();   /* the store does not fail on bad input */
 	/* the case this store holds still reads back in a state of the machine */
-	if (s->be->case_get(s, case_id, &c, &err) < 0 || c.state < CASE_OPENED ||
+	if (store_case_get(s, case_id, &c, &err) < 0 || c.state < CASE_OPENED ||
 	    c.state > CASE_STATE_MAX)
 		__builtin_trap();
-	s->be->rollback(s);
+	store_rollback(s);
 	return 0;
 }

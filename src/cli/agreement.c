@@ -104,7 +104,7 @@ open_agreement(const struct cli_args *a, struct cli_node *n, struct store_partne
 	int r;
 
 	if ((r = cli_node_open(a, n, err)) < 0 ||
-	    (r = n->s->be->partner_find(n->s, a->pos[0], p, err)) < 0)
+	    (r = store_partner_find(n->s, a->pos[0], p, err)) < 0)
 		return r;
 	cli_agreements_dir(&n->cfg, dir);
 	return exchange_agreement_load(dir, n->cfg.name, p->name, g, exists, err);
@@ -203,7 +203,7 @@ add_shares(struct cli_node *n, const struct store_partner *p, const struct agr_d
 	int r;
 
 	for (i = 0; out != NULL && i < out->n_collections; i++) {
-		if ((r = n->s->be->coll_find(n->s, out->collections[i], &c, err)) < 0) {
+		if ((r = store_coll_find(n->s, out->collections[i], &c, err)) < 0) {
 			err_prefix(err, "out.collections: ");
 			return r;
 		}
@@ -212,7 +212,7 @@ add_shares(struct cli_node *n, const struct store_partner *p, const struct agr_d
 			    c.title, p->name);
 		sh.partner = p->rowid;
 		sh.coll = c.rowid;
-		if ((r = n->s->be->share_add(n->s, &sh, err)) < 0)
+		if ((r = store_share_add(n->s, &sh, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -299,7 +299,7 @@ run_explain(const struct cli_args *a)
 
 	r = cli_node_open(a, &n, &err);
 	if (r == 0)
-		r = n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err);
+		r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err);
 	cli_agreements_dir(&n.cfg, dir);
 	if (r == 0)
 		r = exchange_explain(n.s, dir, n.cfg.name, &p, a->pos[0], &x, &err);
@@ -337,7 +337,7 @@ log_one(void *arg, const struct store_policy_entry *e)
 	char when[TS_US_LEN];
 
 	ts_format_us(e->time_us, when);
-	if (lp->n->s->be->partner_get(lp->n->s, e->partner, &p, &err) < 0)
+	if (store_partner_get(lp->n->s, e->partner, &p, &err) < 0)
 		snprintf(p.name, sizeof(p.name), "#%lld", (long long)e->partner);
 	if (lp->json)
 		json_array_append_new(lp->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time", when,
@@ -366,9 +366,9 @@ run_log(const struct cli_args *a)
 	}
 	r = cli_node_open(a, &n, &err);
 	if (r == 0 && cli_get(a, "partner") != NULL)
-		r = n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err);
+		r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err);
 	if (r == 0)
-		r = n.s->be->policy_log_scan(n.s, p.rowid, (size_t)limit, log_one, &lp, &err);
+		r = store_policy_log_scan(n.s, p.rowid, (size_t)limit, log_one, &lp, &err);
 	cli_node_close(&n);
 	if (r < 0) {
 		json_decref(lp.arr);

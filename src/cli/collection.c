@@ -112,7 +112,7 @@ run_add(const struct cli_args *a)
 		err_set(&err, LSN_EIO, "cannot read random bytes for a collection id");
 		return cli_fail(&err);
 	}
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->coll_add(n.s, &c, &err) < 0) {
+	if (cli_node_open(a, &n, &err) < 0 || store_coll_add(n.s, &c, &err) < 0) {
 		cli_node_close(&n);
 		return cli_fail(&err);
 	}
@@ -156,14 +156,14 @@ run_list(const struct cli_args *a)
 	size_t nv = 0, i;
 	int r = CLI_FAIL;
 
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->coll_list(n.s, &v, &nv, &err) < 0)
+	if (cli_node_open(a, &n, &err) < 0 || store_coll_list(n.s, &v, &nv, &err) < 0)
 		goto out;
 	if ((cnt = calloc(nv + 1, sizeof(*cnt))) == NULL) {
 		err_set(&err, LSN_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < nv; i++)
-		if (n.s->be->objects_count(n.s, v[i].rowid, &cnt[i], &err) < 0)
+		if (store_objects_count(n.s, v[i].rowid, &cnt[i], &err) < 0)
 			goto out;
 	r = print_list(a, v, cnt, nv);
 out:

@@ -97,7 +97,7 @@ run_list(const struct cli_args *a)
 		return cli_usage_error(a->spec, "--limit must be a positive number");
 	ls.arr = json_array();
 	if (cli_node_open(a, &n, &err) < 0 ||
-	    n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err) < 0 ||
+	    store_partner_find(n.s, cli_get(a, "partner"), &p, &err) < 0 ||
 	    cli_identity_load(&n.cfg, &me, NULL, &err) < 0)
 		goto out;
 	q.partner = p.rowid;
@@ -108,7 +108,7 @@ run_list(const struct cli_args *a)
 	if (!ls.json)
 		printf("%8s  %-16s  %-8s %7s  %-27s  %-10s %s\n", "SEQ", "ID", "KIND", "OBJECTS",
 		    "TIME", "RECEIPT", "RECEIPT OBJECTS");
-	r = n.s->be->env_scan(n.s, &q, show_one, &ls, &err);
+	r = store_env_scan(n.s, &q, show_one, &ls, &err);
 out:
 	cli_node_close(&n);
 	if (r < 0) {

@@ -384,7 +384,7 @@ run_open(const struct cli_args *a)
 	if ((r = cli_node_open(a, &n, &err)) < 0)
 		goto out_bufs;
 	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
-	    (r = n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0 ||
+	    (r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0 ||
 	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
 		goto out;
 	if (!p.active) {
@@ -399,12 +399,12 @@ run_open(const struct cli_args *a)
 	o.attach_len = attach.len;
 	o.terms = &terms;
 	o.now_us = clock_now_us();
-	if ((r = n.s->be->begin(n.s, &err)) < 0)
+	if ((r = store_begin(n.s, &err)) < 0)
 		goto out;
 	if ((r = hotline_open(n.s, &o, &c, &err)) == 0)
-		r = n.s->be->commit(n.s, &err);
+		r = store_commit(n.s, &err);
 	if (r < 0) {
-		n.s->be->rollback(n.s);
+		store_rollback(n.s);
 		goto out;
 	}
 	cli_daemon_reload(&n.cfg);
@@ -449,7 +449,7 @@ table_row(void *arg, const struct store_case *c)
 	if (t->overdue && level == 0)
 		return 0;
 	if ((!t->p_ok || t->p.rowid != c->partner) &&
-	    t->n->s->be->partner_get(t->n->s, c->partner, &t->p, &err) < 0)
+	    store_partner_get(t->n->s, c->partner, &t->p, &err) < 0)
 		snprintf(t->p.name, sizeof(t->p.name), "?");
 	t->p_ok = 1;
 	t->shown++;
@@ -484,7 +484,7 @@ run_cases(const struct cli_args *a)
 		return cli_fail(&err);
 	memset(&t, 0, sizeof(t));
 	if ((r = escalation(&n.cfg, &esc, &err)) < 0 || (cli_get(a, "partner") != NULL &&
-	    (r = n.s->be->partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0))
+	    (r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0))
 		goto out;
 	if (cli_get(a, "partner") != NULL)
 		pid = p.rowid;
@@ -504,7 +504,7 @@ run_cases(const struct cli_args *a)
 		q.open_only = cli_has(a, "open");
 		q.overdue_at = t.overdue;
 		q.now_us = t.now;
-		r = n.s->be->case_scan(n.s, &q, table_row, &t, &err);
+		r = store_case_scan(n.s, &q, table_row, &t, &err);
 	}
 	if (r == -LSN_ENOMEM)
 		r = err_set(&err, LSN_ENOMEM, "out of memory");
@@ -532,7 +532,7 @@ run_show(const struct cli_args *a)
 	if ((r = cli_node_open(a, &n, &err)) < 0)
 		return cli_fail(&err);
 	if ((r = escalation(&n.cfg, &esc, &err)) == 0 &&
-	    (r = n.s->be->case_get(n.s, a->pos[0], &c, &err)) == 0)
+	    (r = store_case_get(n.s, a->pos[0], &c, &err)) == 0)
 		r = print_case(&n, &c, 1, cli_has(a, "json"), &esc, &err);
 	cli_node_close(&n);
 	return r < 0 ? cli_fail(&err) : CLI_OK;
@@ -586,17 +586,17 @@ run_step(const struct cli_args *a)
 		return cli_fail(&err);
 	}
 	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
-	    (r = n.s->be->case_get(n.s, a->pos[0], &c, &err)) < 0 ||
-	    (r = n.s->be->partner_get(n.s, c.partner, &p, &err)) < 0 ||
+	    (r = store_case_get(n.s, a->pos[0], &c, &err)) < 0 ||
+	    (r = store_partner_get(n.s, c.partner, &p, &err)) < 0 ||
 	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
 		goto out;
-	if ((r = n.s->be->begin(n.s, &err)) < 0)
+	if ((r = store_begin(n.s, &err)) < 0)
 		goto out;
 	if ((r = hotline_take(n.s, c.id, step, text.len ? text.data : NULL, &terms,
 	    clock_now_us(), &done, &err)) == 0)
-		r = n.s->be->commit(n.s, &err);
+		r = store_commit(n.s, &err);
 	if (r < 0) {
-		n.s->be->rollback(n.s);
+		store_rollback(n.s);
 		goto out;
 	}
 	cli_daemon_reload(&n.cfg);

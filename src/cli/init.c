@@ -184,9 +184,9 @@ fill_store(struct init *in, struct store *s, struct err *err)
 		return err_set(err, LSN_EIO, "cannot read random bytes for the cursor key");
 	hex_encode(key, sizeof(key), cursor);
 	cx_wipe(key, sizeof(key));
-	if ((r = s->be->meta_set(s, "node_name", in->cfg.name, err)) < 0 ||
-	    (r = s->be->meta_set(s, "node_created", created, err)) < 0 ||
-	    (r = s->be->meta_set(s, "cursor_key", cursor, err)) < 0)
+	if ((r = store_meta_set(s, "node_name", in->cfg.name, err)) < 0 ||
+	    (r = store_meta_set(s, "node_created", created, err)) < 0 ||
+	    (r = store_meta_set(s, "cursor_key", cursor, err)) < 0)
 		return r;
 	for (i = 0; i < 2; i++) {
 		struct store_collection *c = &in->coll[i];
@@ -196,7 +196,7 @@ fill_store(struct init *in, struct store *s, struct err *err)
 			return err_set(err, LSN_EIO, "cannot read random bytes for a collection id");
 		snprintf(c->title, sizeof(c->title), "%s", i == 0 ? "shared" : "local");
 		snprintf(c->description, sizeof(c->description), "%s", desc[i]);
-		if ((r = s->be->coll_add(s, c, err)) < 0)
+		if ((r = store_coll_add(s, c, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -219,9 +219,9 @@ make_store(struct init *in, struct err *err)
 	remember(in, side, 0);
 	if ((r = store_open(in->store, 1, &s, err)) < 0)
 		return r;
-	if ((r = s->be->begin(s, err)) == 0) {
+	if ((r = store_begin(s, err)) == 0) {
 		r = fill_store(in, s, err);
-		r = r == 0 ? s->be->commit(s, err) : (s->be->rollback(s), r);
+		r = r == 0 ? store_commit(s, err) : (store_rollback(s), r);
 	}
 	store_close(s);
 	return r;

@@ -464,7 +464,7 @@ locate(struct load *l, struct err *err)
 	int r;
 
 	r = cli_node_open(l->a, &n, err);
-	if (r == 0 && (r = n.s->be->coll_find(n.s, cli_get(l->a, "collection"), &c, err)) == 0)
+	if (r == 0 && (r = store_coll_find(n.s, cli_get(l->a, "collection"), &c, err)) == 0)
 		l->cfg = n.cfg;
 	cli_node_close(&n);
 	if (r < 0)

@@ -185,11 +185,11 @@ run_verify(const struct cli_args *a)
 	struct ledger_id id;
 	int r = open_log(a, &n, &id, &err);
 
-	if (r == 0 && n.s->be->read_begin(n.s, &err) == 0) {
+	if (r == 0 && store_read_begin(n.s, &err) == 0) {
 		r = ledger_verify(n.s, &id, &rep, &err);
 		if (r == 0)
 			r = exchange_verify_entries(n.s, &rep, &err);
-		n.s->be->read_end(n.s);
+		store_read_end(n.s);
 	}
 	cli_node_close(&n);
 	if (r < 0) {

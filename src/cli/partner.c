@@ -151,7 +151,7 @@ add_shares(struct cli_node *n, const struct cli_args *a, int64_t partner, json_t
 		if (t == NULL || (i < a->nocc && strcmp(a->occ[i].opt->name, "share") != 0))
 			continue;
 		any = 1;
-		if ((r = n->s->be->coll_find(n->s, t, &c, err)) < 0)
+		if ((r = store_coll_find(n->s, t, &c, err)) < 0)
 			return r;
 		if (c.partner != 0)
 			return err_set(err, LSN_EDENIED, "collection '%s' is a partner's inbox: what a "
@@ -159,7 +159,7 @@ add_shares(struct cli_node *n, const struct cli_args *a, int64_t partner, json_t
 		sh.partner = partner;
 		sh.coll = c.rowid;
 		sh.cursor_us = 0; /* everything already in it goes too */
-		if ((r = n->s->be->share_add(n->s, &sh, err)) < 0)
+		if ((r = store_share_add(n->s, &sh, err)) < 0)
 			return r;
 		json_array_append_new(names, json_string(c.title));
 	}
@@ -173,22 +173,22 @@ store_partner(struct cli_node *n, const struct cli_args *a, const struct ident *
 	struct store_collection inbox = { 0 };
 	int r;
 
-	if ((r = n->s->be->begin(n->s, err)) < 0)
+	if ((r = store_begin(n->s, err)) < 0)
 		return r;
 	snprintf(inbox.title, sizeof(inbox.title), "from-%s", id->name);
 	snprintf(inbox.description, sizeof(inbox.description),
 	    "Objects received from partner %s (read-only: only the exchange writes here).", id->name);
 	if ((r = cx_uuid4(inbox.id)) < 0)
 		err_set(err, LSN_EIO, "cannot read random bytes for a collection id");
-	else if ((r = n->s->be->coll_add(n->s, &inbox, err)) == 0) {
+	else if ((r = store_coll_add(n->s, &inbox, err)) == 0) {
 		p->inbox = inbox.rowid;
-		if ((r = n->s->be->partner_add(n->s, p, doc, err)) == 0)
+		if ((r = store_partner_add(n->s, p, doc, err)) == 0)
 			r = add_shares(n, a, p->rowid, shares, err);
 	}
 	if (r == 0)
-		r = n->s->be->commit(n->s, err);
+		r = store_commit(n->s, err);
 	if (r < 0)
-		n->s->be->rollback(n->s);
+		store_rollback(n->s);
 	return r;
 }
 
@@ -200,7 +200,7 @@ spki_unused(struct cli_node *n, const struct ident *id, struct err *err)
 	size_t i, cnt = 0;
 	int r;
 
-	if ((r = n->s->be->partner_list(n->s, &ps, &cnt, err)) < 0)
+	if ((r = store_partner_list(n->s, &ps, &cnt, err)) < 0)
 		return r;
 	for (i = 0; i < cnt && r == 0; i++)
 		if (memcmp(ps[i].spki, id->spki, 32) == 0)
@@ -219,7 +219,7 @@ check_new(struct cli_node *n, const struct ident *id, struct err *err)
 		return -LSN_EINVAL;
 	if (memcmp(me.key, id->key, sizeof(me.key)) == 0)
 		return err_set(err, LSN_EINVAL, "this is the identity of this node itself");
-	if (n->s->be->partner_find(n->s, id->name, &old, err) == 0)
+	if (store_partner_find(n->s, id->name, &old, err) == 0)
 		return err_set(err, LSN_EEXIST, "a partner named '%s' is already %s", id->name,
 		    old.active ? "paired" : "known (removed); its history is kept under that name");
 	if (memcmp(me.spki, id->spki, sizeof(me.spki)) == 0)
@@ -368,7 +368,7 @@ run_list(const struct cli_args *a)
 	size_t i, cnt = 0;
 	int r = 0;
 
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->partner_list(n.s, &ps, &cnt, &err) < 0) {
+	if (cli_node_open(a, &n, &err) < 0 || store_partner_list(n.s, &ps, &cnt, &err) < 0) {
 		cli_node_close(&n);
 		json_decref(arr);
 		return cli_fail(&err);
@@ -431,8 +431,8 @@ run_remove(const struct cli_args *a)
 	struct store_partner p;
 	struct cli_node n;
 
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->partner_find(n.s, a->pos[0], &p, &err) < 0 ||
-	    n.s->be->partner_set_active(n.s, p.rowid, 0, &err) < 0) {
+	if (cli_node_open(a, &n, &err) < 0 || store_partner_find(n.s, a->pos[0], &p, &err) < 0 ||
+	    store_partner_set_active(n.s, p.rowid, 0, &err) < 0) {
 		cli_node_close(&n);
 		return cli_fail(&err);
 	}

@@ -53,16 +53,16 @@ gather_ledger(struct cli_node *n, struct status *st, struct err *err)
 	struct store_checkpoint c;
 	int r;
 
-	if ((r = n->s->be->log_size(n->s, &st->log_size, err)) < 0 ||
-	    (r = n->s->be->equivocation_count(n->s, 0, &st->equivocations, err)) < 0)
+	if ((r = store_log_size(n->s, &st->log_size, err)) < 0 ||
+	    (r = store_equivocation_count(n->s, 0, &st->equivocations, err)) < 0)
 		return r;
-	r = n->s->be->ckpt_latest(n->s, 0, &c, err);
+	r = store_ckpt_latest(n->s, 0, &c, err);
 	if (r == -LSN_ENOTFOUND)
 		return 0;
 	if (r < 0)
 		return r;
 	st->ckpt_size = c.size;
-	return n->s->be->cosig_scan(n->s, c.size, 0, count_cosig, &st->ckpt_cosigs, err);
+	return store_cosig_scan(n->s, c.size, 0, count_cosig, &st->ckpt_cosigs, err);
 }
 
 static int
@@ -72,7 +72,7 @@ gather_partners(struct cli_node *n, struct status *st, struct err *err)
 	size_t i, cnt = 0;
 	int r;
 
-	if ((r = n->s->be->partner_list(n->s, &ps, &cnt, err)) < 0)
+	if ((r = store_partner_list(n->s, &ps, &cnt, err)) < 0)
 		return r;
 	for (i = 0; i < cnt; i++) {
 		if (!ps[i].active)
@@ -122,7 +122,7 @@ gather_cases(struct cli_node *n, struct status *st, struct err *err)
 
 	if ((r = hotline_escalation_parse(n->cfg.escalate_after, n->cfg.escalate_to, &e, err)) < 0)
 		return err_prefix(err, "[hotline] in liaison.conf: "), r;
-	if ((r = n->s->be->case_count(n->s, cc.now, &counts, err)) < 0)
+	if ((r = store_case_count(n->s, cc.now, &counts, err)) < 0)
 		return r;
 	for (k = CASE_OPENED; k <= CASE_ANSWERED; k++)
 		st->cases_open += counts.by_state[k];
@@ -138,7 +138,7 @@ gather_cases(struct cli_node *n, struct status *st, struct err *err)
 	memset(&q, 0, sizeof(q));
 	q.open_only = 1;
 	q.role = CASE_RECEIVER;
-	return n->s->be->case_scan(n->s, &q, count_ours, &cc, err);
+	return store_case_scan(n->s, &q, count_ours, &cc, err);
 }
 
 static int run_status(const struct cli_args *a);
@@ -190,10 +190,10 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	st->store_bytes = stat(n->cfg.store_path, &sb) == 0 ? (long long)sb.st_size : 0;
 	snprintf(ids, sizeof(ids), "%s" STORE_IDS_SUFFIX, n->cfg.store_path);
 	st->ids_bytes = stat(ids, &sb) == 0 ? (long long)sb.st_size : 0;
-	if ((r = n->s->be->coll_list(n->s, &v, &st->colls, err)) < 0)
+	if ((r = store_coll_list(n->s, &v, &st->colls, err)) < 0)
 		return r;
 	free(v);
-	if ((r = n->s->be->objects_count(n->s, 0, &st->objects, err)) < 0 ||
+	if ((r = store_objects_count(n->s, 0, &st->objects, err)) < 0 ||
 	    (r = cx_cert_fingerprint(n->cfg.tls_cert, st->fpr, err)) < 0 ||
 	    (r = cx_key_load(n->cfg.signing_key, &k, err)) < 0)
 		return r;

@@ -71,9 +71,9 @@ run_create(const struct cli_args *a)
 
 	if (strlen(label) > LABEL_MAX)
 		return cli_usage_error(a->spec, "--label is longer than %d bytes", LABEL_MAX);
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->user_find(n.s, a->pos[0], &u, &err) < 0 ||
+	if (cli_node_open(a, &n, &err) < 0 || store_user_find(n.s, a->pos[0], &u, &err) < 0 ||
 	    make_token(tok, sizeof(tok), hash, &err) < 0 ||
-	    n.s->be->token_add(n.s, u.rowid, label, hash, &err) < 0)
+	    store_token_add(n.s, u.rowid, label, hash, &err) < 0)
 		goto out;
 	if (cli_has(a, "json"))
 		r = cli_json_print(json_pack("{s:s,s:s,s:s}", "user", u.name, "label", label,

@@ -143,22 +143,22 @@ add_user(struct store *s, struct store_user *u, struct grant_arg *g, int ng, str
 	int i, r;
 
 	for (i = 0; i < ng; i++) {
-		if ((r = s->be->coll_find(s, g[i].coll, &c, err)) < 0 ||
+		if ((r = store_coll_find(s, g[i].coll, &c, err)) < 0 ||
 		    (r = inbox_read_only(&c, &g[i].g, err)) < 0)
 			return r;
 		g[i].g.coll = c.rowid;
 		snprintf(g[i].coll, sizeof(g[i].coll), "%s", c.title);
 	}
-	if ((r = s->be->begin(s, err)) < 0)
+	if ((r = store_begin(s, err)) < 0)
 		return r;
-	r = s->be->user_add(s, u, err);
+	r = store_user_add(s, u, err);
 	for (i = 0; r == 0 && i < ng; i++)
-		r = s->be->grant_set(s, u->rowid, &g[i].g, err);
+		r = store_grant_set(s, u->rowid, &g[i].g, err);
 	if (r < 0) {
-		s->be->rollback(s);
+		store_rollback(s);
 		return r;
 	}
-	return s->be->commit(s, err);
+	return store_commit(s, err);
 }
 
 static int
@@ -244,7 +244,7 @@ show_user(struct store *s, const struct store_user *u, const struct store_collec
 	json_t *grants = json_array();
 	size_t ng = 0, i, shown = 0;
 
-	if (s->be->grant_list(s, u->rowid, &gv, &ng, err) < 0) {
+	if (store_grant_list(s, u->rowid, &gv, &ng, err) < 0) {
 		json_decref(grants);
 		return -1;
 	}
@@ -281,8 +281,8 @@ run_list(const struct cli_args *a)
 	size_t nc = 0, nu = 0, i;
 	int r = -1;
 
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->coll_list(n.s, &cv, &nc, &err) < 0 ||
-	    n.s->be->user_list(n.s, &uv, &nu, &err) < 0)
+	if (cli_node_open(a, &n, &err) < 0 || store_coll_list(n.s, &cv, &nc, &err) < 0 ||
+	    store_user_list(n.s, &uv, &nu, &err) < 0)
 		goto out;
 	if (!arr)
 		printf("%-24s  %-5s  %-8s  %s\n", "NAME", "ADMIN", "PASSWORD", "GRANTS");
@@ -306,7 +306,7 @@ run_remove(const struct cli_args *a)
 	struct cli_node n;
 	int r;
 
-	r = cli_node_open(a, &n, &err) < 0 || n.s->be->user_remove(n.s, a->pos[0], &err) < 0;
+	r = cli_node_open(a, &n, &err) < 0 || store_user_remove(n.s, a->pos[0], &err) < 0;
 	cli_node_close(&n);
 	if (r)
 		return cli_fail(&err);
@@ -327,11 +327,11 @@ run_grant(const struct cli_args *a)
 	if ((r = parse_grant(a, a->pos[1], 1, &g)) != 0)
 		return r;
 	r = CLI_FAIL;
-	if (cli_node_open(a, &n, &err) < 0 || n.s->be->user_find(n.s, a->pos[0], &u, &err) < 0 ||
-	    n.s->be->coll_find(n.s, g.coll, &c, &err) < 0 || inbox_read_only(&c, &g.g, &err) < 0)
+	if (cli_node_open(a, &n, &err) < 0 || store_user_find(n.s, a->pos[0], &u, &err) < 0 ||
+	    store_coll_find(n.s, g.coll, &c, &err) < 0 || inbox_read_only(&c, &g.g, &err) < 0)
 		goto out;
 	g.g.coll = c.rowid;
-	if (n.s->be->grant_set(n.s, u.rowid, &g.g, &err) < 0)
+	if (store_grant_set(n.s, u.rowid, &g.g, &err) < 0)
 		goto out;
 	r = CLI_OK;
 	if (access_str(&g.g))

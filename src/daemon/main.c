@@ -14,6 +14,7 @@
 #include "liaison/config.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "util/log.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -80,18 +81,12 @@ on_log_flush(evutil_socket_t fd, short what, void *arg)
 static void __attribute__((format(printf, 2, 3)))
 log_event(const char *event, const char *fmt, ...)
 {
-	char ts[TS_US_LEN], extra[1024];
-	struct buf b = BUF_INIT(4096);
 	va_list ap;
 
-	ts_format_us(clock_now_us(), ts);
 	va_start(ap, fmt);
-	vsnprintf(extra, sizeof(extra), fmt, ap);
+	log_emitv(log_line, NULL, event, fmt, ap);
 	va_end(ap);
-	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"%s\"%s%s}", ts, event, extra[0] ? "," : "", extra);
-	log_line(NULL, b.data, b.len);
 	fflush(stdout); /* events are rare and matter: at once */
-	buf_release(&b);
 }
 
 static void
@@ -171,7 +166,7 @@ load_cursor_key(struct daemon *d, uint8_t key[32], struct err *err)
 	char hex[80];
 	int r;
 
-	if ((r = d->rd->be->meta_get(d->rd, "cursor_key", hex, sizeof(hex), err)) < 0)
+	if ((r = store_meta_get(d->rd, "cursor_key", hex, sizeof(hex), err)) < 0)
 		return r;
 	if (hex_decode(hex, strlen(hex), key, 32) < 0)
 		return err_set(err, LSN_EINVAL, "the store's cursor_key is not 64 hex characters");
@@ -269,7 +264,7 @@ start_exchange(struct daemon *d, struct err *err)
 		if ((r = hotline_node_new(&hc, &d->hotline, err)) < 0)
 			return r;
 	}
-	xc.case_step = hotline_node_step;
+	xc.on_case_envelope = hotline_node_step;
 	xc.case_arg = d->hotline;
 	if ((r = exchange_new(&xc, &d->ex, err)) < 0)
 		return r;
@@ -332,12 +327,12 @@ run_loop(struct daemon *d)
 {
 	int r;
 
-	d->rd->be->read_linger(d->rd, 1);
+	store_read_linger(d->rd, 1);
 	do {
 		r = event_base_loop(d->base, EVLOOP_ONCE);
-		d->rd->be->read_release(d->rd);
+		store_read_release(d->rd);
 	} while (r == 0 && !event_base_got_exit(d->base) && !event_base_got_break(d->base));
-	d->rd->be->read_linger(d->rd, 0);
+	store_read_linger(d->rd, 0);
 	return r < 0 ? -1 : 0;
 }
 

@@ -131,14 +131,14 @@ agr_run(struct store *s, struct writer_job *job)
 	uint64_t leaf;
 	int r;
 
-	if ((r = s->be->partner_get(s, j->partner, &p, &job->err)) < 0)
+	if ((r = store_partner_get(s, j->partner, &p, &job->err)) < 0)
 		return r;
 	if (p.has_agreement && memcmp(p.agreement, j->hash, 32) == 0)
 		return 0;
 	exchange_agreement_entry(j->key_id, j->hash, clock_now_us(), entry);
 	if ((r = ledger_append(s, entry, sizeof(entry), &leaf, &job->err)) < 0)
 		return r;
-	return s->be->partner_set_agreement(s, j->partner, 0, j->hash, &job->err);
+	return store_partner_set_agreement(s, j->partner, 0, j->hash, &job->err);
 }
 
 static void
@@ -175,8 +175,8 @@ default_shares(struct link *l, struct store *rd, struct agreement *g)
 	char list[AGR_LIST_MAX * AGR_ITEM_MAX] = "";
 	size_t i, j, nsh = 0, ncs = 0, len = 0;
 
-	if (rd == NULL || rd->be->share_list(rd, l->p.rowid, &sh, &nsh, &err) < 0 ||
-	    rd->be->coll_list(rd, &cs, &ncs, &err) < 0)
+	if (rd == NULL || store_share_list(rd, l->p.rowid, &sh, &nsh, &err) < 0 ||
+	    store_coll_list(rd, &cs, &ncs, &err) < 0)
 		goto out;
 	for (i = 0; i < nsh; i++)
 		for (j = 0; j < ncs; j++)
@@ -281,7 +281,7 @@ ex_record_refusals(struct store *s, int64_t partner, int dir, const struct ex_re
 		e.version = rf[i].version;
 		e.rule = policy_rule_name(rf[i].rule);
 		e.reason = rf[i].reason;
-		if ((r = s->be->policy_log_add(s, &e, err)) < 0)
+		if ((r = store_policy_log_add(s, &e, err)) < 0)
 			return r;
 	}
 	return 0;

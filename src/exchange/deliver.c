@@ -69,10 +69,10 @@ rcpt_run(struct store *s, struct writer_job *job)
 	int r;
 
 	for (i = 0; i < j->n; i++)
-		if ((r = s->be->env_set_receipt(s, j->l->p.rowid, j->seq[i], j->rc[i], RCPT_LEN, now,
+		if ((r = store_env_set_receipt(s, j->l->p.rowid, j->seq[i], j->rc[i], RCPT_LEN, now,
 		    &job->err)) < 0)
 			return r;
-	return s->be->partner_health(s, j->l->p.rowid, j->contact_us, j->has_error ? j->error : "",
+	return store_partner_health(s, j->l->p.rowid, j->contact_us, j->has_error ? j->error : "",
 	    j->has_error ? now : 0, j->retries, &job->err);
 }
 
@@ -416,7 +416,7 @@ start_batch(struct sender *sd, struct err *err)
 	q.flags = STORE_ENV_BYTES;
 	q.max_n = SEND_ENVS_MAX;
 	q.max_bytes = l->batch_limit;
-	if (sd->rd->be->env_scan(sd->rd, &q, batch_add, b, err) < 0)
+	if (store_env_scan(sd->rd, &q, batch_add, b, err) < 0)
 		return -LSN_EIO;
 	if (b->n == 0 || b->seq[0] != sd->next)
 		return err_set(err, LSN_EINTERNAL, "the outbox has no envelope %llu",

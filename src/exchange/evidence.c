@@ -813,7 +813,7 @@ scan_both(struct exporter *x, int64_t partner, store_env_fn fn, unsigned flags,
 
 	for (x->dir = STORE_OUT; x->dir <= STORE_IN && r == 0; x->dir++) {
 		sq.dir = x->dir;
-		r = x->s->be->env_scan(x->s, &sq, fn, x, err);
+		r = store_env_scan(x->s, &sq, fn, x, err);
 	}
 	if (r == -LSN_ENOMEM)
 		err_set(err, LSN_ENOMEM, "out of memory");
@@ -829,7 +829,7 @@ find_by_id(struct exporter *x, struct err *err)
 	size_t np = 0, i;
 	int r;
 
-	if ((r = x->s->be->partner_list(x->s, &ps, &np, err)) < 0)
+	if ((r = store_partner_list(x->s, &ps, &np, err)) < 0)
 		return r;
 	for (i = 0; i < np && x->n == 0 && r == 0; i++) {
 		if (x->q->partner != NULL && strcmp(ps[i].name, x->q->partner) != 0)
@@ -863,7 +863,7 @@ find_by_partner(struct exporter *x, struct err *err)
 {
 	int r;
 
-	if ((r = x->s->be->partner_find(x->s, x->q->partner, &x->p, err)) < 0 ||
+	if ((r = store_partner_find(x->s, x->q->partner, &x->p, err)) < 0 ||
 	    (r = scan_both(x, x->p.rowid, pick_by_time, STORE_ENV_BYTES, err)) < 0)
 		return r;
 	if (x->n == 0)
@@ -957,13 +957,13 @@ own_note(struct exporter *x, uint64_t size, char *out, size_t cap, size_t *ret_l
 	struct line_copy lc = { out, cap, 0 };
 	int r;
 
-	if ((r = x->s->be->ckpt_get(x->s, 0, size, &c, err)) < 0)
+	if ((r = store_ckpt_get(x->s, 0, size, &c, err)) < 0)
 		return r;
 	if (c.note_len >= cap)
 		return err_set(err, LSN_ETOOBIG, "a checkpoint note outgrew its buffer");
 	memcpy(out, c.note, c.note_len);
 	lc.len = c.note_len;
-	if ((r = x->s->be->cosig_scan(x->s, size, x->p.rowid, copy_line, &lc, err)) < 0)
+	if ((r = store_cosig_scan(x->s, size, x->p.rowid, copy_line, &lc, err)) < 0)
 		return r == -LSN_ETOOBIG ? err_set(err, LSN_ETOOBIG, "a cosignature line outgrew "
 		    "its buffer") : r;
 	if (lc.len == c.note_len)
@@ -988,13 +988,13 @@ own_proof(struct exporter *x, uint64_t leaf, size_t *ret_len, struct err *err)
 	uint64_t size;
 	int r;
 
-	if ((r = x->s->be->cosig_latest(x->s, x->p.rowid, &size, err)) < 0)
+	if ((r = store_cosig_latest(x->s, x->p.rowid, &size, err)) < 0)
 		return r;
 	if (leaf >= size)
 		return err_set(err, LSN_EBUSY, "not yet witnessed by %s; try again in a few seconds",
 		    x->p.name);
 	if ((r = own_note(x, size, note, sizeof(note), &nl, err)) < 0 ||
-	    (r = x->s->be->log_entry(x->s, leaf, entry, sizeof(entry), &elen, err)) < 0 ||
+	    (r = store_log_entry(x->s, leaf, entry, sizeof(entry), &elen, err)) < 0 ||
 	    (r = merkle_inclusion_proof(leaf, size, ledger_node, x->s, h, &n, err)) < 0)
 		return r;
 	return tlog_proof_format(entry, elen, leaf, (const merkle_hash *)h, n, note, nl, x->own,
@@ -1026,7 +1026,7 @@ export_one(struct exporter *x, const struct pick *k, struct err *err)
 	size_t own_len, their_len;
 	int r;
 
-	if ((r = x->s->be->env_get(x->s, x->p.rowid, k->dir, k->seq, 1, &e, err)) < 0 ||
+	if ((r = store_env_get(x->s, x->p.rowid, k->dir, k->seq, 1, &e, err)) < 0 ||
 	    (r = ready(x, &e, err)) < 0 ||
 	    (r = trim_theirs(x, e.proof, e.proof_len, &their_len, err)) < 0)
 		return r;
@@ -1077,7 +1077,7 @@ write_bundle(struct exporter *x, const struct ident *self, const struct cx_key *
 
 	ts_format_us(now_us, me.created);
 	if ((r = ident_export(&me, key, mine, sizeof(mine), &mlen, err)) < 0 ||
-	    (r = x->s->be->partner_identity(x->s, x->p.rowid, theirs, sizeof(theirs), err)) < 0)
+	    (r = store_partner_identity(x->s, x->p.rowid, theirs, sizeof(theirs), err)) < 0)
 		return r;
 	if (theirs[0] == '\0')
 		return err_set(err, LSN_ENOTFOUND, "the identity document of %s was not kept when it "
@@ -1118,14 +1118,14 @@ evidence_export(struct store *s, const struct evidence_query *q, const struct id
 		return err_set(err, LSN_ENOMEM, "out of memory");
 	x->s = s;
 	x->q = q;
-	if ((r = s->be->read_begin(s, err)) < 0) {
+	if ((r = store_read_begin(s, err)) < 0) {
 		free(x);
 		return r;
 	}
 	r = q->by_id ? find_by_id(x, err) : find_by_partner(x, err);
 	if (r == 0 && (r = write_bundle(x, self, key, now_us, err)) == 0)
 		r = evidence_writer_finish(&x->w, key, out, err);
-	s->be->read_end(s);
+	store_read_end(s);
 	if (r == 0)
 		r = self_check(out, ret_n, err);
 	evidence_writer_release(&x->w);

@@ -4,6 +4,7 @@
  * are added and removed (exchange_reload). Never parses HTTP.
  */
 #include "exchange/exchange_int.h"
+#include "util/log.h"
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -46,24 +47,11 @@ ex_count(struct exchange *ex, unsigned long long *field, unsigned long long n)
 void
 ex_log(struct exchange *ex, const char *event, const char *fmt, ...)
 {
-	char ts[TS_US_LEN];
-	struct buf b = BUF_INIT(8192);
 	va_list ap;
 
-	if (ex->cfg.log == NULL)
-		return;
-	ts_format_us(clock_now_us(), ts);
-	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"%s\"", ts, event);
-	if (fmt != NULL && *fmt != '\0') {
-		buf_addc(&b, ',');
-		va_start(ap, fmt);
-		buf_vprintf(&b, fmt, ap);
-		va_end(ap);
-	}
-	buf_addc(&b, '}');
-	if (b.data != NULL)
-		ex->cfg.log(ex->cfg.log_arg, b.data, b.len);
-	buf_release(&b);
+	va_start(ap, fmt);
+	log_emitv(ex->cfg.log, ex->cfg.log_arg, event, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -257,7 +245,7 @@ exchange_reload(struct exchange *ex, struct store *rd, struct err *err)
 	size_t i, n = 0;
 	int r;
 
-	if ((r = rd->be->partner_list(rd, &ps, &n, err)) < 0)
+	if ((r = store_partner_list(rd, &ps, &n, err)) < 0)
 		return r;
 	stop_stale(ex, ps, n);
 	for (l = ex->links; l != NULL; l = l->next)

@@ -19,6 +19,7 @@
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "util/log.h"
 
 struct err;
 struct store;
@@ -45,7 +46,7 @@ struct exchange_config {
 	int checkpoint_ms;            /* sign a checkpoint at most this often (when the log grew) */
 	int heartbeat_s;              /* ask partners to cosign again at least this often */
 	/* One JSON object per line (events); may be NULL. Called from any thread. */
-	void (*log)(void *arg, const char *line, size_t len);
+	log_fn log;
 	void *log_arg;
 	/*
 	 * The hotline (hotline/), or NULL: envelopes of the case kinds are then
@@ -55,7 +56,7 @@ struct exchange_config {
 	 * is kept as evidence, its objects are not stored and the receipt counts
 	 * them refused), <0 the store failed (the envelope is not stored).
 	 */
-	int (*case_step)(void *arg, struct store *s, const struct store_partner *p,
+	int (*on_case_envelope)(void *arg, struct store *s, const struct store_partner *p,
 	    const struct agr_hotline *terms, int env_kind, uint64_t seq, const uint8_t *body,
 	    size_t len, int64_t now_us, struct err *err);
 	void *case_arg;

@@ -77,6 +77,8 @@ struct accept_batch {
 static void
 env_job_free(struct env_job *j)
 {
+	if (j == NULL)
+		return;
 	free(j->policy_refused);
 	free(j->metas);
 	free(j->objs);
@@ -233,7 +235,7 @@ check_env(struct env_job *j, struct err *err)
 	}
 	if (env_verify(v, ab->p.key, err) < 0)
 		return REFUSE_BAD_SIGNATURE;
-	if (v->h.kind != ENV_SHARE && ab->ex->cfg.case_step == NULL) {
+	if (v->h.kind != ENV_SHARE && ab->ex->cfg.on_case_envelope == NULL) {
 		err_set(err, LSN_EINVAL, "envelope %llu is of kind '%s', which this node does not "
 		    "accept yet", (unsigned long long)v->h.seq, env_kind_name(v->h.kind));
 		return REFUSE_UNSUPPORTED;
@@ -290,7 +292,7 @@ store_new(struct store *s, struct env_job *j)
 	rc.time_us = clock_now_us();
 	if (j->v.h.kind != ENV_SHARE) {
 		struct err why = ERR_INIT;
-		r = ab->ex->cfg.case_step(ab->ex->cfg.case_arg, s, &ab->p, &ab->terms.hotline,
+		r = ab->ex->cfg.on_case_envelope(ab->ex->cfg.case_arg, s, &ab->p, &ab->terms.hotline,
 		    j->v.h.kind, j->v.h.seq, j->v.body, j->v.h.body_len, rc.time_us, &why);
 		if (r < 0) {
 			j->job.err = why;
@@ -308,7 +310,7 @@ store_new(struct store *s, struct env_job *j)
 			j->n_obj = 0;
 		}
 	}
-	if (j->n_obj > 0 && (r = s->be->objects_add(s, ab->p.inbox, j->objs, j->n_obj, j->res,
+	if (j->n_obj > 0 && (r = store_objects_add(s, ab->p.inbox, j->objs, j->n_obj, j->res,
 	    &j->job.err)) < 0)
 		return r;
 	if ((r = record_in_refusals(s, j)) < 0)
@@ -346,10 +348,10 @@ store_new(struct store *s, struct env_job *j)
 	e.receipt_us = rc.time_us;
 	e.has_leaf = 1;
 	e.leaf = leaf;
-	if ((r = s->be->env_put(s, &e, &j->job.err)) < 0)
+	if ((r = store_env_put(s, &e, &j->job.err)) < 0)
 		return r;
 	/* hearing from the partner is contact too (partner list shows it) */
-	return s->be->partner_health(s, ab->p.rowid, rc.time_us, NULL, 0, UINT64_MAX, &j->job.err);
+	return store_partner_health(s, ab->p.rowid, rc.time_us, NULL, 0, UINT64_MAX, &j->job.err);
 }
 
 static int
@@ -364,12 +366,12 @@ env_job_run(struct store *s, struct writer_job *job)
 	if (ab->stopped)
 		return 0;
 	if (!ab->expect_known) {
-		if ((r = s->be->env_last(s, ab->p.rowid, STORE_IN, &last, NULL, &job->err)) < 0)
+		if ((r = store_env_last(s, ab->p.rowid, STORE_IN, &last, NULL, &job->err)) < 0)
 			goto failed;
 		ab->expect = last + 1;
 		ab->expect_known = 1;
 	}
-	r = s->be->env_get(s, ab->p.rowid, STORE_IN, seq, 0, &old, &job->err);
+	r = store_env_get(s, ab->p.rowid, STORE_IN, seq, 0, &old, &job->err);
 	if (r == 0) {
 		if (memcmp(old.id, j->v.id, 32) != 0 || old.receipt_len != RCPT_LEN)
 			return refuse(ab, REFUSE_REPLAY, seq, "sequence number %llu was already used "

@@ -43,7 +43,7 @@ backfill(struct store *s, struct exchange *ex, struct err *err)
 	int64_t t;
 	int r;
 
-	while ((r = s->be->env_without_leaf(s, &e, err)) == 0) {
+	while ((r = store_env_without_leaf(s, &e, err)) == 0) {
 		t = e.created_us;
 		if (e.dir == STORE_OUT && e.len >= ENV_HEADER_LEN) {
 			struct env_view v;
@@ -55,7 +55,7 @@ backfill(struct store *s, struct exchange *ex, struct err *err)
 		if ((r = env_entry_from_bytes(e.bytes, e.len, e.dir == STORE_OUT ? ENV_ENTRY_SENT :
 		    ENV_ENTRY_RECEIVED, t, entry, err)) < 0 ||
 		    (r = ledger_append(s, entry, sizeof(entry), &leaf, err)) < 0 ||
-		    (r = s->be->env_set_leaf(s, e.partner, e.dir, e.seq, leaf, err)) < 0)
+		    (r = store_env_set_leaf(s, e.partner, e.dir, e.seq, leaf, err)) < 0)
 			return r;
 	}
 	return r == -LSN_ENOTFOUND ? 0 : r;
@@ -189,7 +189,7 @@ witness_once(struct link *l, CURL *c, struct store *rd, struct buf *reply, struc
 	long status = 0;
 	int tries, r;
 
-	if ((r = rd->be->cosig_latest(rd, l->p.rowid, &old, err)) < 0)
+	if ((r = store_cosig_latest(rd, l->p.rowid, &old, err)) < 0)
 		return r;
 	for (tries = 0; tries < 2; tries++) {
 		if ((r = ledger_witness_request(rd, old, body, sizeof(body), &len, &size, err)) < 0)
@@ -257,7 +257,7 @@ collect_one(void *arg, const struct store_envelope *e)
 		co->last_seq = e->seq;
 		return 0;
 	}
-	if (!e->has_leaf || co->rd->be->log_entry(co->rd, e->leaf, c->entry, sizeof(c->entry),
+	if (!e->has_leaf || store_log_entry(co->rd, e->leaf, c->entry, sizeof(c->entry),
 	    &len, &err) < 0 || len != ENV_ENTRY_LEN) {
 		co->stop = 1;
 		return -LSN_EBUSY;            /* not logged yet (a store being upgraded) */
@@ -297,7 +297,7 @@ proof_run(struct store *s, struct writer_job *job)
 {
 	struct proof_job *j = (struct proof_job *)job;
 
-	return s->be->env_set_proof(s, j->partner, j->dir, j->seq, j->text, j->len, &job->err);
+	return store_env_set_proof(s, j->partner, j->dir, j->seq, j->text, j->len, &job->err);
 }
 
 /* Fetches, checks and stores one proof: 1 stored, 0 not yet possible. */
@@ -368,7 +368,7 @@ prove_dir(struct link *l, CURL *h, struct store *rd, int dir, struct buf *reply,
 	size_t i;
 	int r;
 
-	if ((r = rd->be->ckpt_latest(rd, l->p.rowid, &w, err)) == -LSN_ENOTFOUND)
+	if ((r = store_ckpt_latest(rd, l->p.rowid, &w, err)) == -LSN_ENOTFOUND)
 		return 0;
 	if (r < 0)
 		return r;
@@ -389,7 +389,7 @@ prove_dir(struct link *l, CURL *h, struct store *rd, int dir, struct buf *reply,
 		q.dir = dir;
 		q.after_seq = l->proved[dir];
 		q.max_n = PROVE_BATCH * 4;
-		r = rd->be->env_scan(rd, &q, collect_one, &co, err);
+		r = store_env_scan(rd, &q, collect_one, &co, err);
 		if (r < 0 && r != -LSN_EBUSY)
 			break;
 		r = 0;
@@ -424,7 +424,7 @@ peer_agr_run(struct store *s, struct writer_job *job)
 {
 	struct peer_agr_job *j = (struct peer_agr_job *)job;
 
-	return s->be->partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
+	return store_partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
 }
 
 /* Asks the partner which agreement it holds (GET /peer/v1/hello) and keeps the answer. */
@@ -539,7 +539,7 @@ peer_agr_async_run(struct store *s, struct writer_job *job)
 {
 	struct peer_agr_async *j = (struct peer_agr_async *)job;
 
-	return s->be->partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
+	return store_partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
 }
 
 static void
@@ -583,7 +583,7 @@ witness_run(struct store *s, struct writer_job *job)
 	struct err err = ERR_INIT;
 	int r;
 
-	if ((r = s->be->partner_get(s, j->partner, &p, &job->err)) < 0)
+	if ((r = store_partner_get(s, j->partner, &p, &job->err)) < 0)
 		return r;
 	if ((r = ledger_witness_add(s, &j->ex->lid, j->ex->cfg.key, &p, j->body, j->len,
 	    clock_now_us(), &out, &err)) < 0) {
@@ -673,7 +673,7 @@ static int
 signed_size(struct store *rd, uint64_t size, struct err *err)
 {
 	struct store_checkpoint c;
-	int r = rd->be->ckpt_get(rd, 0, size, &c, err);
+	int r = store_ckpt_get(rd, 0, size, &c, err);
 
 	if (r == -LSN_ENOTFOUND)
 		return err_set(err, LSN_ENOTFOUND, "this node signed no checkpoint of size %" PRIu64,
@@ -691,11 +691,11 @@ inclusion(struct exchange *ex, struct store *rd, uint64_t idx, uint64_t size, me
     size_t *n, struct err *err)
 {
 	struct ledger_src src = { rd, ex->cache };
-	int txn = rd->be->read_begin(rd, err) == 0, r;
+	int txn = store_read_begin(rd, err) == 0, r;
 
 	r = merkle_inclusion_proof(idx, size, ledger_node_cached, &src, h, n, err);
 	if (txn)
-		rd->be->read_end(rd);
+		store_read_end(rd);
 	return r;
 }
 
@@ -711,7 +711,7 @@ exchange_log_proof(struct exchange *ex, struct store *rd, int64_t partner, int d
 
 	if ((r = signed_size(rd, size, err)) < 0)
 		return r;
-	if ((r = rd->be->env_get(rd, partner, dir, seq, 0, &e, err)) < 0)
+	if ((r = store_env_get(rd, partner, dir, seq, 0, &e, err)) < 0)
 		return r;
 	if (!e.has_leaf || e.leaf >= size)
 		return err_set(err, LSN_EBUSY, "envelope %" PRIu64 " is not in the tree of size %"
@@ -735,10 +735,10 @@ exchange_log_consistency(struct exchange *ex, struct store *rd, uint64_t old_siz
 
 	if ((r = signed_size(rd, size, err)) < 0)
 		return r;
-	txn = rd->be->read_begin(rd, err) == 0;
+	txn = store_read_begin(rd, err) == 0;
 	r = merkle_consistency_proof(old_size, size, ledger_node_cached, &src, h, &n, err);
 	if (txn)
-		rd->be->read_end(rd);
+		store_read_end(rd);
 	if (r < 0)
 		return r;
 	return add_hashes(out, (const merkle_hash *)h, n) < 0 ?

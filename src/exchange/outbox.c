@@ -74,18 +74,18 @@ pack_run(struct store *s, struct writer_job *job)
 		e.created_us = p->created_us;
 		e.bytes = p->bytes;
 		e.len = p->len;
-		if ((r = s->be->env_put(s, &e, &job->err)) < 0)
+		if ((r = store_env_put(s, &e, &job->err)) < 0)
 			return r;
-		if (p->step != 0 && (r = s->be->step_packed(s, p->step, p->seq, &job->err)) < 0)
+		if (p->step != 0 && (r = store_step_packed(s, p->step, p->seq, &job->err)) < 0)
 			return r;
 		/* envelopes of one share are in cursor order: the last one wins */
-		if (p->coll != 0 && (r = s->be->share_set_cursor(s, e.partner, p->coll, p->cursor_us,
+		if (p->coll != 0 && (r = store_share_set_cursor(s, e.partner, p->coll, p->cursor_us,
 		    &job->err)) < 0)
 			return r;
 	}
 	/* objects kept home after the last envelope: the cursor passes them too */
 	for (i = 0; i < pj->n_skip; i++)
-		if ((r = s->be->share_set_cursor(s, pj->l->p.rowid, pj->skip_coll[i],
+		if ((r = store_share_set_cursor(s, pj->l->p.rowid, pj->skip_coll[i],
 		    pj->skip_cursor[i], &job->err)) < 0)
 			return r;
 	return ex_record_refusals(s, pj->l->p.rowid, STORE_OUT, pj->refusals, pj->n_refusals,
@@ -185,7 +185,7 @@ ref_ok(void *arg, const char *id)
 		q.n_ids = 1;
 		q.ver_flags = STORE_VER_LAST;
 		q.limit = 1;
-		r = f->rd->be->objects_query(f->rd, &q, 1, ref_row, &hit, &more, NULL);
+		r = store_objects_query(f->rd, &q, 1, ref_row, &hit, &more, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -371,7 +371,7 @@ pack_steps(struct link *l, struct store *rd, struct pack_job *pj, uint64_t *seq,
 
 	if (pj->n >= PACK_ENVS_MAX)
 		return 0;
-	return rd->be->step_queued(rd, l->p.rowid, PACK_ENVS_MAX - pj->n, pack_step, &sp, err);
+	return store_step_queued(rd, l->p.rowid, PACK_ENVS_MAX - pj->n, pack_step, &sp, err);
 }
 
 /*
@@ -390,7 +390,7 @@ share_origin(const char *dir, const char *self, struct store *rd, int64_t coll,
 
 	f->origin = NULL;
 	f->listed = f->out != NULL && f->out->n_collections == 0;
-	if ((r = rd->be->coll_list(rd, &cs, &n, err)) < 0)
+	if ((r = store_coll_list(rd, &cs, &n, err)) < 0)
 		return r;
 	for (i = 0; i < n; i++) {
 		if (cs[i].rowid != coll)
@@ -405,7 +405,7 @@ share_origin(const char *dir, const char *self, struct store *rd, int64_t coll,
 	free(cs);
 	if (owner == 0)
 		return 0;
-	if ((r = rd->be->partner_get(rd, owner, &x, err)) < 0 ||
+	if ((r = store_partner_get(rd, owner, &x, err)) < 0 ||
 	    (r = exchange_agreement_load(dir, self, x.name, &f->origin_terms, &exists, err)) < 0)
 		return r;
 	f->origin = agreement_dir_const(&f->origin_terms, x.name);
@@ -441,7 +441,7 @@ pack_share(struct link *l, struct store *rd, const struct store_share *sh, struc
 		if ((r = bundle_open(&f->body)) < 0)
 			return err_set(err, -r, "exchange: cannot start an envelope body");
 		more = 0;
-		r = rd->be->objects_query(rd, &q, 1, filler_row, f, &more, err);
+		r = store_objects_query(rd, &q, 1, filler_row, f, &more, err);
 		if (r < 0 && !(r == -LSN_ETOOBIG && f->full))
 			return r;
 		more = more || f->full;
@@ -488,7 +488,7 @@ pack_round(struct link *l, struct store *rd, struct pack_job *pj, struct filler 
 	uint64_t seq = l->committed_seq;
 	int more = 0, r;
 
-	if ((r = rd->be->share_list(rd, l->p.rowid, &shares, &n, err)) < 0)
+	if ((r = store_share_list(rd, l->p.rowid, &shares, &n, err)) < 0)
 		return r;
 	pthread_mutex_lock(&l->mu);
 	f->terms = l->agr;
@@ -658,7 +658,7 @@ find_latest(struct store *rd, int64_t coll, const char *id, struct found *fd, st
 	q.n_ids = 1;
 	q.ver_flags = STORE_VER_LAST;
 	q.limit = 1;
-	return rd->be->objects_query(rd, &q, 1, found_row, fd, &more, err);
+	return store_objects_query(rd, &q, 1, found_row, fd, &more, err);
 }
 
 int
@@ -676,7 +676,7 @@ exchange_explain(struct store *rd, const char *agreements_dir, const char *self,
 		return err_set(err, LSN_ENOMEM, "out of memory");
 	memset(ret, 0, sizeof(*ret));
 	if ((r = exchange_agreement_load(agreements_dir, self, p->name, &f->terms, &exists,
-	    err)) < 0 || (r = rd->be->share_list(rd, p->rowid, &f->shares, &f->n_shares, err)) < 0)
+	    err)) < 0 || (r = store_share_list(rd, p->rowid, &f->shares, &f->n_shares, err)) < 0)
 		goto out;
 	f->out = agreement_dir_const(&f->terms, self);
 	f->rd = rd;
@@ -684,7 +684,7 @@ exchange_explain(struct store *rd, const char *agreements_dir, const char *self,
 		if ((r = find_latest(rd, f->shares[i].coll, id, &fd, err)) == 0 && fd.body != NULL)
 			ret->coll = f->shares[i].coll;
 	ret->shared = fd.body != NULL;
-	if (r == 0 && fd.body == NULL && (r = rd->be->coll_list(rd, &cs, &n, err)) == 0)
+	if (r == 0 && fd.body == NULL && (r = store_coll_list(rd, &cs, &n, err)) == 0)
 		for (i = 0; i < n && fd.body == NULL && r == 0; i++)
 			if ((r = find_latest(rd, cs[i].rowid, id, &fd, err)) == 0 && fd.body != NULL)
 				ret->coll = cs[i].rowid;

@@ -56,7 +56,7 @@ one(void *arg, const struct store_envelope *e)
 		    "store: %s", e->leaf, e2.msg[0] ? e2.msg : "trailing bytes");
 	env_entry(&v, e->dir == STORE_OUT ? ENV_ENTRY_SENT : ENV_ENTRY_RECEIVED,
 	    e->dir == STORE_OUT ? v.h.time_us : e->created_us, want);
-	if ((r = m->s->be->log_entry(m->s, e->leaf, have, sizeof(have), &hlen, m->err)) < 0)
+	if ((r = store_log_entry(m->s, e->leaf, have, sizeof(have), &hlen, m->err)) < 0)
 		return r;
 	if (hlen != sizeof(want) || memcmp(have, want, sizeof(want)) != 0)
 		return mismatch(m, e->leaf, "leaf %" PRIu64 " does not record the envelope stored "
@@ -74,12 +74,12 @@ exchange_verify_entries(struct store *s, struct ledger_verify_report *rep, struc
 
 	if (!rep->ok)
 		return 0;
-	r = s->be->env_scan_leaves(s, 0, one, &m, err);
+	r = store_env_scan_leaves(s, 0, one, &m, err);
 	if (r == 0 && m.k < rep->n_envelope_leaves)
 		r = mismatch(&m, rep->envelope_leaves[m.k], "leaf %" PRIu64 " records an envelope "
 		    "that is not in the store", rep->envelope_leaves[m.k]);
 	if (r == 0) {
-		r = s->be->env_without_leaf(s, &e, err);
+		r = store_env_without_leaf(s, &e, err);
 		if (r == 0)
 			r = mismatch(&m, rep->leaves, "envelope %" PRIu64 " of partner %" PRId64 " is "
 			    "in no leaf of the log", e.seq, e.partner);

@@ -181,7 +181,7 @@ steps_load(struct store *s, const char *case_id, struct steps *ss, struct err *e
 	int r;
 
 	memset(ss, 0, sizeof(*ss));
-	r = s->be->step_scan(s, case_id, 0, steps_take, ss, err);
+	r = store_step_scan(s, case_id, 0, steps_take, ss, err);
 	if (r == -LSN_ENOMEM)
 		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
 	return r;
@@ -306,7 +306,7 @@ fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
 	}
 	for (i = 0; i < ss.n; i++) {
 		if ((verdict[i] != ss.v[i].status || strcmp(why[i], ss.v[i].reason) != 0) &&
-		    (r = s->be->step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
+		    (r = store_step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
 			goto out;
 		if (vo != NULL && vo->hash != NULL && memcmp(ss.v[i].hash, vo->hash, 32) == 0) {
 			vo->status = verdict[i];
@@ -326,7 +326,7 @@ fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
 		c->remind_at = d.remind_at;
 	}
 	c->next_check_us = hotline_next_check(c, NULL);
-	r = s->be->case_put(s, c, err);
+	r = store_case_put(s, c, err);
 out:
 	free(verdict);
 	free(why);
@@ -380,7 +380,7 @@ store_step(struct store *s, const struct store_case *c, int dir, enum case_step 
 	x.env_seq = env_seq;
 	x.body = (const uint8_t *)body;
 	x.len = len;
-	return s->be->step_add(s, &x, err);
+	return store_step_add(s, &x, err);
 }
 
 /* ---- this node's steps ---- */
@@ -494,7 +494,7 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	}
 	if ((r = bundle_bytes(bundle, &body, &len, err)) < 0)
 		goto out;
-	if ((r = s->be->case_put(s, &c, err)) < 0 ||
+	if ((r = store_case_put(s, &c, err)) < 0 ||
 	    (r = store_step(s, &c, STORE_OUT, STEP_OPEN, hotline_env_kind(o->kind, STEP_OPEN),
 	    zero32, o->now_us, o->now_us, 0, body, len, err)) < 0 ||
 	    (r = fold(s, &c, o->terms, NULL, err)) < 0)
@@ -523,8 +523,8 @@ hotline_take(struct store *s, const char *key, enum case_step step, const char *
 	size_t len = 0;
 	int r;
 
-	if ((r = s->be->case_get(s, key, &c, err)) < 0 ||
-	    (r = s->be->partner_get(s, c.partner, &p, err)) < 0)
+	if ((r = store_case_get(s, key, &c, err)) < 0 ||
+	    (r = store_partner_get(s, c.partner, &p, err)) < 0)
 		return r;
 	if (!p.active)
 		return err_set(err, LSN_EINVAL, "case %s is with %s, which was removed: no step "
@@ -679,7 +679,7 @@ hotline_receive(struct store *s, const struct store_partner *p, int env_kind, ui
 	}
 	if (time_of(stepo, &t, err) < 0)
 		goto out;
-	if ((r = s->be->case_get(s, case_id, &c, err)) < 0 && r != -LSN_ENOTFOUND)
+	if ((r = store_case_get(s, case_id, &c, err)) < 0 && r != -LSN_ENOTFOUND)
 		goto out;
 	if (step == STEP_OPEN) {
 		char *details;
@@ -745,7 +745,7 @@ hotline_receive(struct store *s, const struct store_partner *p, int env_kind, ui
 			goto out;
 		ret->terms_differ = c.ack_by != d.ack_by || c.respond_by != d.respond_by ||
 		    c.preserve_until != d.preserve_until;
-		if ((r = s->be->case_put(s, &c, err)) < 0)
+		if ((r = store_case_put(s, &c, err)) < 0)
 			goto out;
 		ret->opened = 1;
 	} else {
@@ -962,7 +962,7 @@ hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret, str
 	q.partner = partner;
 	q.role = CASE_OPENER;
 	q.limit = HOTLINE_PLEDGE_CASES;
-	r = s->be->case_scan(s, &q, pledge_case, &a, err);
+	r = store_case_scan(s, &q, pledge_case, &a, err);
 	if (r == -LSN_ENOMEM)
 		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
 	if (r == 0) {
@@ -1077,7 +1077,7 @@ hotline_case_json(struct store *s, const struct store_case *c, const char *partn
 	int level = hotline_level(c, e, now_us), r;
 
 	if (partner_name == NULL) {
-		if ((r = s->be->partner_get(s, c->partner, &p, err)) < 0)
+		if ((r = store_partner_get(s, c->partner, &p, err)) < 0)
 			return r;
 		partner_name = p.name;
 	}
@@ -1098,7 +1098,7 @@ hotline_case_json(struct store *s, const struct store_case *c, const char *partn
 		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
 	if (full) {
 		struct steps_json sj = { c, partner_name, json_array(), NULL };
-		r = s->be->step_scan(s, c->id, 1, step_json, &sj, err);
+		r = store_step_scan(s, c->id, 1, step_json, &sj, err);
 		if (r < 0 || sj.arr == NULL) {
 			json_decref(sj.arr);
 			json_decref(sj.details);

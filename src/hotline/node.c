@@ -2,6 +2,7 @@
 #include "hotline/node.h"
 
 #include "store/writer.h"
+#include "util/log.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -46,20 +47,11 @@ struct hotline_node {
 static void __attribute__((format(printf, 3, 4)))
 node_log(struct hotline_node *hn, const char *event, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT(8192);
-	char t[TS_US_LEN];
 	va_list ap;
 
-	if (hn->cfg.log == NULL)
-		return;
-	ts_format_us(clock_now_us(), t);
-	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"%s\",", t, event);
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	log_emitv(hn->cfg.log, hn->cfg.log_arg, event, fmt, ap);
 	va_end(ap);
-	if (buf_adds(&b, "}") == 0)
-		hn->cfg.log(hn->cfg.log_arg, b.data, b.len);
-	buf_release(&b);
 }
 
 static void
@@ -156,7 +148,7 @@ tick_run(struct store *s, struct writer_job *job)
 
 	tj->n_done = 0;
 	for (i = 0; i < tj->n; i++) {
-		if ((r = s->be->case_get(s, tj->due[i].id, &c, &job->err)) == -LSN_ENOTFOUND)
+		if ((r = store_case_get(s, tj->due[i].id, &c, &job->err)) == -LSN_ENOTFOUND)
 			continue;
 		if (r < 0)
 			return r;
@@ -180,11 +172,11 @@ tick_run(struct store *s, struct writer_job *job)
 		if (logged.level == 0 && !logged.remind && next == c.next_check_us)
 			continue;
 		c.next_check_us = next;
-		if ((r = s->be->case_put(s, &c, &job->err)) < 0)
+		if ((r = store_case_put(s, &c, &job->err)) < 0)
 			return r;
 		if (!logged.level && !logged.remind)
 			continue;
-		if (s->be->partner_get(s, c.partner, &p, &job->err) < 0)
+		if (store_partner_get(s, c.partner, &p, &job->err) < 0)
 			snprintf(p.name, sizeof(p.name), "?");
 		snprintf(tj->partner[tj->n_done], sizeof(tj->partner[0]), "%s", p.name);
 		tj->done_case[tj->n_done] = c;
@@ -266,7 +258,7 @@ hotline_node_tick(struct hotline_node *hn, struct store *rd, int64_t now_us)
 	hn->job->n = 0;
 	hn->job->now = now_us;
 	/* only cases whose next check is due: an index range, not a scan */
-	r = rd->be->case_due(rd, now_us, DUE_MAX, scan_due, &sd, &err);
+	r = store_case_due(rd, now_us, DUE_MAX, scan_due, &sd, &err);
 	if ((r < 0 && r != -LSN_ETOOBIG) || hn->job->n == 0)
 		return;
 	memset(&hn->job->job, 0, sizeof(hn->job->job));
@@ -300,7 +292,7 @@ hotline_node_metrics(struct hotline_node *hn, struct store *rd, int64_t now_us, 
 	int r, k;
 
 	/* counts from indexes only: a scrape costs the same at ten cases and at a million */
-	if ((r = rd->be->case_count(rd, now_us, &cc, err)) < 0)
+	if ((r = store_case_count(rd, now_us, &cc, err)) < 0)
 		return r;
 	hotline_node_get_stats(hn, &st);
 	buf_printf(out, "# TYPE liaison_hotline_steps_received_total counter\n"
@@ -329,7 +321,7 @@ hotline_node_metrics(struct hotline_node *hn, struct store *rd, int64_t now_us, 
 	for (k = 1; k <= hn->cfg.esc.n && k < 16; k++)
 		buf_printf(out, "liaison_hotline_open_cases_escalated{level=\"%d\"} %llu\n", k,
 		    (unsigned long long)cc.open_by_level[k]);
-	if ((r = rd->be->partner_list(rd, &ps, &n, err)) < 0)
+	if ((r = store_partner_list(rd, &ps, &n, err)) < 0)
 		return r;
 	buf_adds(out, "# TYPE liaison_hotline_receipt_seconds summary\n"
 	    "# TYPE liaison_hotline_ack_seconds summary\n");

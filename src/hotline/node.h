@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "hotline/hotline.h"
+#include "util/log.h"
 
 struct store;
 struct writer;
@@ -21,7 +22,7 @@ struct err;
 struct hotline_node_config {
 	struct writer *w;             /* borrowed */
 	struct hotline_escalation esc;
-	void (*log)(void *arg, const char *line, size_t len);   /* may be NULL */
+	log_fn log;   /* may be NULL */
 	void *log_arg;
 };
 
@@ -39,7 +40,7 @@ int hotline_node_new(const struct hotline_node_config *cfg, struct hotline_node 
 void hotline_node_free(struct hotline_node *hn);
 const struct hotline_escalation *hotline_node_escalation(const struct hotline_node *hn);
 
-/* The exchange's case_step hook (exchange_config.case_step), arg the node. */
+/* The exchange's hook for case envelopes (exchange_config.on_case_envelope), arg the node. */
 int hotline_node_step(void *arg, struct store *s, const struct store_partner *p,
     const struct agr_hotline *terms, int env_kind, uint64_t seq, const uint8_t *body,
     size_t len, int64_t now_us, struct err *err);

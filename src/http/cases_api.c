@@ -83,7 +83,7 @@ list_case(void *arg, const struct store_case *sc)
 	json_t *j;
 
 	if ((!l->p_ok || l->p.rowid != sc->partner) &&
-	    rd->be->partner_get(rd, sc->partner, &l->p, &err) < 0)
+	    store_partner_get(rd, sc->partner, &l->p, &err) < 0)
 		return -LSN_EIO;
 	l->p_ok = 1;
 	if (!may_see(l->c, &l->p))
@@ -200,7 +200,7 @@ get_cases(struct ctx *c)
 	memset(&q, 0, sizeof(q));
 	if (lq.partner[0] != '\0') {
 		struct store_partner p;
-		if (rd->be->partner_find(rd, lq.partner, &p, &err) < 0 || !may_see(c, &p)) {
+		if (store_partner_find(rd, lq.partner, &p, &err) < 0 || !may_see(c, &p)) {
 			api_error(c, 404, "Not found", "There is no partner '%s' whose cases you may see.",
 			    lq.partner);
 			return;
@@ -221,7 +221,7 @@ get_cases(struct ctx *c)
 	q.before_us = lq.before_us;
 	snprintf(q.before_id, sizeof(q.before_id), "%s", lq.before_id);
 	/* one more than a page says whether there is a next one (keyset, never offsets) */
-	r = rd->be->case_scan(rd, &q, list_case, &l, &err);
+	r = store_case_scan(rd, &q, list_case, &l, &err);
 	if (r < 0 && r != -LSN_ETOOBIG) {
 		json_decref(l.arr);
 		api_error(c, 500, "Store error", "The cases could not be read: %s",
@@ -244,12 +244,12 @@ find_case(struct ctx *c, const char *key, struct store_case *sc, struct store_pa
 	struct err err = ERR_INIT;
 	int r;
 
-	r = rd->be->case_get(rd, key, sc, &err);
+	r = store_case_get(rd, key, sc, &err);
 	if (r == -LSN_EEXIST) {
 		api_error(c, 400, "Ambiguous case", "%s.", err.msg);
 		return -1;
 	}
-	if (r < 0 || rd->be->partner_get(rd, sc->partner, p, &err) < 0 || !may_see(c, p)) {
+	if (r < 0 || store_partner_get(rd, sc->partner, p, &err) < 0 || !may_see(c, p)) {
 		api_error(c, 404, "Not found", "There is no case '%.80s' that you may see.", key);
 		return -1;
 	}
@@ -294,11 +294,11 @@ step_run(struct store *s, struct writer_job *job)
 	struct step_job *sj = (struct step_job *)job;
 	int r;
 
-	if ((r = s->be->savepoint(s, &job->err)) < 0)
+	if ((r = store_savepoint(s, &job->err)) < 0)
 		return r;
 	r = hotline_take(s, sj->id, sj->step, sj->text, &sj->terms, clock_now_us(), &sj->result,
 	    &job->err);
-	if (s->be->release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
+	if (store_savepoint_release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
 		return -LSN_EIO;
 	/* a refusal is an answer, not a failed commit: nothing was written */
 	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG || r == -LSN_ENOTFOUND) {
@@ -321,14 +321,14 @@ step_finish(void *arg)
 		api_error(c, 500, "Store error", "Nothing was stored: %s", sj->job.err.msg);
 	} else if (sj->refused) {
 		api_error(c, 409, "Step refused", "%s", sj->job.err.msg);
-	} else if (c->t->rd->be->read_begin(c->t->rd, &err) < 0 ||
+	} else if (store_read_begin(c->t->rd, &err) < 0 ||
 	    hotline_case_json(c->t->rd, &sj->result, sj->partner, 1,
 	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
-		c->t->rd->be->read_end(c->t->rd);
+		store_read_end(c->t->rd);
 		api_error(c, 500, "Store error", "The step was stored; reading it back failed: %s",
 		    err.msg);
 	} else {
-		c->t->rd->be->read_end(c->t->rd);
+		store_read_end(c->t->rd);
 		api_reply(c, 201, j);
 	}
 	free(sj->text);
@@ -425,11 +425,11 @@ open_run(struct store *s, struct writer_job *job)
 	struct open_job *oj = (struct open_job *)job;
 	int r;
 
-	if ((r = s->be->savepoint(s, &job->err)) < 0)
+	if ((r = store_savepoint(s, &job->err)) < 0)
 		return r;
 	oj->o.now_us = clock_now_us();
 	r = hotline_open(s, &oj->o, &oj->result, &job->err);
-	if (s->be->release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
+	if (store_savepoint_release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
 		return -LSN_EIO;
 	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG) {
 		oj->refused = 1;
@@ -451,14 +451,14 @@ open_finish(void *arg)
 		api_error(c, 500, "Store error", "Nothing was stored: %s", oj->job.err.msg);
 	} else if (oj->refused) {
 		api_error(c, 422, "Case refused", "%s", oj->job.err.msg);
-	} else if (c->t->rd->be->read_begin(c->t->rd, &err) < 0 ||
+	} else if (store_read_begin(c->t->rd, &err) < 0 ||
 	    hotline_case_json(c->t->rd, &oj->result, oj->p.name, 1,
 	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
-		c->t->rd->be->read_end(c->t->rd);
+		store_read_end(c->t->rd);
 		api_error(c, 500, "Store error", "The case was stored; reading it back failed: %s",
 		    err.msg);
 	} else {
-		c->t->rd->be->read_end(c->t->rd);
+		store_read_end(c->t->rd);
 		api_reply(c, 201, j);
 	}
 	free(oj->details);
@@ -535,7 +535,7 @@ post_case(struct ctx *c)
 		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
 		return;
 	}
-	if (rd->be->partner_find(rd, partner, &oj->p, &err) < 0 || !oj->p.active ||
+	if (store_partner_find(rd, partner, &oj->p, &err) < 0 || !oj->p.active ||
 	    !may_see(c, &oj->p)) {
 		free(oj);
 		api_error(c, 404, "Not found", "There is no active partner '%.64s' whose cases you "

@@ -178,7 +178,7 @@ get_hello(struct peer_api *p, struct http_request *req)
 
 	if (caller(p, req, &partner, name) < 0)
 		return;
-	if (p->rd->be->env_last(p->rd, partner, STORE_IN, &in_seq, NULL, &err) < 0) {
+	if (store_env_last(p->rd, partner, STORE_IN, &in_seq, NULL, &err) < 0) {
 		reply_error(req, 500, "store", err.msg);
 		return;
 	}

@@ -6,6 +6,7 @@
  */
 #include "http/taxii_int.h"
 #include "hotline/node.h"
+#include "util/log.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -105,7 +106,7 @@ auth_basic(struct ctx *c, const char *b64)
 	if (colon == NULL || strlen((char *)raw) != n)
 		return -LSN_EAUTH;
 	*colon = '\0';
-	if (c->t->rd->be->user_find(c->t->rd, (char *)raw, &c->who.user, NULL) < 0 ||
+	if (store_user_find(c->t->rd, (char *)raw, &c->who.user, NULL) < 0 ||
 	    c->who.user.pwhash[0] == '\0') {
 		cx_wipe(raw, sizeof(raw));
 		return -LSN_EAUTH;
@@ -123,9 +124,9 @@ auth_bearer(struct ctx *c, const char *tok)
 	int64_t uid;
 
 	cx_sha256(tok, strlen(tok), h);
-	if (c->t->rd->be->token_find(c->t->rd, h, &uid, NULL) < 0)
+	if (store_token_find(c->t->rd, h, &uid, NULL) < 0)
 		return -LSN_EAUTH;
-	return c->t->rd->be->user_get(c->t->rd, uid, &c->who.user, NULL) < 0 ? -LSN_EAUTH : 0;
+	return store_user_get(c->t->rd, uid, &c->who.user, NULL) < 0 ? -LSN_EAUTH : 0;
 }
 
 static int
@@ -175,7 +176,7 @@ authenticate(struct ctx *c)
 		r = auth_bearer(c, h + 7);
 	else if (strncasecmp(h, "Basic ", 6) != 0)
 		r = -LSN_EAUTH;
-	else if (hit && c->t->rd->be->user_get(c->t->rd, slot->user.rowid, &c->who.user, NULL) == 0 &&
+	else if (hit && store_user_get(c->t->rd, slot->user.rowid, &c->who.user, NULL) == 0 &&
 	    strcmp(c->who.user.pwhash, slot->pwhash) == 0)
 		r = 0; /* the same password against the same hash: no PBKDF2 again */
 	else
@@ -184,7 +185,7 @@ authenticate(struct ctx *c)
 		c->t->m.auth_failures++;
 		return r;
 	}
-	r = c->t->rd->be->grant_list(c->t->rd, c->who.user.rowid, &c->who.grants,
+	r = store_grant_list(c->t->rd, c->who.user.rowid, &c->who.grants,
 	    &c->who.n_grants, NULL);
 	if (r == 0)
 		auth_remember(c, slot, key);
@@ -349,7 +350,7 @@ get_collections(struct ctx *c)
 	size_t n = 0, i, shown = 0;
 	int rd, wr;
 
-	if (c->t->rd->be->coll_list(c->t->rd, &v, &n, &err) < 0) {
+	if (store_coll_list(c->t->rd, &v, &n, &err) < 0) {
 		taxii_error(c, 500, "Store error", "%s", err.msg);
 		return;
 	}
@@ -378,7 +379,7 @@ collections(struct taxii *t, const struct store_collection **ret, size_t *ret_n,
 	int r;
 
 	if (!t->colls_valid || t->colls_version != t->data_version) {
-		if ((r = t->rd->be->coll_list(t->rd, &v, &n, err)) < 0)
+		if ((r = store_coll_list(t->rd, &v, &n, err)) < 0)
 			return r;
 		free(t->colls);
 		t->colls = v;
@@ -503,10 +504,10 @@ get_metrics(struct ctx *c)
 	if (c->t->cfg.hotline != NULL) {
 		struct buf hb = BUF_INIT(1u << 20);
 		struct err err = ERR_INIT;
-		if (c->t->rd->be->read_begin(c->t->rd, &err) == 0 &&
+		if (store_read_begin(c->t->rd, &err) == 0 &&
 		    hotline_node_metrics(c->t->cfg.hotline, c->t->rd, clock_now_us(), &hb, &err) == 0)
 			evbuffer_add(b, hb.data, hb.len);
-		c->t->rd->be->read_end(c->t->rd);
+		store_read_end(c->t->rd);
 		buf_release(&hb);
 	}
 	http_reply(c->req, 200, "text/plain; version=0.0.4", b);
@@ -702,9 +703,9 @@ handle(struct http_request *req, void *arg)
 		return;
 	}
 	if (strncmp(req->path, "/api/v1/", 8) == 0 || strcmp(req->path, "/api/v1") == 0) {
-		if (t->rd->be->read_begin(t->rd, NULL) < 0 ||
-		    t->rd->be->data_version(t->rd, &t->data_version, NULL) < 0) {
-			t->rd->be->read_end(t->rd);
+		if (store_read_begin(t->rd, NULL) < 0 ||
+		    store_data_version(t->rd, &t->data_version, NULL) < 0) {
+			store_read_end(t->rd);
 			taxii_error(c, 503, "Store busy", "The store could not be read; try again.");
 			return;
 		}
@@ -713,7 +714,7 @@ handle(struct http_request *req, void *arg)
 			    "Send HTTP Basic credentials or a bearer token of a user of this node.");
 		else
 			cases_api(c);
-		t->rd->be->read_end(t->rd);
+		store_read_end(t->rd);
 		return;
 	}
 	if (strlen(req->path) >= sizeof(path)) {
@@ -732,14 +733,14 @@ handle(struct http_request *req, void *arg)
 		}
 	}
 	/* Every read of this request sees one snapshot, under one lock. */
-	if (t->rd->be->read_begin(t->rd, NULL) < 0 ||
-	    t->rd->be->data_version(t->rd, &t->data_version, NULL) < 0) {
-		t->rd->be->read_end(t->rd);
+	if (store_read_begin(t->rd, NULL) < 0 ||
+	    store_data_version(t->rd, &t->data_version, NULL) < 0) {
+		store_read_end(t->rd);
 		taxii_error(c, 503, "Store busy", "The store could not be read; try again.");
 		return;
 	}
 	handle_read(c, seg, n);
-	t->rd->be->read_end(t->rd);
+	store_read_end(t->rd);
 }
 
 static void
@@ -778,24 +779,18 @@ static void
 logged(const struct http_request *req, size_t body_len, void *arg)
 {
 	struct taxii *t = arg;
-	char line[2600], ts[TS_US_LEN];
 	struct buf path = BUF_INIT(2100);
 	const struct ctx *c = req->user;
-	int n;
 
 	if (t->cfg.log == NULL)
 		return;
-	ts_format_us(clock_now_us(), ts);
 	buf_add_json_str(&path, req->target, strnlen(req->target, 2000));
-	n = snprintf(line, sizeof(line),
-	    "{\"time\":\"%s\",\"event\":\"http\",\"peer\":\"%s\",\"method\":\"%s\",\"target\":%s,"
-	    "\"status\":%d,\"bytes\":%zu,\"user\":\"%s\",\"us\":%lld}",
-	    ts, req->peer, req->method[0] ? req->method : "-", path.data ? path.data : "\"\"",
+	log_emit(t->cfg.log, t->cfg.log_arg, "http", "\"peer\":\"%s\",\"method\":\"%s\","
+	    "\"target\":%s,\"status\":%d,\"bytes\":%zu,\"user\":\"%s\",\"us\":%lld",
+	    req->peer, req->method[0] ? req->method : "-", path.data ? path.data : "\"\"",
 	    req->status, body_len, c && c->who.user.name[0] ? c->who.user.name : "-",
 	    (long long)(clock_now_us() - req->start_us));
 	buf_release(&path);
-	if (n > 0)
-		t->cfg.log(t->cfg.log_arg, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 int

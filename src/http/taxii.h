@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "http/server.h"
+#include "util/log.h"
 
 struct store;
 struct writer;
@@ -33,7 +34,7 @@ struct taxii_config {
 	size_t page_bytes_max;        /* a page stops growing past this many body bytes */
 	uint8_t cursor_key[32];       /* MAC key of `next` tokens */
 	/* One JSON object per line (access log); may be NULL. */
-	void (*log)(void *arg, const char *line, size_t len);
+	log_fn log;
 	void *log_arg;
 	/* May be NULL: told of every commit of new objects; its counters go to /metrics. */
 	struct exchange *ex;

@@ -207,11 +207,11 @@ add_run(struct store *s, struct writer_job *job)
 	int r;
 
 	if (a->n_in > 0 &&
-	    (r = s->be->objects_add(s, a->c->coll.rowid, a->in, a->n_in, a->res, &job->err)) < 0)
+	    (r = store_objects_add(s, a->c->coll.rowid, a->in, a->n_in, a->res, &job->err)) < 0)
 		return r;
 	if (build_status(a) < 0)
 		return err_set(&job->err, LSN_ETOOBIG, "the status resource is too large");
-	return s->be->status_put(s, a->status_id, a->c->coll.rowid, a->status.data,
+	return store_status_put(s, a->status_id, a->c->coll.rowid, a->status.data,
 	    a->status.len, &job->err);
 }
 
@@ -315,7 +315,7 @@ taxii_get_status(struct ctx *c, const char *status_id)
 	int64_t coll;
 	int rd, wr;
 
-	if (c->t->rd->be->status_get(c->t->rd, status_id, &json, &len, &coll, &err) < 0) {
+	if (store_status_get(c->t->rd, status_id, &json, &len, &coll, &err) < 0) {
 		taxii_error(c, err.code == LSN_ENOTFOUND ? 404 : 500,
 		    err.code == LSN_ENOTFOUND ? "Status not found" : "Store error", "%s", err.msg);
 		return;

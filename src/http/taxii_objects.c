@@ -227,7 +227,7 @@ run_page(struct ctx *c, const char *object_id, struct page *p, unsigned allowed,
 		sq.ver_flags = STORE_VER_ALL;
 	p->c = c;
 	p->items = evbuffer_new();
-	r = c->t->rd->be->objects_query(c->t->rd, &sq, p->kind == P_OBJECTS, on_row, p, &more, &err);
+	r = store_objects_query(c->t->rd, &sq, p->kind == P_OBJECTS, on_row, p, &more, &err);
 	if (r < 0 && !p->truncated) {
 		taxii_error(c, 500, "Store error", "%s", err.msg);
 	} else if (object_id != NULL && p->rows == 0 && !(c->q.present & QP_NEXT)) {
@@ -276,7 +276,7 @@ del_run(struct store *s, struct writer_job *job)
 {
 	struct del_job *d = (struct del_job *)job;
 
-	return s->be->objects_delete(s, d->sq.coll, d->id, d->sq.ver_flags,
+	return store_objects_delete(s, d->sq.coll, d->id, d->sq.ver_flags,
 	    d->sq.vkeys, d->sq.n_vkeys, d->sq.spec_versions, d->sq.n_spec_versions,
 	    &d->deleted, &job->err);
 }

@@ -51,7 +51,7 @@ ledger_node(void *store, unsigned level, uint64_t index, uint8_t out[static MERK
 		return err_set(err, LSN_EINVAL, "ledger: node (%u, %" PRIu64 ") is out of range",
 		    level, index);
 	idx = ((index + 1) << level) - 1;
-	if ((r = s->be->log_hashes(s, idx, row, sizeof(row), &len, err)) < 0)
+	if ((r = store_log_hashes(s, idx, row, sizeof(row), &len, err)) < 0)
 		return r;
 	if (len < ((size_t)level + 1) * MERKLE_HASH_LEN)
 		return err_set(err, LSN_EINVAL, "ledger: leaf %" PRIu64 " lacks the hash of its "
@@ -117,7 +117,7 @@ ledger_append(struct store *s, const uint8_t *entry, size_t len, uint64_t *ret_i
 	if (len < 5 || len > LEDGER_ENTRY_MAX || memcmp(entry, LEDGER_ENTRY_MAGIC, 4) != 0)
 		return err_set(err, LSN_EINVAL, "ledger: an entry must start with \"LSE1\" and hold "
 		    "at most %d bytes", LEDGER_ENTRY_MAX);
-	if ((r = s->be->log_size(s, &idx, err)) < 0)
+	if ((r = store_log_size(s, &idx, err)) < 0)
 		return r;
 	merkle_leaf_hash(entry, len, row);
 	/* leaf idx completes one subtree per trailing one bit of idx */
@@ -132,7 +132,7 @@ ledger_append(struct store *s, const uint8_t *entry, size_t len, uint64_t *ret_i
 	l.entry_len = len;
 	l.hashes = row;
 	l.hashes_len = (size_t)lvl * MERKLE_HASH_LEN;
-	if ((r = s->be->log_append(s, &l, err)) < 0)
+	if ((r = store_log_append(s, &l, err)) < 0)
 		return r;
 	*ret_idx = idx;
 	return 0;
@@ -177,9 +177,9 @@ ledger_sign(struct store *s, const struct ledger_id *id, const struct cx_key *ke
 	uint64_t size;
 	int r, have;
 
-	if ((r = s->be->log_size(s, &size, err)) < 0)
+	if ((r = store_log_size(s, &size, err)) < 0)
 		return r;
-	r = s->be->ckpt_latest(s, 0, &last, err);
+	r = store_ckpt_latest(s, 0, &last, err);
 	if (r < 0 && r != -LSN_ENOTFOUND)
 		return r;
 	have = r == 0;
@@ -205,7 +205,7 @@ ledger_sign(struct store *s, const struct ledger_id *id, const struct cx_key *ke
 	c.note = note;
 	c.note_len = tlen + 1 + slen;
 	c.time_us = now_us;
-	if ((r = s->be->ckpt_put(s, &c, err)) < 0)
+	if ((r = store_ckpt_put(s, &c, err)) < 0)
 		return r;
 	*ret_size = size;
 	return 0;
@@ -241,13 +241,13 @@ ledger_checkpoint_note(struct store *s, uint64_t size, char *out, size_t cap, si
 	int r;
 
 	if (size == UINT64_MAX) {
-		if ((r = s->be->cosig_latest(s, 0, &size, err)) < 0)
+		if ((r = store_cosig_latest(s, 0, &size, err)) < 0)
 			return r;
 		if (size == 0)
 			return err_set(err, LSN_ENOTFOUND, "no checkpoint of this node has been "
 			    "cosigned by a partner yet");
 	}
-	r = size == 0 ? s->be->ckpt_latest(s, 0, &c, err) : s->be->ckpt_get(s, 0, size, &c, err);
+	r = size == 0 ? store_ckpt_latest(s, 0, &c, err) : store_ckpt_get(s, 0, size, &c, err);
 	if (r == -LSN_ENOTFOUND)
 		return err_set(err, LSN_ENOTFOUND, size == 0 ? "this node has signed no checkpoint "
 		    "yet" : "this node signed no checkpoint of size %" PRIu64, size);
@@ -258,7 +258,7 @@ ledger_checkpoint_note(struct store *s, uint64_t size, char *out, size_t cap, si
 	memcpy(out, c.note, c.note_len);
 	out[c.note_len] = '\0';
 	cc.len = c.note_len;
-	if ((r = s->be->cosig_scan(s, c.size, 0, cat_cosig, &cc, err)) < 0)
+	if ((r = store_cosig_scan(s, c.size, 0, cat_cosig, &cc, err)) < 0)
 		return cc.full ? err_set(err, LSN_ETOOBIG, "ledger: too many cosignatures for one "
 		    "note") : r;
 	*ret_len = cc.len;
@@ -284,7 +284,7 @@ ledger_prove(struct store *s, uint64_t idx, uint64_t size, char *out, size_t cap
 		return err_set(err, LSN_EINVAL, "leaf %" PRIu64 " is not in the checkpoint of size "
 		    "%" PRIu64 "%s", idx, csize, size == UINT64_MAX ? " (the latest cosigned one); "
 		    "wait for the next cosignature" : "");
-	if ((r = s->be->log_entry(s, idx, entry, sizeof(entry), &elen, err)) < 0)
+	if ((r = store_log_entry(s, idx, entry, sizeof(entry), &elen, err)) < 0)
 		return r;
 	if ((r = merkle_inclusion_proof(idx, csize, ledger_node, s, proof, &n, err)) < 0)
 		return r;
@@ -303,7 +303,7 @@ ledger_witness_request(struct store *s, uint64_t old_size, char *out, size_t cap
 	size_t n = 0;
 	int r;
 
-	if ((r = s->be->ckpt_latest(s, 0, &c, err)) < 0)
+	if ((r = store_ckpt_latest(s, 0, &c, err)) < 0)
 		return r;
 	if (old_size > c.size)
 		return err_set(err, LSN_ECONFLICT, "the partner cosigned size %" PRIu64 " of this "
@@ -333,7 +333,7 @@ ledger_witness_accept(struct store *s, const struct store_partner *p, uint64_t s
 
 	if ((r = ledger_id_init(&pid, p->name, p->key, err)) < 0)
 		return r;
-	if ((r = s->be->ckpt_get(s, 0, size, &c, err)) < 0)
+	if ((r = store_ckpt_get(s, 0, size, &c, err)) < 0)
 		return r;
 	/* the note as it was sent plus the response lines: one note to verify */
 	if (c.note_len + len + 1 > sizeof(note))
@@ -361,7 +361,7 @@ ledger_witness_accept(struct store *s, const struct store_partner *p, uint64_t s
 		cs.line = line;
 		cs.line_len = llen;
 		cs.time_us = (int64_t)t * 1000000;
-		return s->be->cosig_put(s, &cs, err);
+		return store_cosig_put(s, &cs, err);
 	}
 	return err_set(err, LSN_ENOTFOUND, "partner %s sent no cosignature of its own", p->name);
 }

@@ -170,11 +170,11 @@ cosig(void *arg, const struct store_cosig *c)
 	struct err e = ERR_INIT;
 	int r;
 
-	if ((r = w->s->be->partner_get(w->s, c->partner, &p, w->err)) < 0)
+	if ((r = store_partner_get(w->s, c->partner, &p, w->err)) < 0)
 		return r;
 	if ((r = ledger_id_init(&pid, p.name, p.key, w->err)) < 0)
 		return r;
-	if ((r = w->s->be->ckpt_get(w->s, 0, c->size, &ck, &e)) < 0)
+	if ((r = store_ckpt_get(w->s, 0, c->size, &ck, &e)) < 0)
 		return bad(w->rep, -1, "partner %s cosigned size %" PRIu64 ", for which this node "
 		    "has no checkpoint", p.name, c->size);
 	if (ck.note_len + c->line_len > sizeof(note))
@@ -223,11 +223,11 @@ verify_witnessed(struct walk *w)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = w->s->be->partner_list(w->s, &ps, &n, w->err)) < 0)
+	if ((r = store_partner_list(w->s, &ps, &n, w->err)) < 0)
 		return r;
 	for (i = 0; i < n && r == 0; i++) {
 		w->partner = &ps[i];
-		r = w->s->be->ckpt_scan(w->s, ps[i].rowid, witnessed, w, w->err);
+		r = store_ckpt_scan(w->s, ps[i].rowid, witnessed, w, w->err);
 	}
 	w->partner = NULL;
 	free(ps);
@@ -246,19 +246,19 @@ ledger_verify(struct store *s, const struct ledger_id *id, struct ledger_verify_
 	rep->ok = 1;
 	rep->first_bad = -1;
 	merkle_range_init(&w.range);
-	r = s->be->ckpt_scan(s, 0, load_ck, &w, err);
+	r = store_ckpt_scan(s, 0, load_ck, &w, err);
 	if (r == 0 && w.n_cks > 0 && w.cks[0].size == 0) {
 		merkle_empty_root(empty);
 		if (memcmp(empty, w.cks[0].root, MERKLE_HASH_LEN) != 0)
 			r = bad(rep, -1, "the checkpoint of size 0 does not have the empty root");
 	}
 	if (r == 0)
-		r = s->be->log_scan(s, 0, leaf, &w, err);
+		r = store_log_scan(s, 0, leaf, &w, err);
 	if (r == 0 && w.next_ck < w.n_cks)
 		r = bad(rep, (int64_t)w.range.size, "this node signed a checkpoint of size %" PRIu64
 		    " but the log has only %" PRIu64 " leaves", w.cks[w.n_cks - 1].size, w.range.size);
 	if (r == 0)
-		r = s->be->cosig_scan(s, UINT64_MAX, 0, cosig, &w, err);
+		r = store_cosig_scan(s, UINT64_MAX, 0, cosig, &w, err);
 	if (r == 0)
 		r = verify_witnessed(&w);
 	free(w.cks);

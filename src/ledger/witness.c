@@ -30,7 +30,7 @@ equivocation(struct store *s, const struct store_partner *p, const struct store_
 	int r;
 
 	snprintf(b, sizeof(b), "%.*s", (int)note_len, note);
-	if ((r = s->be->equivocation_add(s, p->rowid, old->note, b, why, now_us, err)) < 0)
+	if ((r = store_equivocation_add(s, p->rowid, old->note, b, why, now_us, err)) < 0)
 		return r;
 	out->status = 422;
 	out->equivocation = 1;
@@ -50,7 +50,7 @@ check_consistency(struct store *s, const struct store_partner *p, const struct w
 	struct err perr = ERR_INIT;
 	int r;
 
-	r = s->be->ckpt_latest(s, p->rowid, &old, err);
+	r = store_ckpt_latest(s, p->rowid, &old, err);
 	if (r < 0 && r != -LSN_ENOTFOUND)
 		return r;
 	if (q->old_size != old.size) {
@@ -109,9 +109,9 @@ cosign(struct store *s, const struct ledger_id *self, const struct cx_key *key,
 	c.note_len = q->checkpoint_len + llen;
 	c.time_us = now_us;
 	/* the same checkpoint again (a heartbeat): the first record stays */
-	r = s->be->ckpt_get(s, p->rowid, cp->size, &have, err);
+	r = store_ckpt_get(s, p->rowid, cp->size, &have, err);
 	if (r == -LSN_ENOTFOUND)
-		r = s->be->ckpt_put(s, &c, err);
+		r = store_ckpt_put(s, &c, err);
 	if (r < 0)
 		return r;
 	out->status = 200;

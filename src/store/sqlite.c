@@ -1534,21 +1534,8 @@ sqlite_checkpoint(struct store *base, struct err *err)
 	return 0;
 }
 
-const struct store_backend store_sqlite_backend = {
-	.name = "sqlite",
-	.open = sqlite_open,
-	.close = sqlite_close,
-	.begin = sqlite_begin,
-	.read_begin = sqlite_read_begin,
-	.read_end = sqlite_read_end,
-	.read_linger = sqlite_read_linger,
-	.read_release = sqlite_read_release,
-	.commit = sqlite_commit,
-	.rollback = sqlite_rollback,
-	.savepoint = sqlite_savepoint,
-	.release = sqlite_release,
-	.meta_get = sqlite_meta_get,
-	.meta_set = sqlite_meta_set,
+static const struct store_objects_ops sqlite_objects = {
+	.version = STORE_OBJECTS_VERSION,
 	.coll_add = sqlite_coll_add,
 	.coll_find = sqlite_coll_find,
 	.coll_list = sqlite_coll_list,
@@ -1567,9 +1554,10 @@ const struct store_backend store_sqlite_backend = {
 	.grant_list = sqlite_grant_list,
 	.token_add = sqlite_token_add,
 	.token_find = sqlite_token_find,
-	.data_version = sqlite_data_version,
-	.autocheckpoint = sqlite_autocheckpoint,
-	.checkpoint = sqlite_checkpoint,
+};
+
+static const struct store_exchange_ops sqlite_exchange = {
+	.version = STORE_EXCHANGE_VERSION,
 	.partner_add = sqlite_partner_add,
 	.partner_find = sqlite_partner_find,
 	.partner_get = sqlite_partner_get,
@@ -1581,10 +1569,22 @@ const struct store_backend store_sqlite_backend = {
 	.share_add = sqlite_share_add,
 	.share_list = sqlite_share_list,
 	.share_set_cursor = sqlite_share_set_cursor,
+	.env_put = sqlite_env_put,
+	.env_get = sqlite_env_get,
+	.env_set_receipt = sqlite_env_set_receipt,
+	.env_scan = sqlite_env_scan,
+	.env_last = sqlite_env_last,
 	.env_set_proof = sqlite_env_set_proof,
 	.env_scan_leaves = sqlite_env_scan_leaves,
 	.env_without_leaf = sqlite_env_without_leaf,
 	.env_set_leaf = sqlite_env_set_leaf,
+	.partner_set_agreement = sqlite_partner_set_agreement,
+	.policy_log_add = sqlite_policy_log_add,
+	.policy_log_scan = sqlite_policy_log_scan,
+};
+
+static const struct store_ledger_ops sqlite_ledger = {
+	.version = STORE_LEDGER_VERSION,
 	.log_size = sqlite_log_size,
 	.log_append = sqlite_log_append,
 	.log_hashes = sqlite_log_hashes,
@@ -1599,9 +1599,10 @@ const struct store_backend store_sqlite_backend = {
 	.cosig_latest = sqlite_cosig_latest,
 	.equivocation_add = sqlite_equivocation_add,
 	.equivocation_count = sqlite_equivocation_count,
-	.partner_set_agreement = sqlite_partner_set_agreement,
-	.policy_log_add = sqlite_policy_log_add,
-	.policy_log_scan = sqlite_policy_log_scan,
+};
+
+static const struct store_hotline_ops sqlite_hotline = {
+	.version = STORE_HOTLINE_VERSION,
 	.case_put = sqlite_case_put,
 	.case_get = sqlite_case_get,
 	.case_scan = sqlite_case_scan,
@@ -1612,9 +1613,29 @@ const struct store_backend store_sqlite_backend = {
 	.step_set_status = sqlite_step_set_status,
 	.step_queued = sqlite_step_queued,
 	.step_packed = sqlite_step_packed,
-	.env_put = sqlite_env_put,
-	.env_get = sqlite_env_get,
-	.env_set_receipt = sqlite_env_set_receipt,
-	.env_scan = sqlite_env_scan,
-	.env_last = sqlite_env_last,
+};
+
+const struct store_backend store_sqlite_backend = {
+	.version = STORE_BACKEND_VERSION,
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
+	.read_linger = sqlite_read_linger,
+	.read_release = sqlite_read_release,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.savepoint = sqlite_savepoint,
+	.release = sqlite_release,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.data_version = sqlite_data_version,
+	.autocheckpoint = sqlite_autocheckpoint,
+	.checkpoint = sqlite_checkpoint,
+	.objects = &sqlite_objects,
+	.exchange = &sqlite_exchange,
+	.ledger = &sqlite_ledger,
+	.hotline = &sqlite_hotline,
 };

@@ -1,17 +1,55 @@
-/* Backend selection: the only place that knows which backends exist. */
+/*
+ * Backend selection: the only place that knows which backends exist, and
+ * the check that a backend's tables are the versions this program knows.
+ */
 #include "store/store.h"
 #include "util/err.h"
 
 #include <string.h>
 
+/* A domain table a backend fills must be of this program's version; NULL is allowed. */
+static int
+check_domain(const struct store_backend *be, const char *domain, const unsigned *version,
+    unsigned want, struct err *err)
+{
+	if (version == NULL || *version == want)
+		return 0;
+	return err_set(err, LSN_ENOTSUP, "store: the %s backend's %s table is version %u, "
+	    "this program knows version %u", be->name, domain, *version, want);
+}
+
+static int
+check_backend(const struct store_backend *be, struct err *err)
+{
+	int r;
+
+	if (be->version != STORE_BACKEND_VERSION)
+		return err_set(err, LSN_ENOTSUP, "store: the %s backend is version %u, this program "
+		    "knows version %u", be->name, be->version, STORE_BACKEND_VERSION);
+	if ((r = check_domain(be, "objects", be->objects ? &be->objects->version : NULL,
+	    STORE_OBJECTS_VERSION, err)) < 0 ||
+	    (r = check_domain(be, "exchange", be->exchange ? &be->exchange->version : NULL,
+	    STORE_EXCHANGE_VERSION, err)) < 0 ||
+	    (r = check_domain(be, "ledger", be->ledger ? &be->ledger->version : NULL,
+	    STORE_LEDGER_VERSION, err)) < 0)
+		return r;
+	return check_domain(be, "hotline", be->hotline ? &be->hotline->version : NULL,
+	    STORE_HOTLINE_VERSION, err);
+}
+
 int
 store_open(const char *spec, int create, struct store **ret, struct err *err)
 {
+	const struct store_backend *be = &store_sqlite_backend;
+	int r;
+
 	if (strncmp(spec, "sqlite:", 7) == 0)
 		spec += 7;
 	else if (strstr(spec, "://") != NULL)
 		return err_set(err, LSN_EINVAL, "store: unsupported store '%s' (use sqlite:PATH)", spec);
-	return store_sqlite_backend.open(spec, create, ret, err);
+	if ((r = check_backend(be, err)) < 0)
+		return r;
+	return be->open(spec, create, ret, err);
 }
 
 void
@@ -19,4 +57,10 @@ store_close(struct store *s)
 {
 	if (s != NULL)
 		s->be->close(s);
+}
+
+int
+store_no_domain(const struct store *s, const char *domain, struct err *err)
+{
+	return err_set(err, LSN_ENOTSUP, "store: the %s store has no %s tables", s->be->name, domain);
 }

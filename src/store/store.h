@@ -1,8 +1,10 @@
 /*
- * The store: one interface (a const table of function pointers) for
- * collections, STIX object versions, status resources, users, grants and
- * tokens. Backends embed struct store first and export one backend each;
- * nothing above store/ includes a backend's own header.
+ * The store: the one face (store_* functions, at the end of this header)
+ * through which every layer above reaches collections, STIX object
+ * versions, status resources, users, partners, envelopes, the ledger and
+ * the hotline's cases. Behind it each backend fills one const table for the
+ * connection and one per domain; nothing above store/ names those tables
+ * or includes a backend's own header.
  *
  * Threads: a struct store is one connection and is used by one thread at a
  * time. The daemon opens one for the loop (reads) and one for the writer
@@ -303,41 +305,31 @@ struct store_step {
 };
 typedef int (*store_step_fn)(void *arg, const struct store_step *st);
 
-struct store_backend {
-	const char *name;
-	int (*open)(const char *path, int create, struct store **ret, struct err *err);
-	void (*close)(struct store *s);
+/* ---- what a backend fills: the connection and one table per domain ---- */
 
-	int (*begin)(struct store *s, struct err *err);
-	/*
-	 * A read transaction: one snapshot (and one lock) for several reads.
-	 * They nest: an inner pair shares the outer one's snapshot.
-	 */
-	int (*read_begin)(struct store *s, struct err *err);
-	int (*read_end)(struct store *s);
-	/*
-	 * With on, read_end keeps the snapshot open for the next read_begin,
-	 * until read_release: the daemon's loop reads a whole turn of requests
-	 * on one snapshot and takes its locks once. Reads never miss a write
-	 * acknowledged before them: a read_begin after a commit by any
-	 * connection of this process, and any call made outside
-	 * read_begin/read_end, start from a new snapshot. Commits by other
-	 * processes (the CLI) show from the next read_release on.
-	 */
-	void (*read_linger)(struct store *s, int on);
-	void (*read_release)(struct store *s);
-	int (*commit)(struct store *s, struct err *err);
-	int (*rollback)(struct store *s);
-	int (*savepoint)(struct store *s, struct err *err);
-	int (*release)(struct store *s, int keep, struct err *err);
+/*
+ * Each domain table starts with the version of that table a backend fills.
+ * store_open refuses a backend whose table has another version than this
+ * program's; a backend may leave a domain NULL while it is being written
+ * (its calls then fail with -LSN_ENOTSUP), so a new backend can be added a
+ * domain at a time. Callers never use these tables: they call the store_*
+ * functions at the end of this header.
+ */
+#define STORE_BACKEND_VERSION 1
+#define STORE_OBJECTS_VERSION 1
+#define STORE_EXCHANGE_VERSION 1
+#define STORE_LEDGER_VERSION 1
+#define STORE_HOTLINE_VERSION 1
 
-	int (*meta_get)(struct store *s, const char *key, char *out, size_t outcap, struct err *err);
-	int (*meta_set)(struct store *s, const char *key, const char *value, struct err *err);
-
+/*
+ * The objects domain: collections, STIX object versions, status resources,
+ * users, grants and tokens.
+ */
+struct store_objects_ops {
+	unsigned version;              /* STORE_OBJECTS_VERSION */
 	int (*coll_add)(struct store *s, struct store_collection *c, struct err *err);
 	int (*coll_find)(struct store *s, const char *id_or_title, struct store_collection *ret, struct err *err);
 	int (*coll_list)(struct store *s, struct store_collection **ret, size_t *ret_n, struct err *err);
-
 	int (*objects_add)(struct store *s, int64_t coll, const struct store_obj_in *in, size_t n,
 	    struct store_obj_result *res, struct err *err);
 	int (*objects_query)(struct store *s, const struct store_query *q, int with_body,
@@ -346,10 +338,8 @@ struct store_backend {
 	    const char *const *vkeys, size_t n_vkeys, const char *const *spec_versions,
 	    size_t n_spec, size_t *ret_deleted, struct err *err);
 	int (*objects_count)(struct store *s, int64_t coll, int64_t *ret_versions, struct err *err);
-
 	int (*status_put)(struct store *s, const char *id, int64_t coll, const char *json, size_t len, struct err *err);
 	int (*status_get)(struct store *s, const char *id, char **ret_json, size_t *ret_len, int64_t *ret_coll, struct err *err);
-
 	int (*user_add)(struct store *s, struct store_user *u, struct err *err);
 	int (*user_find)(struct store *s, const char *name, struct store_user *ret, struct err *err);
 	int (*user_get)(struct store *s, int64_t rowid, struct store_user *ret, struct err *err);
@@ -359,20 +349,14 @@ struct store_backend {
 	int (*grant_list)(struct store *s, int64_t user, struct store_grant **ret, size_t *ret_n, struct err *err);
 	int (*token_add)(struct store *s, int64_t user, const char *name, const uint8_t hash[32], struct err *err);
 	int (*token_find)(struct store *s, const uint8_t hash[32], int64_t *ret_user, struct err *err);
-	/*
-	 * A counter that changes whenever another connection committed; inside a
-	 * read transaction it names that transaction's snapshot.
-	 */
-	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
-	/*
-	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
-	 * checkpointing inside its commits, except to restart a log that grew
-	 * past 256 MiB; checkpoint(s), on another connection, copies what it can
-	 * of the log into the database without blocking the writer.
-	 */
-	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
-	int (*checkpoint)(struct store *s, struct err *err);
+};
 
+/*
+ * The exchange domain: partners, the collections shared with them, envelopes
+ * with their receipts, agreements and the policy log.
+ */
+struct store_exchange_ops {
+	unsigned version;              /* STORE_EXCHANGE_VERSION */
 	/*
 	 * Partners. partner_add fills p->rowid and p->created_us (p->inbox must
 	 * name an existing collection); -LSN_EEXIST if the name or the key is
@@ -402,14 +386,12 @@ struct store_backend {
 	 */
 	int (*partner_identity)(struct store *s, int64_t rowid, char *out, size_t cap,
 	    struct err *err);
-
 	/* Shares: collections a partner receives; share_add is idempotent (cursor kept). */
 	int (*share_add)(struct store *s, const struct store_share *sh, struct err *err);
 	int (*share_list)(struct store *s, int64_t partner, struct store_share **ret, size_t *ret_n,
 	    struct err *err);
 	int (*share_set_cursor)(struct store *s, int64_t partner, int64_t coll, int64_t cursor_us,
 	    struct err *err);
-
 	/*
 	 * Envelopes: (partner, dir, seq) is unique (-LSN_EEXIST). env_get fills
 	 * ret with pointers valid until the next call on s, or -LSN_ENOTFOUND.
@@ -436,7 +418,21 @@ struct store_backend {
 	int (*env_without_leaf)(struct store *s, struct store_envelope *ret, struct err *err);
 	int (*env_set_leaf)(struct store *s, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
 	    struct err *err);
+	/*
+	 * Agreements: which == 0 sets the hash of the agreement this node
+	 * holds, 1 the hash the partner said it holds (NULL clears it).
+	 */
+	int (*partner_set_agreement)(struct store *s, int64_t rowid, int which, const uint8_t *hash,
+	    struct err *err);
+	/* The policy log: refusals at the border, newest first in scans (partner 0: all). */
+	int (*policy_log_add)(struct store *s, const struct store_policy_entry *e, struct err *err);
+	int (*policy_log_scan)(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
+	    void *arg, struct err *err);
+};
 
+/* The ledger domain: the Merkle log's leaves, checkpoints, cosignatures and equivocations. */
+struct store_ledger_ops {
+	unsigned version;              /* STORE_LEDGER_VERSION */
 	/*
 	 * The ledger. log_size: number of leaves (the next idx). log_append:
 	 * stores leaf l->idx, which must be log_size (-LSN_EEXIST if it is taken).
@@ -451,7 +447,6 @@ struct store_backend {
 	int (*log_entry)(struct store *s, uint64_t idx, uint8_t *out, size_t cap, size_t *ret_len,
 	    struct err *err);
 	int (*log_scan)(struct store *s, uint64_t from, store_leaf_fn fn, void *arg, struct err *err);
-
 	/*
 	 * Checkpoints. ckpt_put (partner 0: this node's, signed; else a
 	 * partner's that this node cosigned, with the cosignature appended):
@@ -478,7 +473,6 @@ struct store_backend {
 	int (*cosig_scan)(struct store *s, uint64_t size, int64_t partner, store_cosig_fn fn,
 	    void *arg, struct err *err);
 	int (*cosig_latest)(struct store *s, int64_t partner, uint64_t *ret_size, struct err *err);
-
 	/*
 	 * Equivocation: two checkpoints a partner signed that cannot both be
 	 * true. Kept forever; marks the partner compromised (its
@@ -487,18 +481,11 @@ struct store_backend {
 	int (*equivocation_add)(struct store *s, int64_t partner, const char *note_a,
 	    const char *note_b, const char *reason, int64_t time_us, struct err *err);
 	int (*equivocation_count)(struct store *s, int64_t partner, uint64_t *ret, struct err *err);
+};
 
-	/*
-	 * Agreements: which == 0 sets the hash of the agreement this node
-	 * holds, 1 the hash the partner said it holds (NULL clears it).
-	 */
-	int (*partner_set_agreement)(struct store *s, int64_t rowid, int which, const uint8_t *hash,
-	    struct err *err);
-	/* The policy log: refusals at the border, newest first in scans (partner 0: all). */
-	int (*policy_log_add)(struct store *s, const struct store_policy_entry *e, struct err *err);
-	int (*policy_log_scan)(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
-	    void *arg, struct err *err);
-
+/* The hotline domain: cases and their steps. */
+struct store_hotline_ops {
+	unsigned version;              /* STORE_HOTLINE_VERSION */
 	/*
 	 * Hotline cases. case_put inserts or replaces the row; case_get finds
 	 * one by id or by a prefix (4 or more characters) of its uuid
@@ -535,14 +522,846 @@ struct store_backend {
 	int (*step_packed)(struct store *s, int64_t rowid, uint64_t seq, struct err *err);
 };
 
+/* The connection: open, transactions, metadata. */
+struct store_backend {
+	unsigned version;              /* STORE_BACKEND_VERSION */
+	const char *name;
+	int (*open)(const char *path, int create, struct store **ret, struct err *err);
+	void (*close)(struct store *s);
+	int (*begin)(struct store *s, struct err *err);
+	/*
+	 * A read transaction: one snapshot (and one lock) for several reads.
+	 * They nest: an inner pair shares the outer one's snapshot.
+	 */
+	int (*read_begin)(struct store *s, struct err *err);
+	int (*read_end)(struct store *s);
+	/*
+	 * With on, read_end keeps the snapshot open for the next read_begin,
+	 * until read_release: the daemon's loop reads a whole turn of requests
+	 * on one snapshot and takes its locks once. Reads never miss a write
+	 * acknowledged before them: a read_begin after a commit by any
+	 * connection of this process, and any call made outside
+	 * read_begin/read_end, start from a new snapshot. Commits by other
+	 * processes (the CLI) show from the next read_release on.
+	 */
+	void (*read_linger)(struct store *s, int on);
+	void (*read_release)(struct store *s);
+	int (*commit)(struct store *s, struct err *err);
+	int (*rollback)(struct store *s);
+	int (*savepoint)(struct store *s, struct err *err);
+	int (*release)(struct store *s, int keep, struct err *err);
+	int (*meta_get)(struct store *s, const char *key, char *out, size_t outcap, struct err *err);
+	int (*meta_set)(struct store *s, const char *key, const char *value, struct err *err);
+	/*
+	 * A counter that changes whenever another connection committed; inside a
+	 * read transaction it names that transaction's snapshot.
+	 */
+	int (*data_version)(struct store *s, int64_t *ret, struct err *err);
+	/*
+	 * Write-ahead logs: autocheckpoint(s, 0) stops this connection from
+	 * checkpointing inside its commits, except to restart a log that grew
+	 * past 256 MiB; checkpoint(s), on another connection, copies what it can
+	 * of the log into the database without blocking the writer.
+	 */
+	int (*autocheckpoint)(struct store *s, int pages, struct err *err);
+	int (*checkpoint)(struct store *s, struct err *err);
+
+	const struct store_objects_ops *objects;
+	const struct store_exchange_ops *exchange;
+	const struct store_ledger_ops *ledger;
+	const struct store_hotline_ops *hotline;
+};
+
 struct store {
 	const struct store_backend *be;
 };
 
 extern const struct store_backend store_sqlite_backend;
 
-/* Opens the backend named by a URL-ish spec; today "sqlite:PATH" or a bare path. */
+/*
+ * Opens the backend named by a URL-ish spec; today "sqlite:PATH" or a bare
+ * path. Refuses a backend whose tables have versions this program does not know.
+ */
 int store_open(const char *spec, int create, struct store **ret, struct err *err);
 void store_close(struct store *s);
+
+/* -LSN_ENOTSUP: the backend of s has no table for that domain (yet). */
+int store_no_domain(const struct store *s, const char *domain, struct err *err);
+
+/*
+ * ---- the face: every caller above store/ uses these ----
+ *
+ * One function per backend entry, documented at the entry above; each is
+ * the entry of s's backend, so a call costs one indirect jump.
+ */
+static inline int
+store_begin(struct store *s, struct err *err)
+{
+	return s->be->begin(s, err);
+}
+
+static inline int
+store_read_begin(struct store *s, struct err *err)
+{
+	return s->be->read_begin(s, err);
+}
+
+static inline int
+store_read_end(struct store *s)
+{
+	return s->be->read_end(s);
+}
+
+static inline void
+store_read_linger(struct store *s, int on)
+{
+	s->be->read_linger(s, on);
+}
+
+static inline void
+store_read_release(struct store *s)
+{
+	s->be->read_release(s);
+}
+
+static inline int
+store_commit(struct store *s, struct err *err)
+{
+	return s->be->commit(s, err);
+}
+
+static inline int
+store_rollback(struct store *s)
+{
+	return s->be->rollback(s);
+}
+
+static inline int
+store_savepoint(struct store *s, struct err *err)
+{
+	return s->be->savepoint(s, err);
+}
+
+static inline int
+store_savepoint_release(struct store *s, int keep, struct err *err)
+{
+	return s->be->release(s, keep, err);
+}
+
+static inline int
+store_meta_get(struct store *s, const char *key, char *out, size_t outcap, struct err *err)
+{
+	return s->be->meta_get(s, key, out, outcap, err);
+}
+
+static inline int
+store_meta_set(struct store *s, const char *key, const char *value, struct err *err)
+{
+	return s->be->meta_set(s, key, value, err);
+}
+
+static inline int
+store_coll_add(struct store *s, struct store_collection *c, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->coll_add(s, c, err);
+}
+
+static inline int
+store_coll_find(struct store *s, const char *id_or_title, struct store_collection *ret,
+    struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->coll_find(s, id_or_title, ret, err);
+}
+
+static inline int
+store_coll_list(struct store *s, struct store_collection **ret, size_t *ret_n, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->coll_list(s, ret, ret_n, err);
+}
+
+static inline int
+store_objects_add(struct store *s, int64_t coll, const struct store_obj_in *in, size_t n,
+    struct store_obj_result *res, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->objects_add(s, coll, in, n, res, err);
+}
+
+static inline int
+store_objects_query(struct store *s, const struct store_query *q, int with_body, store_row_fn fn,
+    void *arg, int *ret_more, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->objects_query(s, q, with_body, fn, arg, ret_more, err);
+}
+
+static inline int
+store_objects_delete(struct store *s, int64_t coll, const char *id, unsigned ver_flags,
+    const char *const *vkeys, size_t n_vkeys, const char *const *spec_versions, size_t n_spec,
+    size_t *ret_deleted, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->objects_delete(s, coll, id, ver_flags, vkeys, n_vkeys, spec_versions, n_spec, ret_deleted, err);
+}
+
+static inline int
+store_objects_count(struct store *s, int64_t coll, int64_t *ret_versions, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->objects_count(s, coll, ret_versions, err);
+}
+
+static inline int
+store_status_put(struct store *s, const char *id, int64_t coll, const char *json, size_t len,
+    struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->status_put(s, id, coll, json, len, err);
+}
+
+static inline int
+store_status_get(struct store *s, const char *id, char **ret_json, size_t *ret_len,
+    int64_t *ret_coll, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->status_get(s, id, ret_json, ret_len, ret_coll, err);
+}
+
+static inline int
+store_user_add(struct store *s, struct store_user *u, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->user_add(s, u, err);
+}
+
+static inline int
+store_user_find(struct store *s, const char *name, struct store_user *ret, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->user_find(s, name, ret, err);
+}
+
+static inline int
+store_user_get(struct store *s, int64_t rowid, struct store_user *ret, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->user_get(s, rowid, ret, err);
+}
+
+static inline int
+store_user_list(struct store *s, struct store_user **ret, size_t *ret_n, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->user_list(s, ret, ret_n, err);
+}
+
+static inline int
+store_user_remove(struct store *s, const char *name, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->user_remove(s, name, err);
+}
+
+static inline int
+store_grant_set(struct store *s, int64_t user, const struct store_grant *g, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->grant_set(s, user, g, err);
+}
+
+static inline int
+store_grant_list(struct store *s, int64_t user, struct store_grant **ret, size_t *ret_n,
+    struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->grant_list(s, user, ret, ret_n, err);
+}
+
+static inline int
+store_token_add(struct store *s, int64_t user, const char *name, const uint8_t hash[32],
+    struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->token_add(s, user, name, hash, err);
+}
+
+static inline int
+store_token_find(struct store *s, const uint8_t hash[32], int64_t *ret_user, struct err *err)
+{
+	const struct store_objects_ops *o = s->be->objects;
+
+	if (o == NULL)
+		return store_no_domain(s, "objects", err);
+	return o->token_find(s, hash, ret_user, err);
+}
+
+static inline int
+store_data_version(struct store *s, int64_t *ret, struct err *err)
+{
+	return s->be->data_version(s, ret, err);
+}
+
+static inline int
+store_autocheckpoint(struct store *s, int pages, struct err *err)
+{
+	return s->be->autocheckpoint(s, pages, err);
+}
+
+static inline int
+store_checkpoint(struct store *s, struct err *err)
+{
+	return s->be->checkpoint(s, err);
+}
+
+static inline int
+store_partner_add(struct store *s, struct store_partner *p, const char *identity,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_add(s, p, identity, err);
+}
+
+static inline int
+store_partner_find(struct store *s, const char *name, struct store_partner *ret,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_find(s, name, ret, err);
+}
+
+static inline int
+store_partner_get(struct store *s, int64_t rowid, struct store_partner *ret, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_get(s, rowid, ret, err);
+}
+
+static inline int
+store_partner_by_key_id(struct store *s, const uint8_t key_id[32], struct store_partner *ret,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_by_key_id(s, key_id, ret, err);
+}
+
+static inline int
+store_partner_list(struct store *s, struct store_partner **ret, size_t *ret_n, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_list(s, ret, ret_n, err);
+}
+
+static inline int
+store_partner_set_active(struct store *s, int64_t rowid, int active, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_set_active(s, rowid, active, err);
+}
+
+static inline int
+store_partner_health(struct store *s, int64_t rowid, int64_t last_contact_us, const char *error,
+    int64_t error_us, uint64_t retries, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_health(s, rowid, last_contact_us, error, error_us, retries, err);
+}
+
+static inline int
+store_partner_identity(struct store *s, int64_t rowid, char *out, size_t cap, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_identity(s, rowid, out, cap, err);
+}
+
+static inline int
+store_share_add(struct store *s, const struct store_share *sh, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->share_add(s, sh, err);
+}
+
+static inline int
+store_share_list(struct store *s, int64_t partner, struct store_share **ret, size_t *ret_n,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->share_list(s, partner, ret, ret_n, err);
+}
+
+static inline int
+store_share_set_cursor(struct store *s, int64_t partner, int64_t coll, int64_t cursor_us,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->share_set_cursor(s, partner, coll, cursor_us, err);
+}
+
+static inline int
+store_env_put(struct store *s, const struct store_envelope *e, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_put(s, e, err);
+}
+
+static inline int
+store_env_get(struct store *s, int64_t partner, int dir, uint64_t seq, int with_bytes,
+    struct store_envelope *ret, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_get(s, partner, dir, seq, with_bytes, ret, err);
+}
+
+static inline int
+store_env_set_receipt(struct store *s, int64_t partner, uint64_t seq, const uint8_t *receipt,
+    size_t len, int64_t receipt_us, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_set_receipt(s, partner, seq, receipt, len, receipt_us, err);
+}
+
+static inline int
+store_env_scan(struct store *s, const struct store_env_query *q, store_env_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_scan(s, q, fn, arg, err);
+}
+
+static inline int
+store_env_last(struct store *s, int64_t partner, int dir, uint64_t *ret_seq,
+    uint64_t *ret_receipted, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_last(s, partner, dir, ret_seq, ret_receipted, err);
+}
+
+static inline int
+store_env_set_proof(struct store *s, int64_t partner, int dir, uint64_t seq, const char *proof,
+    size_t len, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_set_proof(s, partner, dir, seq, proof, len, err);
+}
+
+static inline int
+store_env_scan_leaves(struct store *s, int64_t from, store_env_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_scan_leaves(s, from, fn, arg, err);
+}
+
+static inline int
+store_env_without_leaf(struct store *s, struct store_envelope *ret, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_without_leaf(s, ret, err);
+}
+
+static inline int
+store_env_set_leaf(struct store *s, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->env_set_leaf(s, partner, dir, seq, leaf, err);
+}
+
+static inline int
+store_log_size(struct store *s, uint64_t *ret, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->log_size(s, ret, err);
+}
+
+static inline int
+store_log_append(struct store *s, const struct store_leaf *l, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->log_append(s, l, err);
+}
+
+static inline int
+store_log_hashes(struct store *s, uint64_t idx, uint8_t *out, size_t cap, size_t *ret_len,
+    struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->log_hashes(s, idx, out, cap, ret_len, err);
+}
+
+static inline int
+store_log_entry(struct store *s, uint64_t idx, uint8_t *out, size_t cap, size_t *ret_len,
+    struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->log_entry(s, idx, out, cap, ret_len, err);
+}
+
+static inline int
+store_log_scan(struct store *s, uint64_t from, store_leaf_fn fn, void *arg, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->log_scan(s, from, fn, arg, err);
+}
+
+static inline int
+store_ckpt_put(struct store *s, const struct store_checkpoint *c, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->ckpt_put(s, c, err);
+}
+
+static inline int
+store_ckpt_latest(struct store *s, int64_t partner, struct store_checkpoint *ret,
+    struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->ckpt_latest(s, partner, ret, err);
+}
+
+static inline int
+store_ckpt_get(struct store *s, int64_t partner, uint64_t size, struct store_checkpoint *ret,
+    struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->ckpt_get(s, partner, size, ret, err);
+}
+
+static inline int
+store_ckpt_scan(struct store *s, int64_t partner, store_ckpt_fn fn, void *arg, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->ckpt_scan(s, partner, fn, arg, err);
+}
+
+static inline int
+store_cosig_put(struct store *s, const struct store_cosig *c, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->cosig_put(s, c, err);
+}
+
+static inline int
+store_cosig_scan(struct store *s, uint64_t size, int64_t partner, store_cosig_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->cosig_scan(s, size, partner, fn, arg, err);
+}
+
+static inline int
+store_cosig_latest(struct store *s, int64_t partner, uint64_t *ret_size, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->cosig_latest(s, partner, ret_size, err);
+}
+
+static inline int
+store_equivocation_add(struct store *s, int64_t partner, const char *note_a, const char *note_b,
+    const char *reason, int64_t time_us, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->equivocation_add(s, partner, note_a, note_b, reason, time_us, err);
+}
+
+static inline int
+store_equivocation_count(struct store *s, int64_t partner, uint64_t *ret, struct err *err)
+{
+	const struct store_ledger_ops *o = s->be->ledger;
+
+	if (o == NULL)
+		return store_no_domain(s, "ledger", err);
+	return o->equivocation_count(s, partner, ret, err);
+}
+
+static inline int
+store_partner_set_agreement(struct store *s, int64_t rowid, int which, const uint8_t *hash,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_set_agreement(s, rowid, which, hash, err);
+}
+
+static inline int
+store_policy_log_add(struct store *s, const struct store_policy_entry *e, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->policy_log_add(s, e, err);
+}
+
+static inline int
+store_policy_log_scan(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
+    void *arg, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->policy_log_scan(s, partner, limit, fn, arg, err);
+}
+
+static inline int
+store_case_put(struct store *s, const struct store_case *c, struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->case_put(s, c, err);
+}
+
+static inline int
+store_case_get(struct store *s, const char *key, struct store_case *ret, struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->case_get(s, key, ret, err);
+}
+
+static inline int
+store_case_scan(struct store *s, const struct store_case_query *q, store_case_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->case_scan(s, q, fn, arg, err);
+}
+
+static inline int
+store_case_due(struct store *s, int64_t now_us, size_t limit, store_case_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->case_due(s, now_us, limit, fn, arg, err);
+}
+
+static inline int
+store_case_count(struct store *s, int64_t now_us, struct store_case_counts *ret,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->case_count(s, now_us, ret, err);
+}
+
+static inline int
+store_step_add(struct store *s, struct store_step *st, struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->step_add(s, st, err);
+}
+
+static inline int
+store_step_scan(struct store *s, const char *case_id, int with_body, store_step_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->step_scan(s, case_id, with_body, fn, arg, err);
+}
+
+static inline int
+store_step_set_status(struct store *s, int64_t rowid, int status, const char *reason,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->step_set_status(s, rowid, status, reason, err);
+}
+
+static inline int
+store_step_queued(struct store *s, int64_t partner, size_t max, store_step_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->step_queued(s, partner, max, fn, arg, err);
+}
+
+static inline int
+store_step_packed(struct store *s, int64_t rowid, uint64_t seq, struct err *err)
+{
+	const struct store_hotline_ops *o = s->be->hotline;
+
+	if (o == NULL)
+		return store_no_domain(s, "hotline", err);
+	return o->step_packed(s, rowid, seq, err);
+}
 
 #endif

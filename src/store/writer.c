@@ -56,22 +56,22 @@ run_batch(struct writer *w, struct writer_job *batch)
 	size_t jobs = 0, items = 0;
 	int crc;
 
-	crc = w->s->be->begin(w->s, &cerr);
+	crc = store_begin(w->s, &cerr);
 	for (j = batch; crc == 0 && j != NULL; j = j->next) {
 		err_clear(&j->err);
-		j->rc = w->s->be->savepoint(w->s, &j->err);
+		j->rc = store_savepoint(w->s, &j->err);
 		if (j->rc == 0) {
 			j->rc = j->run(w->s, j);
 			/* A failed job rolls back to its savepoint; the batch goes on. */
-			crc = w->s->be->release(w->s, j->rc == 0, &cerr);
+			crc = store_savepoint_release(w->s, j->rc == 0, &cerr);
 		}
 		jobs++;
 		items += j->weight;
 	}
 	if (crc == 0)
-		crc = w->s->be->commit(w->s, &cerr);
+		crc = store_commit(w->s, &cerr);
 	if (crc < 0) {
-		w->s->be->rollback(w->s);
+		store_rollback(w->s);
 		for (j = batch; j != NULL; j = j->next) {
 			j->rc = crc;
 			j->err = cerr;
@@ -130,12 +130,12 @@ ckpt_main(void *arg)
 			continue;
 		w->dirty = 0;
 		pthread_mutex_unlock(&w->mu);
-		w->ckpt->be->checkpoint(w->ckpt, &err);
+		store_checkpoint(w->ckpt, &err);
 		pthread_mutex_lock(&w->mu);
 		w->stats.checkpoints++;
 	}
 	pthread_mutex_unlock(&w->mu);
-	w->ckpt->be->checkpoint(w->ckpt, &err);
+	store_checkpoint(w->ckpt, &err);
 	return NULL;
 }
 
@@ -155,7 +155,7 @@ writer_new(struct store *s, struct store *ckpt, size_t batch_max, struct writer 
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->ckpt_cv, NULL);
-	if (ckpt != NULL && (r = s->be->autocheckpoint(s, 0, err)) < 0)
+	if (ckpt != NULL && (r = store_autocheckpoint(s, 0, err)) < 0)
 		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		r = err_set(err, LSN_EIO, "writer: cannot start the writer thread");
@@ -163,7 +163,7 @@ writer_new(struct store *s, struct store *ckpt, size_t batch_max, struct writer 
 	}
 	if (ckpt != NULL && pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
 		/* commits checkpoint again, as without a second connection */
-		s->be->autocheckpoint(s, 1000, NULL);
+		store_autocheckpoint(s, 1000, NULL);
 		store_close(ckpt);
 		w->ckpt = NULL;
 	}

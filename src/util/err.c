@@ -49,7 +49,7 @@ err_name(int code)
 	static const char *const names[] = {
 		"OK", "EINVAL", "ENOMEM", "ETOOBIG", "EIO", "ENOTFOUND",
 		"EEXIST", "EDENIED", "EBADSIG", "ECONFLICT", "EBUSY", "EAUTH",
-		"EINTERNAL",
+		"EINTERNAL", "ENOTSUP",
 	};
 
 	if (code < 0)

@@ -22,6 +22,7 @@ enum lsn_errno {
 	LSN_EBUSY = 10,   /* try again */
 	LSN_EAUTH = 11,   /* not authenticated */
 	LSN_EINTERNAL = 12,
+	LSN_ENOTSUP = 13, /* not implemented by this backend or build */
 };
 
 #define ERR_MSG_MAX 512

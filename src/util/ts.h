@@ -19,7 +19,7 @@ struct ts {
 /* Width of "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" plus NUL. */
 #define TS_US_LEN 28
 
-/* Current time in microseconds since the epoch; honours clock_set_offset. */
+/* Current time in microseconds since the epoch; honours clock_set_offset_us. */
 int64_t clock_now_us(void);
 /* Tests move time: every later clock_now_us() adds this many microseconds. */
 void clock_set_offset_us(int64_t off);

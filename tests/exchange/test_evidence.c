@@ -684,7 +684,7 @@ node_open(struct node *n, const struct fx *f, const char *partner_doc)
 	assert_int_equal(store_open(path, 1, &n->s, &err), 0);
 	snprintf(c.id, sizeof(c.id), "bbbbbbbb-0000-4000-8000-000000000002");
 	snprintf(c.title, sizeof(c.title), "from-cert-b");
-	assert_int_equal(n->s->be->coll_add(n->s, &c, &err), 0);
+	assert_int_equal(store_coll_add(n->s, &c, &err), 0);
 	memset(&n->p, 0, sizeof(n->p));
 	snprintf(n->p.name, sizeof(n->p.name), "cert-b");
 	memcpy(n->p.key, f->b.id.key, 32);
@@ -692,7 +692,7 @@ node_open(struct node *n, const struct fx *f, const char *partner_doc)
 	memcpy(n->p.spki, f->b.id.spki, 32);
 	snprintf(n->p.endpoint, sizeof(n->p.endpoint), "https://127.0.0.1:9444");
 	n->p.inbox = c.rowid;
-	assert_int_equal(n->s->be->partner_add(n->s, &n->p, partner_doc, &err), 0);
+	assert_int_equal(store_partner_add(n->s, &n->p, partner_doc, &err), 0);
 }
 
 static void
@@ -720,9 +720,9 @@ node_put(struct node *n, const struct fx *f, int k, int dir, const uint8_t *entr
 	e.receipt_len = RCPT_LEN;
 	e.has_leaf = 1;
 	assert_int_equal(ledger_append(n->s, entry, ENV_ENTRY_LEN, &e.leaf, &err), 0);
-	assert_int_equal(n->s->be->env_put(n->s, &e, &err), 0);
+	assert_int_equal(store_env_put(n->s, &e, &err), 0);
 	if (proof)
-		assert_int_equal(n->s->be->env_set_proof(n->s, n->p.rowid, dir, 1, f->proof[k == 0 ?
+		assert_int_equal(store_env_set_proof(n->s, n->p.rowid, dir, 1, f->proof[k == 0 ?
 		    1 : 2], f->proof_len[k == 0 ? 1 : 2], &err), 0);
 }
 
@@ -745,7 +745,7 @@ node_fill(struct node *n, const struct fx *f)
 	cs.partner = n->p.rowid;
 	cs.line = f->a.cosig;
 	cs.line_len = strlen(f->a.cosig);
-	assert_int_equal(n->s->be->cosig_put(n->s, &cs, &err), 0);
+	assert_int_equal(store_cosig_put(n->s, &cs, &err), 0);
 }
 
 static void
@@ -816,11 +816,11 @@ test_export_not_yet_witnessed(void **state)
 	node_fill(&n, f);
 	/* a second envelope to B, logged after the cosigned checkpoint */
 	f->env[0][72 + 7] = 2;        /* not signed: never verified, only looked up */
-	assert_int_equal(n.s->be->env_put(n.s, &(struct store_envelope){ .partner = n.p.rowid,
+	assert_int_equal(store_env_put(n.s, &(struct store_envelope){ .partner = n.p.rowid,
 	    .dir = STORE_OUT, .seq = 2, .kind = 1, .created_us = T2, .bytes = f->env[0],
 	    .len = f->env_len[0], .receipt = f->rc[0], .receipt_len = RCPT_LEN, .has_leaf = 1,
 	    .leaf = 3 }, &err), 0);
-	assert_int_equal(n.s->be->env_set_proof(n.s, n.p.rowid, STORE_OUT, 2, f->proof[1],
+	assert_int_equal(store_env_set_proof(n.s, n.p.rowid, STORE_OUT, 2, f->proof[1],
 	    f->proof_len[1], &err), 0);
 	assert_int_equal(evidence_export(n.s, &q, &f->a.id, f->a.key, CREATED, &out, NULL, &err),
 	    -LSN_EBUSY);

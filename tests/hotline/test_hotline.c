@@ -87,7 +87,7 @@ partner_make(struct node *n, const char *name, uint8_t k, struct store_partner *
 	/* partner_add wants the partner's inbox collection first */
 	snprintf(c.id, sizeof(c.id), "%02x%02x%02x%02x-0000-4000-8000-000000000001", k, k, k, k);
 	snprintf(c.title, sizeof(c.title), "from-%s", name);
-	assert_ok(n->s->be->coll_add(n->s, &c, &err), err);
+	assert_ok(store_coll_add(n->s, &c, &err), err);
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	memset(p->key, k, sizeof(p->key));
@@ -95,7 +95,7 @@ partner_make(struct node *n, const char *name, uint8_t k, struct store_partner *
 	memset(p->spki, k ^ 0x40, sizeof(p->spki));
 	snprintf(p->endpoint, sizeof(p->endpoint), "https://%s.example:8443", name);
 	p->inbox = c.rowid;
-	assert_ok(n->s->be->partner_add(n->s, p, "{}", &err), err);
+	assert_ok(store_partner_add(n->s, p, "{}", &err), err);
 }
 
 static void
@@ -156,7 +156,7 @@ begin(struct node *n)
 {
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->begin(n->s, &err), err);
+	assert_ok(store_begin(n->s, &err), err);
 }
 
 static void
@@ -164,7 +164,7 @@ commit(struct node *n)
 {
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->commit(n->s, &err), err);
+	assert_ok(store_commit(n->s, &err), err);
 }
 
 static void
@@ -279,7 +279,7 @@ queued(struct node *n)
 	struct err err = ERR_INIT;
 	size_t k;
 
-	assert_ok(n->s->be->step_queued(n->s, n->peer.rowid, 0, sent_keep, &q, &err), err);
+	assert_ok(store_step_queued(n->s, n->peer.rowid, 0, sent_keep, &q, &err), err);
 	k = q.n;
 	sent_release(&q);
 	return k;
@@ -292,7 +292,7 @@ last_body(struct node *n, const char *case_id, struct sent *ret)
 	struct sent_list l = { .n = 0 };
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->step_scan(n->s, case_id, 1, sent_keep, &l, &err), err);
+	assert_ok(store_step_scan(n->s, case_id, 1, sent_keep, &l, &err), err);
 	assert_true(l.n > 0);
 	*ret = l.v[l.n - 1];
 	l.v[l.n - 1].body = NULL;
@@ -304,7 +304,7 @@ get_case(struct node *n, const char *key, struct store_case *ret)
 {
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->case_get(n->s, key, ret, &err), err);
+	assert_ok(store_case_get(n->s, key, ret, &err), err);
 }
 
 /*
@@ -320,7 +320,7 @@ deliver(struct node *from, struct node *to, int64_t now, struct hotline_received
 	struct store_case c;
 	int r;
 
-	assert_ok(from->s->be->step_queued(from->s, from->peer.rowid, 1, sent_keep, &q, err),
+	assert_ok(store_step_queued(from->s, from->peer.rowid, 1, sent_keep, &q, err),
 	    *err);
 	assert_int_equal(q.n, 1);
 	get_case(from, q.v[0].case_id, &c);
@@ -328,7 +328,7 @@ deliver(struct node *from, struct node *to, int64_t now, struct hotline_received
 	assert_int_equal(q.v[0].env_kind, hotline_env_kind((enum case_kind)c.kind,
 	    (enum case_step)q.v[0].step));
 	begin(from);
-	assert_ok(from->s->be->step_packed(from->s, q.v[0].rowid, ++from->seq, err), *err);
+	assert_ok(store_step_packed(from->s, q.v[0].rowid, ++from->seq, err), *err);
 	commit(from);
 	r = receive(to, &to->peer, q.v[0].env_kind, from->seq, q.v[0].body, q.v[0].len, now, rc,
 	    err);
@@ -367,7 +367,7 @@ steps_of(struct node *n, const char *case_id, struct step_list *l)
 	struct err err = ERR_INIT;
 
 	l->n = 0;
-	assert_ok(n->s->be->step_scan(n->s, case_id, 0, step_keep, l, &err), err);
+	assert_ok(store_step_scan(n->s, case_id, 0, step_keep, l, &err), err);
 	return l->n;
 }
 
@@ -687,7 +687,7 @@ set_reminded(struct node *n, const char *id)
 	get_case(n, id, &c);
 	c.reminded = 1;
 	begin(n);
-	assert_ok(n->s->be->case_put(n->s, &c, &err), err);
+	assert_ok(store_case_put(n->s, &c, &err), err);
 	commit(n);
 }
 
@@ -925,7 +925,7 @@ unsent_step(struct node *n, const char *id, enum case_step step, int64_t now,
 	begin(n);
 	assert_ok(hotline_take(n->s, id, step, NULL, &n->terms, now, &c, &err), err);
 	last_body(n, id, ret);
-	assert_int_equal(n->s->be->rollback(n->s), 0);
+	assert_int_equal(store_rollback(n->s), 0);
 }
 
 static void
@@ -945,7 +945,7 @@ test_refuse_unknown_case(void **state)
 	    &err), &err, LSN_ENOTFOUND, "no case ");
 	assert_msg(&err, cx.id);
 	assert_string_equal(rc.case_id, cx.id);
-	assert_int_equal(f->y.s->be->case_get(f->y.s, cx.id, &c, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_case_get(f->y.s, cx.id, &c, &err), -LSN_ENOTFOUND);
 	assert_int_equal(count_steps(&f->y, cx.id), 0);
 	free(w.body);
 }
@@ -1096,7 +1096,7 @@ test_refuse_env_kind(void **state)
 	assert_refused(receive(&f->y, &f->y.peer, ENV_REQUEST, 1, o.body, o.len, T0 + S(1), &rc,
 	    &err), &err, LSN_EINVAL, "a notification case opens in a 'notify' envelope, not "
 	    "'request'");
-	assert_int_equal(f->y.s->be->case_get(f->y.s, cx.id, &c, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_case_get(f->y.s, cx.id, &c, &err), -LSN_ENOTFOUND);
 	assert_int_equal(count_steps(&f->y, cx.id), 0);
 	deliver_ok(&f->x, &f->y, T0 + S(2), &rc);
 
@@ -1223,7 +1223,7 @@ test_take_removed_partner(void **state)
 
 	opened_on_both(f, T0, &cx);
 	begin(&f->y);
-	assert_ok(f->y.s->be->partner_set_active(f->y.s, f->y.peer.rowid, 0, &err), err);
+	assert_ok(store_partner_set_active(f->y.s, f->y.peer.rowid, 0, &err), err);
 	commit(&f->y);
 	take_refused(&f->y, cx.id, STEP_ACK, NULL, LSN_EINVAL, "which was removed");
 }
@@ -1238,7 +1238,7 @@ put_case_as(struct node *n, const struct store_case *tmpl, const char *id)
 
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	begin(n);
-	assert_ok(n->s->be->case_put(n->s, &c, &err), err);
+	assert_ok(store_case_put(n->s, &c, &err), err);
 	commit(n);
 }
 
@@ -1257,7 +1257,7 @@ key_fails(struct node *n, const char *key, int code, const char *needle)
 	struct store_case c;
 	struct err err = ERR_INIT;
 
-	assert_int_equal(n->s->be->case_get(n->s, key, &c, &err), -code);
+	assert_int_equal(store_case_get(n->s, key, &c, &err), -code);
 	assert_msg(&err, needle);
 }
 
@@ -1476,7 +1476,7 @@ stamp(struct node *n, const char *id, int64_t receipt_after, int64_t acked_after
 	if (acked_after >= 0)
 		c.acked_us = c.opened_us + acked_after;
 	begin(n);
-	assert_ok(n->s->be->case_put(n->s, &c, &err), err);
+	assert_ok(store_case_put(n->s, &c, &err), err);
 	commit(n);
 }
 
@@ -1566,7 +1566,7 @@ test_pledge_acks_without_receipts(void **state)
 		o.now_us = T0 + H(i);
 		assert_ok(hotline_open(f->x.s, &o, &c, &err), err);
 		c.acked_us = c.opened_us + S(i + 1);
-		assert_ok(f->x.s->be->case_put(f->x.s, &c, &err), err);
+		assert_ok(store_case_put(f->x.s, &c, &err), err);
 	}
 	commit(&f->x);
 	assert_ok(hotline_pledge(f->x.s, f->x.peer.rowid, &pl, &err), err);
@@ -1757,7 +1757,7 @@ due_at(struct node *n, int64_t now)
 	struct ids ids = { 0 };
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->case_due(n->s, now, 0, collect_id, &ids, &err), err);
+	assert_ok(store_case_due(n->s, now, 0, collect_id, &ids, &err), err);
 	return ids.n;
 }
 
@@ -1768,7 +1768,7 @@ late_at(struct node *n, int64_t now)
 	struct ids ids = { 0 };
 	struct err err = ERR_INIT;
 
-	assert_ok(n->s->be->case_scan(n->s, &q, collect_id, &ids, &err), err);
+	assert_ok(store_case_scan(n->s, &q, collect_id, &ids, &err), err);
 	return ids.n;
 }
 

@@ -49,7 +49,7 @@ append_n(struct fx *f, uint64_t n)
 	uint8_t e[64], h[MERKLE_HASH_LEN];
 	uint64_t i, idx;
 
-	assert_int_equal(f->s->be->begin(f->s, &err), 0);
+	assert_int_equal(store_begin(f->s, &err), 0);
 	for (i = 0; i < n; i++) {
 		entry(f->mirror.size, e);
 		assert_int_equal(ledger_append(f->s, e, sizeof(e), &idx, &err), 0);
@@ -57,7 +57,7 @@ append_n(struct fx *f, uint64_t n)
 		merkle_leaf_hash(e, sizeof(e), h);
 		merkle_range_append(&f->mirror, h, NULL, NULL);
 	}
-	assert_int_equal(f->s->be->commit(f->s, &err), 0);
+	assert_int_equal(store_commit(f->s, &err), 0);
 }
 
 static uint64_t
@@ -67,12 +67,12 @@ sign(struct fx *f, int64_t now, int want)
 	uint64_t size = 0;
 	int r;
 
-	assert_int_equal(f->s->be->begin(f->s, &err), 0);
+	assert_int_equal(store_begin(f->s, &err), 0);
 	r = ledger_sign(f->s, &f->ida, f->ka, now, &size, &err);
 	if (r < 0)
-		f->s->be->rollback(f->s);
+		store_rollback(f->s);
 	else
-		assert_int_equal(f->s->be->commit(f->s, &err), 0);
+		assert_int_equal(store_commit(f->s, &err), 0);
 	if (r != want)
 		fail_msg("ledger_sign: %d (%s), want %d", r, err.msg, want);
 	return size;
@@ -98,7 +98,7 @@ setup(void **state)
 	assert_int_equal(ledger_id_init(&f->idc, "cert-c", f->pc, &err), 0);
 	snprintf(inbox.title, sizeof(inbox.title), "from-cert-c");
 	snprintf(inbox.id, sizeof(inbox.id), "11111111-2222-4333-8444-555555555555");
-	assert_int_equal(f->s->be->coll_add(f->s, &inbox, &err), 0);
+	assert_int_equal(store_coll_add(f->s, &inbox, &err), 0);
 	snprintf(f->c.name, sizeof(f->c.name), "cert-c");
 	memcpy(f->c.key, f->pc, 32);
 	cx_sha256(f->pc, 32, f->c.key_id);
@@ -106,7 +106,7 @@ setup(void **state)
 	snprintf(f->c.endpoint, sizeof(f->c.endpoint), "https://127.0.0.1:1");
 	f->c.inbox = inbox.rowid;
 	f->c.active = 1;
-	assert_int_equal(f->s->be->partner_add(f->s, &f->c, "{}", &err), 0);
+	assert_int_equal(store_partner_add(f->s, &f->c, "{}", &err), 0);
 	merkle_range_init(&f->mirror);
 	*state = f;
 	return 0;
@@ -146,7 +146,7 @@ test_append_sign_prove(void **state)
 	append_n(f, 299);
 	assert_int_equal(sign(f, 3000000, 0), 300);
 	assert_int_equal(sign(f, 4000000, 0), 300);        /* nothing new: nothing signed */
-	assert_int_equal(f->s->be->ckpt_latest(f->s, 0, &c, &err), 0);
+	assert_int_equal(store_ckpt_latest(f->s, 0, &c, &err), 0);
 	assert_true(c.size == 300 && c.time_us == 3000000);
 	merkle_range_root(&f->mirror, root);
 	assert_memory_equal(c.root, root, 32);
@@ -245,11 +245,11 @@ witness(struct fx *f, const char *body, size_t len, struct ledger_witness_out *o
 	struct err err = ERR_INIT;
 	struct store_partner p;
 
-	assert_int_equal(f->s->be->partner_find(f->s, "cert-c", &p, &err), 0);
-	assert_int_equal(f->s->be->begin(f->s, &err), 0);
+	assert_int_equal(store_partner_find(f->s, "cert-c", &p, &err), 0);
+	assert_int_equal(store_begin(f->s, &err), 0);
 	assert_int_equal(ledger_witness_add(f->s, &f->ida, f->ka, &p, body, len, 5000000, out,
 	    &err), 0);
-	assert_int_equal(f->s->be->commit(f->s, &err), 0);
+	assert_int_equal(store_commit(f->s, &err), 0);
 	return out->status;
 }
 
@@ -269,7 +269,7 @@ test_witness(void **state)
 	len = c_request(f, 0, 4, 0xaa, body, sizeof(body));
 	assert_int_equal(witness(f, body, len, &out), 200);
 	/* the cosignature verifies with A's witness key */
-	assert_int_equal(f->s->be->ckpt_latest(f->s, f->c.rowid, &c, &err), 0);
+	assert_int_equal(store_ckpt_latest(f->s, f->c.rowid, &c, &err), 0);
 	assert_true(c.size == 4);
 	memcpy(note, c.note, c.note_len);
 	assert_int_equal(note_parse(note, c.note_len, &n, &err), 0);
@@ -298,9 +298,9 @@ test_witness(void **state)
 	len = c_request(f, 4, 4, 0xcc, body, sizeof(body));
 	assert_int_equal(witness(f, body, len, &out), 422);
 	assert_true(out.equivocation);
-	assert_int_equal(f->s->be->equivocation_count(f->s, 0, &eq, &err), 0);
+	assert_int_equal(store_equivocation_count(f->s, 0, &eq, &err), 0);
 	assert_true(eq == 1);
-	assert_int_equal(f->s->be->partner_find(f->s, "cert-c", &p, &err), 0);
+	assert_int_equal(store_partner_find(f->s, "cert-c", &p, &err), 0);
 	assert_true(p.compromised_us == 5000000);
 	len = c_request(f, 4, 4, 0xaa, body, sizeof(body));
 	assert_int_equal(witness(f, body, len, &out), 403);

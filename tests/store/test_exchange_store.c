@@ -22,7 +22,6 @@ struct fx {
 	char dir[64];
 	char path[128];
 	struct store *s;
-	const struct store_backend *be;
 	int64_t inbox_a, inbox_b, shared;
 	struct store_partner a, b;
 };
@@ -35,7 +34,7 @@ mkcoll(struct fx *f, const char *uuid, const char *title, int64_t partner)
 
 	snprintf(c.id, sizeof(c.id), "%s", uuid);
 	snprintf(c.title, sizeof(c.title), "%s", title);
-	assert_int_equal(f->be->coll_add(f->s, &c, &err), 0);
+	assert_int_equal(store_coll_add(f->s, &c, &err), 0);
 	return c.rowid;
 }
 
@@ -61,7 +60,6 @@ setup_empty(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
 	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
-	f->be = f->s->be;
 	f->inbox_a = mkcoll(f, "aaaaaaaa-0000-4000-8000-000000000001", "from-alpha", 0);
 	f->inbox_b = mkcoll(f, "bbbbbbbb-0000-4000-8000-000000000002", "from-bravo", 0);
 	f->shared = mkcoll(f, "cccccccc-0000-4000-8000-000000000003", "shared", 0);
@@ -79,9 +77,9 @@ setup(void **state)
 	setup_empty(state);
 	f = *state;
 	partner_init(&f->b, "bravo", 0x22, f->inbox_b);
-	assert_int_equal(f->be->partner_add(f->s, &f->b, "{\"name\":\"bravo\"}", &err), 0);
+	assert_int_equal(store_partner_add(f->s, &f->b, "{\"name\":\"bravo\"}", &err), 0);
 	partner_init(&f->a, "alpha", 0x11, f->inbox_a);
-	assert_int_equal(f->be->partner_add(f->s, &f->a, "{\"name\":\"alpha\"}", &err), 0);
+	assert_int_equal(store_partner_add(f->s, &f->a, "{\"name\":\"alpha\"}", &err), 0);
 	return 0;
 }
 
@@ -126,7 +124,7 @@ test_partner_add_find_list(void **state)
 	assert_true(f->a.created_us > 0);
 	assert_int_equal(f->a.active, 1);
 
-	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
+	assert_int_equal(store_partner_find(f->s, "alpha", &p, &err), 0);
 	assert_same_partner(&p, &f->a);
 	assert_int_equal(p.active, 1);
 	assert_int_equal(p.last_contact_us, 0);
@@ -137,28 +135,28 @@ test_partner_add_find_list(void **state)
 	assert_int_equal(p.out_acked, 0);
 	assert_int_equal(p.in_seq, 0);
 
-	assert_int_equal(f->be->partner_get(f->s, f->b.rowid, &p, &err), 0);
+	assert_int_equal(store_partner_get(f->s, f->b.rowid, &p, &err), 0);
 	assert_same_partner(&p, &f->b);
-	assert_int_equal(f->be->partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
+	assert_int_equal(store_partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
 	assert_same_partner(&p, &f->a);
 
-	assert_int_equal(f->be->partner_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_partner_list(f->s, &v, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_same_partner(&v[0], &f->a);    /* name order */
 	assert_same_partner(&v[1], &f->b);
 	free(v);
 
 	/* adding the partner marked its inbox */
-	assert_int_equal(f->be->coll_find(f->s, "from-alpha", &c, &err), 0);
+	assert_int_equal(store_coll_find(f->s, "from-alpha", &c, &err), 0);
 	assert_int_equal(c.partner, f->a.rowid);
-	assert_int_equal(f->be->coll_find(f->s, "shared", &c, &err), 0);
+	assert_int_equal(store_coll_find(f->s, "shared", &c, &err), 0);
 	assert_int_equal(c.partner, 0);
 
 	memset(&p, 0x5a, sizeof(p));
-	assert_int_equal(f->be->partner_find(f->s, "charlie", &p, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_find(f->s, "charlie", &p, &err), -LSN_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "charlie"));
 	assert_int_equal(p.rowid, 0x5a5a5a5a5a5a5a5a);   /* untouched on failure */
-	assert_int_equal(f->be->partner_get(f->s, 999, &p, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_get(f->s, 999, &p, &err), -LSN_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "999"));
 }
 
@@ -170,7 +168,7 @@ test_partner_list_empty(void **state)
 	struct err err = ERR_INIT;
 	size_t n = 7;
 
-	assert_int_equal(f->be->partner_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_partner_list(f->s, &v, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(v);
 }
@@ -185,30 +183,30 @@ test_partner_duplicates(void **state)
 	size_t n;
 
 	partner_init(&p, "alpha", 0x33, other);
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
 	assert_non_null(strstr(err.msg, "named 'alpha'"));
 
 	partner_init(&p, "delta", 0x11, other);          /* alpha's key */
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
 	assert_non_null(strstr(err.msg, "'alpha'"));
 	assert_non_null(strstr(err.msg, "key"));
 
 	partner_init(&p, "delta", 0x44, f->inbox_a);     /* alpha's inbox */
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), -LSN_EEXIST);
 	assert_non_null(strstr(err.msg, "from-alpha"));
 
 	partner_init(&p, "delta", 0x44, 999);            /* no such collection */
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), -LSN_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "999"));
 
 	partner_init(&p, "", 0x44, other);
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), -LSN_EINVAL);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), -LSN_EINVAL);
 
-	assert_int_equal(f->be->partner_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_partner_list(f->s, &v, &n, &err), 0);
 	assert_int_equal(n, 2);                           /* nothing was added */
 	free(v);
 	partner_init(&p, "delta", 0x44, other);
-	assert_int_equal(f->be->partner_add(f->s, &p, NULL, &err), 0);
+	assert_int_equal(store_partner_add(f->s, &p, NULL, &err), 0);
 }
 
 static void
@@ -219,25 +217,25 @@ test_partner_inactive(void **state)
 	struct err err = ERR_INIT;
 	size_t n;
 
-	assert_int_equal(f->be->partner_set_active(f->s, f->a.rowid, 0, &err), 0);
-	assert_int_equal(f->be->partner_by_key_id(f->s, f->a.key_id, &p, &err), -LSN_ENOTFOUND);
-	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
+	assert_int_equal(store_partner_set_active(f->s, f->a.rowid, 0, &err), 0);
+	assert_int_equal(store_partner_by_key_id(f->s, f->a.key_id, &p, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.active, 0);
-	assert_int_equal(f->be->partner_get(f->s, f->a.rowid, &p, &err), 0);
+	assert_int_equal(store_partner_get(f->s, f->a.rowid, &p, &err), 0);
 	assert_int_equal(p.active, 0);
-	assert_int_equal(f->be->partner_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_partner_list(f->s, &v, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].active, 0);
 	assert_int_equal(v[1].active, 1);
 	free(v);
 	/* the other partner is unaffected */
-	assert_int_equal(f->be->partner_by_key_id(f->s, f->b.key_id, &p, &err), 0);
+	assert_int_equal(store_partner_by_key_id(f->s, f->b.key_id, &p, &err), 0);
 	assert_int_equal(p.rowid, f->b.rowid);
 
-	assert_int_equal(f->be->partner_set_active(f->s, f->a.rowid, 1, &err), 0);
-	assert_int_equal(f->be->partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
+	assert_int_equal(store_partner_set_active(f->s, f->a.rowid, 1, &err), 0);
+	assert_int_equal(store_partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
 	assert_int_equal(p.rowid, f->a.rowid);
-	assert_int_equal(f->be->partner_set_active(f->s, 999, 0, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_set_active(f->s, 999, 0, &err), -LSN_ENOTFOUND);
 }
 
 static struct store_partner
@@ -246,7 +244,7 @@ get_partner(struct fx *f, int64_t rowid)
 	struct store_partner p;
 	struct err err = ERR_INIT;
 
-	assert_int_equal(f->be->partner_get(f->s, rowid, &p, &err), 0);
+	assert_int_equal(store_partner_get(f->s, rowid, &p, &err), 0);
 	return p;
 }
 
@@ -258,14 +256,14 @@ test_partner_health(void **state)
 	struct store_partner p;
 	char longerr[600];
 
-	assert_int_equal(f->be->partner_health(f->s, f->a.rowid, 100, NULL, 0, 0, &err), 0);
+	assert_int_equal(store_partner_health(f->s, f->a.rowid, 100, NULL, 0, 0, &err), 0);
 	p = get_partner(f, f->a.rowid);
 	assert_int_equal(p.last_contact_us, 100);
 	assert_string_equal(p.last_error, "");
 	assert_int_equal(p.retries, 0);
 
 	/* a failure: contact 0 keeps the last contact */
-	assert_int_equal(f->be->partner_health(f->s, f->a.rowid, 0, "connection refused", 200, 3,
+	assert_int_equal(store_partner_health(f->s, f->a.rowid, 0, "connection refused", 200, 3,
 	    &err), 0);
 	p = get_partner(f, f->a.rowid);
 	assert_int_equal(p.last_contact_us, 100);
@@ -274,14 +272,14 @@ test_partner_health(void **state)
 	assert_int_equal(p.retries, 3);
 
 	/* error NULL keeps the error and its time */
-	assert_int_equal(f->be->partner_health(f->s, f->a.rowid, 0, NULL, 999, 4, &err), 0);
+	assert_int_equal(store_partner_health(f->s, f->a.rowid, 0, NULL, 999, 4, &err), 0);
 	p = get_partner(f, f->a.rowid);
 	assert_string_equal(p.last_error, "connection refused");
 	assert_int_equal(p.last_error_us, 200);
 	assert_int_equal(p.retries, 4);
 
 	/* a success clears it */
-	assert_int_equal(f->be->partner_health(f->s, f->a.rowid, 300, "", 0, 0, &err), 0);
+	assert_int_equal(store_partner_health(f->s, f->a.rowid, 300, "", 0, 0, &err), 0);
 	p = get_partner(f, f->a.rowid);
 	assert_int_equal(p.last_contact_us, 300);
 	assert_string_equal(p.last_error, "");
@@ -291,7 +289,7 @@ test_partner_health(void **state)
 	memset(longerr, 'x', sizeof(longerr));
 	memcpy(longerr + STORE_ERROR_MAX - 2, "\xc3\xa9", 2);   /* é across the limit */
 	longerr[sizeof(longerr) - 1] = '\0';
-	assert_int_equal(f->be->partner_health(f->s, f->a.rowid, 0, longerr, 400, 1, &err), 0);
+	assert_int_equal(store_partner_health(f->s, f->a.rowid, 0, longerr, 400, 1, &err), 0);
 	p = get_partner(f, f->a.rowid);
 	assert_int_equal(strlen(p.last_error), STORE_ERROR_MAX - 2);
 	assert_memory_equal(p.last_error, longerr, STORE_ERROR_MAX - 2);
@@ -300,7 +298,7 @@ test_partner_health(void **state)
 	p = get_partner(f, f->b.rowid);
 	assert_int_equal(p.last_contact_us, 0);
 	assert_int_equal(p.retries, 0);
-	assert_int_equal(f->be->partner_health(f->s, 999, 1, NULL, 0, 0, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_partner_health(f->s, 999, 1, NULL, 0, 0, &err), -LSN_ENOTFOUND);
 }
 
 /* ---- shares ---- */
@@ -313,39 +311,39 @@ test_shares(void **state)
 	struct err err = ERR_INIT;
 	size_t n;
 
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), 0);
+	assert_int_equal(store_share_add(f->s, &sh, &err), 0);
 	sh.cursor_us = 50;
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), 0);   /* idempotent */
-	assert_int_equal(f->be->share_list(f->s, f->a.rowid, &v, &n, &err), 0);
+	assert_int_equal(store_share_add(f->s, &sh, &err), 0);   /* idempotent */
+	assert_int_equal(store_share_list(f->s, f->a.rowid, &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].partner, f->a.rowid);
 	assert_int_equal(v[0].coll, f->shared);
 	assert_int_equal(v[0].cursor_us, 0);                      /* cursor kept */
 	free(v);
 
-	assert_int_equal(f->be->share_set_cursor(f->s, f->a.rowid, f->shared, 123, &err), 0);
+	assert_int_equal(store_share_set_cursor(f->s, f->a.rowid, f->shared, 123, &err), 0);
 	sh.cursor_us = 0;
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), 0);
+	assert_int_equal(store_share_add(f->s, &sh, &err), 0);
 	sh.coll = f->inbox_b;
 	sh.cursor_us = 7;
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), 0);
-	assert_int_equal(f->be->share_list(f->s, f->a.rowid, &v, &n, &err), 0);
+	assert_int_equal(store_share_add(f->s, &sh, &err), 0);
+	assert_int_equal(store_share_list(f->s, f->a.rowid, &v, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].coll, f->inbox_b < f->shared ? f->inbox_b : f->shared);
 	assert_int_equal(v[f->inbox_b < f->shared ? 1 : 0].cursor_us, 123);
 	assert_int_equal(v[f->inbox_b < f->shared ? 0 : 1].cursor_us, 7);
 	free(v);
 
-	assert_int_equal(f->be->share_list(f->s, f->b.rowid, &v, &n, &err), 0);
+	assert_int_equal(store_share_list(f->s, f->b.rowid, &v, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(v);
-	assert_int_equal(f->be->share_set_cursor(f->s, f->b.rowid, f->shared, 1, &err),
+	assert_int_equal(store_share_set_cursor(f->s, f->b.rowid, f->shared, 1, &err),
 	    -LSN_ENOTFOUND);
 	sh.partner = 999;
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_share_add(f->s, &sh, &err), -LSN_ENOTFOUND);
 	sh.partner = f->b.rowid;
 	sh.coll = 999;
-	assert_int_equal(f->be->share_add(f->s, &sh, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_share_add(f->s, &sh, &err), -LSN_ENOTFOUND);
 }
 
 /* ---- envelopes ---- */
@@ -376,7 +374,7 @@ put(struct fx *f, int64_t partner, int dir, uint64_t seq, size_t len, const char
 		e.receipt_len = strlen(receipt);
 		e.receipt_us = 2000 + (int64_t)seq;
 	}
-	r = f->be->env_put(f->s, &e, &err);
+	r = store_env_put(f->s, &e, &err);
 	free(b);
 	return r;
 }
@@ -420,15 +418,15 @@ test_env_put_get(void **state)
 		assert_int_equal(put(f, f->a.rowid, STORE_OUT, s, 100 * s, NULL), 0);
 	assert_int_equal(put(f, f->a.rowid, STORE_IN, 1, 10, "rcpt-in-1"), 0);
 
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 3, 1, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 3, 1, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_OUT, 3, 300, 1);
 	assert_null(e.receipt);
 	assert_int_equal(e.receipt_len, 0);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 4, 0, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 4, 0, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_OUT, 4, 400, 0);
 
 	/* an accepted envelope comes back with the receipt we made */
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_IN, 1, 1, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_IN, 1, 1, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_IN, 1, 10, 1);
 	assert_int_equal(e.receipt_len, 9);
 	assert_memory_equal(e.receipt, "rcpt-in-1", 9);
@@ -438,7 +436,7 @@ test_env_put_get(void **state)
 	assert_int_equal(put(f, f->a.rowid, STORE_OUT, 3, 1, NULL), -LSN_EEXIST);
 	assert_int_equal(put(f, f->a.rowid, STORE_IN, 3, 1, NULL), 0);
 	assert_int_equal(put(f, f->b.rowid, STORE_OUT, 3, 1, NULL), 0);
-	assert_int_equal(f->be->env_put(f->s, &(struct store_envelope){ .partner = f->a.rowid,
+	assert_int_equal(store_env_put(f->s, &(struct store_envelope){ .partner = f->a.rowid,
 	    .dir = STORE_OUT, .seq = 1, .bytes = (const uint8_t *)"x", .len = 1 }, &err),
 	    -LSN_EEXIST);
 	assert_non_null(strstr(err.msg, "envelope 1"));
@@ -447,8 +445,8 @@ test_env_put_get(void **state)
 	assert_int_equal(put(f, 999, STORE_OUT, 1, 1, NULL), -LSN_ENOTFOUND);
 	assert_int_equal(put(f, f->a.rowid, STORE_OUT, 0, 1, NULL), -LSN_EINVAL);
 	assert_int_equal(put(f, f->a.rowid, 2, 9, 1, NULL), -LSN_EINVAL);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 9, 1, &e, &err), -LSN_ENOTFOUND);
-	assert_int_equal(f->be->env_get(f->s, f->b.rowid, STORE_OUT, 1, 1, &e, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 9, 1, &e, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_env_get(f->s, f->b.rowid, STORE_OUT, 1, 1, &e, &err), -LSN_ENOTFOUND);
 }
 
 /* A large envelope, then small ones: the copy buffer is reused, pointers stay right. */
@@ -462,11 +460,11 @@ test_env_get_large(void **state)
 
 	assert_int_equal(put(f, f->a.rowid, STORE_OUT, 1, big, NULL), 0);
 	assert_int_equal(put(f, f->a.rowid, STORE_OUT, 2, 5, NULL), 0);
-	assert_int_equal(f->be->env_set_receipt(f->s, f->a.rowid, 2, (const uint8_t *)"R2", 2, 9,
+	assert_int_equal(store_env_set_receipt(f->s, f->a.rowid, 2, (const uint8_t *)"R2", 2, 9,
 	    &err), 0);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 1, 1, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 1, 1, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_OUT, 1, big, 1);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 2, 1, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 2, 1, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_OUT, 2, 5, 1);
 	assert_int_equal(e.receipt_len, 2);
 	assert_memory_equal(e.receipt, "R2", 2);
@@ -475,7 +473,7 @@ test_env_get_large(void **state)
 	assert_int_equal(put(f, f->a.rowid, STORE_OUT, 3, 5, NULL), 0);
 	assert_memory_equal(e.receipt, "R2", 2);
 	assert_env(&e, f->a.rowid, STORE_OUT, 2, 5, 1);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 2, 0, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 2, 0, &e, &err), 0);
 	assert_env(&e, f->a.rowid, STORE_OUT, 2, 0, 0);
 	assert_memory_equal(e.receipt, "R2", 2);
 }
@@ -507,7 +505,7 @@ on_env(void *arg, const struct store_envelope *e)
 	c->receipted[c->n] = e->receipt != NULL;
 	c->n++;
 	if (c->reenter) {
-		assert_int_equal(c->f->be->env_get(c->f->s, e->partner, e->dir, e->seq, 1, &g, &err), 0);
+		assert_int_equal(store_env_get(c->f->s, e->partner, e->dir, e->seq, 1, &g, &err), 0);
 		assert_int_equal(g.seq, e->seq);
 		churn(c->f);
 	}
@@ -528,7 +526,7 @@ scan(struct fx *f, struct store_env_query *q, struct scan *c)
 	c->check_bytes = check;
 	c->reenter = reenter;
 	c->f = f;
-	assert_int_equal(f->be->env_scan(f->s, q, on_env, c, &err), 0);
+	assert_int_equal(store_env_scan(f->s, q, on_env, c, &err), 0);
 	return c->n;
 }
 
@@ -614,7 +612,7 @@ test_env_scan(void **state)
 	q.flags = 0;
 	memset(&c, 0, sizeof(c));
 	c.stop_at = 2;
-	assert_int_equal(f->be->env_scan(f->s, &q, on_env, &c, &err), -LSN_EBUSY);
+	assert_int_equal(store_env_scan(f->s, &q, on_env, &c, &err), -LSN_EBUSY);
 	assert_int_equal(c.n, 2);
 
 	q.dir = STORE_IN;
@@ -622,10 +620,10 @@ test_env_scan(void **state)
 	scan(f, &q, &c);
 	assert_seqs(&c, 1, 1);
 	q.dir = 3;
-	assert_int_equal(f->be->env_scan(f->s, &q, on_env, &c, &err), -LSN_EINVAL);
+	assert_int_equal(store_env_scan(f->s, &q, on_env, &c, &err), -LSN_EINVAL);
 	q.dir = STORE_OUT;
 	q.flags = 1u << 7;
-	assert_int_equal(f->be->env_scan(f->s, &q, on_env, &c, &err), -LSN_EINVAL);
+	assert_int_equal(store_env_scan(f->s, &q, on_env, &c, &err), -LSN_EINVAL);
 }
 
 static void
@@ -633,7 +631,7 @@ receipt(struct fx *f, int64_t partner, uint64_t seq, const char *r, int want)
 {
 	struct err err = ERR_INIT;
 
-	assert_int_equal(f->be->env_set_receipt(f->s, partner, seq, (const uint8_t *)r, strlen(r),
+	assert_int_equal(store_env_set_receipt(f->s, partner, seq, (const uint8_t *)r, strlen(r),
 	    5000 + (int64_t)seq, &err), want);
 }
 
@@ -643,7 +641,7 @@ last(struct fx *f, int64_t partner, int dir, uint64_t want_seq, uint64_t want_re
 	struct err err = ERR_INIT;
 	uint64_t seq = 77, rcv = 77;
 
-	assert_int_equal(f->be->env_last(f->s, partner, dir, &seq, &rcv, &err), 0);
+	assert_int_equal(store_env_last(f->s, partner, dir, &seq, &rcv, &err), 0);
 	assert_int_equal(seq, want_seq);
 	assert_int_equal(rcv, want_receipted);
 }
@@ -692,7 +690,7 @@ test_receipts_and_last(void **state)
 
 	/* a second receipt for 4 keeps the first */
 	receipt(f, f->a.rowid, 4, "other", 0);
-	assert_int_equal(f->be->env_get(f->s, f->a.rowid, STORE_OUT, 4, 0, &e, &err), 0);
+	assert_int_equal(store_env_get(f->s, f->a.rowid, STORE_OUT, 4, 0, &e, &err), 0);
 	assert_int_equal(e.receipt_len, 2);
 	assert_memory_equal(e.receipt, "R4", 2);
 	assert_int_equal(e.receipt_us, 5004);
@@ -700,7 +698,7 @@ test_receipts_and_last(void **state)
 	receipt(f, f->b.rowid, 1, "R1", -LSN_ENOTFOUND);
 	assert_int_equal(put(f, f->a.rowid, STORE_IN, 1, 10, NULL), 0);
 	receipt(f, f->a.rowid, 1, "R1", 0);           /* the outgoing 1: already there, kept */
-	assert_int_equal(f->be->env_set_receipt(f->s, f->a.rowid, 3, NULL, 0, 1, &err), -LSN_EINVAL);
+	assert_int_equal(store_env_set_receipt(f->s, f->a.rowid, 3, NULL, 0, 1, &err), -LSN_EINVAL);
 
 	/* the partner's counters follow */
 	p = get_partner(f, f->a.rowid);
@@ -712,23 +710,23 @@ test_receipts_and_last(void **state)
 	receipt(f, f->a.rowid, 5, "R5", 0);
 	last(f, f->a.rowid, STORE_OUT, 5, 5);
 	assert_int_equal(put(f, f->a.rowid, STORE_IN, 2, 10, "mine"), 0);
-	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
+	assert_int_equal(store_partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.out_seq, 5);
 	assert_int_equal(p.out_acked, 5);
 	assert_int_equal(p.in_seq, 2);
-	assert_int_equal(f->be->partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
+	assert_int_equal(store_partner_by_key_id(f->s, f->a.key_id, &p, &err), 0);
 	assert_int_equal(p.out_acked, 5);
-	assert_int_equal(f->be->partner_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_partner_list(f->s, &v, &n, &err), 0);
 	assert_int_equal(v[0].in_seq, 2);             /* alpha */
 	assert_int_equal(v[1].out_seq, 0);            /* bravo */
 	free(v);
 
 	/* incoming: 1 has no receipt, 2 has one */
 	last(f, f->a.rowid, STORE_IN, 2, 0);
-	assert_int_equal(f->be->env_last(f->s, f->a.rowid, STORE_IN, &seq, NULL, &err), 0);
+	assert_int_equal(store_env_last(f->s, f->a.rowid, STORE_IN, &seq, NULL, &err), 0);
 	assert_int_equal(seq, 2);
-	assert_int_equal(f->be->env_last(f->s, f->a.rowid, STORE_IN, NULL, NULL, &err), 0);
-	assert_int_equal(f->be->env_last(f->s, f->a.rowid, 5, &seq, NULL, &err), -LSN_EINVAL);
+	assert_int_equal(store_env_last(f->s, f->a.rowid, STORE_IN, NULL, NULL, &err), 0);
+	assert_int_equal(store_env_last(f->s, f->a.rowid, 5, &seq, NULL, &err), -LSN_EINVAL);
 	last(f, f->b.rowid, STORE_OUT, 0, 0);
 }
 
@@ -766,7 +764,7 @@ churn(struct fx *f)
 		q.n_types = k <= STORE_LIST_MAX ? k : 1;
 		q.n_spec_versions = k <= STORE_LIST_MAX ? 0 : k - STORE_LIST_MAX;
 		q.spec_versions[q.n_spec_versions ? q.n_spec_versions - 1 : 0] = "2.1";
-		assert_int_equal(f->be->objects_query(f->s, &q, 0, NULL, NULL, &more, &err), 0);
+		assert_int_equal(store_objects_query(f->s, &q, 0, NULL, NULL, &more, &err), 0);
 	}
 }
 
@@ -796,10 +794,10 @@ test_collection_partner_roundtrip(void **state)
 	int64_t rowid = mkcoll(f, "eeeeeeee-0000-4000-8000-000000000005", "from-echo", 42);
 	size_t n, i, seen = 0;
 
-	assert_int_equal(f->be->coll_find(f->s, "from-echo", &c, &err), 0);
+	assert_int_equal(store_coll_find(f->s, "from-echo", &c, &err), 0);
 	assert_int_equal(c.rowid, rowid);
 	assert_int_equal(c.partner, 42);
-	assert_int_equal(f->be->coll_list(f->s, &v, &n, &err), 0);
+	assert_int_equal(store_coll_list(f->s, &v, &n, &err), 0);
 	for (i = 0; i < n; i++) {
 		if (v[i].rowid == rowid)
 			seen += v[i].partner == 42;
@@ -946,15 +944,15 @@ test_migrate_v1(void **state)
 	table_sql(f->path, "status", sql, sizeof(sql));
 	assert_non_null(strstr(sql, "UNIQUE"));
 	assert_null(strstr(sql, "WITHOUT ROWID"));
-	assert_int_equal(f->be->status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
+	assert_int_equal(store_status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
 	    &json_len, &count, &err), 0);
 	assert_int_equal(count, 1);
 	assert_string_equal(json, "{\"id\":\"5eed0000-0000-4000-8000-000000000001\","
 	    "\"status\":\"complete\"}");
 	free(json);
-	assert_int_equal(f->be->status_put(f->s, "5eed0000-0000-4000-8000-000000000001", 2,
+	assert_int_equal(store_status_put(f->s, "5eed0000-0000-4000-8000-000000000001", 2,
 	    "{}", 2, &err), 0);
-	assert_int_equal(f->be->status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
+	assert_int_equal(store_status_get(f->s, "5eed0000-0000-4000-8000-000000000001", &json,
 	    &json_len, &count, &err), 0);
 	assert_int_equal(count, 2);
 	assert_string_equal(json, "{}");
@@ -965,7 +963,7 @@ test_migrate_v1(void **state)
 	    "SELECT count(*) FROM objects_id WHERE date_added = 1000"), 1);
 	assert_int_equal(ids_file_int(f->path, "SELECT value FROM ids_meta WHERE key = 'upto'"), 1000);
 	/* the old rows are all there; collections are local */
-	assert_int_equal(f->be->coll_list(f->s, &cv, &n, &err), 0);
+	assert_int_equal(store_coll_list(f->s, &cv, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(cv[0].title, "shared");
 	assert_string_equal(cv[0].description, "old");
@@ -973,19 +971,19 @@ test_migrate_v1(void **state)
 	assert_int_equal(cv[0].partner, 0);
 	assert_int_equal(cv[1].partner, 0);
 	free(cv);
-	assert_int_equal(f->be->objects_count(f->s, 1, &count, &err), 0);
+	assert_int_equal(store_objects_count(f->s, 1, &count, &err), 0);
 	assert_int_equal(count, 1);
-	assert_int_equal(f->be->objects_query(f->s, &q, 1, on_body, body, &more, &err), 0);
+	assert_int_equal(store_objects_query(f->s, &q, 1, on_body, body, &more, &err), 0);
 	assert_string_equal(body, "{\"v\":1}");
-	assert_int_equal(f->be->user_find(f->s, "analyst", &u, &err), 0);
+	assert_int_equal(store_user_find(f->s, "analyst", &u, &err), 0);
 	assert_int_equal(u.admin, 1);
-	assert_int_equal(f->be->meta_get(f->s, "node", meta, sizeof(meta), &err), 0);
+	assert_int_equal(store_meta_get(f->s, "node", meta, sizeof(meta), &err), 0);
 	assert_string_equal(meta, "n1");
 
 	/* and the new tables work */
 	partner_init(&p, "alpha", 0x11, 2);
-	assert_int_equal(f->be->partner_add(f->s, &p, "{}", &err), 0);
-	assert_int_equal(f->be->coll_find(f->s, "other", &c, &err), 0);
+	assert_int_equal(store_partner_add(f->s, &p, "{}", &err), 0);
+	assert_int_equal(store_coll_find(f->s, "other", &c, &err), 0);
 	assert_int_equal(c.partner, p.rowid);
 	assert_int_equal(put(f, p.rowid, STORE_OUT, 1, 10, NULL), 0);
 	last(f, p.rowid, STORE_OUT, 1, 0);
@@ -994,7 +992,7 @@ test_migrate_v1(void **state)
 	store_close(f->s);
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
 	assert_int_equal(user_version(f->path), 7);
-	assert_int_equal(f->be->partner_find(f->s, "alpha", &p, &err), 0);
+	assert_int_equal(store_partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.out_seq, 1);
 }
 

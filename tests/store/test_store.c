@@ -35,7 +35,7 @@ setup(void **state)
 	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
 	snprintf(f->coll.id, sizeof(f->coll.id), "11111111-2222-4333-8444-555555555555");
 	snprintf(f->coll.title, sizeof(f->coll.title), "shared");
-	assert_int_equal(f->s->be->coll_add(f->s, &f->coll, &err), 0);
+	assert_int_equal(store_coll_add(f->s, &f->coll, &err), 0);
 	*state = f;
 	return 0;
 }
@@ -84,9 +84,9 @@ add(struct fx *f, const char *id, const char *modified, const char *body,
 	in.meta = &m;
 	in.body = body;
 	in.len = strlen(body);
-	assert_int_equal(f->s->be->begin(f->s, &err), 0);
-	r = f->s->be->objects_add(f->s, f->coll.rowid, &in, 1, &res, &err);
-	assert_int_equal(f->s->be->commit(f->s, &err), 0);
+	assert_int_equal(store_begin(f->s, &err), 0);
+	r = store_objects_add(f->s, f->coll.rowid, &in, 1, &res, &err);
+	assert_int_equal(store_commit(f->s, &err), 0);
 	if (ret)
 		*ret = res.outcome;
 	return r;
@@ -120,7 +120,7 @@ query(struct fx *f, struct store_query *q, struct collect *c, int *more)
 	q->coll = f->coll.rowid;
 	if (q->limit == 0)
 		q->limit = 50;
-	assert_int_equal(f->s->be->objects_query(f->s, q, 1, on_row, c, more, &err), 0);
+	assert_int_equal(store_objects_query(f->s, q, 1, on_row, c, more, &err), 0);
 	return c->n;
 }
 
@@ -298,14 +298,14 @@ test_id_index_rebuilds(void **state)
 	 */
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
 	assert_int_equal(store_open(path, 1, &other, &err), 0);
-	assert_int_equal(other->be->coll_add(other, &f->coll, &err), 0);
+	assert_int_equal(store_coll_add(other, &f->coll, &err), 0);
 	meta(&m, ID_C, "2020-01-01T00:00:00Z");
 	in.meta = &m;
 	in.body = "{\"c\":1}";
 	in.len = strlen(in.body);
-	assert_int_equal(other->be->begin(other, &err), 0);
-	assert_int_equal(other->be->objects_add(other, f->coll.rowid, &in, 1, &res, &err), 0);
-	assert_int_equal(other->be->commit(other, &err), 0);
+	assert_int_equal(store_begin(other, &err), 0);
+	assert_int_equal(store_objects_add(other, f->coll.rowid, &in, 1, &res, &err), 0);
+	assert_int_equal(store_commit(other, &err), 0);
 	store_close(other);
 	snprintf(cmd, sizeof(cmd), "cp %s-ids %s-ids && rm -f %s-ids-wal %s-ids-shm", path, f->path,
 	    f->path, f->path);
@@ -332,7 +332,7 @@ test_id_index_rebuilds(void **state)
 	 * Deleting B takes B's own entry. The stray one stays (its row is A's, and
 	 * two ids may share a hash) and still never shows.
 	 */
-	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
+	assert_int_equal(store_objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
 	    NULL, 0, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(by_id(f, ID_B, &c), 0);
@@ -365,9 +365,9 @@ count_in(struct store *s, int64_t coll)
 	struct err err = ERR_INIT;
 	int64_t n = -1;
 
-	assert_int_equal(s->be->read_begin(s, &err), 0);
-	assert_int_equal(s->be->objects_count(s, coll, &n, &err), 0);
-	assert_int_equal(s->be->read_end(s), 0);
+	assert_int_equal(store_read_begin(s, &err), 0);
+	assert_int_equal(store_objects_count(s, coll, &n, &err), 0);
+	assert_int_equal(store_read_end(s), 0);
 	return n;
 }
 
@@ -380,37 +380,37 @@ test_read_linger(void **state)
 	char v[32];
 
 	assert_int_equal(store_open(f->path, 0, &rd, &err), 0);
-	rd->be->read_linger(rd, 1);
+	store_read_linger(rd, 1);
 	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{\"a\":1}", NULL), 0);
 	/* Read transactions nest; the outer one keeps its snapshot after read_end. */
-	assert_int_equal(rd->be->read_begin(rd, &err), 0);
+	assert_int_equal(store_read_begin(rd, &err), 0);
 	assert_int_equal(count_in(rd, f->coll.rowid), 1);
-	assert_int_equal(rd->be->read_end(rd), 0);
+	assert_int_equal(store_read_end(rd), 0);
 	/* A commit of this process on another connection: the next read sees it. */
 	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"b\":1}", NULL), 0);
 	assert_int_equal(count_in(rd, f->coll.rowid), 2);
 	/* Another process's commit shows after read_release ... */
 	outside_meta_set(f->path, "linger", "one");
-	assert_int_equal(rd->be->read_begin(rd, &err), 0);
-	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), -LSN_ENOTFOUND);
-	assert_int_equal(rd->be->read_end(rd), 0);
-	rd->be->read_release(rd);
-	assert_int_equal(rd->be->read_begin(rd, &err), 0);
-	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_int_equal(store_read_begin(rd, &err), 0);
+	assert_int_equal(store_meta_get(rd, "linger", v, sizeof(v), &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_read_end(rd), 0);
+	store_read_release(rd);
+	assert_int_equal(store_read_begin(rd, &err), 0);
+	assert_int_equal(store_meta_get(rd, "linger", v, sizeof(v), &err), 0);
 	assert_string_equal(v, "one");
-	assert_int_equal(rd->be->read_end(rd), 0);
+	assert_int_equal(store_read_end(rd), 0);
 	/* ... and at once to a call made outside read_begin/read_end. */
 	outside_meta_set(f->path, "linger", "two");
-	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_int_equal(store_meta_get(rd, "linger", v, sizeof(v), &err), 0);
 	assert_string_equal(v, "two");
 	/* Without linger, read_end ends the transaction: another process sees no reader. */
 	assert_int_equal(count_in(rd, f->coll.rowid), 2);
-	rd->be->read_linger(rd, 0);
+	store_read_linger(rd, 0);
 	outside_meta_set(f->path, "linger", "three");
-	assert_int_equal(rd->be->read_begin(rd, &err), 0);
-	assert_int_equal(rd->be->meta_get(rd, "linger", v, sizeof(v), &err), 0);
+	assert_int_equal(store_read_begin(rd, &err), 0);
+	assert_int_equal(store_meta_get(rd, "linger", v, sizeof(v), &err), 0);
 	assert_string_equal(v, "three");
-	assert_int_equal(rd->be->read_end(rd), 0);
+	assert_int_equal(store_read_end(rd), 0);
 	store_close(rd);
 }
 
@@ -427,13 +427,13 @@ test_delete_refreshes_flags(void **state)
 
 	assert_int_equal(add(f, ID_B, "2020-01-01T00:00:00Z", "{\"a\":1}", NULL), 0);
 	assert_int_equal(add(f, ID_B, "2021-01-01T00:00:00Z", "{\"a\":2}", NULL), 0);
-	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, 0, vk, 1, NULL, 0,
+	assert_int_equal(store_objects_delete(f->s, f->coll.rowid, ID_B, 0, vk, 1, NULL, 0,
 	    &n, &err), 0);
 	assert_int_equal(n, 1);
 	q.after_us = INT64_MIN;
 	assert_int_equal(query(f, &q, &c, &more), 1); /* the older one is last now */
 	assert_string_equal(c.versions[0], "2020-01-01T00:00:00Z");
-	assert_int_equal(f->s->be->objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
+	assert_int_equal(store_objects_delete(f->s, f->coll.rowid, ID_B, STORE_VER_ALL, NULL, 0,
 	    NULL, 0, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(query(f, &q, &c, &more), 0);
@@ -454,30 +454,30 @@ test_users_tokens_status(void **state)
 	int64_t coll;
 
 	snprintf(u.name, sizeof(u.name), "analyst");
-	assert_int_equal(f->s->be->user_add(f->s, &u, &err), 0);
-	assert_int_equal(f->s->be->user_add(f->s, &u, &err), -LSN_EEXIST);
+	assert_int_equal(store_user_add(f->s, &u, &err), 0);
+	assert_int_equal(store_user_add(f->s, &u, &err), -LSN_EEXIST);
 	assert_non_null(strstr(err.msg, "analyst"));
-	assert_int_equal(f->s->be->grant_set(f->s, u.rowid, &g, &err), 0);
-	assert_int_equal(f->s->be->grant_list(f->s, u.rowid, &gl, &n, &err), 0);
+	assert_int_equal(store_grant_set(f->s, u.rowid, &g, &err), 0);
+	assert_int_equal(store_grant_list(f->s, u.rowid, &gl, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(gl[0].can_read, 1);
 	assert_int_equal(gl[0].can_write, 0);
 	free(gl);
-	assert_int_equal(f->s->be->token_add(f->s, u.rowid, "ci", h, &err), 0);
-	assert_int_equal(f->s->be->token_find(f->s, h, &uid, &err), 0);
+	assert_int_equal(store_token_add(f->s, u.rowid, "ci", h, &err), 0);
+	assert_int_equal(store_token_find(f->s, h, &uid, &err), 0);
 	assert_int_equal(uid, u.rowid);
-	assert_int_equal(f->s->be->user_get(f->s, uid, &got, &err), 0);
+	assert_int_equal(store_user_get(f->s, uid, &got, &err), 0);
 	assert_string_equal(got.name, "analyst");
 	/* removing the user removes its tokens */
-	assert_int_equal(f->s->be->user_remove(f->s, "analyst", &err), 0);
-	assert_int_equal(f->s->be->token_find(f->s, h, &uid, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_user_remove(f->s, "analyst", &err), 0);
+	assert_int_equal(store_token_find(f->s, h, &uid, &err), -LSN_ENOTFOUND);
 
-	assert_int_equal(f->s->be->status_put(f->s, "s1", f->coll.rowid, "{\"x\":1}", 7, &err), 0);
-	assert_int_equal(f->s->be->status_get(f->s, "s1", &json, &len, &coll, &err), 0);
+	assert_int_equal(store_status_put(f->s, "s1", f->coll.rowid, "{\"x\":1}", 7, &err), 0);
+	assert_int_equal(store_status_get(f->s, "s1", &json, &len, &coll, &err), 0);
 	assert_string_equal(json, "{\"x\":1}");
 	assert_int_equal(coll, f->coll.rowid);
 	free(json);
-	assert_int_equal(f->s->be->status_get(f->s, "nope", &json, &len, &coll, &err), -LSN_ENOTFOUND);
+	assert_int_equal(store_status_get(f->s, "nope", &json, &len, &coll, &err), -LSN_ENOTFOUND);
 }
 
 /* ---- the writer: group commit, per-job savepoints ---- */
@@ -497,7 +497,7 @@ wjob_run(struct store *s, struct writer_job *job)
 	struct wjob *j = (struct wjob *)job;
 	struct store_obj_in in = { &j->m, "{}", 2 };
 	struct store_obj_result res;
-	int r = s->be->objects_add(s, j->coll, &in, 1, &res, &job->err);
+	int r = store_objects_add(s, j->coll, &in, 1, &res, &job->err);
 
 	if (r == 0 && j->fail)
 		return err_set(&job->err, LSN_EINVAL, "job asked to fail");
@@ -544,7 +544,7 @@ test_writer_batches(void **state)
 		assert_int_equal(jobs[i].rc, jobs[i].fail ? -LSN_EINVAL : 0);
 	}
 	/* failed jobs rolled back alone: 180 objects stored */
-	assert_int_equal(f->s->be->objects_count(f->s, f->coll.rowid, &n, &err), 0);
+	assert_int_equal(store_objects_count(f->s, f->coll.rowid, &n, &err), 0);
 	assert_int_equal(n, 180);
 }
 
