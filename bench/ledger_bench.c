@@ -574,9 +574,9 @@ static const char usage_text[] =
 	"  --inflight N   append: entries submitted but not committed, at most (default 16384)\n"
 	"  --batch-max N  append: the writer's batch_max (default 8192, as liaison.conf)\n"
 	"  --samples N    prove: proofs of each kind (default 100000)\n"
-	"  --db PATH      prove: default /work/bench-ledger-10m.db;\n"
-	"                 verify: default /work/bench-ledger-1m.db\n"
-	"  --work DIR     append: where the temporary store goes (default /work; a tmpfs\n"
+	"  --db PATH      prove: default ./bench-ledger-10m.db;\n"
+	"                 verify: default ./bench-ledger-1m.db\n"
+	"  --work DIR     append: where the temporary store goes (default .; a tmpfs\n"
 	"                 would make fsync free)\n"
 	"  --keep         append: keep the temporary stores\n"
 	"Prints progress on stderr and one JSON line per measurement on stdout.\n"
@@ -600,7 +600,7 @@ parse_opts(int argc, char **argv)
 	int c;
 
 	O = (struct opts){ .n = -1, .inflight = 16384, .batch_max = 8192, .samples = 100000,
-			   .work = "/work" };
+			   .work = "." };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': O.n = num_arg("n", optarg, 1, 1000000000); break;
@@ -642,7 +642,7 @@ parse_opts(int argc, char **argv)
 	if (O.mode == M_PROVE && O.n < 2)
 		die("prove needs --n 2 or more");
 	if (O.db == NULL)
-		O.db = O.mode == M_PROVE ? "/work/bench-ledger-10m.db" : "/work/bench-ledger-1m.db";
+		O.db = O.mode == M_PROVE ? "bench-ledger-10m.db" : "bench-ledger-1m.db";
 }
 
 int

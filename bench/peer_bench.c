@@ -42,7 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_BUNDLE "/work/shared/data/attack/enterprise-attack-18.1-rebuilt.json.xz"
+/* ../shared/data beside the source tree (LIAISON_DATA_DIR, set by bench/CMakeLists.txt). */
+#define DEFAULT_BUNDLE LIAISON_DATA_DIR "/attack/enterprise-attack-18.1-rebuilt.json.xz"
 #define MAX_THREADS 64
 #define MAX_TIDS 64
 #define PROGRESS_POLL_MS 50           /* throughput phases: one store read every 50 ms */

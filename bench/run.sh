@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
-ATTACK=${ATTACK-/work/shared/data/attack/enterprise-attack-18.1-rebuilt.json.xz}
+ATTACK=${ATTACK-$ROOT/../shared/data/attack/enterprise-attack-18.1-rebuilt.json.xz}
 SIZES="10000 1000000"
 OUT=""
 KEEP=0
