@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "exchange/exchange.h"
 #include "hotline/hotline.h"
+#include "hotline/ops.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -172,9 +173,11 @@ escalation(const struct lsn_config *cfg, struct hotline_escalation *e, struct er
 	return r;
 }
 
+/* The terms of the agreement file (the CLI has no exchange to ask). */
 static int
-terms_of(const struct cli_node *n, const char *partner, struct agr_hotline *ret, struct err *err)
+terms_from_file(void *arg, const char *partner, struct agr_hotline *ret, struct err *err)
 {
+	const struct cli_node *n = arg;
 	char dir[4200];
 	struct agreement g;
 	int exists, r;
@@ -350,22 +353,22 @@ run_open(const struct cli_args *a)
 	struct err err = ERR_INIT;
 	struct buf details = BUF_INIT(DETAILS_MAX), attach = BUF_INIT(ATTACH_MAX);
 	struct store_partner p;
-	struct hotline_open o;
+	struct hotline_open_req req;
+	struct hotline_terms_src src = { terms_from_file, NULL };
 	struct hotline_escalation esc;
-	struct agr_hotline terms;
 	struct store_case c;
 	const char *kind = cli_get(a, "kind"), *file = cli_get(a, "file");
 	const char *tlp = cli_get(a, "tlp") ? cli_get(a, "tlp") : "amber";
 	int r, rc = CLI_FAIL;
 
-	memset(&o, 0, sizeof(o));
+	memset(&req, 0, sizeof(req));
 	if (kind == NULL)
 		kind = strcmp(a->spec->name, "notify") == 0 ? "notification" :
 		    strcmp(a->spec->name, "inquire") == 0 ? "inquiry" : "assistance";
-	if (case_kind_from_name(kind, &o.kind) < 0)
+	if (case_kind_from_name(kind, &req.kind) < 0)
 		return cli_usage_error(a->spec, "--kind '%s' is not a kind: notification, inquiry, "
 		    "assistance, preservation, emergency or interference", kind);
-	if (stix_tlp_from_name(tlp, &o.tlp) < 0)
+	if (stix_tlp_from_name(tlp, &req.tlp) < 0)
 		return cli_usage_error(a->spec, "--tlp '%s' is not a TLP level: clear, green, amber, "
 		    "amber+strict or red", tlp);
 	if (file != NULL && (cli_get(a, "summary") != NULL || cli_has(a, "detail")))
@@ -383,25 +386,15 @@ run_open(const struct cli_args *a)
 	}
 	if ((r = cli_node_open(a, &n, &err)) < 0)
 		goto out_bufs;
-	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
-	    (r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0 ||
-	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
+	src.arg = &n;
+	req.partner = cli_get(a, "partner");
+	req.details = details.data;
+	req.details_len = details.len;
+	req.attach = attach.data;
+	req.attach_len = attach.len;
+	if ((r = escalation(&n.cfg, &esc, &err)) < 0 || (r = store_begin(n.s, &err)) < 0)
 		goto out;
-	if (!p.active) {
-		r = err_set(&err, LSN_EINVAL, "%s was removed: cases are opened with active partners",
-		    p.name);
-		goto out;
-	}
-	o.p = &p;
-	o.details = details.data ? details.data : "";
-	o.details_len = details.len;
-	o.attach = attach.len ? attach.data : NULL;
-	o.attach_len = attach.len;
-	o.terms = &terms;
-	o.now_us = clock_now_us();
-	if ((r = store_begin(n.s, &err)) < 0)
-		goto out;
-	if ((r = hotline_open(n.s, &o, &c, &err)) == 0)
+	if ((r = hotline_op_open(n.s, &req, &src, clock_now_us(), &c, &p, &err)) == 0)
 		r = store_commit(n.s, &err);
 	if (r < 0) {
 		store_rollback(n.s);
@@ -410,7 +403,7 @@ run_open(const struct cli_args *a)
 	cli_daemon_reload(&n.cfg);
 	if (!cli_has(a, "json"))
 		printf("opened %s case %s with %s; queued for delivery\n",
-		    case_kind_name(o.kind), c.id, p.name);
+		    case_kind_name(req.kind), c.id, p.name);
 	r = print_case(&n, &c, 0, cli_has(a, "json"), &esc, &err);
 	if (r == 0)
 		rc = CLI_OK;
@@ -561,9 +554,9 @@ run_step(const struct cli_args *a)
 	struct cli_node n;
 	struct err err = ERR_INIT;
 	struct hotline_escalation esc;
-	struct store_case c, done;
+	struct store_case done;
 	struct store_partner p;
-	struct agr_hotline terms;
+	struct hotline_terms_src src = { terms_from_file, NULL };
 	struct buf text = BUF_INIT(HOTLINE_TEXT_MAX + 1);
 	enum case_step step = step_of(a->spec->name);
 	int r;
@@ -585,15 +578,11 @@ run_step(const struct cli_args *a)
 		buf_release(&text);
 		return cli_fail(&err);
 	}
-	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
-	    (r = store_case_get(n.s, a->pos[0], &c, &err)) < 0 ||
-	    (r = store_partner_get(n.s, c.partner, &p, &err)) < 0 ||
-	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
+	src.arg = &n;
+	if ((r = escalation(&n.cfg, &esc, &err)) < 0 || (r = store_begin(n.s, &err)) < 0)
 		goto out;
-	if ((r = store_begin(n.s, &err)) < 0)
-		goto out;
-	if ((r = hotline_take(n.s, c.id, step, text.len ? text.data : NULL, &terms,
-	    clock_now_us(), &done, &err)) == 0)
+	if ((r = hotline_op_step(n.s, a->pos[0], step, text.len ? text.data : NULL, &src,
+	    clock_now_us(), &done, &p, &err)) == 0)
 		r = store_commit(n.s, &err);
 	if (r < 0) {
 		store_rollback(n.s);
