@@ -580,56 +580,80 @@ post_case(struct ctx *c)
 	writer_submit(c->t->w, &oj->job);
 }
 
+static void r_cases(void *c, const struct route_args *a) { get_cases(c); }
+static void r_open(void *c, const struct route_args *a) { post_case(c); }
+
+static void
+r_case(void *c, const struct route_args *a)
+{
+	get_case(c, route_arg(a, "case"));
+}
+
+static void
+r_step(void *c, const struct route_args *a)
+{
+	post_step(c, route_arg(a, "case"));
+}
+
+/*
+ * The hotline's rows; its paths are taken with or without a trailing '/'.
+ * Every row needs ROUTE_USER: taxii.c authenticated the request before.
+ */
+static const struct route cases_routes[] = {
+	{ "GET", "/api/v1/cases", r_cases, ROUTE_USER, "/api/v1/cases answers GET and POST." },
+	{ "POST", "/api/v1/cases", r_open, ROUTE_USER, "/api/v1/cases answers GET and POST." },
+	{ "GET", "/api/v1/cases/{case}", r_case, ROUTE_USER,
+	    "A case answers GET; steps are POSTed to /api/v1/cases/{id}/steps." },
+	{ "POST", "/api/v1/cases/{case}/steps", r_step, ROUTE_USER, "Steps are POSTed." },
+};
+
+/* A case key the store could name: not empty, not longer than a STIX id. */
+static int
+key_ok(const char *key, size_t n)
+{
+	return n > 0 && n < STIX_ID_MAX + 1;
+}
+
+/* 404 in the words of the part of the path that names nothing. */
+static void
+not_found(struct ctx *c)
+{
+	const char *p = c->req->path;
+
+	if (strncmp(p, "/api/v1/cases", 13) != 0 || (p[13] != '\0' && p[13] != '/'))
+		api_error(c, 404, "Not found", "There is no resource at this path (/api/v1/cases).");
+	else if (p[13] == '/' && !key_ok(p + 14, strcspn(p + 14, "/")))
+		api_error(c, 404, "Not found", "There is no case at this path.");
+	else
+		api_error(c, 404, "Not found", "There is no resource at this path.");
+}
+
 void
 cases_api(struct ctx *c)
 {
-	const char *rest = c->req->path + strlen("/api/v1/cases");
-	char key[STIX_ID_MAX + 1];
-	const char *slash;
-	size_t n;
+	struct route_match m;
+	char path[2048];
+	const char *key;
+	int st;
 
 	if (c->t->cfg.hotline == NULL) {
 		api_error(c, 404, "Not found", "This server has no hotline.");
 		return;
 	}
-	if (strncmp(c->req->path, "/api/v1/cases", 13) != 0 || (rest[0] != '\0' && rest[0] != '/')) {
-		api_error(c, 404, "Not found", "There is no resource at this path (/api/v1/cases).");
+	st = route_lookup(cases_routes, sizeof(cases_routes) / sizeof(cases_routes[0]),
+	    c->req->method, c->req->path, 1, path, sizeof(path), &m);
+	key = route_arg(&m.args, "case");
+	if (st == 404 || (key != NULL && !key_ok(key, strlen(key)))) {
+		not_found(c);
 		return;
 	}
-	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-		if (strcmp(c->req->method, "POST") == 0)
-			post_case(c);
-		else if (strcmp(c->req->method, "GET") == 0)
-			get_cases(c);
-		else
-			api_error(c, 405, "Method not allowed", "/api/v1/cases answers GET and POST.");
+	if (st == 405) {
+		api_error(c, 405, "Method not allowed", "%s", m.row->hint);
 		return;
 	}
-	rest++;
-	slash = strchr(rest, '/');
-	n = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (n == 0 || n >= sizeof(key)) {
-		api_error(c, 404, "Not found", "There is no case at this path.");
+	if (!taxii_has_rights(c, m.hit->rights)) {
+		api_error(c, 403, "Forbidden", "This resource is for the node's admins.");
 		return;
 	}
-	memcpy(key, rest, n);
-	key[n] = '\0';
-	if (slash == NULL || strcmp(slash, "/") == 0) {
-		if (strcmp(c->req->method, "GET") != 0) {
-			api_error(c, 405, "Method not allowed", "A case answers GET; steps are POSTed "
-			    "to /api/v1/cases/{id}/steps.");
-			return;
-		}
-		get_case(c, key);
-		return;
-	}
-	if (strcmp(slash, "/steps") == 0 || strcmp(slash, "/steps/") == 0) {
-		if (strcmp(c->req->method, "POST") != 0) {
-			api_error(c, 405, "Method not allowed", "Steps are POSTed.");
-			return;
-		}
-		post_step(c, key);
-		return;
-	}
-	api_error(c, 404, "Not found", "There is no resource at this path.");
+	m.hit->fn(c, &m.args);
 }
