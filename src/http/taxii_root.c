@@ -33,15 +33,22 @@ base_url(struct ctx *c, struct evbuffer *b)
 	evbuffer_add_printf(b, "https://localhost");
 }
 
+/* Opens the object with the "title" and "description" discovery and API root share. */
+static void
+add_about(struct evbuffer *b, const struct taxii_config *cfg)
+{
+	evbuffer_add_printf(b, "{\"title\":");
+	evb_json_str(b, cfg->title);
+	evbuffer_add_printf(b, ",\"description\":");
+	evb_json_str(b, cfg->description);
+}
+
 void
 taxii_get_discovery(struct ctx *c)
 {
 	struct evbuffer *b = evbuffer_new();
 
-	evbuffer_add_printf(b, "{\"title\":");
-	evb_json_str(b, c->t->cfg.title);
-	evbuffer_add_printf(b, ",\"description\":");
-	evb_json_str(b, c->t->cfg.description);
+	add_about(b, &c->t->cfg);
 	if (c->t->cfg.contact != NULL && c->t->cfg.contact[0]) {
 		evbuffer_add_printf(b, ",\"contact\":");
 		evb_json_str(b, c->t->cfg.contact);
@@ -60,10 +67,7 @@ taxii_get_api_root(struct ctx *c)
 {
 	struct evbuffer *b = evbuffer_new();
 
-	evbuffer_add_printf(b, "{\"title\":");
-	evb_json_str(b, c->t->cfg.title);
-	evbuffer_add_printf(b, ",\"description\":");
-	evb_json_str(b, c->t->cfg.description);
+	add_about(b, &c->t->cfg);
 	evbuffer_add_printf(b, ",\"versions\":[\"%s\"],\"max_content_length\":%zu}",
 	    TAXII_MEDIA, c->t->cfg.max_content_length);
 	taxii_reply(c, 200, b);
