@@ -476,23 +476,93 @@ open_done(struct writer_job *job, int rc)
 	http_server_defer(oj->c->t->srv, open_finish, oj);
 }
 
+/* 1 if every member of the opening is one it may have. */
+static int
+members_ok(struct ctx *c, json_t *doc)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(doc, key, v) {
+		if (strcmp(key, "partner") != 0 && strcmp(key, "kind") != 0 &&
+		    strcmp(key, "details") != 0 && strcmp(key, "tlp") != 0 &&
+		    strcmp(key, "attach") != 0) {
+			api_error(c, 400, "Malformed request body", "'%.40s' is not a member of an "
+			    "opening (partner, kind, details, tlp, attach).", key);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /*
  * {"partner": NAME, "kind": KIND, "details": {...}, "tlp": "amber",
- *  "attach": {a STIX bundle}}: tlp and attach are optional.
+ *  "attach": {a STIX bundle}}: tlp and attach are optional. Answers 400
+ * itself; the strings point into doc.
  */
+static int
+parse_opening(struct ctx *c, json_t *doc, const char **ret_partner, enum case_kind *ret_kind,
+    enum stix_tlp *ret_tlp)
+{
+	const char *partner, *kind, *tlp;
+
+	if (!members_ok(c, doc))
+		return -1;
+	partner = json_string_value(json_object_get(doc, "partner"));
+	kind = json_string_value(json_object_get(doc, "kind"));
+	tlp = json_string_value(json_object_get(doc, "tlp"));
+	*ret_tlp = STIX_TLP_AMBER;
+	if (partner == NULL || kind == NULL || case_kind_from_name(kind, ret_kind) < 0 ||
+	    !json_is_object(json_object_get(doc, "details")) ||
+	    (json_object_get(doc, "tlp") != NULL && (tlp == NULL ||
+	    stix_tlp_from_name(tlp, ret_tlp) < 0)) ||
+	    (json_object_get(doc, "attach") != NULL &&
+	    !json_is_object(json_object_get(doc, "attach")))) {
+		api_error(c, 400, "Malformed request body", "An opening needs \"partner\" (a name), "
+		    "\"kind\" (notification, inquiry, assistance, preservation, emergency, "
+		    "interference) and \"details\" (an object); \"tlp\" is a TLP level and "
+		    "\"attach\" a STIX bundle.");
+		return -1;
+	}
+	*ret_partner = partner;
+	return 0;
+}
+
+/* The opening's job, with its details and attachment as compact JSON; NULL: out of memory. */
+static struct open_job *
+open_job_new(json_t *doc)
+{
+	struct open_job *oj = calloc(1, sizeof(*oj));
+	json_t *attach = json_object_get(doc, "attach");
+
+	if (oj == NULL)
+		return NULL;
+	oj->details = json_dumps(json_object_get(doc, "details"), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER);
+	if (attach != NULL)
+		oj->attach = json_dumps(attach, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (oj->details == NULL || (oj->attach == NULL && attach != NULL)) {
+		free(oj->details);
+		free(oj);
+		return NULL;
+	}
+	return oj;
+}
+
 static void
 post_case(struct ctx *c)
 {
 	struct store *rd = c->t->rd;
 	struct err err = ERR_INIT;
 	struct open_job *oj;
+	struct store_partner p;
 	struct agreement g;
 	json_error_t je;
-	json_t *doc, *v;
-	const char *key, *partner, *kind, *tlp;
+	json_t *doc;
+	const char *partner;
 	enum case_kind k;
-	enum stix_tlp t = STIX_TLP_AMBER;
-	int exists, has_attach;
+	enum stix_tlp t;
+	int exists;
 
 	doc = json_loadb(c->req->body.data ? c->req->body.data : "", c->req->body.len,
 	    JSON_REJECT_DUPLICATES, &je);
@@ -503,67 +573,24 @@ post_case(struct ctx *c)
 		    doc ? "not an object" : je.text);
 		return;
 	}
-	json_object_foreach(doc, key, v) {
-		if (strcmp(key, "partner") != 0 && strcmp(key, "kind") != 0 &&
-		    strcmp(key, "details") != 0 && strcmp(key, "tlp") != 0 &&
-		    strcmp(key, "attach") != 0) {
-			api_error(c, 400, "Malformed request body", "'%.40s' is not a member of an "
-			    "opening (partner, kind, details, tlp, attach).", key);
-			json_decref(doc);
-			return;
-		}
-	}
-	partner = json_string_value(json_object_get(doc, "partner"));
-	kind = json_string_value(json_object_get(doc, "kind"));
-	tlp = json_string_value(json_object_get(doc, "tlp"));
-	if (partner == NULL || kind == NULL || case_kind_from_name(kind, &k) < 0 ||
-	    !json_is_object(json_object_get(doc, "details")) ||
-	    (json_object_get(doc, "tlp") != NULL && (tlp == NULL ||
-	    stix_tlp_from_name(tlp, &t) < 0)) ||
-	    (json_object_get(doc, "attach") != NULL &&
-	    !json_is_object(json_object_get(doc, "attach")))) {
-		json_decref(doc);
-		api_error(c, 400, "Malformed request body", "An opening needs \"partner\" (a name), "
-		    "\"kind\" (notification, inquiry, assistance, preservation, emergency, "
-		    "interference) and \"details\" (an object); \"tlp\" is a TLP level and "
-		    "\"attach\" a STIX bundle.");
-		return;
-	}
-	oj = calloc(1, sizeof(*oj));
-	if (oj == NULL) {
-		json_decref(doc);
-		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
-	}
-	if (store_partner_find(rd, partner, &oj->p, &err) < 0 || !oj->p.active ||
-	    !may_see(c, &oj->p)) {
-		free(oj);
+	if (parse_opening(c, doc, &partner, &k, &t) < 0)
+		goto out;
+	if (store_partner_find(rd, partner, &p, &err) < 0 || !p.active || !may_see(c, &p)) {
 		api_error(c, 404, "Not found", "There is no active partner '%.64s' whose cases you "
 		    "may see.", partner);
-		json_decref(doc);
-		return;
+		goto out;
 	}
-	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, oj->p.name, &g,
+	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, p.name, &g,
 	    &exists, &err) < 0) {
-		free(oj);
-		json_decref(doc);
 		api_error(c, 500, "Agreement unreadable", "%s", err.msg);
-		return;
+		goto out;
 	}
-	oj->details = json_dumps(json_object_get(doc, "details"), JSON_COMPACT |
-	    JSON_PRESERVE_ORDER);
-	if (json_object_get(doc, "attach") != NULL)
-		oj->attach = json_dumps(json_object_get(doc, "attach"), JSON_COMPACT |
-		    JSON_PRESERVE_ORDER);
-	has_attach = json_object_get(doc, "attach") != NULL;
-	json_decref(doc);
-	if (oj->details == NULL || (oj->attach == NULL && has_attach)) {
-		free(oj->details);
-		free(oj);
+	if ((oj = open_job_new(doc)) == NULL) {
 		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
+		goto out;
 	}
 	oj->c = c;
+	oj->p = p;
 	oj->terms = g.hotline;
 	oj->o.p = &oj->p;
 	oj->o.kind = k;
@@ -578,58 +605,84 @@ post_case(struct ctx *c)
 	oj->job.weight = 1;
 	c->t->inflight++;
 	writer_submit(c->t->w, &oj->job);
+out:
+	json_decref(doc);
+}
+
+static void r_cases(void *c, const struct route_args *a) { get_cases(c); }
+static void r_open(void *c, const struct route_args *a) { post_case(c); }
+
+static void
+r_case(void *c, const struct route_args *a)
+{
+	get_case(c, route_arg(a, "case"));
+}
+
+static void
+r_step(void *c, const struct route_args *a)
+{
+	post_step(c, route_arg(a, "case"));
+}
+
+/*
+ * The hotline's rows; its paths are taken with or without a trailing '/'.
+ * Every row needs ROUTE_USER: taxii.c authenticated the request before.
+ */
+static const struct route cases_routes[] = {
+	{ "GET", "/api/v1/cases", r_cases, ROUTE_USER, "/api/v1/cases answers GET and POST." },
+	{ "POST", "/api/v1/cases", r_open, ROUTE_USER, "/api/v1/cases answers GET and POST." },
+	{ "GET", "/api/v1/cases/{case}", r_case, ROUTE_USER,
+	    "A case answers GET; steps are POSTed to /api/v1/cases/{id}/steps." },
+	{ "POST", "/api/v1/cases/{case}/steps", r_step, ROUTE_USER, "Steps are POSTed." },
+};
+
+/* A case key the store could name: not empty, not longer than a STIX id. */
+static int
+key_ok(const char *key, size_t n)
+{
+	return n > 0 && n < STIX_ID_MAX + 1;
+}
+
+/* 404 in the words of the part of the path that names nothing. */
+static void
+not_found(struct ctx *c)
+{
+	const char *p = c->req->path;
+
+	if (strncmp(p, "/api/v1/cases", 13) != 0 || (p[13] != '\0' && p[13] != '/'))
+		api_error(c, 404, "Not found", "There is no resource at this path (/api/v1/cases).");
+	else if (p[13] == '/' && !key_ok(p + 14, strcspn(p + 14, "/")))
+		api_error(c, 404, "Not found", "There is no case at this path.");
+	else
+		api_error(c, 404, "Not found", "There is no resource at this path.");
 }
 
 void
 cases_api(struct ctx *c)
 {
-	const char *rest = c->req->path + strlen("/api/v1/cases");
-	char key[STIX_ID_MAX + 1];
-	const char *slash;
-	size_t n;
+	struct route_match m;
+	char path[2048];
+	const char *key;
+	int st;
 
 	if (c->t->cfg.hotline == NULL) {
 		api_error(c, 404, "Not found", "This server has no hotline.");
 		return;
 	}
-	if (strncmp(c->req->path, "/api/v1/cases", 13) != 0 || (rest[0] != '\0' && rest[0] != '/')) {
-		api_error(c, 404, "Not found", "There is no resource at this path (/api/v1/cases).");
+	st = route_lookup(cases_routes, sizeof(cases_routes) / sizeof(cases_routes[0]),
+	    c->req->method, c->req->path, 1, path, sizeof(path), &m);
+	key = route_arg(&m.args, "case");
+	if (st == 404 || (key != NULL && !key_ok(key, strlen(key)))) {
+		not_found(c);
 		return;
 	}
-	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-		if (strcmp(c->req->method, "POST") == 0)
-			post_case(c);
-		else if (strcmp(c->req->method, "GET") == 0)
-			get_cases(c);
-		else
-			api_error(c, 405, "Method not allowed", "/api/v1/cases answers GET and POST.");
+	if (st == 405) {
+		api_error(c, 405, "Method not allowed", "%s", m.row->hint);
 		return;
 	}
-	rest++;
-	slash = strchr(rest, '/');
-	n = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (n == 0 || n >= sizeof(key)) {
-		api_error(c, 404, "Not found", "There is no case at this path.");
+	if (!taxii_has_rights(c, m.hit->rights)) {
+		api_error(c, 403, "Forbidden", "This resource is for the node's admins.");
 		return;
 	}
-	memcpy(key, rest, n);
-	key[n] = '\0';
-	if (slash == NULL || strcmp(slash, "/") == 0) {
-		if (strcmp(c->req->method, "GET") != 0) {
-			api_error(c, 405, "Method not allowed", "A case answers GET; steps are POSTed "
-			    "to /api/v1/cases/{id}/steps.");
-			return;
-		}
-		get_case(c, key);
-		return;
-	}
-	if (strcmp(slash, "/steps") == 0 || strcmp(slash, "/steps/") == 0) {
-		if (strcmp(c->req->method, "POST") != 0) {
-			api_error(c, 405, "Method not allowed", "Steps are POSTed.");
-			return;
-		}
-		post_step(c, key);
-		return;
-	}
-	api_error(c, 404, "Not found", "There is no resource at this path.");
+	m.hit->fn(c, &m.args);
 }

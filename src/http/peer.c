@@ -5,6 +5,7 @@
  * refused. Never decides what is accepted: exchange_accept does.
  */
 #include "http/peer.h"
+#include "http/route.h"
 #include "exchange/exchange.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -22,6 +23,14 @@ struct peer_api {
 	struct http_server *srv;
 	char name[128];
 	size_t inflight;
+};
+
+/* One request of a partner whose pinned key the router has checked (ROUTE_PEER). */
+struct peer_call {
+	struct peer_api *p;
+	struct http_request *req;
+	int64_t partner;
+	char name[65];
 };
 
 struct pending {
@@ -126,17 +135,16 @@ defer_on_loop(void *ctx, void (*fn)(void *), void *arg)
 }
 
 static void
-post_envelopes(struct peer_api *p, struct http_request *req)
+post_envelopes(void *arg, const struct route_args *a)
 {
+	struct peer_call *pc = arg;
+	struct peer_api *p = pc->p;
+	struct http_request *req = pc->req;
 	struct accept_req rq;
 	const char *ct = http_header_get(req, "Content-Type");
 	struct err err = ERR_INIT;
 	struct pending *pd;
-	char name[65];
-	int64_t partner;
 
-	if (caller(p, req, &partner, name) < 0)
-		return;
 	if (ct == NULL || strcmp(ct, EXCHANGE_MEDIA) != 0) {
 		reply_error(req, 415, "unsupported_media_type",
 		    "a batch of envelopes is sent as " EXCHANGE_MEDIA);
@@ -155,7 +163,7 @@ post_envelopes(struct peer_api *p, struct http_request *req)
 	rq.arg = pd;
 	rq.defer = defer_on_loop;
 	rq.defer_arg = p;
-	if (exchange_accept(p->ex, partner, &rq, &err) < 0) {
+	if (exchange_accept(p->ex, pc->partner, &rq, &err) < 0) {
 		free(pd);
 		reply_error(req, err.code == LSN_EDENIED ? 403 : 500,
 		    err.code == LSN_EDENIED ? "not_a_partner" : "internal", err.msg);
@@ -166,18 +174,19 @@ post_envelopes(struct peer_api *p, struct http_request *req)
 
 /* Who the caller is to this node, and where its sequence stands. */
 static void
-get_hello(struct peer_api *p, struct http_request *req)
+get_hello(void *arg, const struct route_args *a)
 {
+	struct peer_call *pc = arg;
+	struct peer_api *p = pc->p;
+	struct http_request *req = pc->req;
 	struct err err = ERR_INIT;
 	struct buf b = BUF_INIT(4096);
 	uint8_t id[32];
-	char hex[65], name[65];
+	char hex[65];
 	uint64_t in_seq = 0;
-	int64_t partner;
+	int64_t partner = pc->partner;
 	const char *hex_in;
 
-	if (caller(p, req, &partner, name) < 0)
-		return;
 	if (store_env_last(p->rd, partner, STORE_IN, &in_seq, NULL, &err) < 0) {
 		reply_error(req, 500, "store", err.msg);
 		return;
@@ -190,7 +199,7 @@ get_hello(struct peer_api *p, struct http_request *req)
 	hex_encode(id, 32, hex);
 	buf_adds(&b, "{\"node\":");
 	buf_add_json_str(&b, p->name, strlen(p->name));
-	buf_printf(&b, ",\"key_id\":\"%s\",\"partner\":\"%s\",\"next_seq\":%llu", hex, name,
+	buf_printf(&b, ",\"key_id\":\"%s\",\"partner\":\"%s\",\"next_seq\":%llu", hex, pc->name,
 	    (unsigned long long)in_seq + 1);
 	/* the agreement this node works under with the caller, so both can compare */
 	if (exchange_agreement_hash(p->ex, partner, id) == 0) {
@@ -244,22 +253,21 @@ witness_done(void *arg, const struct exchange_witness_answer *a)
 }
 
 static void
-post_add_checkpoint(struct peer_api *p, struct http_request *req)
+post_add_checkpoint(void *arg, const struct route_args *a)
 {
+	struct peer_call *pc = arg;
+	struct peer_api *p = pc->p;
+	struct http_request *req = pc->req;
 	struct err err = ERR_INIT;
 	struct wpending *wp;
-	char name[65];
-	int64_t partner;
 
-	if (caller(p, req, &partner, name) < 0)
-		return;
 	if ((wp = calloc(1, sizeof(*wp))) == NULL) {
 		reply_error(req, 500, "internal", "out of memory");
 		return;
 	}
 	wp->p = p;
 	wp->req = req;
-	if (exchange_witness(p->ex, partner, req->body.data ? req->body.data : "", req->body.len,
+	if (exchange_witness(p->ex, pc->partner, req->body.data ? req->body.data : "", req->body.len,
 	    witness_done, wp, &err) < 0) {
 		free(wp);
 		reply_error(req, 500, "internal", err.msg);
@@ -305,75 +313,102 @@ reply_store_error(struct http_request *req, const struct err *err)
 	    st == 400 ? "bad_request" : "internal", err->msg);
 }
 
+/* The answer of a read of the log: its text, or the error that stopped it. */
 static void
-get_log(struct peer_api *p, struct http_request *req)
+reply_log(struct http_request *req, int r, struct buf *b, const struct err *err)
 {
+	if (r < 0)
+		reply_store_error(req, err);
+	else
+		reply_text(req, b);
+	buf_release(b);
+}
+
+static void
+get_checkpoint(void *arg, const struct route_args *a)
+{
+	struct peer_call *pc = arg;
 	struct err err = ERR_INIT;
 	struct buf b = BUF_INIT(64 * 1024);
-	uint64_t seq = 0, size = 0, old = 0;
-	char name[65];
-	int64_t partner;
+	int r;
+
+	r = exchange_log_checkpoint(pc->p->ex, pc->p->rd, &b, &err);
+	reply_log(pc->req, r, &b, &err);
+}
+
+static void
+get_proof(void *arg, const struct route_args *a)
+{
+	struct peer_call *pc = arg;
+	const char *q = pc->req->query;
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT(64 * 1024);
+	uint64_t seq = 0, size = 0;
 	int r, dir;
 
-	if (caller(p, req, &partner, name) < 0)
-		return;
-	if (strcmp(req->path, "/peer/v1/log/checkpoint") == 0) {
-		r = exchange_log_checkpoint(p->ex, p->rd, &b, &err);
-	} else if (strcmp(req->path, "/peer/v1/log/proof") == 0) {
-		dir = strstr(req->query, "dir=received") ? STORE_IN :
-		    strstr(req->query, "dir=sent") ? STORE_OUT : -1;
-		if (dir < 0 || query_u64(req->query, "seq", &seq) < 0 ||
-		    query_u64(req->query, "size", &size) < 0)
-			r = err_set(&err, LSN_EINVAL, "a proof is asked for with dir=sent|received, "
-			    "seq=N and size=N");
-		else
-			r = exchange_log_proof(p->ex, p->rd, partner, dir, seq, size, &b, &err);
-	} else {
-		if (query_u64(req->query, "old", &old) < 0 || query_u64(req->query, "size", &size) < 0)
-			r = err_set(&err, LSN_EINVAL, "a consistency proof is asked for with old=N and "
-			    "size=N");
-		else
-			r = exchange_log_consistency(p->ex, p->rd, old, size, &b, &err);
-	}
-	if (r < 0)
-		reply_store_error(req, &err);
+	dir = strstr(q, "dir=received") ? STORE_IN : strstr(q, "dir=sent") ? STORE_OUT : -1;
+	if (dir < 0 || query_u64(q, "seq", &seq) < 0 || query_u64(q, "size", &size) < 0)
+		r = err_set(&err, LSN_EINVAL, "a proof is asked for with dir=sent|received, "
+		    "seq=N and size=N");
 	else
-		reply_text(req, &b);
-	buf_release(&b);
+		r = exchange_log_proof(pc->p->ex, pc->p->rd, pc->partner, dir, seq, size, &b, &err);
+	reply_log(pc->req, r, &b, &err);
 }
+
+static void
+get_consistency(void *arg, const struct route_args *a)
+{
+	struct peer_call *pc = arg;
+	const char *q = pc->req->query;
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT(64 * 1024);
+	uint64_t size = 0, old = 0;
+	int r;
+
+	if (query_u64(q, "old", &old) < 0 || query_u64(q, "size", &size) < 0)
+		r = err_set(&err, LSN_EINVAL, "a consistency proof is asked for with old=N and "
+		    "size=N");
+	else
+		r = exchange_log_consistency(pc->p->ex, pc->p->rd, old, size, &b, &err);
+	reply_log(pc->req, r, &b, &err);
+}
+
+/* The peer API (docs/protocol.md); every row needs the caller's pinned partner key. */
+static const struct route peer_routes[] = {
+	{ "POST", "/peer/v1/envelopes", post_envelopes, ROUTE_PEER,
+	    "use POST for /peer/v1/envelopes" },
+	{ "GET", "/peer/v1/hello", get_hello, ROUTE_PEER, "use GET for /peer/v1/hello" },
+	{ "POST", "/peer/v1/log/add-checkpoint", post_add_checkpoint, ROUTE_PEER,
+	    "use POST for add-checkpoint" },
+	{ "GET", "/peer/v1/log/checkpoint", get_checkpoint, ROUTE_PEER,
+	    "use GET for the log's reads" },
+	{ "GET", "/peer/v1/log/proof", get_proof, ROUTE_PEER, "use GET for the log's reads" },
+	{ "GET", "/peer/v1/log/consistency", get_consistency, ROUTE_PEER,
+	    "use GET for the log's reads" },
+};
 
 static void
 handle(struct http_request *req, void *arg)
 {
-	struct peer_api *p = arg;
-	int is_post = strcmp(req->method, "POST") == 0, is_get = strcmp(req->method, "GET") == 0;
+	struct peer_call pc = { .p = arg, .req = req };
+	struct route_match m;
+	char path[256];
+	int st;
 
-	if (strcmp(req->path, "/peer/v1/envelopes") == 0) {
-		if (is_post)
-			post_envelopes(p, req);
-		else
-			reply_error(req, 405, "method_not_allowed", "use POST for /peer/v1/envelopes");
-	} else if (strcmp(req->path, "/peer/v1/hello") == 0) {
-		if (is_get)
-			get_hello(p, req);
-		else
-			reply_error(req, 405, "method_not_allowed", "use GET for /peer/v1/hello");
-	} else if (strcmp(req->path, "/peer/v1/log/add-checkpoint") == 0) {
-		if (is_post)
-			post_add_checkpoint(p, req);
-		else
-			reply_error(req, 405, "method_not_allowed", "use POST for add-checkpoint");
-	} else if (strcmp(req->path, "/peer/v1/log/checkpoint") == 0 ||
-	    strcmp(req->path, "/peer/v1/log/proof") == 0 ||
-	    strcmp(req->path, "/peer/v1/log/consistency") == 0) {
-		if (is_get)
-			get_log(p, req);
-		else
-			reply_error(req, 405, "method_not_allowed", "use GET for the log's reads");
-	} else {
+	st = route_lookup(peer_routes, sizeof(peer_routes) / sizeof(peer_routes[0]), req->method,
+	    req->path, 0, path, sizeof(path), &m);
+	if (st == 404) {
 		reply_error(req, 404, "not_found", "the peer API has /peer/v1/envelopes, "
 		    "/peer/v1/hello and /peer/v1/log/{add-checkpoint,checkpoint,proof,consistency}");
+		return;
 	}
+	if (st == 405) {
+		reply_error(req, 405, "method_not_allowed", m.row->hint);
+		return;
+	}
+	if ((m.hit->rights & ROUTE_PEER) && caller(pc.p, req, &pc.partner, pc.name) < 0)
+		return;
+	m.hit->fn(&pc, &m.args);
 }
 
 static void

@@ -19,9 +19,6 @@ struct writer;
 struct exchange;
 struct hotline_node;
 
-#define TAXII_MEDIA "application/taxii+json;version=2.1"
-#define STIX_MEDIA "application/stix+json;version=2.1"
-
 struct taxii_config {
 	const char *title;            /* discovery and API root title */
 	const char *description;

@@ -258,10 +258,6 @@ taxii_add_objects(struct ctx *c)
 	size_t i;
 	int r;
 
-	if (!c->can_write) {
-		taxii_error(c, 403, "Forbidden", "You may not write to collection %s.", c->coll.id);
-		return;
-	}
 	if (!taxii_content_type_ok(c->req)) {
 		taxii_error(c, 415, "Unsupported media type", "POST needs Content-Type: %s.", TAXII_MEDIA);
 		return;

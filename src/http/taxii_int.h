@@ -1,9 +1,15 @@
-/* Shared only by src/http/taxii*.c: the API's state and per-request context. */
+/*
+ * Shared only by the files of src/http/ that serve local users (taxii*.c,
+ * auth.c, taxii_error.c, metrics.c, cases_api.c): the API's state and the
+ * per-request context. Never included outside src/http/.
+ */
 #ifndef LSN_HTTP_TAXII_INT_H
 #define LSN_HTTP_TAXII_INT_H
 
 #include "exchange/exchange.h"
+#include "http/media.h"
 #include "http/query.h"
+#include "http/route.h"
 #include "http/taxii.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -68,6 +74,8 @@ struct ctx {
 	int can_read, can_write;
 };
 
+/* ---- taxii_error.c: answers ---- */
+
 /* Answers with a TAXII error resource (§3.6.1). */
 void taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -79,9 +87,28 @@ void taxii_reply(struct ctx *c, int status, struct evbuffer *body);
 /* Appends a JSON string literal to an evbuffer. */
 void evb_json_str(struct evbuffer *b, const char *s);
 
+/* ---- auth.c: who asks, and what they may do ---- */
+
+/* Fills c->who from the Authorization header; -LSN_EAUTH if it names no user. */
+int taxii_authenticate(struct ctx *c);
+/* The caller's rights on a collection: admin, or the user's grant. */
+void taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write);
+/* 1 if c has the ROUTE_ADMIN, ROUTE_READ and ROUTE_WRITE bits of rights (on c->coll). */
+int taxii_has_rights(const struct ctx *c, unsigned rights);
+
+/* ---- taxii_root.c: discovery, API root, collections ---- */
+
+void taxii_get_discovery(struct ctx *c);
+void taxii_get_api_root(struct ctx *c);
+void taxii_get_collections(struct ctx *c);
+/* c->coll, loaded by taxii_load_collection. */
+void taxii_get_collection(struct ctx *c);
+/* Finds the collection into c->coll with the caller's rights; answers 404 if invisible. */
+int taxii_load_collection(struct ctx *c, const char *id);
+
+/* ---- taxii_objects.c, taxii_add.c ---- */
+
 void taxii_get_objects(struct ctx *c, const char *object_id, int manifest);
-/* /api/v1/cases... (cases_api.c): the request is authenticated, in a read snapshot. */
-void cases_api(struct ctx *c);
 void taxii_get_versions(struct ctx *c, const char *object_id);
 void taxii_delete_object(struct ctx *c, const char *object_id);
 void taxii_add_objects(struct ctx *c);
@@ -91,10 +118,14 @@ void taxii_get_status(struct ctx *c, const char *status_id);
 void taxii_next_encode(const struct taxii *t, int64_t coll, int64_t after_us, char out[64]);
 int taxii_next_decode(const struct taxii *t, int64_t coll, const char *tok, int64_t *ret_after_us);
 
-void ctx_free(struct ctx *c);
-/* The caller's rights on a collection: admin, or the user's grant. */
-void taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write);
-/* 1 if the request's Content-Type is the TAXII 2.1 media type. */
-int taxii_content_type_ok(const struct http_request *req);
+/* ---- metrics.c ---- */
+
+/* GET /metrics: public, outside any read snapshot. */
+void taxii_get_metrics(struct ctx *c);
+
+/* ---- cases_api.c ---- */
+
+/* /api/v1/... : the request is authenticated, in a read snapshot. */
+void cases_api(struct ctx *c);
 
 #endif

@@ -217,10 +217,6 @@ run_page(struct ctx *c, const char *object_id, struct page *p, unsigned allowed,
 	struct err err = ERR_INIT;
 	int more = 0, r;
 
-	if (!c->can_read) {
-		taxii_error(c, 403, "Forbidden", "You may not read collection %s.", c->coll.id);
-		return;
-	}
 	if (make_query(c, object_id, allowed, &sq) < 0)
 		return;
 	if (p->kind == P_VERSIONS)
@@ -311,11 +307,6 @@ taxii_delete_object(struct ctx *c, const char *object_id)
 {
 	struct del_job *d;
 
-	if (!c->can_write || !c->can_read) {
-		taxii_error(c, 403, "Forbidden", "Deleting needs read and write access to collection %s.",
-		    c->coll.id);
-		return;
-	}
 	if (strlen(object_id) > STIX_ID_MAX || !stix_id_valid(object_id)) {
 		taxii_error(c, 404, "Object not found", "'%.300s' is not a STIX identifier.", object_id);
 		return;
