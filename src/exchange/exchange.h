@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/err.h"
