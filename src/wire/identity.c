@@ -8,6 +8,7 @@
 #include "util/be.h"
 #include "util/enc.h"
 #include "util/err.h"
+#include "util/name.h"
 #include "util/ts.h"
 
 #include <stdio.h>
@@ -25,24 +26,10 @@ _Static_assert(sizeof(IDENT_DOMAIN) == 20, "domain string length in identity.h")
 /* Crockford base32: no I, L, O, U, so a fingerprint survives being read aloud. */
 static const char crockford32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-static int
-name_char_ok(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
 int
 ident_name_ok(const char *name)
 {
-	size_t i;
-
-	if (name == NULL || name[0] == '-' || !name_char_ok(name[0]))
-		return 0;
-	for (i = 1; name[i] != '\0'; i++) {
-		if (i >= IDENT_NAME_MAX || !name_char_ok(name[i]))
-			return 0;
-	}
-	return 1;
+	return name != NULL && name_check(name, strlen(name), NULL) == 0;
 }
 
 /* The n-th 5-bit group of md, most significant bit first (n < 20 reads bytes 0..12). */
@@ -222,7 +209,7 @@ field_name(const json_t *v, const char *key, struct ident_doc *d, struct err *er
 
 	if ((r = field_string(v, key, &s, &n, err)) < 0)
 		return r;
-	if (n > IDENT_NAME_MAX || !ident_name_ok(s))
+	if (name_check(s, n, NULL) < 0)
 		return err_set(err, LSN_EINVAL, "identity field '%s' must be 1 to %d of a-z, 0-9 "
 		    "and '-', starting with a letter or digit", key, IDENT_NAME_MAX);
 	memcpy(d->id.name, s, n + 1);

@@ -11,11 +11,12 @@
 #include <stdint.h>
 
 #include "crypto/cx.h"
+#include "util/name.h"
 
 struct err;
 
 #define IDENT_DOMAIN "liaison identity v1"   /* signed with its NUL: 20 bytes */
-#define IDENT_NAME_MAX 64
+#define IDENT_NAME_MAX NODE_NAME_MAX   /* the rule: util/name.h */
 #define IDENT_FPR_LEN 25                     /* "XXXX-XXXX-XXXX-XXXX-XXXX" + NUL */
 #define IDENT_DOC_MAX 4096
 
@@ -45,7 +46,7 @@ struct ident {
 	char fingerprint[IDENT_FPR_LEN];
 };
 
-/* Names: 1-64 of [a-z0-9-], starting with a letter or digit (also collection titles "from-NAME"). */
+/* 1 if name is a node name (name_check in util/name.h; also collection titles "from-NAME"). */
 int ident_name_ok(const char *name);
 void ident_fingerprint(uint8_t sig_type, const uint8_t key[static CX_ED25519_PUB_LEN],
     const uint8_t spki[static CX_SHA256_LEN], char out[static IDENT_FPR_LEN]);
