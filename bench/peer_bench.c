@@ -17,7 +17,7 @@
  * verify, a daemon that died, a phase over its time limit).
  */
 #include "bench_util.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "store/store.h"
 #include "util/err.h"
 

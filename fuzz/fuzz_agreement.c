@@ -44,8 +44,8 @@ agreement(const uint8_t *data, size_t size)
 	if (agreement_format(g, out, AGR_TEXT_MAX, &len, &err) < 0 ||
 	    agreement_parse(out, len, g2, &err) < 0)
 		__builtin_trap();
-	agreement_hash(g, h1);
-	agreement_hash(g2, h2);
+	if (agreement_hash(g, h1, &err) < 0 || agreement_hash(g2, h2, &err) < 0)
+		goto out;
 	if (memcmp(h1, h2, 32) != 0)
 		__builtin_trap();
 out:

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
+#include "wire/identity.h"
 #include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

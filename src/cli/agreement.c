@@ -139,7 +139,10 @@ run_show(const struct cli_args *a)
 		free(text);
 		return cli_fail(&err);
 	}
-	agreement_hash(&g, h);
+	if (agreement_hash(&g, h, &err) < 0) {
+		free(text);
+		return cli_fail(&err);
+	}
 	hex_encode(h, 32, hex);
 	if (p.has_peer_agreement)
 		hex_encode(p.peer_agreement, 32, peer);
@@ -243,7 +246,8 @@ run_set(const struct cli_args *a)
 	cli_node_close(&n);
 	if (r < 0)
 		return cli_fail(&err);
-	agreement_hash(&g, h);
+	if (agreement_hash(&g, h, &err) < 0)
+		return cli_fail(&err);
 	hex_encode(h, 32, hex);
 	printf("agreement with %s: sha256 %s; %s must hold the same terms (liaison agreement "
 	    "show %s on both sides)\n", p.name, hex, p.name, p.name);

@@ -4,7 +4,8 @@
  * shown). Read-only.
  */
 #include "cli/cli.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
+#include "wire/identity.h"
 #include "store/store.h"
 #include "util/enc.h"
 #include "util/err.h"

@@ -7,7 +7,7 @@
  */
 #include "cli/cli.h"
 #include "hotline/hotline.h"
-#include "exchange/evidence.h"
+#include "exchange/evidence_export.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/enc.h"

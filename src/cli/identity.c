@@ -5,7 +5,7 @@
  * Prints public parts only; the private keys never leave their files.
  */
 #include "cli/cli.h"
-#include "exchange/envelope.h"
+#include "wire/identity.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"

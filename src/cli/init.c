@@ -5,7 +5,7 @@
  * never overwrites an existing key, certificate or store.
  */
 #include "cli/cli.h"
-#include "exchange/envelope.h"
+#include "wire/identity.h"
 #include "crypto/cx.h"
 #include "store/store.h"
 #include "util/enc.h"

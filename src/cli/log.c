@@ -7,6 +7,7 @@
 #include "exchange/exchange.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
+#include "wire/identity.h"
 #include "util/err.h"
 
 #include <inttypes.h>

@@ -8,7 +8,8 @@
  */
 #include "cli/cli.h"
 #include "hotline/hotline.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
+#include "wire/identity.h"
 #include "store/store.h"
 #include "util/enc.h"
 #include "util/err.h"

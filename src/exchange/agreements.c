@@ -7,7 +7,6 @@
  */
 #include "exchange/exchange_int.h"
 #include "util/be.h"
-#include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -148,15 +147,10 @@ agr_done(struct writer_job *job, int rc)
 	char hex[65];
 
 	hex_encode(j->hash, 32, hex);
-	if (rc < 0) {
-		struct buf m = BUF_INIT(1024);
-		buf_add_json_str(&m, job->err.msg, strlen(job->err.msg));
-		ex_log(j->ex, "agreement_failed", "\"partner\":\"%s\",\"message\":%s", j->name,
-		    m.data ? m.data : "\"\"");
-		buf_release(&m);
-	} else {
+	if (rc < 0)
+		ex_log_msg(j->ex, "agreement_failed", j->name, job->err.msg);
+	else
 		ex_log(j->ex, "agreement", "\"partner\":\"%s\",\"sha256\":\"%s\"", j->name, hex);
-	}
 	free(j);
 }
 
@@ -199,6 +193,7 @@ ex_link_agreement(struct link *l, struct store *rd)
 	struct agr_job *j;
 	struct stat st;
 	char path[512];
+	uint8_t hash[32];
 	int64_t mtime = 0;
 	int exists = 0;
 
@@ -211,12 +206,8 @@ ex_link_agreement(struct link *l, struct store *rd)
 	l->agr_loaded = 1;
 	if (exchange_agreement_load(ex->cfg.agreements_dir, ex->cfg.node_name, l->p.name, &g,
 	    &exists, &err) < 0) {
-		struct buf m = BUF_INIT(1024);
-		buf_add_json_str(&m, err.msg, strlen(err.msg));
 		/* the terms in force stay: a broken file never opens the border */
-		ex_log(ex, "agreement_invalid", "\"partner\":\"%s\",\"message\":%s", l->p.name,
-		    m.data ? m.data : "\"\"");
-		buf_release(&m);
+		ex_log_msg(ex, "agreement_invalid", l->p.name, err.msg);
 		return;
 	}
 	/* a partner paired before agreements existed gets the default terms, written down */
@@ -225,9 +216,13 @@ ex_link_agreement(struct link *l, struct store *rd)
 	if (!exists && exchange_agreement_save(ex->cfg.agreements_dir, l->p.name, &g, &err) == 0 &&
 	    stat(path, &st) == 0)
 		l->agr_mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (agreement_hash(&g, hash, &err) < 0) {
+		ex_log_msg(ex, "agreement_invalid", l->p.name, err.msg);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	l->agr = g;
-	agreement_hash(&g, l->agr_hash);
+	memcpy(l->agr_hash, hash, 32);
 	l->agr_changed = 1;
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
@@ -242,27 +237,6 @@ ex_link_agreement(struct link *l, struct store *rd)
 	j->job.done = agr_done;
 	j->job.weight = 1;
 	writer_submit(ex->cfg.w, &j->job);
-}
-
-int
-exchange_agreement_hash(struct exchange *ex, int64_t partner, uint8_t out[static 32])
-{
-	struct link *l;
-	int r = -LSN_ENOTFOUND;
-
-	pthread_mutex_lock(&ex->mu);
-	for (l = ex->links; l != NULL; l = l->next) {
-		if (l->p.rowid != partner)
-			continue;
-		pthread_mutex_lock(&l->mu);
-		if (l->agr_loaded) {
-			memcpy(out, l->agr_hash, 32);
-			r = 0;
-		}
-		pthread_mutex_unlock(&l->mu);
-	}
-	pthread_mutex_unlock(&ex->mu);
-	return r;
 }
 
 int

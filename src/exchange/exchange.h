@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -200,6 +200,13 @@ int exchange_agreement_save(const char *dir, const char *partner, const struct a
 void exchange_peer_agreement(struct exchange *ex, int64_t partner, const uint8_t hash[static 32]);
 /* The hash of the agreement a link works under: -LSN_ENOTFOUND if none yet. */
 int exchange_agreement_hash(struct exchange *ex, int64_t partner, uint8_t out[static 32]);
+/*
+ * Copies the hotline terms in force with the partner named partner, as its
+ * link holds them (no file is read). Any thread. -LSN_ENOTFOUND if no link
+ * of that name runs, or its agreement file never loaded.
+ */
+int exchange_terms(struct exchange *ex, const char *partner, struct agr_hotline *ret,
+    struct err *err);
 
 /* What `liaison policy explain` prints: the decision the packer would take now. */
 struct exchange_explanation {

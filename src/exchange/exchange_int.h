@@ -72,11 +72,26 @@ struct exchange {
 	struct exchange_stats st;
 };
 
+/*
+ * The files beneath the hub (exchange.c), each calling only files below it:
+ *   counters.c  ex_count, ex_log, ex_log_msg, refusal names, stats
+ *   sync.c      ex_write_sync, link_wait_ms
+ *   links.c     ex_link_find, waking links, the terms they hold
+ *   client.c    ex_client_new, ex_client_setup
+ *   agreements.c, evidence_export.c, verify.c
+ *   outbox.c (packer), deliver.c (sender), notary.c, inbox.c
+ */
+
 /* Counters: add under ex->mu. */
 void ex_count(struct exchange *ex, unsigned long long *field, unsigned long long n);
 /* One JSON log line {"time":..,"event":..,<extra>}; extra is raw JSON members. */
 void ex_log(struct exchange *ex, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with the members "partner" and "message" (msg, JSON-escaped). */
+void ex_log_msg(struct exchange *ex, const char *event, const char *partner, const char *msg);
+
+/* The link of partner row partner, or NULL. Caller holds ex->mu or is the loop thread. */
+struct link *ex_link_find(struct exchange *ex, int64_t partner);
 
 /* A writer job a link thread waits for: embed it first in the job's struct. */
 struct ex_sync {
@@ -94,6 +109,8 @@ void exchange_heard_from(struct exchange *ex, int64_t partner);
 #define PARK_MAX_MS 2000
 /* Answers a link's parked batch with "send again" (loop thread; before the link stops). */
 void exchange_unpark_all(struct exchange *ex, struct link *l);
+/* Loop thread: runs every parked batch that waited more than PARK_MAX_MS before now_us. */
+void ex_unpark_due(struct exchange *ex, int64_t now_us);
 
 void *link_packer_main(void *arg);
 void *link_sender_main(void *arg);

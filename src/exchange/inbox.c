@@ -572,8 +572,7 @@ link_of(struct exchange *ex, int64_t partner)
 	struct link *l;
 
 	pthread_mutex_lock(&ex->mu);
-	for (l = ex->links; l != NULL && l->p.rowid != partner; l = l->next)
-		;
+	l = ex_link_find(ex, partner);
 	pthread_mutex_unlock(&ex->mu);
 	return l;
 }
@@ -682,14 +681,12 @@ exchange_accept(struct exchange *ex, int64_t partner, const struct accept_req *r
 }
 
 void
-exchange_tick(struct exchange *ex)
+ex_unpark_due(struct exchange *ex, int64_t now_us)
 {
 	struct link *l;
-	int64_t now = clock_now_us();
 
-	ex_sign_tick(ex);
 	for (l = ex->links; l != NULL; l = l->next)
-		if (l->has_parked && now - l->parked_since_us > (int64_t)PARK_MAX_MS * 1000)
+		if (l->has_parked && now_us - l->parked_since_us > (int64_t)PARK_MAX_MS * 1000)
 			unpark(ex, l, 1);
 }
 

@@ -168,16 +168,6 @@ call(struct link *l, CURL *c, const char *path, const char *body, size_t len, st
 	return 0;
 }
 
-static void
-log_msg(struct exchange *ex, const char *event, const char *partner, const char *msg)
-{
-	struct buf m = BUF_INIT(4096);
-
-	buf_add_json_str(&m, msg, strlen(msg));
-	ex_log(ex, event, "\"partner\":\"%s\",\"message\":%s", partner, m.data ? m.data : "\"\"");
-	buf_release(&m);
-}
-
 /* One add-checkpoint round; a 409 is answered once with the size the partner holds. */
 static int
 witness_once(struct link *l, CURL *c, struct store *rd, struct buf *reply, struct err *err)
@@ -479,7 +469,7 @@ link_notary_main(void *arg)
 	CURL *c = curl_easy_init();
 
 	if (c == NULL || store_open(ex->cfg.store_spec, 0, &rd, &err) < 0) {
-		log_msg(ex, "notary_failed", l->p.name, c ? err.msg : "out of memory");
+		ex_log_msg(ex, "notary_failed", l->p.name, c ? err.msg : "out of memory");
 		if (c != NULL)
 			curl_easy_cleanup(c);
 		return NULL;
@@ -506,7 +496,7 @@ link_notary_main(void *arg)
 		if (r == 0)
 			r = prove_dir(l, c, rd, STORE_IN, &reply, &err);
 		if (r < 0 && strcmp(err.msg, last_err) != 0) {
-			log_msg(ex, err.code == LSN_ECONFLICT ? "ledger_alarm" : "notary_error",
+			ex_log_msg(ex, err.code == LSN_ECONFLICT ? "ledger_alarm" : "notary_error",
 			    l->p.name, err.msg);
 			if (err.code != LSN_EIO)
 				ex_count(ex, &ex->st.proof_failures, 1);
@@ -528,20 +518,6 @@ link_notary_main(void *arg)
 
 /* ---- the partner-facing side ---- */
 
-struct peer_agr_async {
-	struct writer_job job;
-	int64_t partner;
-	uint8_t hash[32];
-};
-
-static int
-peer_agr_async_run(struct store *s, struct writer_job *job)
-{
-	struct peer_agr_async *j = (struct peer_agr_async *)job;
-
-	return store_partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
-}
-
 static void
 peer_agr_async_done(struct writer_job *job, int rc)
 {
@@ -551,16 +527,17 @@ peer_agr_async_done(struct writer_job *job, int rc)
 void
 exchange_peer_agreement(struct exchange *ex, int64_t partner, const uint8_t hash[static 32])
 {
-	struct peer_agr_async *j = calloc(1, sizeof(*j));
+	/* the same job as hello's, not waited for: its sync part stays unused */
+	struct peer_agr_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
 		return;                       /* the partner's next hello says it again */
 	j->partner = partner;
 	memcpy(j->hash, hash, 32);
-	j->job.run = peer_agr_async_run;
-	j->job.done = peer_agr_async_done;
-	j->job.weight = 1;
-	writer_submit(ex->cfg.w, &j->job);
+	j->sync.job.run = peer_agr_run;
+	j->sync.job.done = peer_agr_async_done;
+	j->sync.job.weight = 1;
+	writer_submit(ex->cfg.w, &j->sync.job);
 }
 
 struct witness_job {
@@ -596,7 +573,7 @@ witness_run(struct store *s, struct writer_job *job)
 	snprintf(j->a.message, sizeof(j->a.message), "%s", err.msg);
 	if (out.equivocation) {
 		ex_count(j->ex, &j->ex->st.equivocations, 1);
-		log_msg(j->ex, "equivocation", p.name, err.msg);
+		ex_log_msg(j->ex, "equivocation", p.name, err.msg);
 	}
 	return 0;
 }

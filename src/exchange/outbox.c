@@ -602,11 +602,7 @@ link_packer_main(void *arg)
 			report(l, f);
 		} while (r > 0 && !l->stopping);
 		if (r < 0) {
-			struct buf m = BUF_INIT(1024);
-			buf_add_json_str(&m, err.msg, strlen(err.msg));
-			ex_log(ex, "pack_failed", "\"partner\":\"%s\",\"message\":%s", l->p.name,
-			    m.data ? m.data : "\"\"");
-			buf_release(&m);
+			ex_log_msg(ex, "pack_failed", l->p.name, err.msg);
 			pthread_mutex_lock(&l->mu);
 			l->pack_wanted = 1;   /* try again after a pause */
 			link_wait_ms(l, ex->cfg.retry_min_ms);

@@ -5,7 +5,7 @@
 #include "hotline/hotline.h"
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"

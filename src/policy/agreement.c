@@ -21,6 +21,7 @@
 #include "policy/agreement.h"
 #include "crypto/cx.h"
 #include "util/err.h"
+#include "util/name.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -46,16 +47,7 @@ static const char *const required_props[] = { "type", "id", "spec_version", "cre
 static int
 name_ok(const char *s)
 {
-	size_t i;
-
-	if (s[0] == '\0' || s[0] == '-')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= AGR_NAME_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	}
-	return 1;
+	return name_check(s, strlen(s), NULL) == 0;
 }
 
 static int
@@ -761,16 +753,17 @@ agreement_format(const struct agreement *g, char *out, size_t cap, size_t *ret_l
 	return 0;
 }
 
-void
-agreement_hash(const struct agreement *g, uint8_t out[static 32])
+int
+agreement_hash(const struct agreement *g, uint8_t out[static 32], struct err *err)
 {
 	struct out o = { malloc(CANON_MAX), 0, CANON_MAX, 0 };
 
 	if (o.p == NULL)
-		abort();
+		return err_set(err, LSN_ENOMEM, "no memory to hash the agreement");
 	out_all(&o, g, 0);
 	cx_sha256(o.p, o.len, out);
 	free(o.p);
+	return 0;
 }
 
 /* ---- agreement_set ---- */

@@ -11,10 +11,11 @@
 #include <stdint.h>
 
 #include "stix/stix.h"
+#include "util/name.h"
 
 struct err;
 
-#define AGR_NAME_MAX 64               /* node names: ident_name_ok (a-z0-9-) */
+#define AGR_NAME_MAX NODE_NAME_MAX    /* node names: name_check (util/name.h) */
 #define AGR_LIST_MAX 64               /* entries of one list (types, collections, strip) */
 #define AGR_ITEM_MAX 128              /* bytes of one entry */
 #define AGR_TEXT_MAX 16384            /* a whole agreement file */
@@ -78,8 +79,11 @@ int agreement_parse(const char *text, size_t len, struct agreement *ret, struct 
 int agreement_format(const struct agreement *g, char *out, size_t cap, size_t *ret_len,
     struct err *err);
 
-/* SHA-256 of the canonical form without its comments: equal terms, equal hash. */
-void agreement_hash(const struct agreement *g, uint8_t out[static 32]);
+/*
+ * SHA-256 of the canonical form without its comments: equal terms, equal
+ * hash. -LSN_ENOMEM if the canonical text cannot be allocated.
+ */
+int agreement_hash(const struct agreement *g, uint8_t out[static 32], struct err *err);
 
 /*
  * Sets one term from the command line (`liaison agreement set`): key is

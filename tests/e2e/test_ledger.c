@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "exchange/exchange.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"

@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "util/enc.h"
 #include "util/err.h"
 

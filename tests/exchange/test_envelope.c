@@ -16,7 +16,8 @@
 #include <jansson.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
+#include "wire/identity.h"
 #include "util/enc.h"
 #include "util/err.h"
 

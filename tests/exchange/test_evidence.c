@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
-#include "exchange/evidence.h"
+#include "wire/envelope.h"
+#include "exchange/evidence_export.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/buf.h"

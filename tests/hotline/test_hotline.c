@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "exchange/envelope.h"
+#include "wire/envelope.h"
 #include "hotline/hotline.h"
 #include "policy/agreement.h"
 #include "store/store.h"

@@ -3,31 +3,34 @@
  * arbiter can check, offline and with nothing but the file, that each
  * envelope in it was signed by its sender, receipted by its receiver and
  * recorded in both nodes' logs under checkpoints the other side cosigned.
- * The writer and the verifier are pure (bytes in, bytes out); only
- * evidence_export reads a store. Nothing here prints, logs or talks to the
- * network.
+ * The writer and the verifier are pure (bytes in, bytes out); the
+ * export from a store is exchange/evidence_export.h. Nothing here reads a
+ * store, prints, logs or talks to the network.
  *
  * The file is exactly
  *   {"evidence":VALUE,"signature":"BASE64"}\n
  * VALUE compact JSON, BASE64 the exporter's Ed25519 signature over
  * "liaison evidence v1\0" || VALUE, the bytes as they stand in the file.
  */
-#ifndef LSN_EXCHANGE_EVIDENCE_H
-#define LSN_EXCHANGE_EVIDENCE_H
+#ifndef LSN_WIRE_EVIDENCE_H
+#define LSN_WIRE_EVIDENCE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "crypto/cx.h"
-#include "exchange/envelope.h"
+#include "ledger/note.h"
+#include "wire/envelope.h"
+#include "wire/identity.h"
 #include "util/buf.h"
 
 struct err;
-struct store;
 
 #define EVIDENCE_FORMAT "liaison-evidence/1"
 #define EVIDENCE_DOMAIN "liaison evidence v1"   /* signed with its NUL: 20 bytes */
 #define EVIDENCE_MAX ((size_t)1 << 30)         /* a whole bundle file, bytes */
+/* A proof text: a checkpoint note, the 208-byte entry in base64, up to 63 hashes. */
+#define EVIDENCE_PROOF_MAX (NOTE_MAX + 2 * TLOG_PROOF_EXTRA_MAX + 64 * 50)
 
 /* ---- writing ---- */
 
@@ -112,26 +115,7 @@ int evidence_verify(const char *file, size_t len, struct evidence_summary *ret,
     struct err *err);
 void evidence_summary_release(struct evidence_summary *sum);
 
-/* ---- exporting from a node's store ---- */
-
-struct evidence_query {
-	const char *partner;          /* partner name; NULL: any (with by_id) */
-	int by_id;                    /* 1: only the envelope whose id is id */
-	uint8_t id[ENV_ID_LEN];
-	int64_t since_us;             /* envelopes whose header time is >= this (INT64_MIN: all) */
-};
-
-/*
- * Builds, signs and checks (with evidence_verify) the bundle of the
- * envelopes q selects, exchanged with one partner. self is this node's
- * identity (created is set to now_us), key its signing key. Each envelope
- * needs its receipt, the proof of its entry in the partner's log (kept by
- * the notary) and a checkpoint of this node's log that covers it and that
- * partner cosigned; otherwise -LSN_EBUSY, "try again". -LSN_ENOTFOUND if
- * q selects nothing. out gets the whole file; *ret_n (may be NULL) the
- * envelopes in it. Reads s in one read transaction.
- */
-int evidence_export(struct store *s, const struct evidence_query *q, const struct ident *self,
-    const struct cx_key *key, int64_t now_us, struct buf *out, size_t *ret_n, struct err *err);
+/* 1 if signature line s is by key k (same key id and name): how both sides find a line. */
+int evidence_match_sig(const struct note_sig *s, const struct note_key *k);
 
 #endif
