@@ -107,7 +107,7 @@ partner_one(struct sqlite_store *s, sqlite3_stmt *st, struct store_partner *ret,
 		r = -LSN_ENOTFOUND;
 	else
 		r = sqlite_db_err(s, err, "finding a partner");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r == 0)
 		r = partner_counters(s, &p, err);
 	if (r == 0)
@@ -150,7 +150,7 @@ partner_taken(struct sqlite_store *s, const struct store_partner *p, struct part
 	} else {
 		r = sqlite_db_err(s, err, "checking a new partner");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -209,7 +209,7 @@ sqlite_partner_add(struct store *base, struct store_partner *p, const char *iden
 		p->created_us = now;
 		p->active = 1;
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -301,7 +301,7 @@ update_one(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct er
 		r = sqlite_db_err(s, err, what);
 	else if (sqlite3_changes(s->db) == 0)
 		r = -LSN_ENOTFOUND;
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -402,7 +402,7 @@ sqlite_partner_identity(struct store *base, int64_t rowid, char *out, size_t cap
 	} else {
 		r = sqlite_db_err(s, err, "reading a partner's identity document");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -428,7 +428,7 @@ sqlite_share_add(struct store *base, const struct store_share *sh, struct err *e
 		    "one of them does not exist", (long long)sh->coll, (long long)sh->partner);
 	else
 		r = sqlite_db_err(s, err, "sharing a collection");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -563,7 +563,7 @@ put_bytes(struct sqlite_store *s, int64_t envelope, const struct store_envelope 
 	sqlite3_bind_blob64(st, 2, e->bytes ? (const void *)e->bytes : "", e->len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing an envelope's bytes");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -599,7 +599,7 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 		sqlite3_bind_null(st, 11);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = env_put_failed(s, e, err);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0)
 		return r;
 	return put_bytes(s, sqlite3_last_insert_rowid(s->db), e, err);
@@ -660,7 +660,7 @@ sqlite_env_get(struct store *base, int64_t partner, int dir, uint64_t seq, int w
 	} else {
 		r = sqlite_db_err(s, err, "reading an envelope");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r == 0)
 		*ret = e;
 	return r;
@@ -684,7 +684,7 @@ env_out_exists(struct sqlite_store *s, int64_t partner, uint64_t seq, struct err
 		    (long long)partner, (unsigned long long)seq);
 	else if (rc != SQLITE_ROW)
 		r = sqlite_db_err(s, err, "looking up an envelope");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -796,7 +796,7 @@ sqlite_env_scan(struct store *base, const struct store_env_query *q, store_env_f
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning envelopes");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -832,7 +832,7 @@ sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
 	} else {
 		r = sqlite_db_err(s, err, "reading the last envelope");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r == 0 && ret_seq != NULL)
 		*ret_seq = last;
 	if (r == 0 && ret_receipted != NULL)
@@ -888,7 +888,7 @@ sqlite_env_scan_leaves(struct store *base, int64_t from, store_env_fn fn, void *
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning envelopes by leaf");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -913,7 +913,7 @@ sqlite_env_without_leaf(struct store *base, struct store_envelope *ret, struct e
 	} else {
 		r = sqlite_db_err(s, err, "finding an envelope without a leaf");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r == 0)
 		*ret = e;
 	return r;

@@ -68,7 +68,7 @@ sqlite_case_put(struct store *base, const struct store_case *c, struct err *err)
 	sqlite3_bind_text(st, 18, c->summary, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing a case");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -123,7 +123,7 @@ sqlite_case_get(struct store *base, const char *key, struct store_case *ret, str
 		    "uuid", key);
 	else
 		*ret = c;
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -142,7 +142,7 @@ case_rows(struct sqlite_store *s, sqlite3_stmt *st, store_case_fn fn, void *arg,
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading cases");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -229,7 +229,7 @@ sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *
 	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "counting cases");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0)
 		return r;
 	/* the partial indexes on the clocks answer alone; a case late on both counts once */
@@ -243,7 +243,7 @@ sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *
 		ret->late = (uint64_t)sqlite3_column_int64(st, 0);
 	else
 		r = sqlite_db_err(s, err, "counting late cases");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -276,7 +276,7 @@ sqlite_step_add(struct store *base, struct store_step *x, struct err *err)
 		r = sqlite_db_err(s, err, "storing a case step");
 	else
 		x->rowid = sqlite3_last_insert_rowid(s->db);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -326,7 +326,7 @@ step_rows(struct sqlite_store *s, sqlite3_stmt *st, int with_body, store_step_fn
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading case steps");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -364,7 +364,7 @@ sqlite_step_set_status(struct store *base, int64_t rowid, int status, const char
 		r = sqlite_db_err(s, err, "recording a case step's status");
 	else if (sqlite3_changes(s->db) == 0)
 		r = err_set(err, LSN_ENOTFOUND, "store: no case step %lld", (long long)rowid);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -402,7 +402,7 @@ sqlite_step_packed(struct store *base, int64_t rowid, uint64_t seq, struct err *
 		r = sqlite_db_err(s, err, "recording a case step's envelope");
 	else if (sqlite3_changes(s->db) == 0)
 		r = err_set(err, LSN_ENOTFOUND, "store: case step %lld is not queued", (long long)rowid);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -426,7 +426,7 @@ sqlite_step_receipted(struct sqlite_store *s, int64_t partner, uint64_t seq, int
 	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "stamping a case step's receipt");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0 || !opening)
 		return r;
 	/* the machine receipt of an opening: the pledge's first clock */
@@ -437,6 +437,6 @@ sqlite_step_receipted(struct sqlite_store *s, int64_t partner, uint64_t seq, int
 	sqlite3_bind_int64(st, 2, receipt_us);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "stamping a case's receipt");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }

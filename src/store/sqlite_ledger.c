@@ -26,7 +26,7 @@ sqlite_log_size(struct store *base, uint64_t *ret, struct err *err)
 		*ret = 0;
 	else
 		*ret = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -43,7 +43,7 @@ insert_blob(struct sqlite_store *s, const char *sql, uint64_t idx, const void *p
 	sqlite3_bind_blob64(st, 2, p ? p : "", len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, what);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -94,7 +94,7 @@ read_blob(struct sqlite_store *s, const char *sql, uint64_t idx, uint8_t *out, s
 	} else {
 		r = sqlite_db_err(s, err, "reading the ledger");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -149,7 +149,7 @@ sqlite_log_scan(struct store *base, uint64_t from, store_leaf_fn fn, void *arg, 
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning the ledger");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -179,7 +179,7 @@ sqlite_ckpt_put(struct store *base, const struct store_checkpoint *c, struct err
 		else
 			r = sqlite_db_err(s, err, "storing a checkpoint");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -218,7 +218,7 @@ ckpt_one(struct sqlite_store *s, sqlite3_stmt *st, struct store_checkpoint *ret,
 	} else {
 		r = sqlite_db_err(s, err, "reading a checkpoint");
 	}
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r == 0)
 		*ret = c;
 	return r;
@@ -274,7 +274,7 @@ sqlite_ckpt_scan(struct store *base, int64_t partner, store_ckpt_fn fn, void *ar
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning checkpoints");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -296,7 +296,7 @@ sqlite_cosig_put(struct store *base, const struct store_cosig *c, struct err *er
 	sqlite3_bind_text64(st, 4, c->line, c->line_len, SQLITE_STATIC, SQLITE_UTF8);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing a cosignature");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -327,7 +327,7 @@ sqlite_cosig_scan(struct store *base, uint64_t size, int64_t partner, store_cosi
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading cosignatures");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -346,7 +346,7 @@ sqlite_cosig_latest(struct store *base, int64_t partner, uint64_t *ret_size, str
 		r = sqlite_db_err(s, err, "reading cosignatures");
 	else
 		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);   /* NULL reads as 0 */
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -370,7 +370,7 @@ sqlite_equivocation_add(struct store *base, int64_t partner, const char *note_a,
 	sqlite3_bind_text(st, 5, note_b, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing equivocation evidence");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0)
 		return r;
 	if ((r = sqlite_prep(s, "UPDATE partners SET compromised_us = ?2 "
@@ -380,7 +380,7 @@ sqlite_equivocation_add(struct store *base, int64_t partner, const char *note_a,
 	sqlite3_bind_int64(st, 2, time_us);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "marking a partner compromised");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -399,7 +399,7 @@ sqlite_equivocation_count(struct store *base, int64_t partner, uint64_t *ret, st
 		r = sqlite_db_err(s, err, "counting equivocations");
 	else
 		*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -425,7 +425,7 @@ sqlite_partner_set_agreement(struct store *base, int64_t rowid, int which, const
 		r = sqlite_db_err(s, err, "storing an agreement's hash");
 	else if (sqlite3_changes(s->db) == 0)
 		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -448,7 +448,7 @@ sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e, st
 	sqlite3_bind_text(st, 7, e->reason, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "recording a policy decision");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -481,6 +481,6 @@ sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit, store_
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading the policy log");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
