@@ -33,50 +33,37 @@ int
 sqlite_coll_add(struct store *base, struct store_collection *c, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
 	int r;
 
-	if ((r = sqlite_prep(s, "INSERT INTO collections(id, title, description, created_us, "
-	    "partner) VALUES (?1, ?2, ?3, ?4, ?5)", &st, err)) < 0)
-		return r;
 	c->created_us = clock_now_us();
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->description, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, c->created_us);
-	sqlite3_bind_int64(st, 5, c->partner);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
-			r = err_set(err, LSN_EEXIST,
-			    "a collection with id %s or title '%s' already exists", c->id, c->title);
-		else
-			r = sqlite_db_err(s, err, "adding a collection");
-	} else {
+	r = sqlite_exec1(s, "INSERT INTO collections(id, title, description, created_us, partner) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)", "adding a collection", err,
+	    SQLITE_BINDS(SB_TEXT(c->id), SB_TEXT(c->title), SB_TEXT(c->description),
+	    SB_INT(c->created_us), SB_INT(c->partner)));
+	if (r == -LSN_EEXIST)
+		return err_set(err, LSN_EEXIST, "a collection with id %s or title '%s' already exists",
+		    c->id, c->title);
+	if (r == 0)
 		c->rowid = sqlite3_last_insert_rowid(s->db);
-	}
-	sqlite_unprep(s, st);
 	return r;
+}
+
+static int
+fill_collection_row(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	row_collection(st, arg);
+	return 0;
 }
 
 int
 sqlite_coll_find(struct store *base, const char *key, struct store_collection *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r, rc;
+	int r = sqlite_row1(ss(base), "SELECT rowid, id, title, description, created_us, partner "
+	    "FROM collections WHERE id = ?1 OR title = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+	    "finding a collection", err, fill_collection_row, ret, SQLITE_BINDS(SB_TEXT(key)));
 
-	if ((r = sqlite_prep(s, "SELECT rowid, id, title, description, created_us, partner FROM collections "
-	    "WHERE id = ?1 OR title = ?1 ORDER BY id = ?1 DESC LIMIT 1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		row_collection(st, ret);
-	else if (rc == SQLITE_DONE)
-		r = err_set(err, LSN_ENOTFOUND, "no collection has the id or title '%s'", key);
-	else
-		r = sqlite_db_err(s, err, "finding a collection");
-	sqlite_unprep(s, st);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no collection has the id or title '%s'", key);
 	return r;
 }
 
@@ -135,66 +122,75 @@ clear_flag(struct sqlite_store *s, enum stmt_id id, int64_t coll, const char *st
 	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, err, "updating version flags");
 }
 
-/*
- * One version: duplicate check, first/last flags, insert. Versions are
- * ordered by version_key (modified, else created); the flags let the default
- * match[version]=last query use a partial index instead of a GROUP BY.
- */
-static int
-add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
-    struct store_obj_result *res, struct err *err)
-{
-	const struct stix_meta *m = in->meta;
-	char mn[TS_KEY_LEN] = "", mx[TS_KEY_LEN] = "";
-	uint8_t hash[CX_SHA256_LEN];
-	sqlite3_stmt *st;
-	int is_first = 1, is_last = 1, existing = 0, rc;
-	int64_t idh = sqlite_id_hash(m->id);
+/* The stored versions of one object: none, or their lowest and highest version_key. */
+struct version_span {
+	int existing;
+	char mn[TS_KEY_LEN], mx[TS_KEY_LEN];
+};
 
-	cx_sha256(in->body, in->len, hash);
-	/* One probe of the (coll, stix_id, version_key) index answers the common case: new. */
-	st = sqlite_fixed_get(s, ST_OBJ_MINMAX);
+/* One probe of the (coll, stix_id, version_key) index answers the common case: new. */
+static void
+version_span(struct sqlite_store *s, int64_t coll, const char *id, int64_t idh,
+    struct version_span *v)
+{
+	sqlite3_stmt *st = sqlite_fixed_get(s, ST_OBJ_MINMAX);
+
+	v->existing = 0;
+	v->mn[0] = v->mx[0] = '\0';
 	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, idh);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		existing = 1;
-		snprintf(mn, sizeof(mn), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(mx, sizeof(mx), "%s", (const char *)sqlite3_column_text(st, 1));
+		v->existing = 1;
+		snprintf(v->mn, sizeof(v->mn), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(v->mx, sizeof(v->mx), "%s", (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_reset(st);
-	if (existing && strcmp(m->version_key, mn) >= 0 && strcmp(m->version_key, mx) <= 0) {
-		st = sqlite_fixed_get(s, ST_OBJ_EXACT);
-		sqlite3_bind_int64(st, 1, coll);
-		sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, m->version_key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, idh);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			int64_t da = sqlite3_column_int64(st, 0);
-			int same = sqlite3_column_bytes(st, 1) == CX_SHA256_LEN &&
-				   memcmp(sqlite3_column_blob(st, 1), hash, CX_SHA256_LEN) == 0;
-			sqlite3_reset(st);
-			res->date_added_us = da;
-			res->outcome = same || same_json(s, da, in->body, in->len) ?
-			    STORE_DUPLICATE : STORE_CONFLICT;
-			return 0;
-		}
+}
+
+/*
+ * The same version already stored: 1 with res filled (a duplicate if the
+ * bytes or the JSON are the same, else a conflict), 0 if it is new.
+ */
+static int
+version_stored(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in, int64_t idh,
+    const uint8_t hash[static CX_SHA256_LEN], struct store_obj_result *res, struct err *err)
+{
+	sqlite3_stmt *st = sqlite_fixed_get(s, ST_OBJ_EXACT);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, in->meta->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->meta->version_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, idh);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t da = sqlite3_column_int64(st, 0);
+		int same = sqlite3_column_bytes(st, 1) == CX_SHA256_LEN &&
+			   memcmp(sqlite3_column_blob(st, 1), hash, CX_SHA256_LEN) == 0;
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return sqlite_db_err(s, err, "looking up an object version");
+		res->date_added_us = da;
+		res->outcome = same || same_json(s, da, in->body, in->len) ?
+		    STORE_DUPLICATE : STORE_CONFLICT;
+		return 1;
 	}
-	if (existing) {
-		is_first = strcmp(m->version_key, mn) < 0;
-		is_last = strcmp(m->version_key, mx) > 0;
-	}
-	if (existing && is_last && (rc = clear_flag(s, ST_OBJ_CLEAR_LAST, coll, m->id, idh, err)) < 0)
-		return rc;
-	if (existing && is_first && (rc = clear_flag(s, ST_OBJ_CLEAR_FIRST, coll, m->id, idh, err)) < 0)
-		return rc;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, err, "looking up an object version");
+	return 0;
+}
+
+/* The row and its id index entry, at the next date_added. */
+static int
+version_insert(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in, int64_t idh,
+    const uint8_t hash[static CX_SHA256_LEN], int is_first, int is_last, struct err *err)
+{
+	const struct stix_meta *m = in->meta;
+	int64_t now = clock_now_us();
+	sqlite3_stmt *st;
+	int rc;
 
 	/* Strictly increasing per stored version: clients page with added_after. */
-	int64_t now = clock_now_us();
 	s->last_date_added = now > s->last_date_added ? now : s->last_date_added + 1;
 	st = sqlite_fixed_get(s, ST_OBJ_INSERT);
 	sqlite3_bind_int64(st, 1, s->last_date_added);
@@ -223,6 +219,41 @@ add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, err, "indexing an object by id");
 	s->ids_dirty = 1;
+	return 0;
+}
+
+/*
+ * One version: duplicate check, first/last flags, insert. Versions are
+ * ordered by version_key (modified, else created); the flags let the default
+ * match[version]=last query use a partial index instead of a GROUP BY.
+ */
+static int
+add_one(struct sqlite_store *s, int64_t coll, const struct store_obj_in *in,
+    struct store_obj_result *res, struct err *err)
+{
+	const struct stix_meta *m = in->meta;
+	struct version_span v;
+	uint8_t hash[CX_SHA256_LEN];
+	int is_first = 1, is_last = 1, rc;
+	int64_t idh = sqlite_id_hash(m->id);
+
+	cx_sha256(in->body, in->len, hash);
+	version_span(s, coll, m->id, idh, &v);
+	if (v.existing && strcmp(m->version_key, v.mn) >= 0 && strcmp(m->version_key, v.mx) <= 0 &&
+	    (rc = version_stored(s, coll, in, idh, hash, res, err)) != 0)
+		return rc < 0 ? rc : 0;
+	if (v.existing) {
+		is_first = strcmp(m->version_key, v.mn) < 0;
+		is_last = strcmp(m->version_key, v.mx) > 0;
+	}
+	if (v.existing && is_last &&
+	    (rc = clear_flag(s, ST_OBJ_CLEAR_LAST, coll, m->id, idh, err)) < 0)
+		return rc;
+	if (v.existing && is_first &&
+	    (rc = clear_flag(s, ST_OBJ_CLEAR_FIRST, coll, m->id, idh, err)) < 0)
+		return rc;
+	if ((rc = version_insert(s, coll, in, idh, hash, is_first, is_last, err)) < 0)
+		return rc;
 	res->outcome = STORE_ADDED;
 	res->date_added_us = s->last_date_added;
 	return 0;
@@ -392,16 +423,9 @@ drop_ids(struct sqlite_store *s, int64_t coll, const char *id, struct err *err)
 		"DELETE FROM idx.objects_id WHERE coll = ?1 AND id_hash = ?2"
 		" AND date_added NOT IN (SELECT date_added FROM objects NOT INDEXED WHERE "
 		IDS_ROWS("?1", "?2") ")";
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_exec1(s, sql, "dropping deleted objects from the id index", err,
+	    SQLITE_BINDS(SB_INT(coll), SB_INT(sqlite_id_hash(id))));
 
-	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_int64(st, 2, sqlite_id_hash(id));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "dropping deleted objects from the id index");
-	sqlite_unprep(s, st);
 	s->ids_dirty = 1;
 	return r;
 }
@@ -417,18 +441,9 @@ refresh_flags(struct sqlite_store *s, int64_t coll, const char *id, struct err *
 		" is_last = (version_key = (SELECT max(version_key) FROM objects NOT INDEXED"
 		"   WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2))"
 		" WHERE " IDS_ROWS("?1", "?3") " AND coll = ?1 AND stix_id = ?2";
-	sqlite3_stmt *st;
-	int r;
 
-	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, sqlite_id_hash(id));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "refreshing version flags");
-	sqlite_unprep(s, st);
-	return r;
+	return sqlite_exec1(s, sql, "refreshing version flags", err,
+	    SQLITE_BINDS(SB_INT(coll), SB_TEXT(id), SB_INT(sqlite_id_hash(id))));
 }
 
 int
@@ -488,74 +503,53 @@ out:
 int
 sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, coll > 0 ? "SELECT count(*) FROM objects WHERE coll = ?1" :
-	    "SELECT count(*) FROM objects", &st, err)) < 0)
-		return r;
-	if (coll > 0)
-		sqlite3_bind_int64(st, 1, coll);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	else
-		r = sqlite_db_err(s, err, "counting objects");
-	sqlite_unprep(s, st);
-	return r;
+	/* the count without a collection has no parameter: bind none */
+	return sqlite_row1(ss(base), coll > 0 ? "SELECT count(*) FROM objects WHERE coll = ?1" :
+	    "SELECT count(*) FROM objects", "counting objects", err, sqlite_fill_int64, ret,
+	    (const struct sqlite_bind[]){ SB_INT(coll) }, coll > 0);
 }
 
 int
 sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *json,
     size_t len, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	return sqlite_exec1(ss(base), "INSERT OR REPLACE INTO status(id, coll, created_us, body) "
+	    "VALUES (?1, ?2, ?3, ?4)", "storing a status", err,
+	    SQLITE_BINDS(SB_TEXT(id), SB_INT(coll), SB_INT(clock_now_us()), SB_TEXTN(json, len)));
+}
 
-	if ((r = sqlite_prep(s, "INSERT OR REPLACE INTO status(id, coll, created_us, body) "
-	    "VALUES (?1, ?2, ?3, ?4)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, coll);
-	sqlite3_bind_int64(st, 3, clock_now_us());
-	sqlite3_bind_text(st, 4, json, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing a status");
-	sqlite_unprep(s, st);
-	return r;
+struct status_out {
+	char **json;
+	size_t *len;
+	int64_t *coll;
+};
+
+static int
+fill_status(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct status_out *o = arg;
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	memcpy(p, sqlite3_column_text(st, 0), n);
+	p[n] = '\0';
+	*o->json = p;
+	*o->len = n;
+	*o->coll = sqlite3_column_int64(st, 1);
+	return 0;
 }
 
 int
 sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *ret_len,
     int64_t *ret_coll, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r, rc;
+	struct status_out o = { ret_json, ret_len, ret_coll };
+	int r = sqlite_row1(ss(base), "SELECT body, coll FROM status WHERE id = ?1",
+	    "reading a status", err, fill_status, &o, SQLITE_BINDS(SB_TEXT(id)));
 
-	if ((r = sqlite_prep(s, "SELECT body, coll FROM status WHERE id = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		char *p = malloc(n + 1);
-		if (p == NULL) {
-			r = err_set(err, LSN_ENOMEM, "store: out of memory");
-		} else {
-			memcpy(p, sqlite3_column_text(st, 0), n);
-			p[n] = '\0';
-			*ret_json = p;
-			*ret_len = n;
-			*ret_coll = sqlite3_column_int64(st, 1);
-		}
-	} else if (rc == SQLITE_DONE) {
-		r = err_set(err, LSN_ENOTFOUND, "no status resource has the id '%s'", id);
-	} else {
-		r = sqlite_db_err(s, err, "reading a status");
-	}
-	sqlite_unprep(s, st);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no status resource has the id '%s'", id);
 	return r;
 }
-
