@@ -11,6 +11,7 @@
 #include "util/err.h"
 #include "util/ts.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -39,6 +40,13 @@
 
 /* Write transactions committed by any connection of this process. */
 static atomic_ulong sqlite_commits;
+
+/*
+ * The read bookkeeping: rd_depth counts read_begin calls not yet ended and
+ * is 0 whenever no read transaction of read_begin is open. (read_end
+ * without an open read is allowed: callers end a read whose begin failed.)
+ */
+#define RD_OK(s) ((s)->rd_depth >= 0 && ((s)->rd_open || (s)->rd_depth == 0))
 
 static void sqlite_close(struct store *base);
 
@@ -135,6 +143,7 @@ sqlite_read_begin(struct store *base, struct err *err)
 	unsigned long gen = atomic_load_explicit(&sqlite_commits, memory_order_acquire);
 	int r;
 
+	assert(RD_OK(s));
 	if (s->rd_open) {
 		if (s->rd_depth > 0 || gen == s->rd_gen) {
 			s->rd_depth++;   /* nested, or a lingering snapshot still current */
@@ -155,6 +164,7 @@ sqlite_read_end(struct store *base)
 {
 	struct sqlite_store *s = ss(base);
 
+	assert(RD_OK(s));
 	if (s->rd_open && s->rd_depth > 1) {
 		s->rd_depth--;
 		return 0;

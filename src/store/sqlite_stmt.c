@@ -143,10 +143,12 @@ sqlite_id_hash(const char *stix_id)
 int
 sqlite_prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err)
 {
-	uint64_t h = fnv1a(sql);
+	uint64_t h;
 	struct cached_stmt *c;
 	unsigned i;
 
+	assert(sql != NULL);
+	h = fnv1a(sql);
 	if (s->rd_open && s->rd_depth == 0)
 		sqlite_linger_end(s);   /* as in sqlite_fixed_get(): outside read_begin, the newest data */
 
