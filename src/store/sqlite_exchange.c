@@ -91,23 +91,24 @@ partner_counters(struct sqlite_store *s, struct store_partner *p, struct err *er
 	return r;
 }
 
+static int
+fill_partner_row(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	row_partner(st, arg);
+	return 0;
+}
+
 /*
- * Steps st, bound by the caller, to one partner and adds its counters;
+ * The partner `where` finds (bound to ?1), with its counters;
  * -LSN_ENOTFOUND without a message (the caller knows what was looked for).
  */
 static int
-partner_one(struct sqlite_store *s, sqlite3_stmt *st, struct store_partner *ret, struct err *err)
+partner_one(struct sqlite_store *s, const char *sql, const struct sqlite_bind *key,
+    struct store_partner *ret, struct err *err)
 {
 	struct store_partner p;
-	int rc = sqlite3_step(st), r = 0;
+	int r = sqlite_row1(s, sql, "finding a partner", err, fill_partner_row, &p, key, 1);
 
-	if (rc == SQLITE_ROW)
-		row_partner(st, &p);
-	else if (rc == SQLITE_DONE)
-		r = -LSN_ENOTFOUND;
-	else
-		r = sqlite_db_err(s, err, "finding a partner");
-	sqlite_unprep(st);
 	if (r == 0)
 		r = partner_counters(s, &p, err);
 	if (r == 0)
@@ -125,33 +126,28 @@ struct partner_taken {
 };
 
 static int
+fill_taken(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct partner_taken *t = arg;
+
+	t->name = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	sqlite_copy_text(t->key_owner, sizeof(t->key_owner), st, 1);
+	t->inbox_exists = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	sqlite_copy_text(t->inbox_title, sizeof(t->inbox_title), st, 2);
+	sqlite_copy_text(t->inbox_owner, sizeof(t->inbox_owner), st, 3);
+	return 0;
+}
+
+static int
 partner_taken(struct sqlite_store *s, const struct store_partner *p, struct partner_taken *t,
     struct err *err)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "SELECT (SELECT 1 FROM partners WHERE name = ?1),"
+	return sqlite_row1(s, "SELECT (SELECT 1 FROM partners WHERE name = ?1),"
 	    " (SELECT name FROM partners WHERE key = ?2 OR key_id = ?3 LIMIT 1),"
 	    " (SELECT title FROM collections WHERE rowid = ?4),"
 	    " (SELECT p.name FROM collections c JOIN partners p ON p.rowid = c.partner"
-	    "   WHERE c.rowid = ?4)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, p->key, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, p->key_id, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, p->inbox);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t->name = sqlite3_column_type(st, 0) != SQLITE_NULL;
-		sqlite_copy_text(t->key_owner, sizeof(t->key_owner), st, 1);
-		t->inbox_exists = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		sqlite_copy_text(t->inbox_title, sizeof(t->inbox_title), st, 2);
-		sqlite_copy_text(t->inbox_owner, sizeof(t->inbox_owner), st, 3);
-	} else {
-		r = sqlite_db_err(s, err, "checking a new partner");
-	}
-	sqlite_unprep(st);
-	return r;
+	    "   WHERE c.rowid = ?4)", "checking a new partner", err, fill_taken, t,
+	    SQLITE_BINDS(SB_TEXT(p->name), SB_HASH(p->key), SB_HASH(p->key_id), SB_INT(p->inbox)));
 }
 
 /* Refuses a partner whose name or key is taken, or whose inbox is wrong. */
@@ -185,46 +181,30 @@ sqlite_partner_add(struct store *base, struct store_partner *p, const char *iden
 {
 	struct sqlite_store *s = ss(base);
 	int64_t now = clock_now_us();
-	sqlite3_stmt *st;
 	int r;
 
 	if ((r = partner_check_new(s, p, err)) < 0)
 		return r;
 	/* The partners_inbox trigger marks the inbox collection as this partner's. */
-	if ((r = sqlite_prep(s, "INSERT INTO partners(name, key, key_id, spki, endpoint, inbox, "
-	    "active, created_us, identity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)", &st, err)) < 0)
+	if ((r = sqlite_exec1(s, "INSERT INTO partners(name, key, key_id, spki, endpoint, inbox, "
+	    "active, created_us, identity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)",
+	    "adding a partner", err, SQLITE_BINDS(SB_TEXT(p->name), SB_HASH(p->key),
+	    SB_HASH(p->key_id), SB_HASH(p->spki), SB_TEXT(p->endpoint), SB_INT(p->inbox),
+	    SB_INT(now), SB_TEXT(identity ? identity : "")))) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, p->key, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, p->key_id, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, p->spki, 32, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, p->endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, p->inbox);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_text(st, 8, identity ? identity : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sqlite_db_err(s, err, "adding a partner");
-	} else {
-		p->rowid = sqlite3_last_insert_rowid(s->db);
-		p->created_us = now;
-		p->active = 1;
-	}
-	sqlite_unprep(st);
-	return r;
+	p->rowid = sqlite3_last_insert_rowid(s->db);
+	p->created_us = now;
+	p->active = 1;
+	return 0;
 }
 
 int
 sqlite_partner_find(struct store *base, const char *name, struct store_partner *ret,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = partner_one(ss(base), "SELECT " PARTNER_COLS " WHERE name = ?1",
+	    (const struct sqlite_bind[]){ SB_TEXT(name) }, ret, err);
 
-	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE name = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	r = partner_one(s, st, ret, err);
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner is named '%s'", name);
 	return r;
@@ -233,14 +213,9 @@ sqlite_partner_find(struct store *base, const char *name, struct store_partner *
 int
 sqlite_partner_get(struct store *base, int64_t rowid, struct store_partner *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = partner_one(ss(base), "SELECT " PARTNER_COLS " WHERE rowid = ?1",
+	    (const struct sqlite_bind[]){ SB_INT(rowid) }, ret, err);
 
-	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE rowid = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	r = partner_one(s, st, ret, err);
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
 	return r;
@@ -251,15 +226,9 @@ int
 sqlite_partner_by_key_id(struct store *base, const uint8_t key_id[32], struct store_partner *ret,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = partner_one(ss(base), "SELECT " PARTNER_COLS " WHERE key_id = ?1 AND active = 1",
+	    (const struct sqlite_bind[]){ SB_HASH(key_id) }, ret, err);
 
-	if ((r = sqlite_prep(s, "SELECT " PARTNER_COLS " WHERE key_id = ?1 AND active = 1",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_blob(st, 1, key_id, 32, SQLITE_STATIC);
-	r = partner_one(s, st, ret, err);
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no active partner has this key id");
 	return r;
@@ -291,32 +260,13 @@ sqlite_partner_list(struct store *base, struct store_partner **ret, size_t *ret_
 	return 0;
 }
 
-/* Runs an UPDATE of one row bound by the caller; -LSN_ENOTFOUND if none matched. */
-static int
-update_one(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct err *err)
-{
-	int r = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, what);
-	else if (sqlite3_changes(s->db) == 0)
-		r = -LSN_ENOTFOUND;
-	sqlite_unprep(st);
-	return r;
-}
-
 int
 sqlite_partner_set_active(struct store *base, int64_t rowid, int active, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_change1(ss(base), "UPDATE partners SET active = ?2 WHERE rowid = ?1",
+	    "changing whether a partner is active", err,
+	    SQLITE_BINDS(SB_INT(rowid), SB_INT(active != 0)));
 
-	if ((r = sqlite_prep(s, "UPDATE partners SET active = ?2 WHERE rowid = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int(st, 2, active != 0);
-	r = update_one(s, st, "changing whether a partner is active", err);
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
 	return r;
@@ -348,28 +298,41 @@ int
 sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
     const char *error, int64_t error_us, uint64_t retries, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "UPDATE partners SET "
+	int r = sqlite_change1(ss(base), "UPDATE partners SET "
 	    "last_contact_us = CASE WHEN ?2 = 0 THEN last_contact_us ELSE ?2 END, "
 	    "last_error = coalesce(?3, last_error), "
 	    "last_error_us = CASE WHEN ?3 IS NULL THEN last_error_us ELSE ?4 END, "
-	    "retries = CASE WHEN ?5 < 0 THEN retries ELSE ?5 END WHERE rowid = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int64(st, 2, last_contact_us);
-	if (error != NULL)
-		sqlite3_bind_text(st, 3, error, error_len(error), SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, error_us);
-	sqlite3_bind_int64(st, 5, (int64_t)retries);
-	r = update_one(s, st, "recording a partner's link health", err);
+	    "retries = CASE WHEN ?5 < 0 THEN retries ELSE ?5 END WHERE rowid = ?1",
+	    "recording a partner's link health", err, SQLITE_BINDS(SB_INT(rowid),
+	    SB_INT(last_contact_us), SB_TEXTN(error, error != NULL ? error_len(error) : 0),
+	    SB_INT(error_us), SB_INT((int64_t)retries)));
+
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
 	return r;
+}
+
+struct identity_out {
+	char *out;
+	size_t cap;
+	int64_t rowid;
+};
+
+static int
+fill_identity(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct identity_out *o = arg;
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+	if (n >= o->cap)
+		return err_set(err, LSN_ETOOBIG, "the identity document of partner %lld is %zu "
+		    "bytes, more than this call can hold", (long long)o->rowid, n);
+	if (v != NULL)
+		memcpy(o->out, v, n + 1);
+	else
+		o->out[0] = '\0';
+	return 0;
 }
 
 /* The document exactly as stored: evidence bundles carry it to a third party. */
@@ -377,32 +340,13 @@ int
 sqlite_partner_identity(struct store *base, int64_t rowid, char *out, size_t cap,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	size_t n;
-	int r, rc;
+	struct identity_out o = { out, cap, rowid };
+	int r = sqlite_row1(ss(base), "SELECT identity FROM partners WHERE rowid = ?1",
+	    "reading a partner's identity document", err, fill_identity, &o,
+	    SQLITE_BINDS(SB_INT(rowid)));
 
-	if ((r = sqlite_prep(s, "SELECT identity FROM partners WHERE rowid = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-
-		n = (size_t)sqlite3_column_bytes(st, 0);
-		if (n >= cap)
-			r = err_set(err, LSN_ETOOBIG, "the identity document of partner %lld is %zu "
-			    "bytes, more than this call can hold", (long long)rowid, n);
-		else if (v != NULL)
-			memcpy(out, v, n + 1);
-		else
-			out[0] = '\0';
-	} else if (rc == SQLITE_DONE) {
-		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
-	} else {
-		r = sqlite_db_err(s, err, "reading a partner's identity document");
-	}
-	sqlite_unprep(st);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
 	return r;
 }
 
@@ -412,23 +356,14 @@ int
 sqlite_share_add(struct store *base, const struct store_share *sh, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_exec1(s, "INSERT INTO shares(partner, coll, cursor_us) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(partner, coll) DO NOTHING", "sharing a collection", err,
+	    SQLITE_BINDS(SB_INT(sh->partner), SB_INT(sh->coll), SB_INT(sh->cursor_us)));
 
-	if ((r = sqlite_prep(s, "INSERT INTO shares(partner, coll, cursor_us) VALUES (?1, ?2, ?3) "
-	    "ON CONFLICT(partner, coll) DO NOTHING", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, sh->partner);
-	sqlite3_bind_int64(st, 2, sh->coll);
-	sqlite3_bind_int64(st, 3, sh->cursor_us);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		r = 0;
-	else if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+	/* a reset statement leaves the connection's error as its step set it */
+	if (r == -LSN_EEXIST && sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 		r = err_set(err, LSN_ENOTFOUND, "collection %lld cannot be shared with partner %lld: "
 		    "one of them does not exist", (long long)sh->coll, (long long)sh->partner);
-	else
-		r = sqlite_db_err(s, err, "sharing a collection");
-	sqlite_unprep(st);
 	return r;
 }
 
@@ -462,17 +397,10 @@ int
 sqlite_share_set_cursor(struct store *base, int64_t partner, int64_t coll, int64_t cursor_us,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_change1(ss(base), "UPDATE shares SET cursor_us = ?3 WHERE partner = ?1 AND "
+	    "coll = ?2", "moving a share's cursor", err,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(coll), SB_INT(cursor_us)));
 
-	if ((r = sqlite_prep(s, "UPDATE shares SET cursor_us = ?3 WHERE partner = ?1 AND coll = ?2",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int64(st, 2, coll);
-	sqlite3_bind_int64(st, 3, cursor_us);
-	r = update_one(s, st, "moving a share's cursor", err);
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "collection %lld is not shared with partner %lld",
 		    (long long)coll, (long long)partner);
@@ -563,7 +491,7 @@ put_bytes(struct sqlite_store *s, int64_t envelope, const struct store_envelope 
 	sqlite3_bind_blob64(st, 2, e->bytes ? (const void *)e->bytes : "", e->len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "storing an envelope's bytes");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -599,7 +527,7 @@ sqlite_env_put(struct store *base, const struct store_envelope *e, struct err *e
 		sqlite3_bind_null(st, 11);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = env_put_failed(s, e, err);
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0)
 		return r;
 	return put_bytes(s, sqlite3_last_insert_rowid(s->db), e, err);
@@ -631,60 +559,68 @@ env_keep(struct sqlite_store *s, int with_bytes, struct store_envelope *e, struc
 	return 0;
 }
 
+/* What env_get and env_without_leaf's fill needs: the row is kept in s->env. */
+struct env_out {
+	struct sqlite_store *s;
+	int from_row;               /* partner and dir are the row's last two columns */
+	int64_t partner;
+	int dir;
+	int with_bytes;
+	struct store_envelope e;
+};
+
+static int
+fill_envelope(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct env_out *o = arg;
+
+	if (o->from_row)
+		row_envelope(st, sqlite3_column_int64(st, EC_BYTES + 1),
+		    sqlite3_column_int(st, EC_BYTES + 2), 1, &o->e);
+	else
+		row_envelope(st, o->partner, o->dir, o->with_bytes, &o->e);
+	return env_keep(o->s, o->with_bytes, &o->e, err);
+}
+
 int
 sqlite_env_get(struct store *base, int64_t partner, int dir, uint64_t seq, int with_bytes,
     struct store_envelope *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	struct store_envelope e;
-	sqlite3_stmt *st;
-	int r, rc;
+	struct env_out o = { ss(base), 0, partner, dir, with_bytes, { 0 } };
+	int r;
 
 	if (dir != STORE_OUT && dir != STORE_IN)
 		return bad_dir(dir, err);
-	if ((r = sqlite_prep(s, with_bytes ?
+	r = sqlite_row1(o.s, with_bytes ?
 	    "SELECT " ENV_COLS ", " ENV_BYTES " FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3" :
 	    "SELECT " ENV_COLS " FROM envelopes WHERE partner = ?1 AND dir = ?2 AND seq = ?3",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int(st, 2, dir);
-	sqlite3_bind_int64(st, 3, seq_db(seq));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		row_envelope(st, partner, dir, with_bytes, &e);
-		r = env_keep(s, with_bytes, &e, err);
-	} else if (rc == SQLITE_DONE) {
-		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no %s envelope %llu",
+	    "reading an envelope", err, fill_envelope, &o,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(dir), SB_INT(seq_db(seq))));
+	if (r == -LSN_ENOTFOUND)
+		return err_set(err, LSN_ENOTFOUND, "partner %lld has no %s envelope %llu",
 		    (long long)partner, dir_name[dir], (unsigned long long)seq);
-	} else {
-		r = sqlite_db_err(s, err, "reading an envelope");
-	}
-	sqlite_unprep(st);
 	if (r == 0)
-		*ret = e;
+		*ret = o.e;
 	return r;
+}
+
+static int
+fill_nothing(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	return 0;
 }
 
 /* Existence of an outgoing envelope, when a receipt update matched nothing. */
 static int
 env_out_exists(struct sqlite_store *s, int64_t partner, uint64_t seq, struct err *err)
 {
-	sqlite3_stmt *st;
-	int r, rc;
+	int r = sqlite_row1(s, "SELECT 1 FROM envelopes WHERE partner = ?1 AND dir = 0 AND seq = ?2",
+	    "looking up an envelope", err, fill_nothing, NULL,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(seq_db(seq))));
 
-	if ((r = sqlite_prep(s, "SELECT 1 FROM envelopes WHERE partner = ?1 AND dir = 0 AND seq = ?2",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int64(st, 2, seq_db(seq));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no outgoing envelope %llu",
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "partner %lld has no outgoing envelope %llu",
 		    (long long)partner, (unsigned long long)seq);
-	else if (rc != SQLITE_ROW)
-		r = sqlite_db_err(s, err, "looking up an envelope");
-	sqlite_unprep(st);
 	return r;
 }
 
@@ -710,7 +646,12 @@ sqlite_env_set_receipt(struct store *base, int64_t partner, uint64_t seq, const 
 	sqlite3_bind_int64(st, 2, seq_db(seq));
 	sqlite3_bind_blob64(st, 3, receipt, len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, receipt_us);
-	r = update_one(s, st, "storing a receipt", err);
+	/* bound by hand, not with sqlite_change1: the writer's hot path */
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "storing a receipt");
+	else if (sqlite3_changes(s->db) == 0)
+		r = -LSN_ENOTFOUND;
+	sqlite_unprep(s, st);
 	if (r == -LSN_ENOTFOUND)
 		return env_out_exists(s, partner, seq, err);
 	if (r < 0)
@@ -796,7 +737,7 @@ sqlite_env_scan(struct store *base, const struct store_env_query *q, store_env_f
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning envelopes");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -806,58 +747,55 @@ out:
  * partial index (receipted envelopes are not in it), so the cost does not
  * grow with the history.
  */
+struct env_last {
+	uint64_t last, receipted;
+};
+
+static int
+fill_env_last(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct env_last *l = arg;
+
+	l->last = (uint64_t)sqlite3_column_int64(st, 0);
+	l->receipted = sqlite3_column_type(st, 1) == SQLITE_NULL ? l->last :
+	    (uint64_t)sqlite3_column_int64(st, 1) - 1;
+	return 0;
+}
+
 int
 sqlite_env_last(struct store *base, int64_t partner, int dir, uint64_t *ret_seq,
     uint64_t *ret_receipted, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	uint64_t last = 0, receipted = 0;
+	struct env_last l;
 	int r;
 
 	if (dir != STORE_OUT && dir != STORE_IN)
 		return bad_dir(dir, err);
-	if ((r = sqlite_prep(s, "SELECT (SELECT max(seq) FROM envelopes INDEXED BY envelopes_seq"
-	    "   WHERE partner = ?1 AND dir = ?2),"
+	if ((r = sqlite_row1(ss(base), "SELECT (SELECT max(seq) FROM envelopes INDEXED BY "
+	    "envelopes_seq WHERE partner = ?1 AND dir = ?2),"
 	    " (SELECT seq FROM envelopes INDEXED BY envelopes_unreceipted"
 	    "   WHERE partner = ?1 AND dir = ?2 AND receipt IS NULL ORDER BY seq LIMIT 1)",
-	    &st, err)) < 0)
+	    "reading the last envelope", err, fill_env_last, &l,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(dir)))) < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int(st, 2, dir);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		last = (uint64_t)sqlite3_column_int64(st, 0);
-		receipted = sqlite3_column_type(st, 1) == SQLITE_NULL ? last :
-		    (uint64_t)sqlite3_column_int64(st, 1) - 1;
-	} else {
-		r = sqlite_db_err(s, err, "reading the last envelope");
-	}
-	sqlite_unprep(st);
-	if (r == 0 && ret_seq != NULL)
-		*ret_seq = last;
-	if (r == 0 && ret_receipted != NULL)
-		*ret_receipted = receipted;
-	return r;
+	if (ret_seq != NULL)
+		*ret_seq = l.last;
+	if (ret_receipted != NULL)
+		*ret_receipted = l.receipted;
+	return 0;
 }
 
 int
 sqlite_env_set_proof(struct store *base, int64_t partner, int dir, uint64_t seq,
     const char *proof, size_t len, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
 	int r;
 
 	if (dir != STORE_OUT && dir != STORE_IN)
 		return bad_dir(dir, err);
-	if ((r = sqlite_prep(s, "UPDATE envelopes SET proof = ?4 "
-	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int(st, 2, dir);
-	sqlite3_bind_int64(st, 3, seq_db(seq));
-	sqlite3_bind_text64(st, 4, proof, len, SQLITE_STATIC, SQLITE_UTF8);
-	r = update_one(s, st, "storing an envelope's proof", err);
+	r = sqlite_change1(ss(base), "UPDATE envelopes SET proof = ?4 "
+	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3", "storing an envelope's proof", err,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(dir), SB_INT(seq_db(seq)), SB_TEXTN(proof, len)));
 	if (r == -LSN_ENOTFOUND)
 		r = err_set(err, LSN_ENOTFOUND, "partner %lld has no %s envelope %llu",
 		    (long long)partner, dir_name[dir], (unsigned long long)seq);
@@ -888,34 +826,20 @@ sqlite_env_scan_leaves(struct store *base, int64_t from, store_env_fn fn, void *
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning envelopes by leaf");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
 int
 sqlite_env_without_leaf(struct store *base, struct store_envelope *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	struct store_envelope e;
-	sqlite3_stmt *st;
-	int r, rc;
+	struct env_out o = { ss(base), 1, 0, 0, 1, { 0 } };
+	int r = sqlite_row1(o.s, "SELECT " ENV_COLS ", " ENV_BYTES ", partner, dir FROM envelopes "
+	    "WHERE leaf IS NULL ORDER BY rowid LIMIT 1", "finding an envelope without a leaf", err,
+	    fill_envelope, &o, NULL, 0);
 
-	if ((r = sqlite_prep(s, "SELECT " ENV_COLS ", " ENV_BYTES ", partner, dir FROM envelopes "
-	    "WHERE leaf IS NULL ORDER BY rowid LIMIT 1", &st, err)) < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		row_envelope(st, sqlite3_column_int64(st, EC_BYTES + 1),
-		    sqlite3_column_int(st, EC_BYTES + 2), 1, &e);
-		r = env_keep(s, 1, &e, err);
-	} else if (rc == SQLITE_DONE) {
-		r = -LSN_ENOTFOUND;
-	} else {
-		r = sqlite_db_err(s, err, "finding an envelope without a leaf");
-	}
-	sqlite_unprep(st);
 	if (r == 0)
-		*ret = e;
+		*ret = o.e;
 	return r;
 }
 
@@ -923,18 +847,10 @@ int
 sqlite_env_set_leaf(struct store *base, int64_t partner, int dir, uint64_t seq, uint64_t leaf,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
 	if (dir != STORE_OUT && dir != STORE_IN)
 		return bad_dir(dir, err);
-	if ((r = sqlite_prep(s, "UPDATE envelopes SET leaf = ?4 "
-	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3 AND leaf IS NULL", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int(st, 2, dir);
-	sqlite3_bind_int64(st, 3, seq_db(seq));
-	sqlite3_bind_int64(st, 4, (int64_t)leaf);
-	return update_one(s, st, "giving an envelope its leaf", err);
+	return sqlite_change1(ss(base), "UPDATE envelopes SET leaf = ?4 "
+	    "WHERE partner = ?1 AND dir = ?2 AND seq = ?3 AND leaf IS NULL",
+	    "giving an envelope its leaf", err,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(dir), SB_INT(seq_db(seq)), SB_INT((int64_t)leaf)));
 }

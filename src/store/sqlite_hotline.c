@@ -41,35 +41,14 @@ case_row(sqlite3_stmt *st, struct store_case *c)
 int
 sqlite_case_put(struct store *base, const struct store_case *c, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "INSERT OR REPLACE INTO cases(" CASE_COLS ") VALUES (?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, c->partner);
-	sqlite3_bind_int(st, 3, c->role);
-	sqlite3_bind_int(st, 4, c->kind);
-	sqlite3_bind_int(st, 5, c->state);
-	sqlite3_bind_int64(st, 6, c->opened_us);
-	sqlite3_bind_int64(st, 7, c->receipt_us);
-	sqlite3_bind_int64(st, 8, c->acked_us);
-	sqlite3_bind_int64(st, 9, c->updated_us);
-	sqlite3_bind_int64(st, 10, c->ack_by);
-	sqlite3_bind_int64(st, 11, c->respond_by);
-	sqlite3_bind_int64(st, 12, c->preserve_until);
-	sqlite3_bind_int64(st, 13, c->remind_at);
-	sqlite3_bind_int(st, 14, c->level);
-	sqlite3_bind_int(st, 15, c->reminded);
-	sqlite3_bind_int(st, 16, c->tlp);
-	sqlite3_bind_int64(st, 17, c->next_check_us);
-	sqlite3_bind_text(st, 18, c->summary, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing a case");
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(ss(base), "INSERT OR REPLACE INTO cases(" CASE_COLS ") VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    "storing a case", err, SQLITE_BINDS(SB_TEXT(c->id), SB_INT(c->partner),
+	    SB_INT(c->role), SB_INT(c->kind), SB_INT(c->state), SB_INT(c->opened_us),
+	    SB_INT(c->receipt_us), SB_INT(c->acked_us), SB_INT(c->updated_us), SB_INT(c->ack_by),
+	    SB_INT(c->respond_by), SB_INT(c->preserve_until), SB_INT(c->remind_at),
+	    SB_INT(c->level), SB_INT(c->reminded), SB_INT(c->tlp), SB_INT(c->next_check_us),
+	    SB_TEXT(c->summary)));
 }
 
 /* A key is a case id, or a uuid (prefix) in lower-case hex and dashes. */
@@ -123,7 +102,7 @@ sqlite_case_get(struct store *base, const char *key, struct store_case *ret, str
 		    "uuid", key);
 	else
 		*ret = c;
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -142,7 +121,7 @@ case_rows(struct sqlite_store *s, sqlite3_stmt *st, store_case_fn fn, void *arg,
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading cases");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -211,6 +190,7 @@ sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *
 {
 	struct sqlite_store *s = ss(base);
 	sqlite3_stmt *st;
+	int64_t late;
 	int r, rc, state, level;
 
 	memset(ret, 0, sizeof(*ret));
@@ -229,21 +209,16 @@ sqlite_case_count(struct store *base, int64_t now_us, struct store_case_counts *
 	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "counting cases");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0)
 		return r;
 	/* the partial indexes on the clocks answer alone; a case late on both counts once */
-	if ((r = sqlite_prep(s, "SELECT (SELECT count(*) FROM cases INDEXED BY cases_ack WHERE "
+	if ((r = sqlite_row1(s, "SELECT (SELECT count(*) FROM cases INDEXED BY cases_ack WHERE "
 	    "state = 1 AND ack_by > 0 AND ack_by < ?1) + (SELECT count(*) FROM cases INDEXED BY "
 	    "cases_respond WHERE state IN (1, 2, 3) AND respond_by > 0 AND respond_by < ?1 AND "
-	    "NOT (state = 1 AND ack_by > 0 AND ack_by < ?1))", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, now_us);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ret->late = (uint64_t)sqlite3_column_int64(st, 0);
-	else
-		r = sqlite_db_err(s, err, "counting late cases");
-	sqlite_unprep(st);
+	    "NOT (state = 1 AND ack_by > 0 AND ack_by < ?1))", "counting late cases", err,
+	    sqlite_fill_int64, &late, SQLITE_BINDS(SB_INT(now_us)))) == 0)
+		ret->late = (uint64_t)late;
 	return r;
 }
 
@@ -251,32 +226,17 @@ int
 sqlite_step_add(struct store *base, struct store_step *x, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "INSERT INTO case_steps(case_id, partner, dir, hash, prev, step, "
+	int r = sqlite_exec1(s, "INSERT INTO case_steps(case_id, partner, dir, hash, prev, step, "
 	    "env_kind, time_us, recorded_us, status, reason, env_seq, receipt_us, body) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, x->case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, x->partner);
-	sqlite3_bind_int(st, 3, x->dir);
-	sqlite3_bind_blob(st, 4, x->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, x->prev, 32, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, x->step);
-	sqlite3_bind_int(st, 7, x->env_kind);
-	sqlite3_bind_int64(st, 8, x->time_us);
-	sqlite3_bind_int64(st, 9, x->recorded_us);
-	sqlite3_bind_int(st, 10, x->status);
-	sqlite3_bind_text(st, 11, x->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 12, x->env_seq > INT64_MAX ? INT64_MAX : (int64_t)x->env_seq);
-	sqlite3_bind_int64(st, 13, x->receipt_us);
-	sqlite3_bind_blob64(st, 14, x->body ? (const void *)x->body : "", x->len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing a case step");
-	else
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", "storing a case step",
+	    err, SQLITE_BINDS(SB_TEXT(x->case_id), SB_INT(x->partner), SB_INT(x->dir),
+	    SB_HASH(x->hash), SB_HASH(x->prev), SB_INT(x->step), SB_INT(x->env_kind),
+	    SB_INT(x->time_us), SB_INT(x->recorded_us), SB_INT(x->status), SB_TEXT(x->reason),
+	    SB_INT(x->env_seq > INT64_MAX ? INT64_MAX : (int64_t)x->env_seq),
+	    SB_INT(x->receipt_us), SB_BLOB(x->body ? (const void *)x->body : "", x->len)));
+
+	if (r == 0)
 		x->rowid = sqlite3_last_insert_rowid(s->db);
-	sqlite_unprep(st);
 	return r;
 }
 
@@ -326,7 +286,7 @@ step_rows(struct sqlite_store *s, sqlite3_stmt *st, int with_body, store_step_fn
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading case steps");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -350,21 +310,12 @@ int
 sqlite_step_set_status(struct store *base, int64_t rowid, int status, const char *reason,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_change1(ss(base), "UPDATE case_steps SET status = ?2, reason = ?3 "
+	    "WHERE rowid = ?1", "recording a case step's status", err,
+	    SQLITE_BINDS(SB_INT(rowid), SB_INT(status), SB_TEXT(reason ? reason : "")));
 
-	if ((r = sqlite_prep(s, "UPDATE case_steps SET status = ?2, reason = ?3 WHERE rowid = ?1",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int(st, 2, status);
-	sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "recording a case step's status");
-	else if (sqlite3_changes(s->db) == 0)
+	if (r == -LSN_ENOTFOUND)
 		r = err_set(err, LSN_ENOTFOUND, "store: no case step %lld", (long long)rowid);
-	sqlite_unprep(st);
 	return r;
 }
 
@@ -389,20 +340,12 @@ sqlite_step_queued(struct store *base, int64_t partner, size_t max, store_step_f
 int
 sqlite_step_packed(struct store *base, int64_t rowid, uint64_t seq, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_change1(ss(base), "UPDATE case_steps SET env_seq = ?2 WHERE rowid = ?1 AND "
+	    "env_seq = 0", "recording a case step's envelope", err,
+	    SQLITE_BINDS(SB_INT(rowid), SB_INT(seq > INT64_MAX ? INT64_MAX : (int64_t)seq)));
 
-	if ((r = sqlite_prep(s, "UPDATE case_steps SET env_seq = ?2 WHERE rowid = ?1 AND "
-	    "env_seq = 0", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int64(st, 2, seq > INT64_MAX ? INT64_MAX : (int64_t)seq);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "recording a case step's envelope");
-	else if (sqlite3_changes(s->db) == 0)
+	if (r == -LSN_ENOTFOUND)
 		r = err_set(err, LSN_ENOTFOUND, "store: case step %lld is not queued", (long long)rowid);
-	sqlite_unprep(st);
 	return r;
 }
 
@@ -426,17 +369,10 @@ sqlite_step_receipted(struct sqlite_store *s, int64_t partner, uint64_t seq, int
 	}
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "stamping a case step's receipt");
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	if (r < 0 || !opening)
 		return r;
 	/* the machine receipt of an opening: the pledge's first clock */
-	if ((r = sqlite_prep(s, "UPDATE cases SET receipt_us = ?2 WHERE id = ?1 AND receipt_us = 0",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, receipt_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "stamping a case's receipt");
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(s, "UPDATE cases SET receipt_us = ?2 WHERE id = ?1 AND receipt_us = 0",
+	    "stamping a case's receipt", err, SQLITE_BINDS(SB_TEXT(case_id), SB_INT(receipt_us)));
 }

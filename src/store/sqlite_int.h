@@ -1,7 +1,11 @@
 /*
- * What the files of the SQLite backend share (sqlite.c: connection, schema,
- * objects, users; sqlite_exchange.c: partners, shares, envelopes). Private
- * to src/store/: nothing else includes it, and it holds no policy.
+ * What the files of the SQLite backend share. Private to src/store/:
+ * nothing else includes it, and it holds no policy. From the bottom up:
+ * sqlite_stmt.c (statements, errors, one-row helpers), sqlite_vfs.c,
+ * sqlite_schema.c, sqlite_ids.c; the domains sqlite_objects.c,
+ * sqlite_users.c, sqlite_hotline.c, sqlite_exchange.c (which calls
+ * sqlite_hotline.c), sqlite_ledger.c; on top sqlite.c, the connection and
+ * the backend's tables. A file calls only files listed before it.
  */
 #ifndef LSN_STORE_SQLITE_INT_H
 #define LSN_STORE_SQLITE_INT_H
@@ -86,11 +90,39 @@ ss(struct store *s)
 	return (struct sqlite_store *)s;
 }
 
+/* ---- sqlite_schema.c ---- */
+
+/*
+ * Brings the schema to the version this program writes, in one
+ * transaction; a newer one is refused (-LSN_EINVAL).
+ */
+int sqlite_schema_migrate(struct sqlite_store *s, struct err *err);
+
+/* ---- sqlite_stmt.c: statements and errors ---- */
+
 /*
  * Fills err from the connection's last error and returns its -LSN_E* code
  * (busy -> EBUSY, constraint -> EEXIST, else EIO); what names the action.
  */
 int sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what);
+
+/* Prepares s->st[] (at open); sqlite_stmt_finalize_all frees them and the cache (at close). */
+int sqlite_fixed_prepare(struct sqlite_store *s, struct err *err);
+void sqlite_stmt_finalize_all(struct sqlite_store *s);
+
+/*
+ * s->st[id], reset and unbound. The read outside read_begin/read_end sees
+ * the newest data: a lingering snapshot is ended first. Never give it to
+ * sqlite_unprep; reset it with sqlite3_reset.
+ */
+sqlite3_stmt *sqlite_fixed_get(struct sqlite_store *s, enum stmt_id id);
+/* Steps s->st[id] once (a row or done); errors name its SQL. */
+int sqlite_fixed_exec(struct sqlite_store *s, enum stmt_id id, struct err *err);
+/* Ends a lingering read transaction (read_linger) nobody is inside. */
+void sqlite_linger_end(struct sqlite_store *s);
+
+/* The key of idx.objects_id: FNV-1a of the STIX id, as a signed 64-bit integer. */
+int64_t sqlite_id_hash(const char *stix_id);
 
 /*
  * A prepared statement for sql, from the connection's cache when it was
@@ -101,7 +133,8 @@ int sqlite_db_err(struct sqlite_store *s, struct err *err, const char *what);
  * sqlite_prep(), so give it back before preparing another.
  */
 int sqlite_prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **ret, struct err *err);
-void sqlite_unprep(sqlite3_stmt *st);
+/* Resets st and clears its bindings; NULL is a no-op. st must be the cache's. */
+void sqlite_unprep(struct sqlite_store *s, sqlite3_stmt *st);
 
 /* Copies text column col into dst (cap bytes, truncated, "" for NULL). */
 void sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col);
@@ -112,6 +145,92 @@ void sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col);
  */
 int sqlite_collect(struct sqlite_store *s, sqlite3_stmt *st, size_t elsize,
     void (*fill)(sqlite3_stmt *st, void *el), void **ret, size_t *ret_n, const char *what,
+    struct err *err);
+
+/*
+ * One statement run once, with its parameters ?1..?n from a list:
+ *   sqlite_exec1(s, sql, "adding a user", err,
+ *       SQLITE_BINDS(SB_TEXT(name), SB_INT(admin)));
+ * Text and blobs are bound SQLITE_STATIC (they must outlive the call); a
+ * NULL pointer binds SQL NULL. The statement comes from the cache
+ * (sqlite_prep) and is given back before the call returns. No list: NULL, 0.
+ */
+enum sqlite_bind_kind { SQLITE_BIND_INT, SQLITE_BIND_TEXT, SQLITE_BIND_BLOB };
+struct sqlite_bind {
+	enum sqlite_bind_kind kind;
+	int64_t i;                  /* SQLITE_BIND_INT */
+	const void *p;              /* text or blob; NULL binds NULL */
+	int64_t n;                  /* its bytes; text: -1 up to its NUL */
+};
+#define SB_INT(x) { .kind = SQLITE_BIND_INT, .i = (x) }
+#define SB_TEXT(s) { .kind = SQLITE_BIND_TEXT, .p = (s), .n = -1 }
+#define SB_TEXTN(s, len) { .kind = SQLITE_BIND_TEXT, .p = (s), .n = (int64_t)(len) }
+#define SB_BLOB(b, len) { .kind = SQLITE_BIND_BLOB, .p = (b), .n = (int64_t)(len) }
+#define SB_HASH(h) SB_BLOB(h, 32)
+/* The list and its length, as the last two arguments of the helpers below. */
+#define SQLITE_BINDS(...) (const struct sqlite_bind[]){ __VA_ARGS__ }, \
+	(sizeof((const struct sqlite_bind[]){ __VA_ARGS__ }) / sizeof(struct sqlite_bind))
+
+/*
+ * Steps the statement to SQLITE_DONE; any other result fails with
+ * sqlite_db_err(what) (so a constraint is -LSN_EEXIST: a caller with a
+ * better sentence sets it again).
+ */
+int sqlite_exec1(struct sqlite_store *s, const char *sql, const char *what, struct err *err,
+    const struct sqlite_bind *b, size_t n);
+/* As sqlite_exec1, and -LSN_ENOTFOUND, without a message, if it changed no row. */
+int sqlite_change1(struct sqlite_store *s, const char *sql, const char *what, struct err *err,
+    const struct sqlite_bind *b, size_t n);
+
+/* Reads the current row of st into arg; 0 or a negative LSN_E* with err set. */
+typedef int (*sqlite_fill_fn)(void *arg, sqlite3_stmt *st, struct err *err);
+/*
+ * Steps the statement once and hands its first row to fill (while the
+ * statement is still open, so column pointers are valid only inside fill);
+ * -LSN_ENOTFOUND without a message if there is no row, sqlite_db_err(what)
+ * on an error.
+ */
+int sqlite_row1(struct sqlite_store *s, const char *sql, const char *what, struct err *err,
+    sqlite_fill_fn fill, void *arg, const struct sqlite_bind *b, size_t n);
+/* A fill for sqlite_row1: column 0 into the int64_t at arg. */
+int sqlite_fill_int64(void *arg, sqlite3_stmt *st, struct err *err);
+
+/* ---- sqlite_objects.c: collections, objects, status resources ---- */
+
+int sqlite_coll_add(struct store *base, struct store_collection *c, struct err *err);
+int sqlite_coll_find(struct store *base, const char *key, struct store_collection *ret,
+    struct err *err);
+int sqlite_coll_list(struct store *base, struct store_collection **ret, size_t *ret_n,
+    struct err *err);
+int sqlite_objects_add(struct store *base, int64_t coll, const struct store_obj_in *in, size_t n,
+    struct store_obj_result *res, struct err *err);
+int sqlite_objects_query(struct store *base, const struct store_query *q, int with_body,
+    store_row_fn fn, void *arg, int *ret_more, struct err *err);
+int sqlite_objects_delete(struct store *base, int64_t coll, const char *id, unsigned ver_flags,
+    const char *const *vkeys, size_t n_vkeys, const char *const *spec, size_t n_spec,
+    size_t *ret_deleted, struct err *err);
+int sqlite_objects_count(struct store *base, int64_t coll, int64_t *ret, struct err *err);
+int sqlite_status_put(struct store *base, const char *id, int64_t coll, const char *json,
+    size_t len, struct err *err);
+int sqlite_status_get(struct store *base, const char *id, char **ret_json, size_t *ret_len,
+    int64_t *ret_coll, struct err *err);
+
+/* ---- sqlite_users.c: users, grants, tokens ---- */
+
+int sqlite_user_add(struct store *base, struct store_user *u, struct err *err);
+int sqlite_user_find(struct store *base, const char *name, struct store_user *ret,
+    struct err *err);
+int sqlite_user_get(struct store *base, int64_t rowid, struct store_user *ret, struct err *err);
+int sqlite_user_list(struct store *base, struct store_user **ret, size_t *ret_n,
+    struct err *err);
+int sqlite_user_remove(struct store *base, const char *name, struct err *err);
+int sqlite_grant_set(struct store *base, int64_t user, const struct store_grant *g,
+    struct err *err);
+int sqlite_grant_list(struct store *base, int64_t user, struct store_grant **ret, size_t *ret_n,
+    struct err *err);
+int sqlite_token_add(struct store *base, int64_t user, const char *name, const uint8_t hash[32],
+    struct err *err);
+int sqlite_token_find(struct store *base, const uint8_t hash[32], int64_t *ret_user,
     struct err *err);
 
 /* ---- sqlite_exchange.c: the backend entries for partner channels ---- */

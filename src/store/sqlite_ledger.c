@@ -10,41 +10,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int
+fill_size(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	uint64_t *size = arg;
+
+	*size = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 :
+	    (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	return 0;
+}
+
 int
 sqlite_log_size(struct store *base, uint64_t *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
 	/* max(rowid) reads the right edge of the b-tree: O(log n) */
-	if ((r = sqlite_prep(s, "SELECT max(idx) FROM ledger_tree", &st, err)) < 0)
-		return r;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = sqlite_db_err(s, err, "reading the ledger's size");
-	else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-		*ret = 0;
-	else
-		*ret = (uint64_t)sqlite3_column_int64(st, 0) + 1;
-	sqlite_unprep(st);
-	return r;
+	return sqlite_row1(ss(base), "SELECT max(idx) FROM ledger_tree", "reading the ledger's size",
+	    err, fill_size, ret, NULL, 0);
 }
 
 static int
 insert_blob(struct sqlite_store *s, const char *sql, uint64_t idx, const void *p, size_t len,
     const char *what, struct err *err)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, (int64_t)idx);
-	sqlite3_bind_blob64(st, 2, p ? p : "", len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, what);
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(s, sql, what, err,
+	    SQLITE_BINDS(SB_INT((int64_t)idx), SB_BLOB(p ? p : "", len)));
 }
 
 int
@@ -67,34 +56,38 @@ sqlite_log_append(struct store *base, const struct store_leaf *l, struct err *er
 	    l->hashes, l->hashes_len, "storing ledger hashes", err);
 }
 
+struct blob_out {
+	uint64_t idx;
+	uint8_t *out;
+	size_t cap;
+	size_t *len;
+};
+
+static int
+fill_blob(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct blob_out *o = arg;
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+	if (n > o->cap)
+		return err_set(err, LSN_ETOOBIG, "store: ledger row %llu has %zu bytes, more than "
+		    "the %zu expected", (unsigned long long)o->idx, n, o->cap);
+	if (n > 0)
+		memcpy(o->out, sqlite3_column_blob(st, 0), n);
+	*o->len = n;
+	return 0;
+}
+
 static int
 read_blob(struct sqlite_store *s, const char *sql, uint64_t idx, uint8_t *out, size_t cap,
     size_t *ret_len, struct err *err)
 {
-	sqlite3_stmt *st;
-	size_t n;
-	int r, rc;
+	struct blob_out o = { idx, out, cap, ret_len };
+	int r = sqlite_row1(s, sql, "reading the ledger", err, fill_blob, &o,
+	    SQLITE_BINDS(SB_INT(idx > INT64_MAX ? -1 : (int64_t)idx)));
 
-	if ((r = sqlite_prep(s, sql, &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, idx > INT64_MAX ? -1 : (int64_t)idx);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = (size_t)sqlite3_column_bytes(st, 0);
-		if (n > cap)
-			r = err_set(err, LSN_ETOOBIG, "store: ledger row %llu has %zu bytes, more than "
-			    "the %zu expected", (unsigned long long)idx, n, cap);
-		else {
-			if (n > 0)
-				memcpy(out, sqlite3_column_blob(st, 0), n);
-			*ret_len = n;
-		}
-	} else if (rc == SQLITE_DONE) {
-		r = err_set(err, LSN_ENOTFOUND, "the ledger has no leaf %llu", (unsigned long long)idx);
-	} else {
-		r = sqlite_db_err(s, err, "reading the ledger");
-	}
-	sqlite_unprep(st);
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "the ledger has no leaf %llu", (unsigned long long)idx);
 	return r;
 }
 
@@ -149,7 +142,7 @@ sqlite_log_scan(struct store *base, uint64_t from, store_leaf_fn fn, void *arg, 
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning the ledger");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -158,28 +151,17 @@ out:
 int
 sqlite_ckpt_put(struct store *base, const struct store_checkpoint *c, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
 	int r;
 
 	if (c->size > INT64_MAX)
 		return err_set(err, LSN_EINVAL, "store: checkpoint size out of range");
-	if ((r = sqlite_prep(s, "INSERT INTO checkpoints(partner, size, root, time_us, note) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, c->partner);
-	sqlite3_bind_int64(st, 2, (int64_t)c->size);
-	sqlite3_bind_blob(st, 3, c->root, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, c->time_us);
-	sqlite3_bind_text64(st, 5, c->note, c->note_len, SQLITE_STATIC, SQLITE_UTF8);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		if (sqlite3_errcode(s->db) == SQLITE_CONSTRAINT)
-			r = err_set(err, LSN_EEXIST, "a checkpoint of size %llu is already stored",
-			    (unsigned long long)c->size);
-		else
-			r = sqlite_db_err(s, err, "storing a checkpoint");
-	}
-	sqlite_unprep(st);
+	r = sqlite_exec1(ss(base), "INSERT INTO checkpoints(partner, size, root, time_us, note) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)", "storing a checkpoint", err,
+	    SQLITE_BINDS(SB_INT(c->partner), SB_INT((int64_t)c->size), SB_HASH(c->root),
+	    SB_INT(c->time_us), SB_TEXTN(c->note, c->note_len)));
+	if (r == -LSN_EEXIST)
+		r = err_set(err, LSN_EEXIST, "a checkpoint of size %llu is already stored",
+		    (unsigned long long)c->size);
 	return r;
 }
 
@@ -200,27 +182,37 @@ row_ckpt(sqlite3_stmt *st, struct store_checkpoint *c)
 
 #define CKPT_COLS "SELECT partner, size, root, time_us, note FROM checkpoints "
 
-/* One checkpoint, its note copied to s->note so ret outlives the statement. */
-static int
-ckpt_one(struct sqlite_store *s, sqlite3_stmt *st, struct store_checkpoint *ret, struct err *err)
-{
+struct ckpt_out {
+	struct sqlite_store *s;
 	struct store_checkpoint c;
-	int rc = sqlite3_step(st), r = 0;
+};
 
-	if (rc == SQLITE_ROW) {
-		row_ckpt(st, &c);
-		buf_reset(&s->note);
-		if ((r = buf_add(&s->note, c.note, c.note_len)) < 0)
-			r = err_set(err, -r, "store: no room to read a checkpoint");
-		c.note = s->note.data;
-	} else if (rc == SQLITE_DONE) {
+/* One checkpoint, its note copied to s->note so it outlives the statement. */
+static int
+fill_ckpt(void *arg, sqlite3_stmt *st, struct err *err)
+{
+	struct ckpt_out *o = arg;
+	int r;
+
+	row_ckpt(st, &o->c);
+	buf_reset(&o->s->note);
+	if ((r = buf_add(&o->s->note, o->c.note, o->c.note_len)) < 0)
+		return err_set(err, -r, "store: no room to read a checkpoint");
+	o->c.note = o->s->note.data;
+	return 0;
+}
+
+static int
+ckpt_one(struct sqlite_store *s, const char *sql, const struct sqlite_bind *b, size_t n,
+    struct store_checkpoint *ret, struct err *err)
+{
+	struct ckpt_out o = { s, { 0 } };
+	int r = sqlite_row1(s, sql, "reading a checkpoint", err, fill_ckpt, &o, b, n);
+
+	if (r == -LSN_ENOTFOUND)
 		r = err_set(err, LSN_ENOTFOUND, "no checkpoint is stored");
-	} else {
-		r = sqlite_db_err(s, err, "reading a checkpoint");
-	}
-	sqlite_unprep(st);
 	if (r == 0)
-		*ret = c;
+		*ret = o.c;
 	return r;
 }
 
@@ -228,30 +220,16 @@ int
 sqlite_ckpt_latest(struct store *base, int64_t partner, struct store_checkpoint *ret,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, CKPT_COLS "WHERE partner = ?1 ORDER BY size DESC LIMIT 1",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	return ckpt_one(s, st, ret, err);
+	return ckpt_one(ss(base), CKPT_COLS "WHERE partner = ?1 ORDER BY size DESC LIMIT 1",
+	    SQLITE_BINDS(SB_INT(partner)), ret, err);
 }
 
 int
 sqlite_ckpt_get(struct store *base, int64_t partner, uint64_t size, struct store_checkpoint *ret,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, CKPT_COLS "WHERE partner = ?1 AND size = ?2", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int64(st, 2, size > INT64_MAX ? -1 : (int64_t)size);
-	return ckpt_one(s, st, ret, err);
+	return ckpt_one(ss(base), CKPT_COLS "WHERE partner = ?1 AND size = ?2",
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(size > INT64_MAX ? -1 : (int64_t)size)), ret, err);
 }
 
 int
@@ -274,7 +252,7 @@ sqlite_ckpt_scan(struct store *base, int64_t partner, store_ckpt_fn fn, void *ar
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "scanning checkpoints");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
 
@@ -283,21 +261,10 @@ out:
 int
 sqlite_cosig_put(struct store *base, const struct store_cosig *c, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "INSERT INTO cosignatures(size, partner, time_us, line) "
-	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, c->size > INT64_MAX ? -1 : (int64_t)c->size);
-	sqlite3_bind_int64(st, 2, c->partner);
-	sqlite3_bind_int64(st, 3, c->time_us);
-	sqlite3_bind_text64(st, 4, c->line, c->line_len, SQLITE_STATIC, SQLITE_UTF8);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing a cosignature");
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(ss(base), "INSERT INTO cosignatures(size, partner, time_us, line) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING", "storing a cosignature", err,
+	    SQLITE_BINDS(SB_INT(c->size > INT64_MAX ? -1 : (int64_t)c->size), SB_INT(c->partner),
+	    SB_INT(c->time_us), SB_TEXTN(c->line, c->line_len)));
 }
 
 int
@@ -327,27 +294,28 @@ sqlite_cosig_scan(struct store *base, uint64_t size, int64_t partner, store_cosi
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading cosignatures");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
+	return r;
+}
+
+/* Aggregates always give a row: NULL (no rows) reads as 0. */
+static int
+count_of(struct sqlite_store *s, const char *sql, int64_t partner, uint64_t *ret,
+    const char *what, struct err *err)
+{
+	int64_t v;
+	int r = sqlite_row1(s, sql, what, err, sqlite_fill_int64, &v, SQLITE_BINDS(SB_INT(partner)));
+
+	if (r == 0)
+		*ret = (uint64_t)v;
 	return r;
 }
 
 int
 sqlite_cosig_latest(struct store *base, int64_t partner, uint64_t *ret_size, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "SELECT max(size) FROM cosignatures WHERE ?1 = 0 OR partner = ?1",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = sqlite_db_err(s, err, "reading cosignatures");
-	else
-		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);   /* NULL reads as 0 */
-	sqlite_unprep(st);
-	return r;
+	return count_of(ss(base), "SELECT max(size) FROM cosignatures WHERE ?1 = 0 OR partner = ?1",
+	    partner, ret_size, "reading cosignatures", err);
 }
 
 /* ---- equivocation ---- */
@@ -357,50 +325,23 @@ sqlite_equivocation_add(struct store *base, int64_t partner, const char *note_a,
     const char *note_b, const char *reason, int64_t time_us, struct err *err)
 {
 	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
 	int r;
 
-	if ((r = sqlite_prep(s, "INSERT INTO equivocations(partner, time_us, reason, note_a, note_b) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)", &st, err)) < 0)
+	if ((r = sqlite_exec1(s, "INSERT INTO equivocations(partner, time_us, reason, note_a, "
+	    "note_b) VALUES (?1, ?2, ?3, ?4, ?5)", "storing equivocation evidence", err,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(time_us), SB_TEXT(reason), SB_TEXT(note_a),
+	    SB_TEXT(note_b)))) < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int64(st, 2, time_us);
-	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, note_a, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, note_b, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing equivocation evidence");
-	sqlite_unprep(st);
-	if (r < 0)
-		return r;
-	if ((r = sqlite_prep(s, "UPDATE partners SET compromised_us = ?2 "
-	    "WHERE rowid = ?1 AND compromised_us = 0", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	sqlite3_bind_int64(st, 2, time_us);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "marking a partner compromised");
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(s, "UPDATE partners SET compromised_us = ?2 "
+	    "WHERE rowid = ?1 AND compromised_us = 0", "marking a partner compromised", err,
+	    SQLITE_BINDS(SB_INT(partner), SB_INT(time_us)));
 }
 
 int
 sqlite_equivocation_count(struct store *base, int64_t partner, uint64_t *ret, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "SELECT count(*) FROM equivocations WHERE ?1 = 0 OR partner = ?1",
-	    &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, partner);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = sqlite_db_err(s, err, "counting equivocations");
-	else
-		*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite_unprep(st);
-	return r;
+	return count_of(ss(base), "SELECT count(*) FROM equivocations WHERE ?1 = 0 OR partner = ?1",
+	    partner, ret, "counting equivocations", err);
 }
 
 /* ---- agreements and the policy log ---- */
@@ -409,47 +350,24 @@ int
 sqlite_partner_set_agreement(struct store *base, int64_t rowid, int which, const uint8_t *hash,
     struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
+	int r = sqlite_change1(ss(base), which ?
+	    "UPDATE partners SET peer_agreement = ?2 WHERE rowid = ?1" :
+	    "UPDATE partners SET agreement = ?2 WHERE rowid = ?1", "storing an agreement's hash",
+	    err, SQLITE_BINDS(SB_INT(rowid), SB_HASH(hash)));
 
-	if ((r = sqlite_prep(s, which ? "UPDATE partners SET peer_agreement = ?2 WHERE rowid = ?1" :
-	    "UPDATE partners SET agreement = ?2 WHERE rowid = ?1", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, rowid);
-	if (hash != NULL)
-		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 2);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "storing an agreement's hash");
-	else if (sqlite3_changes(s->db) == 0)
+	if (r == -LSN_ENOTFOUND)
 		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
-	sqlite_unprep(st);
 	return r;
 }
 
 int
 sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e, struct err *err)
 {
-	struct sqlite_store *s = ss(base);
-	sqlite3_stmt *st;
-	int r;
-
-	if ((r = sqlite_prep(s, "INSERT INTO policy_log(time_us, partner, dir, object, version, "
-	    "rule, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st, err)) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, e->time_us);
-	sqlite3_bind_int64(st, 2, e->partner);
-	sqlite3_bind_int(st, 3, e->dir);
-	sqlite3_bind_text(st, 4, e->object, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, e->version ? e->version : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, e->rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, e->reason, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = sqlite_db_err(s, err, "recording a policy decision");
-	sqlite_unprep(st);
-	return r;
+	return sqlite_exec1(ss(base), "INSERT INTO policy_log(time_us, partner, dir, object, "
+	    "version, rule, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    "recording a policy decision", err, SQLITE_BINDS(SB_INT(e->time_us),
+	    SB_INT(e->partner), SB_INT(e->dir), SB_TEXT(e->object),
+	    SB_TEXT(e->version ? e->version : ""), SB_TEXT(e->rule), SB_TEXT(e->reason)));
 }
 
 int
@@ -481,6 +399,6 @@ sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit, store_
 	if (rc != SQLITE_DONE)
 		r = sqlite_db_err(s, err, "reading the policy log");
 out:
-	sqlite_unprep(st);
+	sqlite_unprep(s, st);
 	return r;
 }
