@@ -196,12 +196,11 @@ step_role(const struct store_case *c, const struct store_step *x)
 	return c->role == CASE_OPENER ? CASE_RECEIVER : CASE_OPENER;
 }
 
-static int
-acknowledging(enum case_step st)
-{
-	return st == STEP_ACK || st == STEP_START || st == STEP_REQUEST_INFO ||
-	    st == STEP_RESPOND || st == STEP_REFUSE;
-}
+_Static_assert((int)CASE_VERDICT_EFFECTIVE == STEP_EFFECTIVE &&
+    (int)CASE_VERDICT_SUPERSEDED == STEP_SUPERSEDED &&
+    (int)CASE_VERDICT_REFUSED == STEP_REFUSED, "a verdict is stored as a step status");
+_Static_assert(CASE_REASON_MAX == sizeof(((struct store_step *)0)->reason),
+    "a verdict's reason is stored whole");
 
 /* The verdict of one step, asked of fold by the step's hash. */
 struct verdict_of {
@@ -210,127 +209,119 @@ struct verdict_of {
 	char reason[256];
 };
 
-/*
- * Folds the case's steps into c (state, acked_us, updated_us, preservation
- * clock) and records each step's verdict where it changed; vo (may be NULL)
- * gets the verdict of the step it names. terms give the preservation
- * period that an MLA step restarts.
- */
-static int
-fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
-    struct verdict_of *vo, struct err *err)
-{
+/* The case's steps and, beside them, what the fold reads and writes of each. */
+struct fold_work {
 	struct steps ss;
-	struct case_deadlines d;
-	int *verdict = NULL, r = 0;
-	char (*why)[256] = NULL;
-	size_t i, head = SIZE_MAX;
-	enum case_state state = CASE_OPENED;
-	int64_t mla_us = 0;
+	struct case_move *mv;
+	struct case_judged *jd;
+};
 
-	if ((r = steps_load(s, c->id, &ss, err)) < 0)
+static int
+fold_load(struct store *s, const struct store_case *c, struct fold_work *w, struct err *err)
+{
+	size_t i, n;
+	int r;
+
+	w->mv = NULL;
+	w->jd = NULL;
+	if ((r = steps_load(s, c->id, &w->ss, err)) < 0)
 		return r;
-	verdict = calloc(ss.n ? ss.n : 1, sizeof(*verdict));
-	why = calloc(ss.n ? ss.n : 1, sizeof(*why));
-	if (verdict == NULL || why == NULL) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
+	n = w->ss.n ? w->ss.n : 1;
+	w->mv = malloc(n * sizeof(*w->mv));
+	w->jd = malloc(n * sizeof(*w->jd));
+	if (w->mv == NULL || w->jd == NULL)
+		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	for (i = 0; i < w->ss.n; i++) {
+		const struct store_step *x = &w->ss.v[i];
+		w->mv[i].role = step_role(c, x);
+		w->mv[i].step = (enum case_step)x->step;
+		memcpy(w->mv[i].hash, x->hash, 32);
+		memcpy(w->mv[i].prev, x->prev, 32);
+		w->mv[i].time_us = x->time_us;
+		w->mv[i].recorded_us = x->recorded_us;
 	}
-	for (i = 0; i < ss.n; i++)
-		verdict[i] = -1;
-	/* the opening: the first OPEN step of the opener */
-	for (i = 0; i < ss.n; i++) {
-		if (ss.v[i].step != STEP_OPEN)
-			continue;
-		if (head == SIZE_MAX && step_role(c, &ss.v[i]) == CASE_OPENER &&
-		    memcmp(ss.v[i].prev, zero32, 32) == 0) {
-			head = i;
-			verdict[i] = STEP_EFFECTIVE;
-		} else {
-			verdict[i] = STEP_REFUSED;
-			snprintf(why[i], sizeof(why[i]), "a case is opened once, by its opener");
+	return 0;
+}
+
+static void
+fold_release(struct fold_work *w)
+{
+	free(w->mv);
+	free(w->jd);
+	free(w->ss.v);
+}
+
+/* Stores the verdicts that changed; vo (may be NULL) gets the one it names. */
+static int
+fold_apply_steps(struct store *s, const struct fold_work *w, struct verdict_of *vo,
+    struct err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < w->ss.n; i++) {
+		const struct store_step *x = &w->ss.v[i];
+		const struct case_judged *j = &w->jd[i];
+		if (((int)j->verdict != x->status || strcmp(j->reason, x->reason) != 0) &&
+		    (r = store_step_set_status(s, x->rowid, (int)j->verdict, j->reason, err)) < 0)
+			return r;
+		if (vo != NULL && vo->hash != NULL && memcmp(x->hash, vo->hash, 32) == 0) {
+			vo->status = (int)j->verdict;
+			snprintf(vo->reason, sizeof(vo->reason), "%s", j->reason);
 		}
 	}
-	if (head == SIZE_MAX) {
-		r = err_set(err, LSN_EINVAL, "hotline: case %s has no opening step", c->id);
-		goto out;
-	}
-	c->acked_us = 0;
-	c->updated_us = ss.v[head].recorded_us;
-	for (;;) {
-		size_t win = SIZE_MAX;
-		enum case_state next = state, to;
-		for (i = 0; i < ss.n; i++) {
-			struct err e2 = ERR_INIT;
-			if (verdict[i] != -1 || memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
-				continue;
-			if (case_transition((enum case_kind)c->kind, state, step_role(c, &ss.v[i]),
-			    (enum case_step)ss.v[i].step, &to, &e2) < 0) {
-				verdict[i] = STEP_REFUSED;
-				snprintf(why[i], sizeof(why[i]), "%s", e2.msg);
-				continue;
-			}
-			/* both sides at once: the opener's step wins */
-			if (win == SIZE_MAX || (step_role(c, &ss.v[i]) == CASE_OPENER &&
-			    step_role(c, &ss.v[win]) != CASE_OPENER)) {
-				win = i;
-				next = to;
-			}
-		}
-		if (win == SIZE_MAX)
-			break;
-		for (i = 0; i < ss.n; i++) {
-			if (i == win || verdict[i] != -1 ||
-			    memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
-				continue;
-			verdict[i] = STEP_SUPERSEDED;
-			snprintf(why[i], sizeof(why[i]), "the %s's '%s' was taken at the same time and "
-			    "the opener's step goes first", step_role(c, &ss.v[win]) == CASE_OPENER ?
-			    "opener" : "receiver", case_step_name((enum case_step)ss.v[win].step));
-		}
-		verdict[win] = STEP_EFFECTIVE;
-		if (step_role(c, &ss.v[win]) == CASE_RECEIVER && c->acked_us == 0 &&
-		    acknowledging((enum case_step)ss.v[win].step))
-			c->acked_us = ss.v[win].recorded_us;
-		if (ss.v[win].step == STEP_MLA_SENT)
-			mla_us = ss.v[win].time_us;
-		c->updated_us = ss.v[win].recorded_us;
-		state = next;
-		head = win;
-	}
-	for (i = 0; i < ss.n; i++) {
-		if (verdict[i] != -1)
-			continue;
-		verdict[i] = STEP_SUPERSEDED;
-		snprintf(why[i], sizeof(why[i]), "it follows a step that did not take effect");
-	}
-	for (i = 0; i < ss.n; i++) {
-		if ((verdict[i] != ss.v[i].status || strcmp(why[i], ss.v[i].reason) != 0) &&
-		    (r = store_step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
-			goto out;
-		if (vo != NULL && vo->hash != NULL && memcmp(ss.v[i].hash, vo->hash, 32) == 0) {
-			vo->status = verdict[i];
-			snprintf(vo->reason, sizeof(vo->reason), "%s", why[i]);
-		}
-	}
-	c->state = state;
+	return 0;
+}
+
+/* Stores the case as the fold left it. */
+static int
+fold_apply_case(struct store *s, struct store_case *c, const struct case_folded *f,
+    const struct agr_hotline *terms, struct err *err)
+{
+	struct case_deadlines d;
+
+	c->state = f->state;
+	c->acked_us = f->acked_us;
+	c->updated_us = f->updated_us;
 	/*
 	 * Until an MLA step, the preservation clock is the one the opening
 	 * set (on the receiver: what the opener signed), not this node's terms.
 	 */
-	if (mla_us != 0) {
-		case_deadlines((enum case_kind)c->kind, terms, c->opened_us, mla_us, &d);
+	if (f->mla_sent_us != 0) {
+		case_deadlines((enum case_kind)c->kind, terms, c->opened_us, f->mla_sent_us, &d);
 		if (d.preserve_until != c->preserve_until)
 			c->reminded = 0;   /* the new expiry gets its own reminder */
 		c->preserve_until = d.preserve_until;
 		c->remind_at = d.remind_at;
 	}
 	c->next_check_us = hotline_next_check(c, NULL);
-	r = store_case_put(s, c, err);
+	return store_case_put(s, c, err);
+}
+
+/*
+ * Folds the case's steps into c (decide: case_fold) and stores the result
+ * (apply): each step's verdict where it changed, then the case. vo (may be
+ * NULL) gets the verdict of the step it names. terms give the preservation
+ * period that an MLA step restarts.
+ */
+static int
+fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
+    struct verdict_of *vo, struct err *err)
+{
+	struct fold_work w;
+	struct case_folded f;
+	int r;
+
+	if ((r = fold_load(s, c, &w, err)) < 0)
+		goto out;
+	if ((r = case_fold((enum case_kind)c->kind, w.mv, w.ss.n, w.jd, &f, err)) < 0) {
+		r = err_set(err, LSN_EINVAL, "hotline: case %s has no opening step", c->id);
+		goto out;
+	}
+	if ((r = fold_apply_steps(s, &w, vo, err)) == 0)
+		r = fold_apply_case(s, c, &f, terms, err);
 out:
-	free(verdict);
-	free(why);
-	free(ss.v);
+	fold_release(&w);
 	return r;
 }
 
