@@ -611,168 +611,251 @@ signed_deadlines(json_t *d, struct store_case *c, struct err *err)
 	return 0;
 }
 
+/* What a step's bundle says of the step itself (decoded, not yet checked against the case). */
+struct step_head {
+	char case_id[STIX_ID_MAX + 1];   /* "" until known */
+	enum case_step step;             /* 0 until known */
+	uint8_t prev[32];
+	int64_t time_us;
+	json_t *stepo;                   /* the object that carries the step, in the bundle */
+};
+
+/* The one object of the bundle that carries the liaison extension's "step". */
+static int
+step_object(json_t *bundle, json_t **ret, struct err *err)
+{
+	json_t *o, *stepo = NULL;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		if (json_is_string(json_object_get(ext_of(o), "step"))) {
+			stepo = o;
+			n++;
+		}
+	}
+	if (n != 1)
+		return err_set(err, LSN_EINVAL, "a step's bundle holds exactly one object with the "
+		    "liaison extension's \"step\"; this one holds %zu", n);
+	*ret = stepo;
+	return 0;
+}
+
+/*
+ * Decode: the bundle bytes of a step into h. *ret_bundle gets the parsed
+ * bundle whenever it parsed (the caller frees it, h->stepo points into it);
+ * h->case_id and h->step are filled as soon as they are known, so a refusal
+ * can name them. -LSN_EINVAL says what is malformed.
+ */
+static int
+step_decode(const uint8_t *body, size_t len, json_t **ret_bundle, struct step_head *h,
+    struct err *err)
+{
+	json_error_t je;
+	json_t *ext;
+	const char *case_id, *stepname, *prevhex;
+	enum case_step step;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((*ret_bundle = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return err_set(err, LSN_EINVAL, "the step is not JSON: %s", je.text);
+	if ((r = step_object(*ret_bundle, &h->stepo, err)) < 0)
+		return r;
+	ext = ext_of(h->stepo);
+	case_id = json_string_value(json_object_get(ext, "case"));
+	stepname = json_string_value(json_object_get(ext, "step"));
+	prevhex = json_string_value(json_object_get(ext, "prev"));
+	if (case_id == NULL || strncmp(case_id, "incident--", 10) != 0 || !stix_id_valid(case_id) ||
+	    prevhex == NULL)
+		return err_set(err, LSN_EINVAL, "the step names no case (\"case\": an incident id) "
+		    "or no \"prev\"");
+	snprintf(h->case_id, sizeof(h->case_id), "%s", case_id);
+	if (case_step_from_name(stepname, &step) < 0)
+		return err_set(err, LSN_EINVAL, "'%.40s' is not a step", stepname);
+	h->step = step;
+	if ((prevhex[0] != '\0' && (strlen(prevhex) != 64 ||
+	    hex_decode(prevhex, 64, h->prev, 32) < 0)) || (step == STEP_OPEN) != (prevhex[0] == '\0'))
+		return err_set(err, LSN_EINVAL, "\"prev\" must be the SHA-256 of the step followed "
+		    "(64 hex digits), and empty only for the opening");
+	return time_of(h->stepo, &h->time_us, err);
+}
+
+/* What an opening's incident says of the case. */
+struct opening {
+	enum case_kind kind;
+	enum stix_tlp tlp;            /* the highest marking of the incident; NONE if none */
+	json_t *ext;                  /* its liaison extension, in the bundle */
+};
+
+/*
+ * Decode and check an opening that arrived in an envelope of env_kind:
+ * its incident, kind, details and marking. -LSN_EINVAL says what is wrong.
+ */
+static int
+opening_decode(json_t *bundle, const char *case_id, int env_kind, struct opening *ret,
+    struct err *err)
+{
+	json_t *o, *m, *inc = NULL;
+	char *details;
+	size_t i;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	json_array_foreach(json_object_get(bundle, "objects"), i, o)
+		if (json_is_string(json_object_get(o, "id")) &&
+		    strcmp(json_string_value(json_object_get(o, "id")), case_id) == 0)
+			inc = o;
+	ret->ext = ext_of(inc);
+	if (inc == NULL || case_kind_from_name(json_string_value(json_object_get(ret->ext,
+	    "case_kind")), &ret->kind) < 0)
+		return err_set(err, LSN_EINVAL, "the opening holds no incident %s with a known "
+		    "\"case_kind\"", case_id);
+	details = json_dumps(json_object_get(ret->ext, "details"), JSON_COMPACT);
+	if (details == NULL)
+		return err_set(err, LSN_EINVAL, "the opening's incident has no \"details\" object");
+	r = case_details_check(ret->kind, details, strlen(details), err);
+	free(details);
+	if (r < 0)
+		return r;
+	ret->tlp = STIX_TLP_NONE;
+	json_array_foreach(json_object_get(inc, "object_marking_refs"), i, m) {
+		enum stix_tlp x = stix_tlp_of_marking(json_string_value(m));
+		if (x > ret->tlp)
+			ret->tlp = x;
+	}
+	if (env_kind != hotline_env_kind(ret->kind, STEP_OPEN))
+		return err_set(err, LSN_EINVAL, "a %s case opens in a '%s' envelope, not '%s'",
+		    case_kind_name(ret->kind), env_kind_name(hotline_env_kind(ret->kind, STEP_OPEN)),
+		    env_kind_name(env_kind));
+	return 0;
+}
+
+/* The deadlines case_deadlines gives kind under terms from opened_us go into c. */
+static void
+case_set_deadlines(struct store_case *c, const struct agr_hotline *terms, int64_t opened_us,
+    struct case_deadlines *ret)
+{
+	case_deadlines((enum case_kind)c->kind, terms, opened_us, 0, ret);
+	c->ack_by = ret->ack_by;
+	c->respond_by = ret->respond_by;
+	c->preserve_until = ret->preserve_until;
+	c->remind_at = ret->remind_at;
+}
+
+/*
+ * The partner opens a case: c becomes it, and is stored. 1 with err when
+ * the opening is refused (the case exists, or the opening is malformed).
+ * found: the store's answer for the case id (0: it exists).
+ */
+static int
+receive_opening(struct store *s, const struct store_partner *p, int env_kind, json_t *bundle,
+    const struct step_head *h, int found, const struct agr_hotline *terms, int64_t now_us,
+    struct store_case *c, struct hotline_received *ret, struct err *err)
+{
+	struct opening op;
+	struct case_deadlines d;
+	int r;
+
+	if (found == 0)
+		return err_set(err, LSN_EEXIST, "case %s exists already: a case is opened once",
+		    h->case_id), 1;
+	if (opening_decode(bundle, h->case_id, env_kind, &op, err) < 0)
+		return 1;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", h->case_id);
+	c->partner = p->rowid;
+	c->role = CASE_RECEIVER;
+	c->kind = op.kind;
+	c->state = CASE_OPENED;
+	c->opened_us = h->time_us;
+	c->receipt_us = now_us;
+	c->tlp = op.tlp == STIX_TLP_NONE ? STIX_TLP_AMBER : op.tlp;
+	snprintf(c->summary, sizeof(c->summary), "%s",
+	    json_string_value(json_object_get(json_object_get(op.ext, "details"), "summary")));
+	case_set_deadlines(c, terms, h->time_us, &d);
+	/* the opener's signed deadlines hold on both sides; a difference is told */
+	if (signed_deadlines(json_object_get(op.ext, "deadlines"), c, err) < 0)
+		return 1;
+	ret->terms_differ = c->ack_by != d.ack_by || c->respond_by != d.respond_by ||
+	    c->preserve_until != d.preserve_until;
+	if ((r = store_case_put(s, c, err)) < 0)
+		return r;
+	ret->opened = 1;
+	return 0;
+}
+
+/* A later step: 1 with err unless it belongs to a case with p and travels as it should. */
+static int
+receive_check(const struct store_partner *p, int env_kind, const struct step_head *h, int found,
+    const struct store_case *c, struct err *err)
+{
+	int want;
+
+	if (found == -LSN_ENOTFOUND)
+		return err_set(err, LSN_ENOTFOUND, "no case %s here", h->case_id), 1;
+	if (c->partner != p->rowid)
+		return err_set(err, LSN_EDENIED, "case %s is not a case with %s", h->case_id,
+		    p->name), 1;
+	want = hotline_env_kind((enum case_kind)c->kind, h->step);
+	if (env_kind != want)
+		return err_set(err, LSN_EINVAL, "step '%s' travels in a '%s' envelope, not '%s'",
+		    case_step_name(h->step), env_kind_name(want), env_kind_name(env_kind)), 1;
+	return 0;
+}
+
+/* Apply: stores the step and folds the case; 1 with err if the fold refused the step. */
+static int
+receive_apply(struct store *s, struct store_case *c, const struct step_head *h, int env_kind,
+    uint64_t env_seq, const uint8_t *body, size_t len, const struct agr_hotline *terms,
+    int64_t now_us, struct hotline_received *ret, struct err *err)
+{
+	struct verdict_of vo = { NULL, STEP_EFFECTIVE, "" };
+	uint8_t hash[32];
+	int r;
+
+	cx_sha256(body, len, hash);
+	r = store_step(s, c, STORE_IN, h->step, env_kind, h->prev, h->time_us, now_us, env_seq,
+	    (const char *)body, len, err);
+	if (r == -LSN_EEXIST)
+		return err_set(err, LSN_EEXIST, "this step of case %s was received before",
+		    h->case_id), 1;
+	vo.hash = hash;
+	if (r < 0 || (r = fold(s, c, terms, &vo, err)) < 0)
+		return r;
+	ret->state = c->state;
+	ret->status = vo.status;
+	if (vo.status == STEP_REFUSED)
+		err_set(err, LSN_EINVAL, "%s", vo.reason);
+	return ret->status == STEP_REFUSED ? 1 : 0;
+}
+
 int
 hotline_receive(struct store *s, const struct store_partner *p, int env_kind, uint64_t env_seq,
     const uint8_t *body, size_t len, const struct agr_hotline *terms, int64_t now_us,
     struct hotline_received *ret, struct err *err)
 {
-	json_error_t je;
-	json_t *bundle, *o, *stepo = NULL, *ext, *inc = NULL;
-	const char *case_id, *stepname, *prevhex;
-	enum case_step step;
-	enum case_kind kind;
+	struct step_head h;
 	struct store_case c;
-	uint8_t prev[32] = { 0 }, hash[32];
-	struct verdict_of vo = { NULL, STEP_EFFECTIVE, "" };
-	int64_t t = 0;
-	size_t i, n = 0;
-	int r;
+	json_t *bundle = NULL;
+	int r, found;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((bundle = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		err_set(err, LSN_EINVAL, "the step is not JSON: %s", je.text);
-		return 1;
-	}
-	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
-		ext = ext_of(o);
-		if (json_is_string(json_object_get(ext, "step"))) {
-			stepo = o;
-			n++;
-		}
-	}
-	r = 1;
-	if (n != 1) {
-		err_set(err, LSN_EINVAL, "a step's bundle holds exactly one object with the "
-		    "liaison extension's \"step\"; this one holds %zu", n);
-		goto out;
-	}
-	ext = ext_of(stepo);
-	case_id = json_string_value(json_object_get(ext, "case"));
-	stepname = json_string_value(json_object_get(ext, "step"));
-	prevhex = json_string_value(json_object_get(ext, "prev"));
-	if (case_id == NULL || strncmp(case_id, "incident--", 10) != 0 || !stix_id_valid(case_id) ||
-	    prevhex == NULL) {
-		err_set(err, LSN_EINVAL, "the step names no case (\"case\": an incident id) or no "
-		    "\"prev\"");
-		goto out;
-	}
-	snprintf(ret->case_id, sizeof(ret->case_id), "%s", case_id);
-	if (case_step_from_name(stepname, &step) < 0) {
-		err_set(err, LSN_EINVAL, "'%.40s' is not a step", stepname);
-		goto out;
-	}
-	ret->step = step;
-	if ((prevhex[0] != '\0' && (strlen(prevhex) != 64 || hex_decode(prevhex, 64, prev, 32) < 0)) ||
-	    (step == STEP_OPEN) != (prevhex[0] == '\0')) {
-		err_set(err, LSN_EINVAL, "\"prev\" must be the SHA-256 of the step followed (64 hex "
-		    "digits), and empty only for the opening");
-		goto out;
-	}
-	if (time_of(stepo, &t, err) < 0)
-		goto out;
-	if ((r = store_case_get(s, case_id, &c, err)) < 0 && r != -LSN_ENOTFOUND)
-		goto out;
-	if (step == STEP_OPEN) {
-		char *details;
-		struct case_deadlines d;
-		enum stix_tlp tlp = STIX_TLP_NONE;
-		json_t *m;
-		if (r == 0) {
-			r = 1;
-			err_set(err, LSN_EEXIST, "case %s exists already: a case is opened once", case_id);
-			goto out;
-		}
-		json_array_foreach(json_object_get(bundle, "objects"), i, o)
-			if (json_is_string(json_object_get(o, "id")) &&
-			    strcmp(json_string_value(json_object_get(o, "id")), case_id) == 0)
-				inc = o;
+	r = step_decode(body, len, &bundle, &h, err);
+	snprintf(ret->case_id, sizeof(ret->case_id), "%s", h.case_id);
+	ret->step = h.step;
+	if (r < 0) {
 		r = 1;
-		ext = ext_of(inc);
-		if (inc == NULL || case_kind_from_name(json_string_value(json_object_get(ext,
-		    "case_kind")), &kind) < 0) {
-			err_set(err, LSN_EINVAL, "the opening holds no incident %s with a known "
-			    "\"case_kind\"", case_id);
-			goto out;
-		}
-		details = json_dumps(json_object_get(ext, "details"), JSON_COMPACT);
-		if (details == NULL) {
-			err_set(err, LSN_EINVAL, "the opening's incident has no \"details\" object");
-			goto out;
-		}
-		if (case_details_check(kind, details, strlen(details), err) < 0) {
-			free(details);
-			goto out;
-		}
-		free(details);
-		json_array_foreach(json_object_get(inc, "object_marking_refs"), i, m) {
-			enum stix_tlp x = stix_tlp_of_marking(json_string_value(m));
-			if (x > tlp)
-				tlp = x;
-		}
-		if (env_kind != hotline_env_kind(kind, STEP_OPEN)) {
-			err_set(err, LSN_EINVAL, "a %s case opens in a '%s' envelope, not '%s'",
-			    case_kind_name(kind), env_kind_name(hotline_env_kind(kind, STEP_OPEN)),
-			    env_kind_name(env_kind));
-			goto out;
-		}
-		memset(&c, 0, sizeof(c));
-		snprintf(c.id, sizeof(c.id), "%s", case_id);
-		c.partner = p->rowid;
-		c.role = CASE_RECEIVER;
-		c.kind = kind;
-		c.state = CASE_OPENED;
-		c.opened_us = t;
-		c.receipt_us = now_us;
-		c.tlp = tlp == STIX_TLP_NONE ? STIX_TLP_AMBER : tlp;
-		snprintf(c.summary, sizeof(c.summary), "%s",
-		    json_string_value(json_object_get(json_object_get(ext, "details"), "summary")));
-		case_deadlines(kind, terms, t, 0, &d);
-		c.ack_by = d.ack_by;
-		c.respond_by = d.respond_by;
-		c.preserve_until = d.preserve_until;
-		c.remind_at = d.remind_at;
-		/* the opener's signed deadlines hold on both sides; a difference is told */
-		if (signed_deadlines(json_object_get(ext, "deadlines"), &c, err) < 0)
-			goto out;
-		ret->terms_differ = c.ack_by != d.ack_by || c.respond_by != d.respond_by ||
-		    c.preserve_until != d.preserve_until;
-		if ((r = store_case_put(s, &c, err)) < 0)
-			goto out;
-		ret->opened = 1;
-	} else {
-		if (r == -LSN_ENOTFOUND) {
-			r = 1;
-			err_set(err, LSN_ENOTFOUND, "no case %s here", case_id);
-			goto out;
-		}
-		r = 1;
-		if (c.partner != p->rowid) {
-			err_set(err, LSN_EDENIED, "case %s is not a case with %s", case_id, p->name);
-			goto out;
-		}
-		if (env_kind != hotline_env_kind((enum case_kind)c.kind, step)) {
-			err_set(err, LSN_EINVAL, "step '%s' travels in a '%s' envelope, not '%s'",
-			    stepname, env_kind_name(hotline_env_kind((enum case_kind)c.kind, step)),
-			    env_kind_name(env_kind));
-			goto out;
-		}
-	}
-	cx_sha256(body, len, hash);
-	r = store_step(s, &c, STORE_IN, step, env_kind, prev, t, now_us, env_seq,
-	    (const char *)body, len, err);
-	if (r == -LSN_EEXIST) {
-		r = 1;
-		err_set(err, LSN_EEXIST, "this step of case %s was received before", case_id);
 		goto out;
 	}
-	vo.hash = hash;
-	if (r < 0 || (r = fold(s, &c, terms, &vo, err)) < 0)
+	if ((found = store_case_get(s, h.case_id, &c, err)) < 0 && found != -LSN_ENOTFOUND) {
+		r = found;
 		goto out;
-	ret->state = c.state;
-	ret->status = vo.status;
-	if (vo.status == STEP_REFUSED)
-		err_set(err, LSN_EINVAL, "%s", vo.reason);
-	r = ret->status == STEP_REFUSED ? 1 : 0;
+	}
+	r = h.step == STEP_OPEN ?
+	    receive_opening(s, p, env_kind, bundle, &h, found, terms, now_us, &c, ret, err) :
+	    receive_check(p, env_kind, &h, found, &c, err);
+	if (r == 0)
+		r = receive_apply(s, &c, &h, env_kind, env_seq, body, len, terms, now_us, ret, err);
 out:
 	json_decref(bundle);
 	return r;
