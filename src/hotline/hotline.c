@@ -396,15 +396,137 @@ attach_objects(json_t *objs, json_t *refs, const char *bytes, size_t len, struct
 	return 0;
 }
 
+static int
+nomem(struct err *err)
+{
+	return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+}
+
+/* The deadlines case_deadlines gives c's kind under terms from opened_us go into c. */
+static void
+case_set_deadlines(struct store_case *c, const struct agr_hotline *terms, int64_t opened_us,
+    struct case_deadlines *ret)
+{
+	case_deadlines((enum case_kind)c->kind, terms, opened_us, 0, ret);
+	c->ack_by = ret->ack_by;
+	c->respond_by = ret->respond_by;
+	c->preserve_until = ret->preserve_until;
+	c->remind_at = ret->remind_at;
+}
+
+/* The case this node opens; uuid gets the random part of its id (its grouping shares it). */
+static int
+open_case(const struct hotline_open *o, const char *summary, char uuid[CX_UUID_LEN],
+    struct store_case *c, struct err *err)
+{
+	struct case_deadlines d;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = cx_uuid4(uuid)) < 0)
+		return err_set(err, -r, "hotline: no random numbers for an id");
+	snprintf(c->id, sizeof(c->id), "incident--%s", uuid);
+	c->partner = o->p->rowid;
+	c->role = CASE_OPENER;
+	c->kind = o->kind;
+	c->state = CASE_OPENED;
+	c->opened_us = o->now_us;
+	c->tlp = o->tlp;
+	snprintf(c->summary, sizeof(c->summary), "%s", summary);
+	case_set_deadlines(c, o->terms, o->now_us, &d);
+	return 0;
+}
+
+/* The incident that is the case, with its kind, details and signed deadlines. */
+static json_t *
+opening_incident(const struct hotline_open *o, const struct store_case *c, const char *t,
+    const char *summary, json_t *details)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O, s:{s:o, s:o, "
+	    "s:o}}}}",
+	    "type", "incident", "spec_version", "2.1", "id", c->id, "created", t, "modified", t,
+	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
+	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
+	    case_kind_name(o->kind), "details", details, "deadlines",
+	    "ack_by", time_json(c->ack_by), "respond_by", time_json(c->respond_by),
+	    "preserve_until", time_json(c->preserve_until));
+}
+
+/* The grouping of every object of the opening (its id shares the case's uuid). */
+static int
+add_grouping(json_t *objs, const struct hotline_open *o, const char *uuid, const char *t,
+    const char *summary, json_t *refs)
+{
+	char gid[STIX_ID_MAX + 1];
+	json_t *grp;
+
+	grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o}", "type", "grouping",
+	    "spec_version", "2.1", "id", "", "created", t, "modified", t, "name", summary,
+	    "context", "liaison-case", "object_refs", refs, "object_marking_refs",
+	    markings(o->tlp));
+	if (grp == NULL)
+		return -LSN_ENOMEM;
+	/* set in place: the id stays the third member */
+	snprintf(gid, sizeof(gid), "grouping--%s", uuid);
+	json_object_set_new(grp, "id", json_string(gid));
+	if (json_array_append_new(objs, grp) < 0)
+		return -LSN_ENOMEM;
+	return 0;
+}
+
+/*
+ * The opening's bundle, as bytes: the definitions, the incident, the step's
+ * note, the attached objects and the grouping of them all, in that order.
+ */
+static int
+opening_bundle(const struct hotline_open *o, const struct store_case *c, const char *uuid,
+    const char *summary, json_t *details, char **ret, size_t *ret_len, struct err *err)
+{
+	json_t *bundle = NULL, *objs = NULL, *inc = NULL, *refs = NULL;
+	char t[TS_US_LEN];
+	int r;
+
+	ts_format_us(o->now_us, t);
+	if ((r = bundle_new(&bundle, &objs, err)) < 0)
+		goto out;
+	inc = opening_incident(o, c, t, summary, details);
+	refs = json_pack("[s]", c->id);
+	if (add_definitions(objs) < 0 || inc == NULL || refs == NULL ||
+	    json_array_append(objs, inc) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	if ((r = add_step_object(objs, c->id, o->tlp, STEP_OPEN, summary, zero32, o->now_us,
+	    err)) < 0)
+		goto out;
+	if (json_array_append(refs, json_object_get(json_array_get(objs,
+	    json_array_size(objs) - 1), "id")) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	if (o->attach != NULL && (r = attach_objects(objs, refs, o->attach, o->attach_len,
+	    err)) < 0)
+		goto out;
+	if (add_grouping(objs, o, uuid, t, summary, refs) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	r = bundle_bytes(bundle, ret, ret_len, err);
+out:
+	json_decref(refs);
+	json_decref(inc);
+	json_decref(bundle);
+	return r;
+}
+
 int
 hotline_open(struct store *s, const struct hotline_open *o, struct store_case *ret,
     struct err *err)
 {
 	struct store_case c;
-	struct case_deadlines d;
 	json_error_t je;
-	json_t *details = NULL, *bundle = NULL, *objs = NULL, *inc = NULL, *grp = NULL, *refs = NULL;
-	char uuid[CX_UUID_LEN], t[TS_US_LEN], *body = NULL;
+	json_t *details;
+	char uuid[CX_UUID_LEN], *body = NULL;
 	const char *summary;
 	size_t len = 0;
 	int r;
@@ -416,74 +538,8 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	if ((details = json_loadb(o->details, o->details_len, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return err_set(err, LSN_EINVAL, "the details are not JSON: %s", je.text);
 	summary = json_string_value(json_object_get(details, "summary"));
-	memset(&c, 0, sizeof(c));
-	if ((r = cx_uuid4(uuid)) < 0) {
-		r = err_set(err, -r, "hotline: no random numbers for an id");
-		goto out;
-	}
-	snprintf(c.id, sizeof(c.id), "incident--%s", uuid);
-	c.partner = o->p->rowid;
-	c.role = CASE_OPENER;
-	c.kind = o->kind;
-	c.state = CASE_OPENED;
-	c.opened_us = o->now_us;
-	c.tlp = o->tlp;
-	snprintf(c.summary, sizeof(c.summary), "%s", summary);
-	case_deadlines(o->kind, o->terms, o->now_us, 0, &d);
-	c.ack_by = d.ack_by;
-	c.respond_by = d.respond_by;
-	c.preserve_until = d.preserve_until;
-	c.remind_at = d.remind_at;
-
-	ts_format_us(o->now_us, t);
-	if ((r = bundle_new(&bundle, &objs, err)) < 0)
-		goto out;
-	if ((r = add_definitions(objs)) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	inc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O, s:{s:o, s:o, "
-	    "s:o}}}}",
-	    "type", "incident", "spec_version", "2.1", "id", c.id, "created", t, "modified", t,
-	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
-	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
-	    case_kind_name(o->kind), "details", details, "deadlines",
-	    "ack_by", time_json(c.ack_by), "respond_by", time_json(c.respond_by),
-	    "preserve_until", time_json(c.preserve_until));
-	refs = json_pack("[s]", c.id);
-	if (inc == NULL || refs == NULL || json_array_append(objs, inc) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if ((r = add_step_object(objs, c.id, o->tlp, STEP_OPEN, summary, zero32, o->now_us,
-	    err)) < 0)
-		goto out;
-	if (json_array_append(refs, json_object_get(json_array_get(objs,
-	    json_array_size(objs) - 1), "id")) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if (o->attach != NULL && (r = attach_objects(objs, refs, o->attach, o->attach_len,
-	    err)) < 0)
-		goto out;
-	grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o}", "type", "grouping",
-	    "spec_version", "2.1", "id", "", "created", t, "modified", t, "name", summary,
-	    "context", "liaison-case", "object_refs", refs, "object_marking_refs",
-	    markings(o->tlp));
-	if (grp == NULL) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	{
-		char gid[STIX_ID_MAX + 1];
-		snprintf(gid, sizeof(gid), "grouping--%s", uuid);
-		json_object_set_new(grp, "id", json_string(gid));
-	}
-	if (json_array_append(objs, grp) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if ((r = bundle_bytes(bundle, &body, &len, err)) < 0)
+	if ((r = open_case(o, summary, uuid, &c, err)) < 0 ||
+	    (r = opening_bundle(o, &c, uuid, summary, details, &body, &len, err)) < 0)
 		goto out;
 	if ((r = store_case_put(s, &c, err)) < 0 ||
 	    (r = store_step(s, &c, STORE_OUT, STEP_OPEN, hotline_env_kind(o->kind, STEP_OPEN),
@@ -493,10 +549,6 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	*ret = c;
 out:
 	free(body);
-	json_decref(grp);
-	json_decref(refs);
-	json_decref(inc);
-	json_decref(bundle);
 	json_decref(details);
 	return r;
 }
@@ -728,18 +780,6 @@ opening_decode(json_t *bundle, const char *case_id, int env_kind, struct opening
 		    case_kind_name(ret->kind), env_kind_name(hotline_env_kind(ret->kind, STEP_OPEN)),
 		    env_kind_name(env_kind));
 	return 0;
-}
-
-/* The deadlines case_deadlines gives kind under terms from opened_us go into c. */
-static void
-case_set_deadlines(struct store_case *c, const struct agr_hotline *terms, int64_t opened_us,
-    struct case_deadlines *ret)
-{
-	case_deadlines((enum case_kind)c->kind, terms, opened_us, 0, ret);
-	c->ack_by = ret->ack_by;
-	c->respond_by = ret->respond_by;
-	c->preserve_until = ret->preserve_until;
-	c->remind_at = ret->remind_at;
 }
 
 /*
