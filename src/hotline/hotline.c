@@ -1,6 +1,7 @@
 /*
- * Cases in the store: steps as STIX bundles, the fold, the case as JSON
- * (hotline.h, docs/hotline.md).
+ * Cases in the store (hotline.h, docs/hotline.md): steps as STIX bundles
+ * (encode, decode), the store writes of the fold that case_fold (case.c)
+ * decides, the case as JSON. Never decides a transition itself.
  */
 #include "hotline/hotline.h"
 
