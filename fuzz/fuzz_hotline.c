@@ -8,6 +8,11 @@
  * step (1) names its reason; whatever happens, the case still folds to a
  * valid state. Each input runs in a transaction that is rolled back, so
  * inputs do not pile up.
+ *
+ * The same bytes also drive the pure fold (case_fold) with no store: read
+ * three at a time as steps (role, step, which earlier step it follows), the
+ * fold must return a state of the machine and verdicts whose effective
+ * steps make one chain from the opening that case_transition allows.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hotline/case.h"
 #include "hotline/hotline.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -99,6 +105,89 @@ setup(void)
 		abort();
 }
 
+#define MOVES_MAX 64
+
+/* Step i: role from bit 0, step from the next bits, prev from the second byte (i: none). */
+static size_t
+moves_of(const uint8_t *data, size_t size, struct case_move *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 3 <= size && n < MOVES_MAX; i += 3, n++) {
+		size_t after = data[i + 1] % (n + 1);
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].role = data[i] & 1 ? CASE_RECEIVER : CASE_OPENER;
+		v[n].step = (enum case_step)(1 + (data[i] >> 1) % CASE_STEP_MAX);
+		v[n].hash[0] = (uint8_t)(n + 1);
+		v[n].hash[31] = 0xaa;
+		if (after < n)
+			memcpy(v[n].prev, v[after].hash, 32);
+		v[n].time_us = 1790000000000000 + (int64_t)data[i + 2];
+		v[n].recorded_us = v[n].time_us + (int64_t)n;
+	}
+	return n;
+}
+
+/* Replays the effective steps as a chain: it must be one, and reach f's state. */
+static void
+check_fold(enum case_kind kind, const struct case_move *v, size_t n,
+    const struct case_judged *out, const struct case_folded *f)
+{
+	static const uint8_t zero[32];
+	enum case_state state = CASE_OPENED, to;
+	const uint8_t *end = NULL;
+	size_t i, k, effective = 0, walked = 0;
+
+	for (i = 0; i < n; i++) {
+		if (out[i].verdict > CASE_VERDICT_REFUSED ||
+		    (out[i].verdict == CASE_VERDICT_EFFECTIVE) != (out[i].reason[0] == '\0'))
+			__builtin_trap();
+		effective += out[i].verdict == CASE_VERDICT_EFFECTIVE;
+		if (out[i].verdict == CASE_VERDICT_EFFECTIVE && v[i].step == STEP_OPEN) {
+			if (end != NULL || memcmp(v[i].prev, zero, 32) != 0)
+				__builtin_trap();
+			end = v[i].hash;
+			walked = 1;
+		}
+	}
+	for (k = 1; end != NULL && k < effective; k++) {
+		for (i = 0; i < n; i++)
+			if (out[i].verdict == CASE_VERDICT_EFFECTIVE && v[i].step != STEP_OPEN &&
+			    memcmp(v[i].prev, end, 32) == 0)
+				break;
+		if (i == n || case_transition(kind, state, v[i].role, v[i].step, &to, NULL) < 0)
+			__builtin_trap();
+		state = to;
+		end = v[i].hash;
+		walked++;
+	}
+	if (end == NULL || walked != effective || state != f->state)
+		__builtin_trap();
+}
+
+static void
+fuzz_fold(const uint8_t *data, size_t size)
+{
+	struct case_move v[MOVES_MAX];
+	struct case_judged out[MOVES_MAX];
+	struct case_folded f;
+	enum case_kind kind = (enum case_kind)(1 + data[0] % CASE_KIND_MAX);
+	size_t n = moves_of(data + 1, size - 1, v), i;
+	int opened = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i].step == STEP_OPEN && v[i].role == CASE_OPENER && v[i].prev[0] == 0)
+			opened = 1;
+	if (case_fold(kind, v, n, out, &f, NULL) < 0) {
+		if (opened)
+			__builtin_trap();
+		return;
+	}
+	if (!opened || f.state < CASE_OPENED || f.state > CASE_STATE_MAX)
+		__builtin_trap();
+	check_fold(kind, v, n, out, &f);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,7 +199,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (s == NULL)
 		setup();
-	if (size < 1 || (body = malloc(size)) == NULL)
+	if (size < 1)
+		return 0;
+	fuzz_fold(data, size);
+	if ((body = malloc(size)) == NULL)
 		return 0;
 	memcpy(body, data + 1, size - 1);
 	substitute((char *)body, size - 1, CASE_PH, case_id);

@@ -1,9 +1,11 @@
 /*
  * The hotline on the command line (docs/hotline.md): notify, inquire and
  * request open a case; cases lists them; case show, ack, respond, close,
- * withdraw and case start|ask|provide|refuse|mla-sent take steps. Every
- * step is checked against the state machine and stored, queued for the
- * partner, in one transaction; a running liaisond is woken to send it.
+ * withdraw and case start|ask|provide|refuse|mla-sent take steps. Parses
+ * the arguments, reads the agreement's terms and prints: the operations
+ * are hotline/ops.h's, the same the JSON API runs. Every step is stored,
+ * queued for the partner, in one transaction; a running liaisond is woken
+ * to send it.
  */
 #include "cli/cli.h"
 #include "exchange/exchange.h"
@@ -173,11 +175,9 @@ escalation(const struct lsn_config *cfg, struct hotline_escalation *e, struct er
 	return r;
 }
 
-/* The terms of the agreement file (the CLI has no exchange to ask). */
 static int
-terms_from_file(void *arg, const char *partner, struct agr_hotline *ret, struct err *err)
+terms_of(const struct cli_node *n, const char *partner, struct agr_hotline *ret, struct err *err)
 {
-	const struct cli_node *n = arg;
 	char dir[4200];
 	struct agreement g;
 	int exists, r;
@@ -353,22 +353,22 @@ run_open(const struct cli_args *a)
 	struct err err = ERR_INIT;
 	struct buf details = BUF_INIT(DETAILS_MAX), attach = BUF_INIT(ATTACH_MAX);
 	struct store_partner p;
-	struct hotline_open_req req;
-	struct hotline_terms_src src = { terms_from_file, NULL };
+	struct hotline_open_req rq;
 	struct hotline_escalation esc;
+	struct agr_hotline terms;
 	struct store_case c;
 	const char *kind = cli_get(a, "kind"), *file = cli_get(a, "file");
 	const char *tlp = cli_get(a, "tlp") ? cli_get(a, "tlp") : "amber";
 	int r, rc = CLI_FAIL;
 
-	memset(&req, 0, sizeof(req));
+	memset(&rq, 0, sizeof(rq));
 	if (kind == NULL)
 		kind = strcmp(a->spec->name, "notify") == 0 ? "notification" :
 		    strcmp(a->spec->name, "inquire") == 0 ? "inquiry" : "assistance";
-	if (case_kind_from_name(kind, &req.kind) < 0)
+	if (case_kind_from_name(kind, &rq.kind) < 0)
 		return cli_usage_error(a->spec, "--kind '%s' is not a kind: notification, inquiry, "
 		    "assistance, preservation, emergency or interference", kind);
-	if (stix_tlp_from_name(tlp, &req.tlp) < 0)
+	if (stix_tlp_from_name(tlp, &rq.tlp) < 0)
 		return cli_usage_error(a->spec, "--tlp '%s' is not a TLP level: clear, green, amber, "
 		    "amber+strict or red", tlp);
 	if (file != NULL && (cli_get(a, "summary") != NULL || cli_has(a, "detail")))
@@ -386,24 +386,26 @@ run_open(const struct cli_args *a)
 	}
 	if ((r = cli_node_open(a, &n, &err)) < 0)
 		goto out_bufs;
-	src.arg = &n;
-	req.partner = cli_get(a, "partner");
-	req.details = details.data;
-	req.details_len = details.len;
-	req.attach = attach.data;
-	req.attach_len = attach.len;
-	if ((r = escalation(&n.cfg, &esc, &err)) < 0 || (r = store_begin(n.s, &err)) < 0)
+	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
+	    (r = store_partner_find(n.s, cli_get(a, "partner"), &p, &err)) < 0 ||
+	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
 		goto out;
-	if ((r = hotline_op_open(n.s, &req, &src, clock_now_us(), &c, &p, &err)) == 0)
+	rq.details = details.data;
+	rq.details_len = details.len;
+	rq.attach = attach.len ? attach.data : NULL;
+	rq.attach_len = attach.len;
+	if ((r = store_begin(n.s, &err)) < 0)
+		goto out;
+	if ((r = hotline_op_open(n.s, &p, &rq, &terms, clock_now_us(), &c, &err)) == 0)
 		r = store_commit(n.s, &err);
-	if (r < 0) {
+	if (r != 0) {
 		store_rollback(n.s);
 		goto out;
 	}
 	cli_daemon_reload(&n.cfg);
 	if (!cli_has(a, "json"))
 		printf("opened %s case %s with %s; queued for delivery\n",
-		    case_kind_name(req.kind), c.id, p.name);
+		    case_kind_name(rq.kind), c.id, p.name);
 	r = print_case(&n, &c, 0, cli_has(a, "json"), &esc, &err);
 	if (r == 0)
 		rc = CLI_OK;
@@ -424,8 +426,7 @@ struct table {
 	int64_t now;
 	json_t *arr;
 	size_t shown;
-	struct store_partner p;
-	int p_ok;
+	struct hotline_partner_memo pm;
 };
 
 static int
@@ -434,20 +435,18 @@ table_row(void *arg, const struct store_case *c)
 	struct table *t = arg;
 	struct err err = ERR_INIT;
 	int level = hotline_level(c, t->e, t->now);
-	const char *what;
+	const char *what, *name;
 	char due[TS_US_LEN], lv[16], uuid8[9];
 	int64_t d;
 	json_t *j;
 
 	if (t->overdue && level == 0)
 		return 0;
-	if ((!t->p_ok || t->p.rowid != c->partner) &&
-	    store_partner_get(t->n->s, c->partner, &t->p, &err) < 0)
-		snprintf(t->p.name, sizeof(t->p.name), "?");
-	t->p_ok = 1;
+	name = hotline_partner_memo_get(t->n->s, &t->pm, c->partner, &err) < 0 ? "?" :
+	    t->pm.p.name;
 	t->shown++;
 	if (t->json) {
-		if (hotline_case_json(t->n->s, c, t->p.name, 0, t->e, t->now, &j, &err) < 0 ||
+		if (hotline_case_json(t->n->s, c, name, 0, t->e, t->now, &j, &err) < 0 ||
 		    json_array_append_new(t->arr, j) < 0)
 			return -LSN_ENOMEM;
 		return 0;
@@ -456,7 +455,7 @@ table_row(void *arg, const struct store_case *c)
 	when(d, due);
 	snprintf(lv, sizeof(lv), level ? "LEVEL %d" : "-", level);
 	snprintf(uuid8, sizeof(uuid8), "%s", c->id + 10);
-	printf("%-8s  %-12.12s  %-12s  %-14s  %-7s  %-8s %-20s  %-8s  %.40s\n", uuid8, t->p.name,
+	printf("%-8s  %-12.12s  %-12s  %-14s  %-7s  %-8s %-20s  %-8s  %.40s\n", uuid8, name,
 	    case_kind_name((enum case_kind)c->kind), case_state_name((enum case_state)c->state),
 	    c->role == CASE_OPENER ? "us" : "partner", what, due, lv, c->summary);
 	return 0;
@@ -554,9 +553,10 @@ run_step(const struct cli_args *a)
 	struct cli_node n;
 	struct err err = ERR_INIT;
 	struct hotline_escalation esc;
-	struct store_case done;
+	struct store_case c, done;
 	struct store_partner p;
-	struct hotline_terms_src src = { terms_from_file, NULL };
+	struct hotline_step_req rq;
+	struct agr_hotline terms;
 	struct buf text = BUF_INIT(HOTLINE_TEXT_MAX + 1);
 	enum case_step step = step_of(a->spec->name);
 	int r;
@@ -578,14 +578,20 @@ run_step(const struct cli_args *a)
 		buf_release(&text);
 		return cli_fail(&err);
 	}
-	src.arg = &n;
-	if ((r = escalation(&n.cfg, &esc, &err)) < 0 || (r = store_begin(n.s, &err)) < 0)
+	if ((r = escalation(&n.cfg, &esc, &err)) < 0 ||
+	    (r = hotline_op_find(n.s, a->pos[0], &c, &p, &err)) < 0 ||
+	    (r = terms_of(&n, p.name, &terms, &err)) < 0)
 		goto out;
-	if ((r = hotline_op_step(n.s, a->pos[0], step, text.len ? text.data : NULL, &src,
-	    clock_now_us(), &done, &p, &err)) == 0)
+	rq.key = c.id;
+	rq.step = step;
+	rq.text = text.len ? text.data : NULL;
+	if ((r = store_begin(n.s, &err)) < 0)
+		goto out;
+	if ((r = hotline_op_step(n.s, &rq, &terms, clock_now_us(), &done, &err)) == 0)
 		r = store_commit(n.s, &err);
-	if (r < 0) {
+	if (r != 0) {
 		store_rollback(n.s);
+		r = r < 0 ? r : -LSN_EINVAL;   /* refused: the sentence is in err */
 		goto out;
 	}
 	cli_daemon_reload(&n.cfg);

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -282,6 +283,123 @@ case_transition(enum case_kind kind, enum case_state state, enum case_role role,
 	if (t == NULL)
 		return refuse_step(kind, (int)state, role, step, err);
 	*ret = t->next;
+	return 0;
+}
+
+/* --- the fold ---------------------------------------------------------- */
+
+#define UNDECIDED (-1)
+
+static const uint8_t zero32[32];
+
+static int
+acknowledging(enum case_step st)
+{
+	return st == STEP_ACK || st == STEP_START || st == STEP_REQUEST_INFO ||
+	    st == STEP_RESPOND || st == STEP_REFUSE;
+}
+
+static void
+judge(struct case_judged *j, enum case_verdict v, const char *reason)
+{
+	j->verdict = v;
+	snprintf(j->reason, sizeof(j->reason), "%s", reason);
+}
+
+/* The opening: the first OPEN step of the opener; every other OPEN is refused. */
+static size_t
+fold_opening(const struct case_move *v, size_t n, struct case_judged *out)
+{
+	size_t i, head = SIZE_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].step != STEP_OPEN)
+			continue;
+		if (head == SIZE_MAX && v[i].role == CASE_OPENER &&
+		    memcmp(v[i].prev, zero32, 32) == 0) {
+			head = i;
+			judge(&out[i], CASE_VERDICT_EFFECTIVE, "");
+		} else {
+			judge(&out[i], CASE_VERDICT_REFUSED, "a case is opened once, by its opener");
+		}
+	}
+	return head;
+}
+
+/*
+ * The step that takes effect after head in state (SIZE_MAX: none) and the
+ * state it leads to; refuses on the way the followers the table forbids.
+ */
+static size_t
+fold_winner(enum case_kind kind, const struct case_move *v, size_t n, size_t head,
+    enum case_state state, struct case_judged *out, enum case_state *ret_next)
+{
+	size_t i, win = SIZE_MAX;
+	enum case_state to;
+
+	for (i = 0; i < n; i++) {
+		struct err e2 = ERR_INIT;
+		if ((int)out[i].verdict != UNDECIDED || memcmp(v[i].prev, v[head].hash, 32) != 0)
+			continue;
+		if (case_transition(kind, state, v[i].role, v[i].step, &to, &e2) < 0) {
+			judge(&out[i], CASE_VERDICT_REFUSED, e2.msg);
+			continue;
+		}
+		/* both sides at once: the opener's step wins */
+		if (win == SIZE_MAX || (v[i].role == CASE_OPENER && v[win].role != CASE_OPENER)) {
+			win = i;
+			*ret_next = to;
+		}
+	}
+	return win;
+}
+
+/* The other followers of head lose to win. */
+static void
+fold_supersede(const struct case_move *v, size_t n, size_t head, size_t win,
+    struct case_judged *out)
+{
+	char why[CASE_REASON_MAX];
+	size_t i;
+
+	snprintf(why, sizeof(why), "the %s's '%s' was taken at the same time and the opener's "
+	    "step goes first", v[win].role == CASE_OPENER ? "opener" : "receiver",
+	    case_step_name(v[win].step));
+	for (i = 0; i < n; i++)
+		if (i != win && (int)out[i].verdict == UNDECIDED &&
+		    memcmp(v[i].prev, v[head].hash, 32) == 0)
+			judge(&out[i], CASE_VERDICT_SUPERSEDED, why);
+}
+
+int
+case_fold(enum case_kind kind, const struct case_move *v, size_t n,
+    struct case_judged *out, struct case_folded *ret, struct err *err)
+{
+	struct case_folded f = { CASE_OPENED, 0, 0, 0 };
+	enum case_state next = CASE_OPENED;
+	size_t i, head, win;
+
+	for (i = 0; i < n; i++)
+		out[i].verdict = (enum case_verdict)UNDECIDED;
+	if ((head = fold_opening(v, n, out)) == SIZE_MAX)
+		return err_set(err, LSN_EINVAL, "hotline: the case has no opening step");
+	f.updated_us = v[head].recorded_us;
+	while ((win = fold_winner(kind, v, n, head, f.state, out, &next)) != SIZE_MAX) {
+		fold_supersede(v, n, head, win, out);
+		judge(&out[win], CASE_VERDICT_EFFECTIVE, "");
+		if (v[win].role == CASE_RECEIVER && f.acked_us == 0 && acknowledging(v[win].step))
+			f.acked_us = v[win].recorded_us;
+		if (v[win].step == STEP_MLA_SENT)
+			f.mla_sent_us = v[win].time_us;
+		f.updated_us = v[win].recorded_us;
+		f.state = next;
+		head = win;
+	}
+	for (i = 0; i < n; i++)
+		if ((int)out[i].verdict == UNDECIDED)
+			judge(&out[i], CASE_VERDICT_SUPERSEDED,
+			    "it follows a step that did not take effect");
+	*ret = f;
 	return 0;
 }
 

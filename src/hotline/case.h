@@ -74,6 +74,56 @@ int case_transition(enum case_kind kind, enum case_state state, enum case_role r
 /* 1 if no step can follow (closed, refused, withdrawn). */
 int case_state_final(enum case_state s);
 
+/* ---- the fold: a case's steps in, its state and each step's verdict out ---- */
+
+/* One step as the fold sees it: who took it, what, and the link of its chain. */
+struct case_move {
+	enum case_role role;
+	enum case_step step;
+	uint8_t hash[32];             /* SHA-256 of its bundle */
+	uint8_t prev[32];             /* hash of the step it follows; zero for the opening */
+	int64_t time_us;              /* its own time (in its bundle) */
+	int64_t recorded_us;          /* when this node stored it */
+};
+
+/* The values of enum store_step_status, which keeps them on disk. */
+enum case_verdict {
+	CASE_VERDICT_EFFECTIVE = 0,   /* part of the case's chain */
+	CASE_VERDICT_SUPERSEDED = 1,  /* the other side's step at the same time won, or it
+	                               * follows a step that did not take effect */
+	CASE_VERDICT_REFUSED = 2,     /* the state machine does not allow it */
+};
+
+#define CASE_REASON_MAX 256
+
+struct case_judged {
+	enum case_verdict verdict;
+	char reason[CASE_REASON_MAX]; /* empty for an effective step */
+};
+
+/* What the steps add up to. */
+struct case_folded {
+	enum case_state state;
+	int64_t acked_us;             /* recorded time of the receiver's first acknowledging
+	                               * effective step; 0: none */
+	int64_t updated_us;           /* recorded time of the last effective step */
+	int64_t mla_sent_us;          /* own time of the last effective mla_sent; 0: none */
+};
+
+/*
+ * The rule both nodes run (hotline.h): the opening is the opener's first
+ * 'open' with no prev (any other 'open' is refused); from it the chain goes
+ * on with a step that follows its end and that case_transition allows;
+ * when several do, the first in v wins unless a later one is the opener's
+ * and it is not (both sides at the same time: the opener's goes first), and
+ * the others are superseded; steps left off the chain are superseded.
+ * v is in the order the store keeps; out gets n verdicts, in v's order.
+ * Pure: reads only its arguments. -LSN_EINVAL when no step opens the case
+ * (out is then incomplete).
+ */
+int case_fold(enum case_kind kind, const struct case_move *v, size_t n,
+    struct case_judged *out, struct case_folded *ret, struct err *err);
+
 /*
  * Checks the details of an opening step (a JSON object, exact bytes):
  * every kind needs "summary" (a non-empty string); preservation needs

@@ -1,6 +1,7 @@
 /*
- * Cases in the store: steps as STIX bundles, the fold, the case as JSON
- * (hotline.h, docs/hotline.md).
+ * Cases in the store (hotline.h, docs/hotline.md): steps as STIX bundles
+ * (encode, decode), the store writes of the fold that case_fold (case.c)
+ * decides, the case as JSON. Never decides a transition itself.
  */
 #include "hotline/hotline.h"
 
@@ -196,12 +197,11 @@ step_role(const struct store_case *c, const struct store_step *x)
 	return c->role == CASE_OPENER ? CASE_RECEIVER : CASE_OPENER;
 }
 
-static int
-acknowledging(enum case_step st)
-{
-	return st == STEP_ACK || st == STEP_START || st == STEP_REQUEST_INFO ||
-	    st == STEP_RESPOND || st == STEP_REFUSE;
-}
+_Static_assert((int)CASE_VERDICT_EFFECTIVE == STEP_EFFECTIVE &&
+    (int)CASE_VERDICT_SUPERSEDED == STEP_SUPERSEDED &&
+    (int)CASE_VERDICT_REFUSED == STEP_REFUSED, "a verdict is stored as a step status");
+_Static_assert(CASE_REASON_MAX == sizeof(((struct store_step *)0)->reason),
+    "a verdict's reason is stored whole");
 
 /* The verdict of one step, asked of fold by the step's hash. */
 struct verdict_of {
@@ -210,127 +210,119 @@ struct verdict_of {
 	char reason[256];
 };
 
-/*
- * Folds the case's steps into c (state, acked_us, updated_us, preservation
- * clock) and records each step's verdict where it changed; vo (may be NULL)
- * gets the verdict of the step it names. terms give the preservation
- * period that an MLA step restarts.
- */
-static int
-fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
-    struct verdict_of *vo, struct err *err)
-{
+/* The case's steps and, beside them, what the fold reads and writes of each. */
+struct fold_work {
 	struct steps ss;
-	struct case_deadlines d;
-	int *verdict = NULL, r = 0;
-	char (*why)[256] = NULL;
-	size_t i, head = SIZE_MAX;
-	enum case_state state = CASE_OPENED;
-	int64_t mla_us = 0;
+	struct case_move *mv;
+	struct case_judged *jd;
+};
 
-	if ((r = steps_load(s, c->id, &ss, err)) < 0)
+static int
+fold_load(struct store *s, const struct store_case *c, struct fold_work *w, struct err *err)
+{
+	size_t i, n;
+	int r;
+
+	w->mv = NULL;
+	w->jd = NULL;
+	if ((r = steps_load(s, c->id, &w->ss, err)) < 0)
 		return r;
-	verdict = calloc(ss.n ? ss.n : 1, sizeof(*verdict));
-	why = calloc(ss.n ? ss.n : 1, sizeof(*why));
-	if (verdict == NULL || why == NULL) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
+	n = w->ss.n ? w->ss.n : 1;
+	w->mv = malloc(n * sizeof(*w->mv));
+	w->jd = malloc(n * sizeof(*w->jd));
+	if (w->mv == NULL || w->jd == NULL)
+		return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+	for (i = 0; i < w->ss.n; i++) {
+		const struct store_step *x = &w->ss.v[i];
+		w->mv[i].role = step_role(c, x);
+		w->mv[i].step = (enum case_step)x->step;
+		memcpy(w->mv[i].hash, x->hash, 32);
+		memcpy(w->mv[i].prev, x->prev, 32);
+		w->mv[i].time_us = x->time_us;
+		w->mv[i].recorded_us = x->recorded_us;
 	}
-	for (i = 0; i < ss.n; i++)
-		verdict[i] = -1;
-	/* the opening: the first OPEN step of the opener */
-	for (i = 0; i < ss.n; i++) {
-		if (ss.v[i].step != STEP_OPEN)
-			continue;
-		if (head == SIZE_MAX && step_role(c, &ss.v[i]) == CASE_OPENER &&
-		    memcmp(ss.v[i].prev, zero32, 32) == 0) {
-			head = i;
-			verdict[i] = STEP_EFFECTIVE;
-		} else {
-			verdict[i] = STEP_REFUSED;
-			snprintf(why[i], sizeof(why[i]), "a case is opened once, by its opener");
+	return 0;
+}
+
+static void
+fold_release(struct fold_work *w)
+{
+	free(w->mv);
+	free(w->jd);
+	free(w->ss.v);
+}
+
+/* Stores the verdicts that changed; vo (may be NULL) gets the one it names. */
+static int
+fold_apply_steps(struct store *s, const struct fold_work *w, struct verdict_of *vo,
+    struct err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < w->ss.n; i++) {
+		const struct store_step *x = &w->ss.v[i];
+		const struct case_judged *j = &w->jd[i];
+		if (((int)j->verdict != x->status || strcmp(j->reason, x->reason) != 0) &&
+		    (r = store_step_set_status(s, x->rowid, (int)j->verdict, j->reason, err)) < 0)
+			return r;
+		if (vo != NULL && vo->hash != NULL && memcmp(x->hash, vo->hash, 32) == 0) {
+			vo->status = (int)j->verdict;
+			snprintf(vo->reason, sizeof(vo->reason), "%s", j->reason);
 		}
 	}
-	if (head == SIZE_MAX) {
-		r = err_set(err, LSN_EINVAL, "hotline: case %s has no opening step", c->id);
-		goto out;
-	}
-	c->acked_us = 0;
-	c->updated_us = ss.v[head].recorded_us;
-	for (;;) {
-		size_t win = SIZE_MAX;
-		enum case_state next = state, to;
-		for (i = 0; i < ss.n; i++) {
-			struct err e2 = ERR_INIT;
-			if (verdict[i] != -1 || memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
-				continue;
-			if (case_transition((enum case_kind)c->kind, state, step_role(c, &ss.v[i]),
-			    (enum case_step)ss.v[i].step, &to, &e2) < 0) {
-				verdict[i] = STEP_REFUSED;
-				snprintf(why[i], sizeof(why[i]), "%s", e2.msg);
-				continue;
-			}
-			/* both sides at once: the opener's step wins */
-			if (win == SIZE_MAX || (step_role(c, &ss.v[i]) == CASE_OPENER &&
-			    step_role(c, &ss.v[win]) != CASE_OPENER)) {
-				win = i;
-				next = to;
-			}
-		}
-		if (win == SIZE_MAX)
-			break;
-		for (i = 0; i < ss.n; i++) {
-			if (i == win || verdict[i] != -1 ||
-			    memcmp(ss.v[i].prev, ss.v[head].hash, 32) != 0)
-				continue;
-			verdict[i] = STEP_SUPERSEDED;
-			snprintf(why[i], sizeof(why[i]), "the %s's '%s' was taken at the same time and "
-			    "the opener's step goes first", step_role(c, &ss.v[win]) == CASE_OPENER ?
-			    "opener" : "receiver", case_step_name((enum case_step)ss.v[win].step));
-		}
-		verdict[win] = STEP_EFFECTIVE;
-		if (step_role(c, &ss.v[win]) == CASE_RECEIVER && c->acked_us == 0 &&
-		    acknowledging((enum case_step)ss.v[win].step))
-			c->acked_us = ss.v[win].recorded_us;
-		if (ss.v[win].step == STEP_MLA_SENT)
-			mla_us = ss.v[win].time_us;
-		c->updated_us = ss.v[win].recorded_us;
-		state = next;
-		head = win;
-	}
-	for (i = 0; i < ss.n; i++) {
-		if (verdict[i] != -1)
-			continue;
-		verdict[i] = STEP_SUPERSEDED;
-		snprintf(why[i], sizeof(why[i]), "it follows a step that did not take effect");
-	}
-	for (i = 0; i < ss.n; i++) {
-		if ((verdict[i] != ss.v[i].status || strcmp(why[i], ss.v[i].reason) != 0) &&
-		    (r = store_step_set_status(s, ss.v[i].rowid, verdict[i], why[i], err)) < 0)
-			goto out;
-		if (vo != NULL && vo->hash != NULL && memcmp(ss.v[i].hash, vo->hash, 32) == 0) {
-			vo->status = verdict[i];
-			snprintf(vo->reason, sizeof(vo->reason), "%s", why[i]);
-		}
-	}
-	c->state = state;
+	return 0;
+}
+
+/* Stores the case as the fold left it. */
+static int
+fold_apply_case(struct store *s, struct store_case *c, const struct case_folded *f,
+    const struct agr_hotline *terms, struct err *err)
+{
+	struct case_deadlines d;
+
+	c->state = f->state;
+	c->acked_us = f->acked_us;
+	c->updated_us = f->updated_us;
 	/*
 	 * Until an MLA step, the preservation clock is the one the opening
 	 * set (on the receiver: what the opener signed), not this node's terms.
 	 */
-	if (mla_us != 0) {
-		case_deadlines((enum case_kind)c->kind, terms, c->opened_us, mla_us, &d);
+	if (f->mla_sent_us != 0) {
+		case_deadlines((enum case_kind)c->kind, terms, c->opened_us, f->mla_sent_us, &d);
 		if (d.preserve_until != c->preserve_until)
 			c->reminded = 0;   /* the new expiry gets its own reminder */
 		c->preserve_until = d.preserve_until;
 		c->remind_at = d.remind_at;
 	}
 	c->next_check_us = hotline_next_check(c, NULL);
-	r = store_case_put(s, c, err);
+	return store_case_put(s, c, err);
+}
+
+/*
+ * Folds the case's steps into c (decide: case_fold) and stores the result
+ * (apply): each step's verdict where it changed, then the case. vo (may be
+ * NULL) gets the verdict of the step it names. terms give the preservation
+ * period that an MLA step restarts.
+ */
+static int
+fold(struct store *s, struct store_case *c, const struct agr_hotline *terms,
+    struct verdict_of *vo, struct err *err)
+{
+	struct fold_work w;
+	struct case_folded f;
+	int r;
+
+	if ((r = fold_load(s, c, &w, err)) < 0)
+		goto out;
+	if ((r = case_fold((enum case_kind)c->kind, w.mv, w.ss.n, w.jd, &f, err)) < 0) {
+		r = err_set(err, LSN_EINVAL, "hotline: case %s has no opening step", c->id);
+		goto out;
+	}
+	if ((r = fold_apply_steps(s, &w, vo, err)) == 0)
+		r = fold_apply_case(s, c, &f, terms, err);
 out:
-	free(verdict);
-	free(why);
-	free(ss.v);
+	fold_release(&w);
 	return r;
 }
 
@@ -405,15 +397,137 @@ attach_objects(json_t *objs, json_t *refs, const char *bytes, size_t len, struct
 	return 0;
 }
 
+static int
+nomem(struct err *err)
+{
+	return err_set(err, LSN_ENOMEM, "hotline: out of memory");
+}
+
+/* The deadlines case_deadlines gives c's kind under terms from opened_us go into c. */
+static void
+case_set_deadlines(struct store_case *c, const struct agr_hotline *terms, int64_t opened_us,
+    struct case_deadlines *ret)
+{
+	case_deadlines((enum case_kind)c->kind, terms, opened_us, 0, ret);
+	c->ack_by = ret->ack_by;
+	c->respond_by = ret->respond_by;
+	c->preserve_until = ret->preserve_until;
+	c->remind_at = ret->remind_at;
+}
+
+/* The case this node opens; uuid gets the random part of its id (its grouping shares it). */
+static int
+open_case(const struct hotline_open *o, const char *summary, char uuid[CX_UUID_LEN],
+    struct store_case *c, struct err *err)
+{
+	struct case_deadlines d;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = cx_uuid4(uuid)) < 0)
+		return err_set(err, -r, "hotline: no random numbers for an id");
+	snprintf(c->id, sizeof(c->id), "incident--%s", uuid);
+	c->partner = o->p->rowid;
+	c->role = CASE_OPENER;
+	c->kind = o->kind;
+	c->state = CASE_OPENED;
+	c->opened_us = o->now_us;
+	c->tlp = o->tlp;
+	snprintf(c->summary, sizeof(c->summary), "%s", summary);
+	case_set_deadlines(c, o->terms, o->now_us, &d);
+	return 0;
+}
+
+/* The incident that is the case, with its kind, details and signed deadlines. */
+static json_t *
+opening_incident(const struct hotline_open *o, const struct store_case *c, const char *t,
+    const char *summary, json_t *details)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O, s:{s:o, s:o, "
+	    "s:o}}}}",
+	    "type", "incident", "spec_version", "2.1", "id", c->id, "created", t, "modified", t,
+	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
+	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
+	    case_kind_name(o->kind), "details", details, "deadlines",
+	    "ack_by", time_json(c->ack_by), "respond_by", time_json(c->respond_by),
+	    "preserve_until", time_json(c->preserve_until));
+}
+
+/* The grouping of every object of the opening (its id shares the case's uuid). */
+static int
+add_grouping(json_t *objs, const struct hotline_open *o, const char *uuid, const char *t,
+    const char *summary, json_t *refs)
+{
+	char gid[STIX_ID_MAX + 1];
+	json_t *grp;
+
+	grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o}", "type", "grouping",
+	    "spec_version", "2.1", "id", "", "created", t, "modified", t, "name", summary,
+	    "context", "liaison-case", "object_refs", refs, "object_marking_refs",
+	    markings(o->tlp));
+	if (grp == NULL)
+		return -LSN_ENOMEM;
+	/* set in place: the id stays the third member */
+	snprintf(gid, sizeof(gid), "grouping--%s", uuid);
+	json_object_set_new(grp, "id", json_string(gid));
+	if (json_array_append_new(objs, grp) < 0)
+		return -LSN_ENOMEM;
+	return 0;
+}
+
+/*
+ * The opening's bundle, as bytes: the definitions, the incident, the step's
+ * note, the attached objects and the grouping of them all, in that order.
+ */
+static int
+opening_bundle(const struct hotline_open *o, const struct store_case *c, const char *uuid,
+    const char *summary, json_t *details, char **ret, size_t *ret_len, struct err *err)
+{
+	json_t *bundle = NULL, *objs = NULL, *inc = NULL, *refs = NULL;
+	char t[TS_US_LEN];
+	int r;
+
+	ts_format_us(o->now_us, t);
+	if ((r = bundle_new(&bundle, &objs, err)) < 0)
+		goto out;
+	inc = opening_incident(o, c, t, summary, details);
+	refs = json_pack("[s]", c->id);
+	if (add_definitions(objs) < 0 || inc == NULL || refs == NULL ||
+	    json_array_append(objs, inc) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	if ((r = add_step_object(objs, c->id, o->tlp, STEP_OPEN, summary, zero32, o->now_us,
+	    err)) < 0)
+		goto out;
+	if (json_array_append(refs, json_object_get(json_array_get(objs,
+	    json_array_size(objs) - 1), "id")) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	if (o->attach != NULL && (r = attach_objects(objs, refs, o->attach, o->attach_len,
+	    err)) < 0)
+		goto out;
+	if (add_grouping(objs, o, uuid, t, summary, refs) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	r = bundle_bytes(bundle, ret, ret_len, err);
+out:
+	json_decref(refs);
+	json_decref(inc);
+	json_decref(bundle);
+	return r;
+}
+
 int
 hotline_open(struct store *s, const struct hotline_open *o, struct store_case *ret,
     struct err *err)
 {
 	struct store_case c;
-	struct case_deadlines d;
 	json_error_t je;
-	json_t *details = NULL, *bundle = NULL, *objs = NULL, *inc = NULL, *grp = NULL, *refs = NULL;
-	char uuid[CX_UUID_LEN], t[TS_US_LEN], *body = NULL;
+	json_t *details;
+	char uuid[CX_UUID_LEN], *body = NULL;
 	const char *summary;
 	size_t len = 0;
 	int r;
@@ -425,74 +539,8 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	if ((details = json_loadb(o->details, o->details_len, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return err_set(err, LSN_EINVAL, "the details are not JSON: %s", je.text);
 	summary = json_string_value(json_object_get(details, "summary"));
-	memset(&c, 0, sizeof(c));
-	if ((r = cx_uuid4(uuid)) < 0) {
-		r = err_set(err, -r, "hotline: no random numbers for an id");
-		goto out;
-	}
-	snprintf(c.id, sizeof(c.id), "incident--%s", uuid);
-	c.partner = o->p->rowid;
-	c.role = CASE_OPENER;
-	c.kind = o->kind;
-	c.state = CASE_OPENED;
-	c.opened_us = o->now_us;
-	c.tlp = o->tlp;
-	snprintf(c.summary, sizeof(c.summary), "%s", summary);
-	case_deadlines(o->kind, o->terms, o->now_us, 0, &d);
-	c.ack_by = d.ack_by;
-	c.respond_by = d.respond_by;
-	c.preserve_until = d.preserve_until;
-	c.remind_at = d.remind_at;
-
-	ts_format_us(o->now_us, t);
-	if ((r = bundle_new(&bundle, &objs, err)) < 0)
-		goto out;
-	if ((r = add_definitions(objs)) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	inc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:{s:s, s:s, s:O, s:{s:o, s:o, "
-	    "s:o}}}}",
-	    "type", "incident", "spec_version", "2.1", "id", c.id, "created", t, "modified", t,
-	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
-	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
-	    case_kind_name(o->kind), "details", details, "deadlines",
-	    "ack_by", time_json(c.ack_by), "respond_by", time_json(c.respond_by),
-	    "preserve_until", time_json(c.preserve_until));
-	refs = json_pack("[s]", c.id);
-	if (inc == NULL || refs == NULL || json_array_append(objs, inc) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if ((r = add_step_object(objs, c.id, o->tlp, STEP_OPEN, summary, zero32, o->now_us,
-	    err)) < 0)
-		goto out;
-	if (json_array_append(refs, json_object_get(json_array_get(objs,
-	    json_array_size(objs) - 1), "id")) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if (o->attach != NULL && (r = attach_objects(objs, refs, o->attach, o->attach_len,
-	    err)) < 0)
-		goto out;
-	grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o}", "type", "grouping",
-	    "spec_version", "2.1", "id", "", "created", t, "modified", t, "name", summary,
-	    "context", "liaison-case", "object_refs", refs, "object_marking_refs",
-	    markings(o->tlp));
-	if (grp == NULL) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	{
-		char gid[STIX_ID_MAX + 1];
-		snprintf(gid, sizeof(gid), "grouping--%s", uuid);
-		json_object_set_new(grp, "id", json_string(gid));
-	}
-	if (json_array_append(objs, grp) < 0) {
-		r = err_set(err, LSN_ENOMEM, "hotline: out of memory");
-		goto out;
-	}
-	if ((r = bundle_bytes(bundle, &body, &len, err)) < 0)
+	if ((r = open_case(o, summary, uuid, &c, err)) < 0 ||
+	    (r = opening_bundle(o, &c, uuid, summary, details, &body, &len, err)) < 0)
 		goto out;
 	if ((r = store_case_put(s, &c, err)) < 0 ||
 	    (r = store_step(s, &c, STORE_OUT, STEP_OPEN, hotline_env_kind(o->kind, STEP_OPEN),
@@ -502,10 +550,6 @@ hotline_open(struct store *s, const struct hotline_open *o, struct store_case *r
 	*ret = c;
 out:
 	free(body);
-	json_decref(grp);
-	json_decref(refs);
-	json_decref(inc);
-	json_decref(bundle);
 	json_decref(details);
 	return r;
 }
@@ -620,168 +664,239 @@ signed_deadlines(json_t *d, struct store_case *c, struct err *err)
 	return 0;
 }
 
+/* What a step's bundle says of the step itself (decoded, not yet checked against the case). */
+struct step_head {
+	char case_id[STIX_ID_MAX + 1];   /* "" until known */
+	enum case_step step;             /* 0 until known */
+	uint8_t prev[32];
+	int64_t time_us;
+	json_t *stepo;                   /* the object that carries the step, in the bundle */
+};
+
+/* The one object of the bundle that carries the liaison extension's "step". */
+static int
+step_object(json_t *bundle, json_t **ret, struct err *err)
+{
+	json_t *o, *stepo = NULL;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+		if (json_is_string(json_object_get(ext_of(o), "step"))) {
+			stepo = o;
+			n++;
+		}
+	}
+	if (n != 1)
+		return err_set(err, LSN_EINVAL, "a step's bundle holds exactly one object with the "
+		    "liaison extension's \"step\"; this one holds %zu", n);
+	*ret = stepo;
+	return 0;
+}
+
+/*
+ * Decode: the bundle bytes of a step into h. *ret_bundle gets the parsed
+ * bundle whenever it parsed (the caller frees it, h->stepo points into it);
+ * h->case_id and h->step are filled as soon as they are known, so a refusal
+ * can name them. -LSN_EINVAL says what is malformed.
+ */
+static int
+step_decode(const uint8_t *body, size_t len, json_t **ret_bundle, struct step_head *h,
+    struct err *err)
+{
+	json_error_t je;
+	json_t *ext;
+	const char *case_id, *stepname, *prevhex;
+	enum case_step step;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((*ret_bundle = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return err_set(err, LSN_EINVAL, "the step is not JSON: %s", je.text);
+	if ((r = step_object(*ret_bundle, &h->stepo, err)) < 0)
+		return r;
+	ext = ext_of(h->stepo);
+	case_id = json_string_value(json_object_get(ext, "case"));
+	stepname = json_string_value(json_object_get(ext, "step"));
+	prevhex = json_string_value(json_object_get(ext, "prev"));
+	if (case_id == NULL || strncmp(case_id, "incident--", 10) != 0 || !stix_id_valid(case_id) ||
+	    prevhex == NULL)
+		return err_set(err, LSN_EINVAL, "the step names no case (\"case\": an incident id) "
+		    "or no \"prev\"");
+	snprintf(h->case_id, sizeof(h->case_id), "%s", case_id);
+	if (case_step_from_name(stepname, &step) < 0)
+		return err_set(err, LSN_EINVAL, "'%.40s' is not a step", stepname);
+	h->step = step;
+	if ((prevhex[0] != '\0' && (strlen(prevhex) != 64 ||
+	    hex_decode(prevhex, 64, h->prev, 32) < 0)) || (step == STEP_OPEN) != (prevhex[0] == '\0'))
+		return err_set(err, LSN_EINVAL, "\"prev\" must be the SHA-256 of the step followed "
+		    "(64 hex digits), and empty only for the opening");
+	return time_of(h->stepo, &h->time_us, err);
+}
+
+/* What an opening's incident says of the case. */
+struct opening {
+	enum case_kind kind;
+	enum stix_tlp tlp;            /* the highest marking of the incident; NONE if none */
+	json_t *ext;                  /* its liaison extension, in the bundle */
+};
+
+/*
+ * Decode and check an opening that arrived in an envelope of env_kind:
+ * its incident, kind, details and marking. -LSN_EINVAL says what is wrong.
+ */
+static int
+opening_decode(json_t *bundle, const char *case_id, int env_kind, struct opening *ret,
+    struct err *err)
+{
+	json_t *o, *m, *inc = NULL;
+	char *details;
+	size_t i;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	json_array_foreach(json_object_get(bundle, "objects"), i, o)
+		if (json_is_string(json_object_get(o, "id")) &&
+		    strcmp(json_string_value(json_object_get(o, "id")), case_id) == 0)
+			inc = o;
+	ret->ext = ext_of(inc);
+	if (inc == NULL || case_kind_from_name(json_string_value(json_object_get(ret->ext,
+	    "case_kind")), &ret->kind) < 0)
+		return err_set(err, LSN_EINVAL, "the opening holds no incident %s with a known "
+		    "\"case_kind\"", case_id);
+	details = json_dumps(json_object_get(ret->ext, "details"), JSON_COMPACT);
+	if (details == NULL)
+		return err_set(err, LSN_EINVAL, "the opening's incident has no \"details\" object");
+	r = case_details_check(ret->kind, details, strlen(details), err);
+	free(details);
+	if (r < 0)
+		return r;
+	ret->tlp = STIX_TLP_NONE;
+	json_array_foreach(json_object_get(inc, "object_marking_refs"), i, m) {
+		enum stix_tlp x = stix_tlp_of_marking(json_string_value(m));
+		if (x > ret->tlp)
+			ret->tlp = x;
+	}
+	if (env_kind != hotline_env_kind(ret->kind, STEP_OPEN))
+		return err_set(err, LSN_EINVAL, "a %s case opens in a '%s' envelope, not '%s'",
+		    case_kind_name(ret->kind), env_kind_name(hotline_env_kind(ret->kind, STEP_OPEN)),
+		    env_kind_name(env_kind));
+	return 0;
+}
+
+/*
+ * The partner opens a case: c becomes it, and is stored. 1 with err when
+ * the opening is refused (the case exists, or the opening is malformed).
+ * found: the store's answer for the case id (0: it exists).
+ */
+static int
+receive_opening(struct store *s, const struct store_partner *p, int env_kind, json_t *bundle,
+    const struct step_head *h, int found, const struct agr_hotline *terms, int64_t now_us,
+    struct store_case *c, struct hotline_received *ret, struct err *err)
+{
+	struct opening op;
+	struct case_deadlines d;
+	int r;
+
+	if (found == 0)
+		return err_set(err, LSN_EEXIST, "case %s exists already: a case is opened once",
+		    h->case_id), 1;
+	if (opening_decode(bundle, h->case_id, env_kind, &op, err) < 0)
+		return 1;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", h->case_id);
+	c->partner = p->rowid;
+	c->role = CASE_RECEIVER;
+	c->kind = op.kind;
+	c->state = CASE_OPENED;
+	c->opened_us = h->time_us;
+	c->receipt_us = now_us;
+	c->tlp = op.tlp == STIX_TLP_NONE ? STIX_TLP_AMBER : op.tlp;
+	snprintf(c->summary, sizeof(c->summary), "%s",
+	    json_string_value(json_object_get(json_object_get(op.ext, "details"), "summary")));
+	case_set_deadlines(c, terms, h->time_us, &d);
+	/* the opener's signed deadlines hold on both sides; a difference is told */
+	if (signed_deadlines(json_object_get(op.ext, "deadlines"), c, err) < 0)
+		return 1;
+	ret->terms_differ = c->ack_by != d.ack_by || c->respond_by != d.respond_by ||
+	    c->preserve_until != d.preserve_until;
+	if ((r = store_case_put(s, c, err)) < 0)
+		return r;
+	ret->opened = 1;
+	return 0;
+}
+
+/* A later step: 1 with err unless it belongs to a case with p and travels as it should. */
+static int
+receive_check(const struct store_partner *p, int env_kind, const struct step_head *h, int found,
+    const struct store_case *c, struct err *err)
+{
+	int want;
+
+	if (found == -LSN_ENOTFOUND)
+		return err_set(err, LSN_ENOTFOUND, "no case %s here", h->case_id), 1;
+	if (c->partner != p->rowid)
+		return err_set(err, LSN_EDENIED, "case %s is not a case with %s", h->case_id,
+		    p->name), 1;
+	want = hotline_env_kind((enum case_kind)c->kind, h->step);
+	if (env_kind != want)
+		return err_set(err, LSN_EINVAL, "step '%s' travels in a '%s' envelope, not '%s'",
+		    case_step_name(h->step), env_kind_name(want), env_kind_name(env_kind)), 1;
+	return 0;
+}
+
+/* Apply: stores the step and folds the case; 1 with err if the fold refused the step. */
+static int
+receive_apply(struct store *s, struct store_case *c, const struct step_head *h, int env_kind,
+    uint64_t env_seq, const uint8_t *body, size_t len, const struct agr_hotline *terms,
+    int64_t now_us, struct hotline_received *ret, struct err *err)
+{
+	struct verdict_of vo = { NULL, STEP_EFFECTIVE, "" };
+	uint8_t hash[32];
+	int r;
+
+	cx_sha256(body, len, hash);
+	r = store_step(s, c, STORE_IN, h->step, env_kind, h->prev, h->time_us, now_us, env_seq,
+	    (const char *)body, len, err);
+	if (r == -LSN_EEXIST)
+		return err_set(err, LSN_EEXIST, "this step of case %s was received before",
+		    h->case_id), 1;
+	vo.hash = hash;
+	if (r < 0 || (r = fold(s, c, terms, &vo, err)) < 0)
+		return r;
+	ret->state = c->state;
+	ret->status = vo.status;
+	if (vo.status == STEP_REFUSED)
+		err_set(err, LSN_EINVAL, "%s", vo.reason);
+	return ret->status == STEP_REFUSED ? 1 : 0;
+}
+
 int
 hotline_receive(struct store *s, const struct store_partner *p, int env_kind, uint64_t env_seq,
     const uint8_t *body, size_t len, const struct agr_hotline *terms, int64_t now_us,
     struct hotline_received *ret, struct err *err)
 {
-	json_error_t je;
-	json_t *bundle, *o, *stepo = NULL, *ext, *inc = NULL;
-	const char *case_id, *stepname, *prevhex;
-	enum case_step step;
-	enum case_kind kind;
+	struct step_head h;
 	struct store_case c;
-	uint8_t prev[32] = { 0 }, hash[32];
-	struct verdict_of vo = { NULL, STEP_EFFECTIVE, "" };
-	int64_t t = 0;
-	size_t i, n = 0;
-	int r;
+	json_t *bundle = NULL;
+	int r, found;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((bundle = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		err_set(err, LSN_EINVAL, "the step is not JSON: %s", je.text);
-		return 1;
-	}
-	json_array_foreach(json_object_get(bundle, "objects"), i, o) {
-		ext = ext_of(o);
-		if (json_is_string(json_object_get(ext, "step"))) {
-			stepo = o;
-			n++;
-		}
-	}
-	r = 1;
-	if (n != 1) {
-		err_set(err, LSN_EINVAL, "a step's bundle holds exactly one object with the "
-		    "liaison extension's \"step\"; this one holds %zu", n);
-		goto out;
-	}
-	ext = ext_of(stepo);
-	case_id = json_string_value(json_object_get(ext, "case"));
-	stepname = json_string_value(json_object_get(ext, "step"));
-	prevhex = json_string_value(json_object_get(ext, "prev"));
-	if (case_id == NULL || strncmp(case_id, "incident--", 10) != 0 || !stix_id_valid(case_id) ||
-	    prevhex == NULL) {
-		err_set(err, LSN_EINVAL, "the step names no case (\"case\": an incident id) or no "
-		    "\"prev\"");
-		goto out;
-	}
-	snprintf(ret->case_id, sizeof(ret->case_id), "%s", case_id);
-	if (case_step_from_name(stepname, &step) < 0) {
-		err_set(err, LSN_EINVAL, "'%.40s' is not a step", stepname);
-		goto out;
-	}
-	ret->step = step;
-	if ((prevhex[0] != '\0' && (strlen(prevhex) != 64 || hex_decode(prevhex, 64, prev, 32) < 0)) ||
-	    (step == STEP_OPEN) != (prevhex[0] == '\0')) {
-		err_set(err, LSN_EINVAL, "\"prev\" must be the SHA-256 of the step followed (64 hex "
-		    "digits), and empty only for the opening");
-		goto out;
-	}
-	if (time_of(stepo, &t, err) < 0)
-		goto out;
-	if ((r = store_case_get(s, case_id, &c, err)) < 0 && r != -LSN_ENOTFOUND)
-		goto out;
-	if (step == STEP_OPEN) {
-		char *details;
-		struct case_deadlines d;
-		enum stix_tlp tlp = STIX_TLP_NONE;
-		json_t *m;
-		if (r == 0) {
-			r = 1;
-			err_set(err, LSN_EEXIST, "case %s exists already: a case is opened once", case_id);
-			goto out;
-		}
-		json_array_foreach(json_object_get(bundle, "objects"), i, o)
-			if (json_is_string(json_object_get(o, "id")) &&
-			    strcmp(json_string_value(json_object_get(o, "id")), case_id) == 0)
-				inc = o;
+	r = step_decode(body, len, &bundle, &h, err);
+	snprintf(ret->case_id, sizeof(ret->case_id), "%s", h.case_id);
+	ret->step = h.step;
+	if (r < 0) {
 		r = 1;
-		ext = ext_of(inc);
-		if (inc == NULL || case_kind_from_name(json_string_value(json_object_get(ext,
-		    "case_kind")), &kind) < 0) {
-			err_set(err, LSN_EINVAL, "the opening holds no incident %s with a known "
-			    "\"case_kind\"", case_id);
-			goto out;
-		}
-		details = json_dumps(json_object_get(ext, "details"), JSON_COMPACT);
-		if (details == NULL) {
-			err_set(err, LSN_EINVAL, "the opening's incident has no \"details\" object");
-			goto out;
-		}
-		if (case_details_check(kind, details, strlen(details), err) < 0) {
-			free(details);
-			goto out;
-		}
-		free(details);
-		json_array_foreach(json_object_get(inc, "object_marking_refs"), i, m) {
-			enum stix_tlp x = stix_tlp_of_marking(json_string_value(m));
-			if (x > tlp)
-				tlp = x;
-		}
-		if (env_kind != hotline_env_kind(kind, STEP_OPEN)) {
-			err_set(err, LSN_EINVAL, "a %s case opens in a '%s' envelope, not '%s'",
-			    case_kind_name(kind), env_kind_name(hotline_env_kind(kind, STEP_OPEN)),
-			    env_kind_name(env_kind));
-			goto out;
-		}
-		memset(&c, 0, sizeof(c));
-		snprintf(c.id, sizeof(c.id), "%s", case_id);
-		c.partner = p->rowid;
-		c.role = CASE_RECEIVER;
-		c.kind = kind;
-		c.state = CASE_OPENED;
-		c.opened_us = t;
-		c.receipt_us = now_us;
-		c.tlp = tlp == STIX_TLP_NONE ? STIX_TLP_AMBER : tlp;
-		snprintf(c.summary, sizeof(c.summary), "%s",
-		    json_string_value(json_object_get(json_object_get(ext, "details"), "summary")));
-		case_deadlines(kind, terms, t, 0, &d);
-		c.ack_by = d.ack_by;
-		c.respond_by = d.respond_by;
-		c.preserve_until = d.preserve_until;
-		c.remind_at = d.remind_at;
-		/* the opener's signed deadlines hold on both sides; a difference is told */
-		if (signed_deadlines(json_object_get(ext, "deadlines"), &c, err) < 0)
-			goto out;
-		ret->terms_differ = c.ack_by != d.ack_by || c.respond_by != d.respond_by ||
-		    c.preserve_until != d.preserve_until;
-		if ((r = store_case_put(s, &c, err)) < 0)
-			goto out;
-		ret->opened = 1;
-	} else {
-		if (r == -LSN_ENOTFOUND) {
-			r = 1;
-			err_set(err, LSN_ENOTFOUND, "no case %s here", case_id);
-			goto out;
-		}
-		r = 1;
-		if (c.partner != p->rowid) {
-			err_set(err, LSN_EDENIED, "case %s is not a case with %s", case_id, p->name);
-			goto out;
-		}
-		if (env_kind != hotline_env_kind((enum case_kind)c.kind, step)) {
-			err_set(err, LSN_EINVAL, "step '%s' travels in a '%s' envelope, not '%s'",
-			    stepname, env_kind_name(hotline_env_kind((enum case_kind)c.kind, step)),
-			    env_kind_name(env_kind));
-			goto out;
-		}
-	}
-	cx_sha256(body, len, hash);
-	r = store_step(s, &c, STORE_IN, step, env_kind, prev, t, now_us, env_seq,
-	    (const char *)body, len, err);
-	if (r == -LSN_EEXIST) {
-		r = 1;
-		err_set(err, LSN_EEXIST, "this step of case %s was received before", case_id);
 		goto out;
 	}
-	vo.hash = hash;
-	if (r < 0 || (r = fold(s, &c, terms, &vo, err)) < 0)
+	if ((found = store_case_get(s, h.case_id, &c, err)) < 0 && found != -LSN_ENOTFOUND) {
+		r = found;
 		goto out;
-	ret->state = c.state;
-	ret->status = vo.status;
-	if (vo.status == STEP_REFUSED)
-		err_set(err, LSN_EINVAL, "%s", vo.reason);
-	r = ret->status == STEP_REFUSED ? 1 : 0;
+	}
+	r = h.step == STEP_OPEN ?
+	    receive_opening(s, p, env_kind, bundle, &h, found, terms, now_us, &c, ret, err) :
+	    receive_check(p, env_kind, &h, found, &c, err);
+	if (r == 0)
+		r = receive_apply(s, &c, &h, env_kind, env_seq, body, len, terms, now_us, ret, err);
 out:
 	json_decref(bundle);
 	return r;

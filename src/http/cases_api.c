@@ -13,6 +13,7 @@
 
 #include "exchange/exchange.h"
 #include "hotline/hotline.h"
+#include "hotline/ops.h"
 #include "hotline/node.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -274,6 +275,27 @@ get_case(struct ctx *c, const char *key)
 	api_reply(c, 200, j);
 }
 
+/*
+ * The hotline terms in force with partner: from the exchange's memory (the
+ * terms its link holds), or the agreement file when this server runs no
+ * exchange or the partner's link has not started yet (just added).
+ */
+static int
+partner_terms(struct ctx *c, const char *partner, struct agr_hotline *ret, struct err *err)
+{
+	struct agreement g;
+	int exists, r;
+
+	if (c->t->cfg.ex != NULL && (r = exchange_terms(c->t->cfg.ex, partner, ret, err)) !=
+	    -LSN_ENOTFOUND)
+		return r;
+	if ((r = exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, partner,
+	    &g, &exists, err)) < 0)
+		return r;
+	*ret = g.hotline;
+	return 0;
+}
+
 /* ---- POST /api/v1/cases/{id}/steps ---- */
 
 struct step_job {
@@ -292,16 +314,12 @@ static int
 step_run(struct store *s, struct writer_job *job)
 {
 	struct step_job *sj = (struct step_job *)job;
+	struct hotline_step_req rq = { sj->id, sj->step, sj->text };
 	int r;
 
-	if ((r = store_savepoint(s, &job->err)) < 0)
-		return r;
-	r = hotline_take(s, sj->id, sj->step, sj->text, &sj->terms, clock_now_us(), &sj->result,
-	    &job->err);
-	if (store_savepoint_release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
-		return -LSN_EIO;
+	r = hotline_op_step(s, &rq, &sj->terms, clock_now_us(), &sj->result, &job->err);
 	/* a refusal is an answer, not a failed commit: nothing was written */
-	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG || r == -LSN_ENOTFOUND) {
+	if (r == 1) {
 		sj->refused = 1;
 		return 0;
 	}
@@ -350,14 +368,13 @@ post_step(struct ctx *c, const char *key)
 {
 	struct store_case sc;
 	struct store_partner p;
-	struct agreement g;
+	struct agr_hotline terms;
 	struct err err = ERR_INIT;
 	struct step_job *sj;
 	json_error_t je;
 	json_t *doc;
 	const char *name, *text;
 	enum case_step step;
-	int exists;
 
 	if (find_case(c, key, &sc, &p) < 0)
 		return;
@@ -380,8 +397,7 @@ post_step(struct ctx *c, const char *key)
 		    "optionally \"text\" (a string), nothing else.");
 		return;
 	}
-	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, p.name, &g,
-	    &exists, &err) < 0) {
+	if (partner_terms(c, p.name, &terms, &err) < 0) {
 		json_decref(doc);
 		api_error(c, 500, "Agreement unreadable", "%s", err.msg);
 		return;
@@ -398,7 +414,7 @@ post_step(struct ctx *c, const char *key)
 	snprintf(sj->id, sizeof(sj->id), "%s", sc.id);
 	snprintf(sj->partner, sizeof(sj->partner), "%s", p.name);
 	sj->step = step;
-	sj->terms = g.hotline;
+	sj->terms = terms;
 	sj->job.run = step_run;
 	sj->job.done = step_done;
 	sj->job.weight = 1;
@@ -412,7 +428,7 @@ struct open_job {
 	struct writer_job job;
 	struct ctx *c;
 	struct store_partner p;
-	struct hotline_open o;
+	struct hotline_open_req rq;
 	struct agr_hotline terms;
 	char *details, *attach;
 	struct store_case result;
@@ -425,13 +441,9 @@ open_run(struct store *s, struct writer_job *job)
 	struct open_job *oj = (struct open_job *)job;
 	int r;
 
-	if ((r = store_savepoint(s, &job->err)) < 0)
-		return r;
-	oj->o.now_us = clock_now_us();
-	r = hotline_open(s, &oj->o, &oj->result, &job->err);
-	if (store_savepoint_release(s, r == 0, r == 0 ? &job->err : NULL) < 0 && r == 0)
-		return -LSN_EIO;
-	if (r == -LSN_EINVAL || r == -LSN_ETOOBIG) {
+	r = hotline_op_open(s, &oj->p, &oj->rq, &oj->terms, clock_now_us(), &oj->result,
+	    &job->err);
+	if (r == 1) {
 		oj->refused = 1;
 		return 0;
 	}
@@ -556,13 +568,12 @@ post_case(struct ctx *c)
 	struct err err = ERR_INIT;
 	struct open_job *oj;
 	struct store_partner p;
-	struct agreement g;
+	struct agr_hotline terms;
 	json_error_t je;
 	json_t *doc;
 	const char *partner;
 	enum case_kind k;
 	enum stix_tlp t;
-	int exists;
 
 	doc = json_loadb(c->req->body.data ? c->req->body.data : "", c->req->body.len,
 	    JSON_REJECT_DUPLICATES, &je);
@@ -580,8 +591,7 @@ post_case(struct ctx *c)
 		    "may see.", partner);
 		goto out;
 	}
-	if (exchange_agreement_load(c->t->cfg.agreements_dir, c->t->cfg.node_name, p.name, &g,
-	    &exists, &err) < 0) {
+	if (partner_terms(c, p.name, &terms, &err) < 0) {
 		api_error(c, 500, "Agreement unreadable", "%s", err.msg);
 		goto out;
 	}
@@ -591,15 +601,13 @@ post_case(struct ctx *c)
 	}
 	oj->c = c;
 	oj->p = p;
-	oj->terms = g.hotline;
-	oj->o.p = &oj->p;
-	oj->o.kind = k;
-	oj->o.details = oj->details;
-	oj->o.details_len = strlen(oj->details);
-	oj->o.tlp = t;
-	oj->o.attach = oj->attach;
-	oj->o.attach_len = oj->attach ? strlen(oj->attach) : 0;
-	oj->o.terms = &oj->terms;
+	oj->terms = terms;
+	oj->rq.kind = k;
+	oj->rq.details = oj->details;
+	oj->rq.details_len = strlen(oj->details);
+	oj->rq.tlp = t;
+	oj->rq.attach = oj->attach;
+	oj->rq.attach_len = oj->attach ? strlen(oj->attach) : 0;
 	oj->job.run = open_run;
 	oj->job.done = open_done;
 	oj->job.weight = 1;

@@ -2,7 +2,10 @@
  * Hotline cases: every (kind, state, role, step) against an expected matrix
  * written here independently of src/hotline/case.c's row table; names
  * round-trip; details are refused naming the field; deadlines and
- * escalation levels at and one microsecond past every boundary.
+ * escalation levels at and one microsecond past every boundary; the fold
+ * (case_fold) over steps built in memory, with no store: chains, both
+ * sides at once, out of order, refused and superseded steps, and every
+ * state followed by every step against the same matrix.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -631,6 +634,282 @@ test_overdue_respond(void **state)
 	assert_int_equal(level(CASE_OPENED, &d, T0 + D(1000)), 0);
 }
 
+/* ---- the fold, without a store ---- */
+
+#define O_ CASE_OPENER
+#define R_ CASE_RECEIVER
+#define EFF CASE_VERDICT_EFFECTIVE
+#define SUP CASE_VERDICT_SUPERSEDED
+#define REF CASE_VERDICT_REFUSED
+
+/* Steps built in memory: step i has hash {i + 1, ..., 0xaa} and is recorded at T0 + i s. */
+struct chain {
+	struct case_move v[32];
+	struct case_judged out[32];
+	struct case_folded f;
+	size_t n;
+};
+
+/* Adds a step of role following step `after` (-1: follows nothing); returns its index. */
+static int
+add(struct chain *c, enum case_role role, enum case_step step, int after)
+{
+	struct case_move *m = &c->v[c->n];
+
+	assert_true(c->n < 32);
+	memset(m, 0, sizeof(*m));
+	m->role = role;
+	m->step = step;
+	m->hash[0] = (uint8_t)(c->n + 1);
+	m->hash[31] = 0xaa;
+	if (after >= 0)
+		memcpy(m->prev, c->v[after].hash, 32);
+	m->time_us = T0 + S(c->n) - 1;
+	m->recorded_us = T0 + S(c->n);
+	return (int)c->n++;
+}
+
+static void
+fold_ok(struct chain *c, enum case_kind kind)
+{
+	struct err err = ERR_INIT;
+
+	memset(c->out, 0x5a, sizeof(c->out));
+	if (case_fold(kind, c->v, c->n, c->out, &c->f, &err) != 0)
+		fail_msg("case_fold: %s", err.msg);
+}
+
+static void
+verdict_is(const struct chain *c, int i, enum case_verdict v, const char *reason)
+{
+	if ((int)c->out[i].verdict != (int)v || strcmp(c->out[i].reason, reason) != 0)
+		fail_msg("step %d: verdict %d \"%s\", want %d \"%s\"", i, (int)c->out[i].verdict,
+		    c->out[i].reason, (int)v, reason);
+}
+
+static void
+test_fold_happy_path(void **state)
+{
+	struct chain c = { .n = 0 };
+	int o, a, s, r, x;
+
+	(void)state;
+	o = add(&c, O_, STEP_OPEN, -1);
+	a = add(&c, R_, STEP_ACK, o);
+	s = add(&c, R_, STEP_START, a);
+	r = add(&c, R_, STEP_RESPOND, s);
+	x = add(&c, O_, STEP_CLOSE, r);
+	fold_ok(&c, CASE_ASSISTANCE);
+	assert_int_equal(c.f.state, CASE_CLOSED);
+	assert_true(c.f.acked_us == c.v[a].recorded_us);
+	assert_true(c.f.updated_us == c.v[x].recorded_us);
+	assert_true(c.f.mla_sent_us == 0);
+	for (o = 0; o < (int)c.n; o++)
+		verdict_is(&c, o, EFF, "");
+	/* a prefix folds to the state at that point */
+	c.n = 2;
+	fold_ok(&c, CASE_ASSISTANCE);
+	assert_int_equal(c.f.state, CASE_ACKNOWLEDGED);
+	c.n = 1;
+	fold_ok(&c, CASE_ASSISTANCE);
+	assert_int_equal(c.f.state, CASE_OPENED);
+	assert_true(c.f.acked_us == 0);
+	assert_true(c.f.updated_us == c.v[0].recorded_us);
+}
+
+static void
+test_fold_request_provide_withdraw(void **state)
+{
+	struct chain c = { .n = 0 };
+	int o, q, p, w;
+
+	(void)state;
+	o = add(&c, O_, STEP_OPEN, -1);
+	q = add(&c, R_, STEP_REQUEST_INFO, o);
+	fold_ok(&c, CASE_INQUIRY);
+	assert_int_equal(c.f.state, CASE_INFO_REQUESTED);
+	assert_true(c.f.acked_us == c.v[q].recorded_us);   /* asking acknowledges */
+	p = add(&c, O_, STEP_PROVIDE_INFO, q);
+	fold_ok(&c, CASE_INQUIRY);
+	assert_int_equal(c.f.state, CASE_IN_PROGRESS);
+	assert_true(c.f.acked_us == c.v[q].recorded_us);
+	w = add(&c, O_, STEP_WITHDRAW, p);
+	fold_ok(&c, CASE_INQUIRY);
+	assert_int_equal(c.f.state, CASE_WITHDRAWN);
+	assert_true(c.f.updated_us == c.v[w].recorded_us);
+}
+
+static void
+test_fold_same_time(void **state)
+{
+	static const char opener_first[] = "the opener's 'withdraw' was taken at the same time "
+	    "and the opener's step goes first";
+	struct chain c = { .n = 0 };
+	int o, a, w, r;
+
+	(void)state;
+	/* the receiver's ack stored first, the opener's withdraw second: the opener's wins */
+	o = add(&c, O_, STEP_OPEN, -1);
+	a = add(&c, R_, STEP_ACK, o);
+	w = add(&c, O_, STEP_WITHDRAW, o);
+	fold_ok(&c, CASE_NOTIFICATION);
+	assert_int_equal(c.f.state, CASE_WITHDRAWN);
+	assert_true(c.f.acked_us == 0);
+	verdict_is(&c, w, EFF, "");
+	verdict_is(&c, a, SUP, opener_first);
+	/* the other order gives the same */
+	memset(&c, 0, sizeof(c));
+	o = add(&c, O_, STEP_OPEN, -1);
+	w = add(&c, O_, STEP_WITHDRAW, o);
+	a = add(&c, R_, STEP_ACK, o);
+	fold_ok(&c, CASE_NOTIFICATION);
+	assert_int_equal(c.f.state, CASE_WITHDRAWN);
+	verdict_is(&c, a, SUP, opener_first);
+	/* two of the same side: the first stored wins; what follows the loser is superseded */
+	memset(&c, 0, sizeof(c));
+	o = add(&c, O_, STEP_OPEN, -1);
+	a = add(&c, R_, STEP_ACK, o);
+	r = add(&c, R_, STEP_RESPOND, o);
+	w = add(&c, O_, STEP_CLOSE, r);
+	fold_ok(&c, CASE_NOTIFICATION);
+	assert_int_equal(c.f.state, CASE_ACKNOWLEDGED);
+	verdict_is(&c, a, EFF, "");
+	verdict_is(&c, r, SUP, "the receiver's 'ack' was taken at the same time and the "
+	    "opener's step goes first");
+	verdict_is(&c, w, SUP, "it follows a step that did not take effect");
+}
+
+static void
+test_fold_out_of_order(void **state)
+{
+	struct chain c = { .n = 0 };
+	int x, r, a, o;
+
+	(void)state;
+	/* stored in another order than the chain's: the chain decides, not the order */
+	x = add(&c, O_, STEP_CLOSE, 3);   /* follows the respond added below */
+	r = add(&c, R_, STEP_RESPOND, 2);
+	a = add(&c, R_, STEP_ACK, 3);
+	o = add(&c, O_, STEP_OPEN, -1);
+	/* fix the links now that every hash exists */
+	memcpy(c.v[x].prev, c.v[r].hash, 32);
+	memcpy(c.v[r].prev, c.v[a].hash, 32);
+	memcpy(c.v[a].prev, c.v[o].hash, 32);
+	fold_ok(&c, CASE_EMERGENCY);
+	assert_int_equal(c.f.state, CASE_CLOSED);
+	assert_true(c.f.acked_us == c.v[a].recorded_us);
+	assert_true(c.f.updated_us == c.v[x].recorded_us);
+	for (o = 0; o < 4; o++)
+		verdict_is(&c, o, EFF, "");
+}
+
+static void
+test_fold_refused(void **state)
+{
+	struct chain c = { .n = 0 };
+	struct err err = ERR_INIT;
+	enum case_state to;
+	int o, bad, after, o2, o3, w, late;
+
+	(void)state;
+	o = add(&c, O_, STEP_OPEN, -1);
+	bad = add(&c, R_, STEP_WITHDRAW, o);           /* the opener's step */
+	after = add(&c, R_, STEP_ACK, bad);
+	o2 = add(&c, O_, STEP_OPEN, -1);               /* a second opening */
+	o3 = add(&c, R_, STEP_OPEN, o);
+	fold_ok(&c, CASE_NOTIFICATION);
+	assert_int_equal(c.f.state, CASE_OPENED);
+	assert_int_equal(case_transition(CASE_NOTIFICATION, CASE_OPENED, R_, STEP_WITHDRAW,
+	    &to, &err), -LSN_EINVAL);
+	verdict_is(&c, o, EFF, "");
+	verdict_is(&c, bad, REF, err.msg);
+	verdict_is(&c, bad, REF, "a case that is opened cannot take 'withdraw' from the "
+	    "receiver: only the opener withdraws");
+	verdict_is(&c, after, SUP, "it follows a step that did not take effect");
+	verdict_is(&c, o2, REF, "a case is opened once, by its opener");
+	verdict_is(&c, o3, REF, "a case is opened once, by its opener");
+	/* nothing follows a final state */
+	w = add(&c, O_, STEP_WITHDRAW, o);
+	late = add(&c, O_, STEP_CLOSE, w);
+	fold_ok(&c, CASE_NOTIFICATION);
+	assert_int_equal(c.f.state, CASE_WITHDRAWN);
+	verdict_is(&c, late, REF, "the case is withdrawn: no step follows ('close' from the "
+	    "opener)");
+	/* no opening: no case */
+	memset(&c, 0, sizeof(c));
+	add(&c, R_, STEP_OPEN, -1);
+	add(&c, O_, STEP_ACK, 0);
+	err_clear(&err);
+	assert_int_equal(case_fold(CASE_NOTIFICATION, c.v, c.n, c.out, &c.f, &err), -LSN_EINVAL);
+	assert_int_equal(err.code, LSN_EINVAL);
+	assert_int_equal(case_fold(CASE_NOTIFICATION, c.v, 0, c.out, &c.f, &err), -LSN_EINVAL);
+}
+
+static void
+test_fold_mla(void **state)
+{
+	struct chain c = { .n = 0 };
+	int o, a, m;
+
+	(void)state;
+	o = add(&c, O_, STEP_OPEN, -1);
+	a = add(&c, R_, STEP_ACK, o);
+	m = add(&c, O_, STEP_MLA_SENT, a);
+	fold_ok(&c, CASE_PRESERVATION);
+	assert_int_equal(c.f.state, CASE_ACKNOWLEDGED);   /* MLA leaves the state */
+	assert_true(c.f.mla_sent_us == c.v[m].time_us);   /* its own time, not when stored */
+	verdict_is(&c, m, EFF, "");
+	fold_ok(&c, CASE_ASSISTANCE);
+	assert_true(c.f.mla_sent_us == 0);
+	verdict_is(&c, m, REF, "a assistance case that is acknowledged cannot take 'mla_sent' "
+	    "from the opener: only preservation cases have an MLA request");
+}
+
+/* A path of steps from the opening to each state. */
+static const enum case_step paths[NS][4] = {
+	[CASE_OPENED] = { 0 },
+	[CASE_ACKNOWLEDGED] = { STEP_ACK },
+	[CASE_IN_PROGRESS] = { STEP_ACK, STEP_START },
+	[CASE_INFO_REQUESTED] = { STEP_REQUEST_INFO },
+	[CASE_ANSWERED] = { STEP_RESPOND },
+	[CASE_CLOSED] = { STEP_RESPOND, STEP_CLOSE },
+	[CASE_REFUSED] = { STEP_REFUSE },
+	[CASE_WITHDRAWN] = { STEP_WITHDRAW },
+};
+
+static enum case_role
+path_role(enum case_step sp)
+{
+	return sp == STEP_WITHDRAW || sp == STEP_CLOSE || sp == STEP_PROVIDE_INFO ? O_ : R_;
+}
+
+/* Every state, reached by steps, then every step of either side: the want matrix. */
+static void
+test_fold_matrix(void **state)
+{
+	int k, st, r, sp, i, last;
+
+	(void)state;
+	for (k = 1; k <= CASE_KIND_MAX; k++)
+	for (st = CASE_OPENED; st <= CASE_STATE_MAX; st++)
+	for (r = O_; r <= R_; r++)
+	for (sp = 1; sp <= CASE_STEP_MAX; sp++) {
+		struct chain c = { .n = 0 };
+		enum case_state exp = sp == STEP_OPEN ? 0 : expected_next(k, st, r, sp);
+		last = add(&c, O_, STEP_OPEN, -1);
+		for (i = 0; i < 4 && paths[st][i] != 0; i++)
+			last = add(&c, path_role(paths[st][i]), paths[st][i], last);
+		last = add(&c, (enum case_role)r, (enum case_step)sp, sp == STEP_OPEN ? -1 : last);
+		fold_ok(&c, (enum case_kind)k);
+		if (exp != 0 && (c.f.state != exp || c.out[last].verdict != EFF))
+			fail_msg("kind %d state %d role %d step %d: state %d verdict %d, want %d",
+			    k, st, r, sp, c.f.state, c.out[last].verdict, exp);
+		if (exp == 0 && ((int)c.f.state != st || c.out[last].verdict != REF))
+			fail_msg("kind %d state %d role %d step %d: state %d verdict %d, want "
+			    "refused in %d", k, st, r, sp, c.f.state, c.out[last].verdict, st);
+	}
+}
+
 int
 main(void)
 {
@@ -648,6 +927,13 @@ main(void)
 		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_overdue_ack),
 		cmocka_unit_test(test_overdue_respond),
+		cmocka_unit_test(test_fold_happy_path),
+		cmocka_unit_test(test_fold_request_provide_withdraw),
+		cmocka_unit_test(test_fold_same_time),
+		cmocka_unit_test(test_fold_out_of_order),
+		cmocka_unit_test(test_fold_refused),
+		cmocka_unit_test(test_fold_mla),
+		cmocka_unit_test(test_fold_matrix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
