@@ -3,7 +3,7 @@
  * exchanged with one partner and everything an arbiter needs to check
  * them (docs/evidence.md), and the offline check itself, which needs no
  * node, no key and no network. Options and printing only: the bundle is
- * built and checked in exchange/evidence.c.
+ * built and checked in wire/evidence.c.
  */
 #include "cli/cli.h"
 #include "hotline/hotline.h"

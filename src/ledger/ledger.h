@@ -21,12 +21,12 @@ struct err;
 
 /*
  * Every entry starts with "LSE1" and a type byte; the rest is the type's
- * (an envelope entry is defined with envelopes, in exchange/envelope.h).
+ * (an envelope entry is defined with envelopes, in wire/envelope.h).
  */
 #define LEDGER_ENTRY_MAGIC "LSE1"
 #define LEDGER_ENTRY_MAX 65535        /* tlog-tiles entry bundles cap entries at 64 KiB */
 enum ledger_entry_type {
-	LEDGER_ENTRY_ENVELOPE = 1,    /* an envelope sent or accepted (exchange/envelope.h) */
+	LEDGER_ENTRY_ENVELOPE = 1,    /* an envelope sent or accepted (wire/envelope.h) */
 	LEDGER_ENTRY_AGREEMENT = 2,   /* the agreement now held with a partner (exchange.h) */
 };
 
