@@ -71,7 +71,7 @@ fill_row(void *arg, sqlite3_stmt *st, struct err *err)
 	r->note_null = sqlite3_column_type(st, 2) == SQLITE_NULL;
 	sqlite_copy_text(r->note, sizeof(r->note), st, 2);
 	r->data_len = (size_t)sqlite3_column_bytes(st, 3);
-	if (r->data_len <= sizeof(r->data))
+	if (r->data_len > 0 && r->data_len <= sizeof(r->data))
 		memcpy(r->data, sqlite3_column_blob(st, 3), r->data_len);
 	if (sqlite3_column_bytes(st, 4) == 32)
 		memcpy(r->hash, sqlite3_column_blob(st, 4), 32);
