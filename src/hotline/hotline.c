@@ -647,7 +647,7 @@ deadline_of(json_t *d, const char *name, int64_t *ret, struct err *err)
 static int
 signed_deadlines(json_t *d, struct store_case *c, struct err *err)
 {
-	int64_t rb, pu;
+	int64_t rb = 0, pu = 0;
 
 	if (!json_is_object(d) || json_object_size(d) != 3)
 		return err_set(err, LSN_EINVAL, "the opening's \"deadlines\" must hold ack_by, "

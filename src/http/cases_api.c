@@ -298,16 +298,78 @@ partner_terms(struct ctx *c, const char *partner, struct agr_hotline *ret, struc
 
 /* ---- POST /api/v1/cases/{id}/steps ---- */
 
-struct step_job {
-	struct writer_job job;
+/*
+ * What the two writer jobs (a step, an opening) share: the answer, sent on
+ * the loop once the batch committed, and the job's own free.
+ */
+struct case_answer {
+	struct writer_job job;        /* first: the writer hands this back */
 	struct ctx *c;
+	struct store_case result;
+	const char *partner;          /* the case's partner, held by the job */
+	int refused;                  /* answered no, nothing stored */
+	int refused_status;           /* 409 for a step, 422 for an opening */
+	const char *refused_title;
+	const char *what;             /* "step" or "case", for a failed read-back */
+	void (*free)(struct case_answer *a);
+};
+
+static void
+answer_finish(void *arg)
+{
+	struct case_answer *an = arg;
+	struct ctx *c = an->c;
+	struct err err = ERR_INIT;
+	json_t *j;
+
+	c->t->inflight--;
+	if (an->job.rc < 0) {
+		api_error(c, 500, "Store error", "Nothing was stored: %s", an->job.err.msg);
+	} else if (an->refused) {
+		api_error(c, an->refused_status, an->refused_title, "%s", an->job.err.msg);
+	} else if (store_read_begin(c->t->rd, &err) < 0 ||
+	    hotline_case_json(c->t->rd, &an->result, an->partner, 1,
+	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
+		store_read_end(c->t->rd);
+		api_error(c, 500, "Store error", "The %s was stored; reading it back failed: %s",
+		    an->what, err.msg);
+	} else {
+		store_read_end(c->t->rd);
+		api_reply(c, 201, j);
+	}
+	an->free(an);
+}
+
+static void
+answer_done(struct writer_job *job, int rc)
+{
+	struct case_answer *an = (struct case_answer *)job;
+
+	if (rc == 0 && !an->refused && an->c->t->cfg.ex != NULL)
+		exchange_notify(an->c->t->cfg.ex);
+	http_server_defer(an->c->t->srv, answer_finish, an);
+}
+
+/* Hands the job to the writer; its answer comes back through answer_done. */
+static void
+answer_submit(struct ctx *c, struct case_answer *an, int (*run)(struct store *,
+    struct writer_job *))
+{
+	an->c = c;
+	an->job.run = run;
+	an->job.done = answer_done;
+	an->job.weight = 1;
+	c->t->inflight++;
+	writer_submit(c->t->w, &an->job);
+}
+
+struct step_job {
+	struct case_answer an;        /* first */
 	char id[STIX_ID_MAX + 1];
 	enum case_step step;
 	char *text;
 	struct agr_hotline terms;
-	struct store_case result;
 	char partner[STORE_NAME_MAX + 1];
-	int refused;                  /* the state machine said no: 409 */
 };
 
 static int
@@ -317,50 +379,22 @@ step_run(struct store *s, struct writer_job *job)
 	struct hotline_step_req rq = { sj->id, sj->step, sj->text };
 	int r;
 
-	r = hotline_op_step(s, &rq, &sj->terms, clock_now_us(), &sj->result, &job->err);
+	r = hotline_op_step(s, &rq, &sj->terms, clock_now_us(), &sj->an.result, &job->err);
 	/* a refusal is an answer, not a failed commit: nothing was written */
 	if (r == 1) {
-		sj->refused = 1;
+		sj->an.refused = 1;
 		return 0;
 	}
 	return r;
 }
 
 static void
-step_finish(void *arg)
+step_free(struct case_answer *an)
 {
-	struct step_job *sj = arg;
-	struct ctx *c = sj->c;
-	struct err err = ERR_INIT;
-	json_t *j;
+	struct step_job *sj = (struct step_job *)an;
 
-	c->t->inflight--;
-	if (sj->job.rc < 0) {
-		api_error(c, 500, "Store error", "Nothing was stored: %s", sj->job.err.msg);
-	} else if (sj->refused) {
-		api_error(c, 409, "Step refused", "%s", sj->job.err.msg);
-	} else if (store_read_begin(c->t->rd, &err) < 0 ||
-	    hotline_case_json(c->t->rd, &sj->result, sj->partner, 1,
-	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
-		store_read_end(c->t->rd);
-		api_error(c, 500, "Store error", "The step was stored; reading it back failed: %s",
-		    err.msg);
-	} else {
-		store_read_end(c->t->rd);
-		api_reply(c, 201, j);
-	}
 	free(sj->text);
 	free(sj);
-}
-
-static void
-step_done(struct writer_job *job, int rc)
-{
-	struct step_job *sj = (struct step_job *)job;
-
-	if (rc == 0 && !sj->refused && sj->c->t->cfg.ex != NULL)
-		exchange_notify(sj->c->t->cfg.ex);
-	http_server_defer(sj->c->t->srv, step_finish, sj);
 }
 
 static void
@@ -410,29 +444,26 @@ post_step(struct ctx *c, const char *key)
 		return;
 	}
 	json_decref(doc);
-	sj->c = c;
 	snprintf(sj->id, sizeof(sj->id), "%s", sc.id);
 	snprintf(sj->partner, sizeof(sj->partner), "%s", p.name);
 	sj->step = step;
 	sj->terms = terms;
-	sj->job.run = step_run;
-	sj->job.done = step_done;
-	sj->job.weight = 1;
-	c->t->inflight++;
-	writer_submit(c->t->w, &sj->job);
+	sj->an.partner = sj->partner;
+	sj->an.refused_status = 409;
+	sj->an.refused_title = "Step refused";
+	sj->an.what = "step";
+	sj->an.free = step_free;
+	answer_submit(c, &sj->an, step_run);
 }
 
 /* ---- POST /api/v1/cases: opening ---- */
 
 struct open_job {
-	struct writer_job job;
-	struct ctx *c;
+	struct case_answer an;        /* first */
 	struct store_partner p;
 	struct hotline_open_req rq;
 	struct agr_hotline terms;
 	char *details, *attach;
-	struct store_case result;
-	int refused;                  /* the details were refused: 422 */
 };
 
 static int
@@ -441,51 +472,23 @@ open_run(struct store *s, struct writer_job *job)
 	struct open_job *oj = (struct open_job *)job;
 	int r;
 
-	r = hotline_op_open(s, &oj->p, &oj->rq, &oj->terms, clock_now_us(), &oj->result,
+	r = hotline_op_open(s, &oj->p, &oj->rq, &oj->terms, clock_now_us(), &oj->an.result,
 	    &job->err);
 	if (r == 1) {
-		oj->refused = 1;
+		oj->an.refused = 1;
 		return 0;
 	}
 	return r;
 }
 
 static void
-open_finish(void *arg)
+open_free(struct case_answer *an)
 {
-	struct open_job *oj = arg;
-	struct ctx *c = oj->c;
-	struct err err = ERR_INIT;
-	json_t *j;
+	struct open_job *oj = (struct open_job *)an;
 
-	c->t->inflight--;
-	if (oj->job.rc < 0) {
-		api_error(c, 500, "Store error", "Nothing was stored: %s", oj->job.err.msg);
-	} else if (oj->refused) {
-		api_error(c, 422, "Case refused", "%s", oj->job.err.msg);
-	} else if (store_read_begin(c->t->rd, &err) < 0 ||
-	    hotline_case_json(c->t->rd, &oj->result, oj->p.name, 1,
-	    hotline_node_escalation(c->t->cfg.hotline), clock_now_us(), &j, &err) < 0) {
-		store_read_end(c->t->rd);
-		api_error(c, 500, "Store error", "The case was stored; reading it back failed: %s",
-		    err.msg);
-	} else {
-		store_read_end(c->t->rd);
-		api_reply(c, 201, j);
-	}
 	free(oj->details);
 	free(oj->attach);
 	free(oj);
-}
-
-static void
-open_done(struct writer_job *job, int rc)
-{
-	struct open_job *oj = (struct open_job *)job;
-
-	if (rc == 0 && !oj->refused && oj->c->t->cfg.ex != NULL)
-		exchange_notify(oj->c->t->cfg.ex);
-	http_server_defer(oj->c->t->srv, open_finish, oj);
 }
 
 /* 1 if every member of the opening is one it may have. */
@@ -599,7 +602,6 @@ post_case(struct ctx *c)
 		api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
 		goto out;
 	}
-	oj->c = c;
 	oj->p = p;
 	oj->terms = terms;
 	oj->rq.kind = k;
@@ -608,11 +610,12 @@ post_case(struct ctx *c)
 	oj->rq.tlp = t;
 	oj->rq.attach = oj->attach;
 	oj->rq.attach_len = oj->attach ? strlen(oj->attach) : 0;
-	oj->job.run = open_run;
-	oj->job.done = open_done;
-	oj->job.weight = 1;
-	c->t->inflight++;
-	writer_submit(c->t->w, &oj->job);
+	oj->an.partner = oj->p.name;
+	oj->an.refused_status = 422;
+	oj->an.refused_title = "Case refused";
+	oj->an.what = "case";
+	oj->an.free = open_free;
+	answer_submit(c, &oj->an, open_run);
 out:
 	json_decref(doc);
 }
