@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +21,8 @@
 #include "util/err.h"
 
 struct fx {
-	char dir[64];
-	char path[128];
+	char dir[SCRATCH_DIR_MAX];
+	char path[SCRATCH_PATH_MAX];
 	struct store *s;
 	int64_t inbox_a, inbox_b, shared;
 	struct store_partner a, b;
@@ -54,12 +56,8 @@ static int
 setup_empty(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct err err = ERR_INIT;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lsn-xstore-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
+	scratch_store_open("xstore", f->dir, f->path, &f->s);
 	f->inbox_a = mkcoll(f, "aaaaaaaa-0000-4000-8000-000000000001", "from-alpha", 0);
 	f->inbox_b = mkcoll(f, "bbbbbbbb-0000-4000-8000-000000000002", "from-bravo", 0);
 	f->shared = mkcoll(f, "cccccccc-0000-4000-8000-000000000003", "shared", 0);
@@ -87,11 +85,8 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_store_remove(f->s, f->dir);
 	free(f);
 	return 0;
 }

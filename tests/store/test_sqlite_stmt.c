@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,8 @@
 #include "util/err.h"
 
 struct fx {
-	char dir[64];
-	char path[128];
+	char dir[SCRATCH_DIR_MAX];
+	char path[SCRATCH_PATH_MAX];
 	struct store *s;
 };
 
@@ -28,12 +30,8 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct err err = ERR_INIT;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lsn-stmt-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
+	scratch_store_open("stmt", f->dir, f->path, &f->s);
 	assert_int_equal(sqlite3_exec(ss(f->s)->db, "CREATE TABLE t(k INTEGER PRIMARY KEY,"
 	    " name TEXT UNIQUE, note TEXT, data BLOB, hash BLOB)", NULL, NULL, NULL), SQLITE_OK);
 	*state = f;
@@ -44,11 +42,8 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_store_remove(f->s, f->dir);
 	free(f);
 	return 0;
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,8 @@
 #include "util/ts.h"
 
 struct fx {
-	char dir[64];
-	char path[128];
+	char dir[SCRATCH_DIR_MAX];
+	char path[SCRATCH_PATH_MAX];
 	struct store *s;
 	struct store_collection coll;
 };
@@ -29,10 +31,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct err err = ERR_INIT;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lsn-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
+	scratch_store_open("store", f->dir, f->path, &f->s);
 	snprintf(f->coll.id, sizeof(f->coll.id), "11111111-2222-4333-8444-555555555555");
 	snprintf(f->coll.title, sizeof(f->coll.title), "shared");
 	assert_int_equal(store_coll_add(f->s, &f->coll, &err), 0);
@@ -44,11 +43,8 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_store_remove(f->s, f->dir);
 	free(f);
 	return 0;
 }
