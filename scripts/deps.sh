@@ -4,7 +4,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       openssl libssl-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev
-      libjansson-dev libinih-dev libcmocka-dev
+      libjansson-dev libinih-dev libcmocka-dev libpq-dev postgresql
       xz-utils curl ca-certificates procps python3)
 
 missing=()
