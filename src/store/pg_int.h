@@ -181,6 +181,15 @@ int pg_fence(struct pg_store *p, struct err *err);
  */
 int pg_schema_migrate(struct pg_store *p, struct err *err);
 
+/*
+ * Each domain file defines its table; pg.c points the backend at those
+ * that are written (a NULL domain answers -LSN_ENOTSUP, store.h).
+ */
+extern const struct store_objects_ops pg_objects_ops;     /* pg_objects.c, pg_users.c */
+extern const struct store_exchange_ops pg_exchange_ops;   /* pg_exchange.c */
+extern const struct store_ledger_ops pg_ledger_ops;       /* pg_ledger.c */
+extern const struct store_hotline_ops pg_hotline_ops;     /* pg_hotline.c */
+
 /* ---- pg_objects.c ---- */
 
 int pg_coll_add(struct store *base, struct store_collection *c, struct err *err);
