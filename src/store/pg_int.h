@@ -29,6 +29,7 @@
 
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/err.h"
 
 struct err;
 
@@ -55,7 +56,9 @@ struct pg_store {
 	int sp_depth;               /* savepoints open */
 	int sp_outer;               /* the outermost savepoint opened the transaction */
 	int linger, rd_open, rd_depth;
+	int rd_in_tx;               /* read_begin calls inside a write transaction */
 	unsigned long rd_gen;
+	int64_t rd_version;         /* the read snapshot's data version */
 	int64_t epoch;              /* fencing: singleton writes require this epoch (0: none) */
 	int fence_checked;          /* this transaction already checked the epoch */
 	struct buf env;             /* env_get's copy */
@@ -66,6 +69,13 @@ static inline struct pg_store *
 ps(struct store *s)
 {
 	return (struct pg_store *)s;
+}
+
+/* The code of the error in err after a helper returned NULL (err may be NULL). */
+static inline int
+pg_errcode(const struct err *err)
+{
+	return err != NULL && err->code > 0 ? -err->code : -LSN_EIO;
 }
 
 /* ---- pg_stmt.c ---- */

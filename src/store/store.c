@@ -45,8 +45,11 @@ store_open(const char *spec, int create, struct store **ret, struct err *err)
 
 	if (strncmp(spec, "sqlite:", 7) == 0)
 		spec += 7;
+	else if (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0)
+		be = &store_postgres_backend;
 	else if (strstr(spec, "://") != NULL)
-		return err_set(err, LSN_EINVAL, "store: unsupported store '%s' (use sqlite:PATH)", spec);
+		return err_set(err, LSN_EINVAL, "store: unsupported store URL (use sqlite:PATH or "
+		    "postgresql://...)");
 	if ((r = check_backend(be, err)) < 0)
 		return r;
 	return be->open(spec, create, ret, err);

@@ -577,10 +577,12 @@ struct store {
 };
 
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_postgres_backend;
 
 /*
- * Opens the backend named by a URL-ish spec; today "sqlite:PATH" or a bare
- * path. Refuses a backend whose tables have versions this program does not know.
+ * Opens the backend named by a URL-ish spec: "sqlite:PATH" or a bare path,
+ * or a libpq connection URI "postgresql://..." (or "postgres://...") for
+ * the postgres backend. Refuses a backend whose tables have versions this program does not know.
  */
 int store_open(const char *spec, int create, struct store **ret, struct err *err);
 void store_close(struct store *s);

@@ -1,0 +1,491 @@
+/*
+ * PostgreSQL backend, the bottom: parameters, prepared statements cached
+ * per connection, binary results, errors, the one-row helpers and the
+ * fence check. Everything the domain files say to the server goes through
+ * here; nothing here knows a table but the lease's.
+ */
+#include "store/pg_int.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <endian.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_MAX_PARAMS 65535
+#define OID_INT8 20
+#define OID_BYTEA 17
+
+int
+pg_res_err(struct pg_store *p, PGresult *res, struct err *err, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int code = LSN_EIO;
+
+	if (msg == NULL)
+		msg = PQerrorMessage(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return err_set(err, LSN_EIO, "store: the database at %s is unreachable while %s: %s",
+		    p->where, what, msg[0] ? msg : "connection lost");
+	if (state != NULL && strcmp(state, "23505") == 0)
+		code = LSN_EEXIST;
+	else if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0))
+		code = LSN_EBUSY;
+	else if (state != NULL && strcmp(state, "25006") == 0)
+		code = LSN_EBUSY;          /* read-only: a standby server, the primary moved */
+	return err_set(err, code, "store: %s failed: %s%s%s", what, msg,
+	    state ? " (SQLSTATE " : "", state ? state : "");
+}
+
+static uint64_t
+sql_hash(const char *sql)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 1099511628211ULL;
+	return h;
+}
+
+void
+pg_cache_clear(struct pg_store *p)
+{
+	size_t i;
+
+	for (i = 0; i < PG_CACHE_SLOTS; i++) {
+		free(p->cache[i].sql);
+		p->cache[i].sql = NULL;
+		p->cache[i].hash = 0;
+	}
+}
+
+/* The parameters in libpq's arrays; ints as big-endian int8 in nums. */
+struct pg_params {
+	const char *v[64];
+	int len[64], fmt[64];
+	Oid type[64];
+	int64_t nums[64];
+	const char **vp;
+	int *lenp, *fmtp;
+	Oid *typep;
+	int64_t *nump;
+	void *heap;
+};
+
+static int
+params_fill(struct pg_params *pp, const struct pg_bind *b, size_t n, struct err *err)
+{
+	size_t i;
+
+	pp->heap = NULL;
+	pp->vp = pp->v, pp->lenp = pp->len, pp->fmtp = pp->fmt, pp->typep = pp->type;
+	pp->nump = pp->nums;
+	if (n > PG_MAX_PARAMS)
+		return err_set(err, LSN_ETOOBIG, "store: %zu parameters in one statement", n);
+	if (n > 64) {
+		size_t each = sizeof(char *) + 2 * sizeof(int) + sizeof(Oid) + sizeof(int64_t);
+		char *h = malloc(n * each);
+
+		if (h == NULL)
+			return err_set(err, LSN_ENOMEM, "store: out of memory");
+		pp->heap = h;
+		pp->nump = (int64_t *)(void *)h;
+		pp->vp = (const char **)(void *)(h + n * sizeof(int64_t));
+		pp->lenp = (int *)(void *)(h + n * (sizeof(int64_t) + sizeof(char *)));
+		pp->fmtp = pp->lenp + n;
+		pp->typep = (Oid *)(void *)(pp->fmtp + n);
+	}
+	for (i = 0; i < n; i++) {
+		switch (b[i].kind) {
+		case PG_BIND_INT:
+			pp->nump[i] = (int64_t)htobe64((uint64_t)b[i].i);
+			pp->vp[i] = (const char *)&pp->nump[i];
+			pp->lenp[i] = 8, pp->fmtp[i] = 1, pp->typep[i] = OID_INT8;
+			break;
+		case PG_BIND_TEXT:
+			pp->vp[i] = b[i].p;
+			pp->lenp[i] = 0, pp->fmtp[i] = 0, pp->typep[i] = 0;
+			break;
+		case PG_BIND_BLOB:
+			pp->vp[i] = b[i].p ? b[i].p : (b[i].n == 0 ? "" : NULL);
+			pp->lenp[i] = (int)b[i].n, pp->fmtp[i] = 1, pp->typep[i] = OID_BYTEA;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Text goes in text format with its type left to the server (a column's
+ * text, or `$k::text[]` for an array literal). libpq reads text-format
+ * values as C strings, so a PB_TEXTN value is copied with a NUL after it.
+ */
+static int
+params_terminate(struct pg_params *pp, const struct pg_bind *b, size_t n, char **copies,
+    struct err *err)
+{
+	size_t i, need = 0;
+	char *q;
+
+	*copies = NULL;
+	for (i = 0; i < n; i++)
+		if (b[i].kind == PG_BIND_TEXT && b[i].p != NULL && b[i].n >= 0)
+			need += (size_t)b[i].n + 1;
+	if (need == 0)
+		return 0;
+	if ((q = *copies = malloc(need)) == NULL)
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	for (i = 0; i < n; i++)
+		if (b[i].kind == PG_BIND_TEXT && b[i].p != NULL && b[i].n >= 0) {
+			memcpy(q, b[i].p, (size_t)b[i].n);
+			q[b[i].n] = '\0';
+			pp->vp[i] = q;
+			q += b[i].n + 1;
+		}
+	return 0;
+}
+
+/* The cached statement of sql, prepared on first use; NULL with err set. */
+static const char *
+prepared(struct pg_store *p, const char *sql, int nparams, const Oid *types, char *name,
+    size_t cap, struct err *err)
+{
+	uint64_t h = sql_hash(sql);
+	struct pg_cached *c;
+	PGresult *res;
+	size_t i;
+
+	for (i = 0; i < PG_CACHE_SLOTS; i++) {
+		c = &p->cache[i];
+		if (c->sql != NULL && c->hash == h && strcmp(c->sql, sql) == 0) {
+			snprintf(name, cap, "lsn%u", c->serial);
+			return name;
+		}
+	}
+	c = &p->cache[p->cache_next++ % PG_CACHE_SLOTS];
+	if (c->sql != NULL) {
+		char dealloc[48];
+
+		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE lsn%u", c->serial);
+		PQclear(PQexec(p->conn, dealloc));
+		free(c->sql);
+		c->sql = NULL;
+	}
+	c->serial = ++p->serial;
+	snprintf(name, cap, "lsn%u", c->serial);
+	res = PQprepare(p->conn, name, sql, nparams, types);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_res_err(p, res, err, "preparing a statement");
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	if ((c->sql = strdup(sql)) == NULL) {
+		err_set(err, LSN_ENOMEM, "store: out of memory");
+		return NULL;
+	}
+	c->hash = h;
+	return name;
+}
+
+/*
+ * A connection the server dropped (a restart, a failover) is made again
+ * before a statement outside a transaction; inside one, the transaction
+ * is lost and the statement fails, so its caller rolls back. A multi-host
+ * URL then reaches whichever server is the primary now.
+ */
+static int
+revive(struct pg_store *p, struct err *err)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->tx)
+		return err_set(err, LSN_EIO, "store: the connection to the database at %s was lost "
+		    "in a transaction", p->where);
+	PQreset(p->conn);
+	pg_cache_clear(p);
+	p->rd_open = 0;
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return err_set(err, LSN_EIO, "store: the database at %s is unreachable: %s",
+		    p->where, PQerrorMessage(p->conn));
+	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
+	return 0;
+}
+
+static PGresult *
+run(struct pg_store *p, const char *sql, int cache, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	struct pg_params pp;
+	PGresult *res = NULL;
+	char name[32], *copies = NULL;
+	ExecStatusType st;
+
+	if (revive(p, err) < 0 || params_fill(&pp, b, n, err) < 0)
+		return NULL;
+	if (params_terminate(&pp, b, n, &copies, err) < 0)
+		goto out;
+	if (cache) {
+		if (prepared(p, sql, (int)n, pp.typep, name, sizeof(name), err) == NULL)
+			goto out;
+		res = PQexecPrepared(p->conn, name, (int)n, pp.vp, pp.lenp, pp.fmtp, 1);
+	} else {
+		res = PQexecParams(p->conn, sql, (int)n, pp.typep, pp.vp, pp.lenp, pp.fmtp, 1);
+	}
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_res_err(p, res, err, what);
+		PQclear(res);
+		res = NULL;
+	}
+out:
+	free(copies);
+	free(pp.heap);
+	return res;
+}
+
+PGresult *
+pg_query(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	return run(p, sql, 1, what, err, b, n);
+}
+
+PGresult *
+pg_query_once(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	return run(p, sql, 0, what, err, b, n);
+}
+
+int
+pg_exec1(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	struct err local = ERR_INIT;
+	PGresult *res = pg_query(p, sql, what, err ? err : &local, b, n);
+
+	if (res == NULL)
+		return pg_errcode(err ? err : &local);
+	PQclear(res);
+	return 0;
+}
+
+static int
+changed(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n, int none)
+{
+	struct err local = ERR_INIT;
+	PGresult *res = pg_query(p, sql, what, err ? err : &local, b, n);
+	int r = 0;
+
+	if (res == NULL)
+		return pg_errcode(err ? err : &local);
+	if (strcmp(PQcmdTuples(res), "0") == 0)
+		r = -none;
+	PQclear(res);
+	return r;
+}
+
+int
+pg_change1(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	return changed(p, sql, what, err, b, n, LSN_ENOTFOUND);
+}
+
+int
+pg_insert1(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	return changed(p, sql, what, err, b, n, LSN_EEXIST);
+}
+
+int
+pg_row1(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    pg_fill_fn fill, void *arg, const struct pg_bind *b, size_t n)
+{
+	struct err local = ERR_INIT;
+	PGresult *res = pg_query(p, sql, what, err ? err : &local, b, n);
+	int r;
+
+	if (res == NULL)
+		return pg_errcode(err ? err : &local);
+	r = PQntuples(res) > 0 ? fill(arg, res, 0, err) : -LSN_ENOTFOUND;
+	PQclear(res);
+	return r;
+}
+
+int
+pg_rows(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    pg_fill_fn fill, void *arg, const struct pg_bind *b, size_t n)
+{
+	struct err local = ERR_INIT;
+	PGresult *res = pg_query(p, sql, what, err ? err : &local, b, n);
+	int i, rows, r = 0;
+
+	if (res == NULL)
+		return pg_errcode(err ? err : &local);
+	rows = PQntuples(res);
+	for (i = 0; i < rows && r >= 0; i++)
+		r = fill(arg, res, i, err);
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+
+int
+pg_fill_int64(void *arg, PGresult *res, int row, struct err *err)
+{
+	*(int64_t *)arg = pg_i64(res, row, 0);
+	return 0;
+}
+
+int
+pg_collect(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    size_t elsize, void (*fill)(PGresult *res, int row, void *el), void **ret, size_t *ret_n,
+    const struct pg_bind *b, size_t n)
+{
+	PGresult *res = pg_query(p, sql, what, err, b, n);
+	size_t rows, i;
+	char *arr;
+
+	if (res == NULL)
+		return pg_errcode(err);
+	rows = (size_t)PQntuples(res);
+	arr = calloc(rows ? rows : 1, elsize);
+	if (arr == NULL) {
+		PQclear(res);
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	}
+	for (i = 0; i < rows; i++)
+		fill(res, (int)i, arr + i * elsize);
+	PQclear(res);
+	*ret = arr;
+	*ret_n = rows;
+	return 0;
+}
+
+int64_t
+pg_i64(const PGresult *res, int row, int col)
+{
+	const unsigned char *v;
+	uint64_t x = 0;
+	int len, i;
+
+	if (PQgetisnull(res, row, col))
+		return 0;
+	v = (const unsigned char *)PQgetvalue(res, row, col);
+	len = PQgetlength(res, row, col);
+	if (len == 1)
+		return v[0];
+	for (i = 0; i < len && i < 8; i++)
+		x = x << 8 | v[i];
+	if (len == 2)
+		return (int16_t)x;
+	if (len == 4)
+		return (int32_t)x;
+	return (int64_t)x;
+}
+
+const char *
+pg_text(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+}
+
+const uint8_t *
+pg_bytes(const PGresult *res, int row, int col, size_t *ret_len)
+{
+	if (PQgetisnull(res, row, col)) {
+		*ret_len = 0;
+		return NULL;
+	}
+	*ret_len = (size_t)PQgetlength(res, row, col);
+	return (const uint8_t *)PQgetvalue(res, row, col);
+}
+
+int
+pg_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col);
+}
+
+void
+pg_copy_text(char *dst, size_t cap, const PGresult *res, int row, int col)
+{
+	snprintf(dst, cap, "%s", pg_text(res, row, col));
+}
+
+int
+pg_copy_hash(uint8_t dst[32], const PGresult *res, int row, int col)
+{
+	size_t n;
+	const uint8_t *b = pg_bytes(res, row, col, &n);
+
+	if (b == NULL || n != 32) {
+		memset(dst, 0, 32);
+		return 0;
+	}
+	memcpy(dst, b, 32);
+	return 1;
+}
+
+int
+pg_text_array(struct buf *b, const char *const *v, size_t n)
+{
+	const char *c;
+	size_t i;
+	int r = buf_addc(b, '{');
+
+	for (i = 0; r == 0 && i < n; i++) {
+		r = buf_adds(b, i ? ",\"" : "\"");
+		for (c = v[i]; r == 0 && *c; c++) {
+			if (*c == '"' || *c == '\\')
+				r = buf_addc(b, '\\');
+			if (r == 0)
+				r = buf_addc(b, *c);
+		}
+		if (r == 0)
+			r = buf_addc(b, '"');
+	}
+	if (r == 0)
+		r = buf_addc(b, '}');
+	return r;
+}
+
+int
+pg_int_array(struct buf *b, const int64_t *v, size_t n)
+{
+	size_t i;
+	int r = buf_addc(b, '{');
+
+	for (i = 0; r == 0 && i < n; i++)
+		r = buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+	if (r == 0)
+		r = buf_addc(b, '}');
+	return r;
+}
+
+int
+pg_fence(struct pg_store *p, struct err *err)
+{
+	int64_t epoch = 0;
+	int r;
+
+	if (p->epoch == 0 || p->fence_checked)
+		return 0;
+	r = pg_row1(p, "SELECT epoch FROM lease WHERE one = 1 FOR SHARE", "checking the lease",
+	    err, pg_fill_int64, &epoch, PG_NOBINDS);
+	if (r < 0)
+		return r;
+	if (epoch != p->epoch)
+		return err_set(err, LSN_EDENIED, "store: this daemon is no longer active (epoch %lld, "
+		    "the lease is at %lld): it writes nothing the active daemon owns",
+		    (long long)p->epoch, (long long)epoch);
+	p->fence_checked = 1;
+	return 0;
+}
