@@ -226,6 +226,33 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * The store must be this node's: init records the node's public key in it,
+ * so a URL (or a path) pointing at another node's store is refused before
+ * anything is written. A store made before the key was recorded gets it now.
+ */
+static int
+check_node_key(struct daemon *d, struct err *err)
+{
+	uint8_t pub[CX_ED25519_PUB_LEN];
+	char hex[2 * CX_ED25519_PUB_LEN + 1], stored[2 * CX_ED25519_PUB_LEN + 1], where[512];
+	int r;
+
+	cx_key_public(d->key, pub);
+	hex_encode(pub, sizeof(pub), hex);
+	r = store_meta_get(d->rd, "node_key", stored, sizeof(stored), err);
+	if (r == -LSN_ENOTFOUND)
+		return store_meta_set(d->rd, "node_key", hex, err);
+	if (r < 0)
+		return r;
+	if (strcmp(stored, hex) == 0)
+		return 0;
+	store_spec_where(lsn_config_store(&d->cfg), where, sizeof(where));
+	return err_set(err, LSN_EDENIED, "the store at %s belongs to another node (its key is "
+	    "ed25519 %.16s..., this home's is %.16s...): check [store] in liaison.conf",
+	    where, stored, hex);
+}
+
 static int
 start_exchange(struct daemon *d, struct err *err)
 {
@@ -234,9 +261,10 @@ start_exchange(struct daemon *d, struct err *err)
 	struct http_app app;
 	int r;
 
-	if ((r = cx_key_load(d->cfg.signing_key, &d->key, err)) < 0)
+	if ((r = cx_key_load(d->cfg.signing_key, &d->key, err)) < 0 ||
+	    (r = check_node_key(d, err)) < 0)
 		return r;
-	xc.store_spec = d->cfg.store_path;
+	xc.store_spec = lsn_config_store(&d->cfg);
 	xc.key = d->key;
 	xc.tls_cert = d->cfg.tls_cert;
 	xc.tls_key = d->cfg.tls_key;
@@ -350,11 +378,11 @@ start(struct daemon *d, struct err *err)
 		return err_set(err, LSN_EIO, "cannot create the event loop");
 	if ((d->ssl = http_tls_server_ctx(d->cfg.tls_cert, d->cfg.tls_key, err)) == NULL)
 		return -LSN_EIO;
-	if ((r = store_open(d->cfg.store_path, 0, &d->rd, err)) < 0)
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &d->rd, err)) < 0)
 		return r;
-	if ((r = store_open(d->cfg.store_path, 0, &wr, err)) < 0)
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &wr, err)) < 0)
 		return r;
-	if ((r = store_open(d->cfg.store_path, 0, &ckpt, err)) < 0) {
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &ckpt, err)) < 0) {
 		store_close(wr);
 		return r;
 	}

@@ -80,6 +80,9 @@ pg_errcode(const struct err *err)
 
 /* ---- pg_stmt.c ---- */
 
+/* host:port/dbname of a connection string, for messages: never its password. */
+void pg_describe(const char *url, char *out, size_t cap);
+
 /*
  * Parameters: a list the compiler type-checks, as in sqlite_int.h:
  *   pg_exec1(p, "UPDATE partners SET active = $2 WHERE rowid = $1",

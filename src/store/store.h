@@ -587,6 +587,16 @@ extern const struct store_backend store_postgres_backend;
 int store_open(const char *spec, int create, struct store **ret, struct err *err);
 void store_close(struct store *s);
 
+/*
+ * A store spec as a person may see it: "postgres HOST:PORT/DB" for a URL
+ * (never its user's password), else the path. 1 if spec names the postgres
+ * backend. store_spec_check refuses a URL that carries a password (it would
+ * show in `ps` and in liaison.conf: libpq reads ~/.pgpass or PGPASSFILE) or
+ * that libpq cannot read.
+ */
+int store_spec_where(const char *spec, char *out, size_t cap);
+int store_spec_check(const char *spec, struct err *err);
+
 /* -LSN_ENOTSUP: the backend of s has no table for that domain (yet). */
 int store_no_domain(const struct store *s, const char *domain, struct err *err);
 
