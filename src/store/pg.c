@@ -33,7 +33,9 @@ connect_url(const char *url)
 {
 	const char *const keys[] = { "connect_timeout", "application_name", "keepalives_idle",
 		"keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
-	const char *const vals[] = { "5", "liaison", "5", "2", "2", "10000", url, NULL };
+	/* a daemon names its sessions (PGAPPNAME): a standby can end a stuck one's */
+	const char *app = getenv("PGAPPNAME") ? getenv("PGAPPNAME") : "liaison";
+	const char *const vals[] = { "5", app, "5", "2", "2", "10000", url, NULL };
 
 	return PQconnectdbParams(keys, vals, 1);
 }
@@ -406,4 +408,5 @@ const struct store_backend store_postgres_backend = {
 	.exchange = NULL,
 	.ledger = NULL,
 	.hotline = NULL,
+	.ha = &pg_ha_ops,
 };

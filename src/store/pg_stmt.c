@@ -506,6 +506,9 @@ pg_fence(struct pg_store *p, struct err *err)
 
 	if (p->epoch == 0 || p->fence_checked)
 		return 0;
+	if (p->epoch < 0)
+		return err_set(err, LSN_EDENIED, "store: this daemon is the standby: the node's "
+		    "active daemon writes envelopes, the ledger and cases");
 	r = pg_row1(p, "SELECT epoch FROM lease WHERE one = 1 FOR SHARE", "checking the lease",
 	    err, pg_fill_int64, &epoch, PG_NOBINDS);
 	if (r < 0)

@@ -80,8 +80,10 @@ check_backend(const struct store_backend *be, struct err *err)
 	    (r = check_domain(be, "ledger", be->ledger ? &be->ledger->version : NULL,
 	    STORE_LEDGER_VERSION, err)) < 0)
 		return r;
-	return check_domain(be, "hotline", be->hotline ? &be->hotline->version : NULL,
-	    STORE_HOTLINE_VERSION, err);
+	if ((r = check_domain(be, "hotline", be->hotline ? &be->hotline->version : NULL,
+	    STORE_HOTLINE_VERSION, err)) < 0)
+		return r;
+	return check_domain(be, "ha", be->ha ? &be->ha->version : NULL, STORE_HA_VERSION, err);
 }
 
 int
