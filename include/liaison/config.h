@@ -29,6 +29,7 @@ struct lsn_config {
 	size_t page_default, page_max, page_bytes_max;
 	/* [store] */
 	char store_path[LSN_PATH_MAX];    /* absolute after loading */
+	char store_url[1024];             /* postgresql://...: the postgres backend; empty: path */
 	size_t batch_max;
 	/* [tls] */
 	char tls_cert[LSN_PATH_MAX];      /* absolute after loading */
@@ -50,6 +51,9 @@ struct lsn_config {
 
 /* The home folder from --home (may be NULL) or $LIAISON_HOME, made absolute. */
 int lsn_home_resolve(const char *opt_home, char out[LSN_PATH_MAX], struct err *err);
+
+/* What store_open takes: [store] url if set, else the SQLite file at [store] path. */
+const char *lsn_config_store(const struct lsn_config *c);
 
 /* Defaults for a new node. */
 void lsn_config_defaults(struct lsn_config *c, const char *home);

@@ -43,6 +43,9 @@ static const struct cli_opt init_opts[] = {
 	{ "listen", "HOST:PORT", 0, "address of the TAXII API (default " LSN_DEFAULT_LISTEN ")" },
 	{ "peer-listen", "HOST:PORT", 0,
 	  "address of the peer listener partners connect to (default: the TAXII port + 1)" },
+	{ "store", "URL", 0, "keep the store in PostgreSQL: a libpq URI such as "
+	  "postgresql://liaison@db1,db2/cert_ee?target_session_attrs=read-write "
+	  "(an empty database; the password from ~/.pgpass or PGPASSFILE). Default: SQLite in the home" },
 	{ "json", NULL, 0, "print what was made as one JSON document" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -52,7 +55,9 @@ static int run_init(const struct cli_args *a);
 static const struct cli_spec init_spec = {
 	"init", NULL, 0, 0,
 	"Creates a node home (mode 0700): liaison.conf, a self-signed TLS certificate,\n"
-	"the Ed25519 signing key, and the store with the collections 'shared' and 'local'.",
+	"the Ed25519 signing key, and the store with the collections 'shared' and 'local'.\n"
+	"The store is a SQLite file in the home, or with --store a PostgreSQL database\n"
+	"(which two daemons of one node can share: docs/operations.md).",
 	init_opts,
 	"liaison init --home /var/lib/liaison --name cert-ee --listen 127.0.0.1:8443 "
 	"--peer-listen 127.0.0.1:8444",
@@ -184,7 +189,9 @@ fill_store(struct init *in, struct store *s, struct err *err)
 		return err_set(err, LSN_EIO, "cannot read random bytes for the cursor key");
 	hex_encode(key, sizeof(key), cursor);
 	cx_wipe(key, sizeof(key));
-	if ((r = store_meta_set(s, "node_name", in->cfg.name, err)) < 0 ||
+	/* the node's key: a daemon refuses a store that names another node's */
+	if ((r = store_meta_set(s, "node_key", in->pub, err)) < 0 ||
+	    (r = store_meta_set(s, "node_name", in->cfg.name, err)) < 0 ||
 	    (r = store_meta_set(s, "node_created", created, err)) < 0 ||
 	    (r = store_meta_set(s, "cursor_key", cursor, err)) < 0)
 		return r;
@@ -206,20 +213,28 @@ static int
 make_store(struct init *in, struct err *err)
 {
 	char side[LSN_PATH_MAX + 8];
+	const char *spec = lsn_config_store(&in->cfg);
+	char other[128];
 	struct store *s;
 	int r;
 
-	if (access(in->store, F_OK) == 0)
+	if (in->cfg.store_url[0] == '\0' && access(in->store, F_OK) == 0)
 		return err_set(err, LSN_EEXIST, "%s already exists: remove it or use another home",
 		    in->store);
-	remember(in, in->store, 0);
-	snprintf(side, sizeof(side), "%s-wal", in->store);
-	remember(in, side, 0);
-	snprintf(side, sizeof(side), "%s-shm", in->store);
-	remember(in, side, 0);
-	if ((r = store_open(in->store, 1, &s, err)) < 0)
+	if (in->cfg.store_url[0] == '\0') {
+		remember(in, in->store, 0);
+		snprintf(side, sizeof(side), "%s-wal", in->store);
+		remember(in, side, 0);
+		snprintf(side, sizeof(side), "%s-shm", in->store);
+		remember(in, side, 0);
+	}
+	if ((r = store_open(spec[0] == 'p' ? spec : in->store, 1, &s, err)) < 0)
 		return r;
-	if ((r = store_begin(s, err)) == 0) {
+	if (store_meta_get(s, "node_name", other, sizeof(other), NULL) == 0) {
+		store_spec_where(spec, side, sizeof(side));
+		r = err_set(err, LSN_EEXIST, "the store at %s already holds node '%s': give this "
+		    "node an empty database", side, other);
+	} else if ((r = store_begin(s, err)) == 0) {
 		r = fill_store(in, s, err);
 		r = r == 0 ? store_commit(s, err) : (store_rollback(s), r);
 	}
@@ -248,10 +263,13 @@ static void
 print_text(const struct init *in, const char *api)
 {
 	const char *h = in->cfg.home;
+	char where[512];
 
 	printf("Created node home %s\n", h);
 	printf("  name:         %s\n  listen:       %s\n  API root:     %s\n  peer listen:  %s\n",
 	    in->cfg.name, in->cfg.listen, api, in->cfg.peer_listen);
+	store_spec_where(in->cfg.store_url[0] ? in->cfg.store_url : in->store, where, sizeof(where));
+	printf("  store:        %s\n", where);
 	printf("  collections:  %s  shared\n                %s  local\n",
 	    in->coll[0].id, in->coll[1].id);
 	printf("  TLS cert:     %s\n  TLS SHA-256:  %s\n", in->tls_cert, in->fpr);
@@ -269,8 +287,12 @@ print_text(const struct init *in, const char *api)
 static int
 print_json(const struct init *in, const char *api)
 {
-	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s},{s:s,s:s}],s:s,s:s,s:s}",
-	    "home", in->cfg.home, "name", in->cfg.name, "listen", in->cfg.listen,
+	char where[512];
+	int pg = store_spec_where(in->cfg.store_url[0] ? in->cfg.store_url : in->store, where,
+	    sizeof(where));
+
+	return cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s},{s:s,s:s}],s:s,s:s,"
+	    "s:s}", "home", in->cfg.home, "store", pg ? where : in->store, "name", in->cfg.name, "listen", in->cfg.listen,
 	    "peer_listen", in->cfg.peer_listen,
 	    "api_root", api, "collections",
 	    "id", in->coll[0].id, "title", in->coll[0].title,
@@ -302,6 +324,17 @@ run_init(const struct cli_args *a)
 			return cli_usage_error(a->spec, "--peer-listen must be HOST:PORT, not '%s'",
 			    cli_get(a, "peer-listen"));
 	}
+	if (cli_get(a, "store") != NULL) {
+		const char *url = cli_get(a, "store");
+
+		if (strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0)
+			return cli_usage_error(a->spec, "--store must be a postgresql:// URL, not '%s'",
+			    url);
+		if (strlen(url) >= sizeof(((struct lsn_config *)0)->store_url))
+			return cli_usage_error(a->spec, "--store is too long");
+		if (store_spec_check(url, &err) < 0)
+			return cli_usage_error(a->spec, "--store: %s", err.msg);
+	}
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		err_set(&err, LSN_ENOMEM, "out of memory");
 		return cli_fail(&err);
@@ -320,6 +353,8 @@ run_init(const struct cli_args *a)
 	lsn_config_defaults(&in->cfg, home);
 	snprintf(in->cfg.name, sizeof(in->cfg.name), "%s", cli_get(a, "name"));
 	snprintf(in->cfg.listen, sizeof(in->cfg.listen), "%s", listen);
+	if (cli_get(a, "store") != NULL)
+		snprintf(in->cfg.store_url, sizeof(in->cfg.store_url), "%s", cli_get(a, "store"));
 	if (cli_get(a, "peer-listen") != NULL)
 		snprintf(in->cfg.peer_listen, sizeof(in->cfg.peer_listen), "%s", cli_get(a, "peer-listen"));
 	else

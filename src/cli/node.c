@@ -48,7 +48,7 @@ cli_node_open(const struct cli_args *a, struct cli_node *n, struct err *err)
 		return r;
 	if ((r = lsn_config_load(home, &n->cfg, err)) < 0)
 		return r;
-	return store_open(n->cfg.store_path, 0, &n->s, err);
+	return store_open(lsn_config_store(&n->cfg), 0, &n->s, err);
 }
 
 void

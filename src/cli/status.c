@@ -17,6 +17,11 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define STATUS_DAEMONS_MAX 8
+/* A daemon not heard from for this long is shown as gone. */
+#define STATUS_DAEMON_GONE_US 60000000LL
 
 struct status {
 	char api[LSN_PATH_MAX];
@@ -38,6 +43,13 @@ struct status {
 	size_t cases_open, cases_ours, overdue, overdue_level[HOTLINE_LEVELS_MAX + 1];
 	int max_level;
 	char max_to[64];
+	/* the node's daemons (a shared PostgreSQL store): this host's and the others */
+	char where[512];
+	int ha;
+	char role[STORE_DAEMON_ROLE_MAX];   /* this home's liaisond: active, standby, or "" */
+	int64_t epoch;
+	struct store_daemon daemons[STATUS_DAEMONS_MAX];
+	size_t n_daemons;
 };
 
 static int
@@ -45,6 +57,37 @@ count_cosig(void *arg, const struct store_cosig *c)
 {
 	(*(uint64_t *)arg)++;
 	return 0;
+}
+
+static int
+add_daemon(void *arg, const struct store_daemon *d)
+{
+	struct status *st = arg;
+	char mine[128], host[64] = "localhost";
+
+	if (d->age_us > STATUS_DAEMON_GONE_US || st->n_daemons == STATUS_DAEMONS_MAX)
+		return 0;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(mine, sizeof(mine), "%s:%ld", host, st->pid);
+	if (st->pid != 0 && strcmp(d->name, mine) == 0) {
+		snprintf(st->role, sizeof(st->role), "%s", d->role);
+		st->epoch = d->epoch;
+	}
+	st->daemons[st->n_daemons++] = *d;
+	return 0;
+}
+
+/* Who is active: from the daemons' heartbeats in the store (PostgreSQL), else this one. */
+static int
+gather_role(struct cli_node *n, struct status *st, struct err *err)
+{
+	store_spec_where(lsn_config_store(&n->cfg), st->where, sizeof(st->where));
+	st->ha = store_has_ha(n->s);
+	if (!st->ha) {
+		snprintf(st->role, sizeof(st->role), "%s", st->pid ? "active" : "");
+		return 0;
+	}
+	return store_daemon_list(n->s, add_daemon, st, err);
 }
 
 static int
@@ -201,9 +244,41 @@ gather(struct cli_node *n, struct status *st, struct err *err)
 	cx_key_free(k);
 	hex_encode(pub, sizeof(pub), st->pub);
 	daemon_state(&n->cfg, st);
-	if ((r = gather_partners(n, st, err)) < 0 || (r = gather_cases(n, st, err)) < 0)
+	if ((r = gather_role(n, st, err)) < 0 || (r = gather_partners(n, st, err)) < 0 ||
+	    (r = gather_cases(n, st, err)) < 0)
 		return r;
 	return gather_ledger(n, st, err);
+}
+
+static json_t *
+daemons_json(const struct status *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < st->n_daemons; i++) {
+		const struct store_daemon *d = &st->daemons[i];
+
+		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:s,s:s}", "name", d->name,
+		    "role", d->role, "epoch", (json_int_t)d->epoch, "heartbeat_age_ms",
+		    (json_int_t)(d->age_us / 1000), "listen", d->taxii, "peer_listen", d->peer));
+	}
+	return a;
+}
+
+static void
+print_daemons(const struct status *st)
+{
+	size_t i;
+
+	if (!st->ha)
+		return;
+	printf("role:          %s (epoch %lld)\n", st->role[0] ? st->role : "not running here",
+	    (long long)st->epoch);
+	for (i = 0; i < st->n_daemons; i++)
+		printf("daemon:        %s %s, epoch %lld, heartbeat %.1f s ago (%s)\n",
+		    st->daemons[i].name, st->daemons[i].role, (long long)st->daemons[i].epoch,
+		    (double)st->daemons[i].age_us / 1e6, st->daemons[i].taxii);
 }
 
 static int
@@ -237,6 +312,12 @@ print_json(const struct lsn_config *c, const struct status *st)
 	    "ledger", "leaves", (json_int_t)st->log_size, "checkpoint_size",
 	    (json_int_t)st->ckpt_size, "checkpoint_cosignatures", (json_int_t)st->ckpt_cosigs,
 	    "equivocations", (json_int_t)st->equivocations);
+	if (doc != NULL) {
+		json_object_set_new(doc, "store", json_string(st->where));
+		json_object_set_new(doc, "role", st->role[0] ? json_string(st->role) : json_null());
+		json_object_set_new(doc, "epoch", st->ha ? json_integer(st->epoch) : json_null());
+		json_object_set_new(doc, "daemons", daemons_json(st));
+	}
 	if (doc != NULL)
 		json_object_set_new(doc, "hotline", json_pack("{s:I,s:I,s:I,s:o,s:s?}",
 		    "open_cases", (json_int_t)st->cases_open, "waiting_for_us",
@@ -253,11 +334,16 @@ print_text(const struct lsn_config *c, const struct status *st)
 {
 	printf("node:          %s\nhome:          %s\nlisten:        %s\nAPI root:      %s\n",
 	    c->name, c->home, c->listen, st->api);
-	printf("store:         %s (%lld bytes; index by id %lld bytes)\ncollections:   %zu\n"
-	       "objects:       %lld versions\n",
-	    c->store_path, st->store_bytes, st->ids_bytes, st->colls, (long long)st->objects);
+	if (st->ha)
+		printf("store:         %s\n", st->where);
+	else
+		printf("store:         %s (%lld bytes; index by id %lld bytes)\n", c->store_path,
+		    st->store_bytes, st->ids_bytes);
+	printf("collections:   %zu\nobjects:       %lld versions\n", st->colls,
+	    (long long)st->objects);
 	printf("TLS SHA-256:   %s\nsigning key:   ed25519 %s\nliaisond:      %s\n",
 	    st->fpr, st->pub, st->daemon);
+	print_daemons(st);
 	printf("peer listen:   %s\npartners:      %zu active, %zu failing (liaison partner list)\n"
 	       "envelopes:     %llu sent, %llu waiting for a receipt, %llu received\n",
 	    c->peer_listen, st->partners, st->failing, st->sent, st->queued, st->received);

@@ -42,7 +42,10 @@ static const struct key keys[] = {
 	{ "taxii", "page_max", K_SIZE, S(page_max), "Largest page a client may ask for with limit." },
 	{ "taxii", "page_bytes_max", K_SIZE, S(page_bytes_max),
 	  "A page stops growing past this many bytes of objects (more=true)." },
-	{ "store", "path", K_PATH, S(store_path), "SQLite database file." },
+	{ "store", "path", K_PATH, S(store_path), "SQLite database file (when url is empty)." },
+	{ "store", "url", K_STR, S(store_url),
+	  "PostgreSQL URI (postgresql://user@host:port/db); empty: SQLite at path. "
+	  "Passwords go in ~/.pgpass or PGPASSFILE." },
 	{ "store", "batch_max", K_SIZE, S(batch_max),
 	  "Most objects committed in one group commit (one fsync)." },
 	{ "tls", "cert", K_PATH, S(tls_cert), "TLS certificate (PEM) of the TAXII listener." },
@@ -104,6 +107,12 @@ lsn_home_resolve(const char *opt_home, char out[LSN_PATH_MAX], struct err *err)
 	while (strlen(out) > 1 && out[strlen(out) - 1] == '/')
 		out[strlen(out) - 1] = '\0';
 	return 0;
+}
+
+const char *
+lsn_config_store(const struct lsn_config *c)
+{
+	return c->store_url[0] != '\0' ? c->store_url : c->store_path;
 }
 
 void

@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT: stop accepting, finish every write in flight, commit, exit 0.
  */
 #include "crypto/cx.h"
+#include "daemon/ha.h"
 #include "exchange/exchange.h"
 #include "hotline/node.h"
 #include "http/peer.h"
@@ -51,6 +52,9 @@ struct daemon {
 	struct http_server *peer_http;
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer, *log_timer, *reload_timer;
 	char pid_path[LSN_PATH_MAX];
+	struct ha *ha;                     /* NULL: this daemon alone owns the store */
+	char name[128];                    /* host:pid, among the node's daemons */
+	int lost;                          /* lost the active role: exit 75 for a restart */
 	int stopping;
 	int64_t stop_us;
 };
@@ -104,7 +108,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: liaisond [--home DIR]\n"
+	    "usage: liaisond [--home DIR] [--listen HOST:PORT] [--peer-listen HOST:PORT]\n"
 	    "\n"
 	    "Runs a liaison node in the foreground: the TAXII 2.1 API over HTTPS\n"
 	    "(TLS 1.3) and the peer listener for paired partners (mutual TLS 1.3,\n"
@@ -113,9 +117,16 @@ usage(FILE *f)
 	    "SIGTERM or SIGINT stops it cleanly: every write in flight is committed\n"
 	    "and answered first. SIGHUP makes it look at its partners at once\n"
 	    "(`liaison partner add|remove` sends it).\n"
+	    "With a PostgreSQL store ([store] url) several daemons may run for one\n"
+	    "node, on copies of its home: one is active, the others standby and\n"
+	    "take over within seconds if it dies (docs/operations.md). A daemon that\n"
+	    "loses the active role stops and exits 75, for its service manager to\n"
+	    "start it again as a standby.\n"
 	    "\n"
 	    "options:\n"
 	    "  --home DIR    the node home made by `liaison init` (default: $LIAISON_HOME)\n"
+	    "  --listen HOST:PORT       the TAXII API's address instead of liaison.conf's\n"
+	    "  --peer-listen HOST:PORT  the peer listener's (default: the TAXII port + 1)\n"
 	    "  --help        this text\n"
 	    "  --version     print the version\n"
 	    "\n"
@@ -214,16 +225,49 @@ on_reload(evutil_socket_t fd, short what, void *arg)
 
 	int64_t now = clock_now_us();
 
+	/* a standby runs no singleton: no links, no checkpoints, no hotline clock */
+	if (!ha_active(d->ha))
+		return;
 	if (!d->stopping && exchange_reload(d->ex, d->rd, &err) < 0)
 		log_error("reload", &err);
 	exchange_tick(d->ex);
-	/* `liaison notify|ack|...` queued a case step: pack it now */
-	if (what & EV_SIGNAL)
+	/*
+	 * `liaison notify|ack|...` queued a case step: pack it now. With
+	 * several daemons the others' TAXII writes wake nobody here: look.
+	 */
+	if ((what & EV_SIGNAL) || d->ha != NULL)
 		exchange_notify(d->ex);
 	if (!d->stopping && now - d->last_tick_us >= HOTLINE_TICK_MS * 1000) {
 		d->last_tick_us = now;
 		hotline_node_tick(d->hotline, d->rd, now);
 	}
+}
+
+/*
+ * The store must be this node's: init records the node's public key in it,
+ * so a URL (or a path) pointing at another node's store is refused before
+ * anything is written. A store made before the key was recorded gets it now.
+ */
+static int
+check_node_key(struct daemon *d, struct err *err)
+{
+	uint8_t pub[CX_ED25519_PUB_LEN];
+	char hex[2 * CX_ED25519_PUB_LEN + 1], stored[2 * CX_ED25519_PUB_LEN + 1], where[512];
+	int r;
+
+	cx_key_public(d->key, pub);
+	hex_encode(pub, sizeof(pub), hex);
+	r = store_meta_get(d->rd, "node_key", stored, sizeof(stored), err);
+	if (r == -LSN_ENOTFOUND)
+		return store_meta_set(d->rd, "node_key", hex, err);
+	if (r < 0)
+		return r;
+	if (strcmp(stored, hex) == 0)
+		return 0;
+	store_spec_where(lsn_config_store(&d->cfg), where, sizeof(where));
+	return err_set(err, LSN_EDENIED, "the store at %s belongs to another node (its key is "
+	    "ed25519 %.16s..., this home's is %.16s...): check [store] in liaison.conf",
+	    where, stored, hex);
 }
 
 static int
@@ -234,9 +278,10 @@ start_exchange(struct daemon *d, struct err *err)
 	struct http_app app;
 	int r;
 
-	if ((r = cx_key_load(d->cfg.signing_key, &d->key, err)) < 0)
+	if ((r = cx_key_load(d->cfg.signing_key, &d->key, err)) < 0 ||
+	    (r = check_node_key(d, err)) < 0)
 		return r;
-	xc.store_spec = d->cfg.store_path;
+	xc.store_spec = lsn_config_store(&d->cfg);
 	xc.key = d->key;
 	xc.tls_cert = d->cfg.tls_cert;
 	xc.tls_key = d->cfg.tls_key;
@@ -268,7 +313,7 @@ start_exchange(struct daemon *d, struct err *err)
 	xc.case_arg = d->hotline;
 	if ((r = exchange_new(&xc, &d->ex, err)) < 0)
 		return r;
-	if ((r = exchange_reload(d->ex, d->rd, err)) < 0)
+	if (ha_active(d->ha) && (r = exchange_reload(d->ex, d->rd, err)) < 0)
 		return r;
 	d->peer_ssl = http_tls_peer_ctx(d->cfg.tls_cert, d->cfg.tls_key, pinned, d->ex, err);
 	if (d->peer_ssl == NULL)
@@ -336,6 +381,48 @@ run_loop(struct daemon *d)
 	return r < 0 ? -1 : 0;
 }
 
+static void
+on_active(void *arg, int64_t epoch)
+{
+	struct daemon *d = arg;
+	struct err err = ERR_INIT;
+
+	log_event("active", "\"daemon\":\"%s\",\"epoch\":%lld", d->name, (long long)epoch);
+	if (d->ex != NULL && exchange_reload(d->ex, d->rd, &err) < 0)
+		log_error("reload", &err);
+}
+
+static void
+on_lost(void *arg, const char *why)
+{
+	struct daemon *d = arg;
+	struct buf b = BUF_INIT(2048);
+
+	buf_add_json_str(&b, why, strlen(why));
+	log_event("lost_active", "\"daemon\":\"%s\",\"epoch\":%lld,\"why\":%s", d->name,
+	    (long long)ha_epoch(d->ha), b.data ? b.data : "\"\"");
+	buf_release(&b);
+	d->lost = 1;
+	on_signal(0, 0, d);
+}
+
+/* Several daemons on one database: this one starts as a standby (ha.h). */
+static int
+start_ha(struct daemon *d, struct err *err)
+{
+	struct ha_config hc = { 0 };
+
+	hc.store_spec = lsn_config_store(&d->cfg);
+	hc.name = d->name;
+	hc.taxii = d->cfg.listen;
+	hc.peer = d->cfg.peer_listen;
+	hc.w = d->w;
+	hc.on_active = on_active;
+	hc.on_lost = on_lost;
+	hc.arg = d;
+	return ha_new(d->base, &hc, &d->ha, err);
+}
+
 static int
 start(struct daemon *d, struct err *err)
 {
@@ -350,11 +437,11 @@ start(struct daemon *d, struct err *err)
 		return err_set(err, LSN_EIO, "cannot create the event loop");
 	if ((d->ssl = http_tls_server_ctx(d->cfg.tls_cert, d->cfg.tls_key, err)) == NULL)
 		return -LSN_EIO;
-	if ((r = store_open(d->cfg.store_path, 0, &d->rd, err)) < 0)
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &d->rd, err)) < 0)
 		return r;
-	if ((r = store_open(d->cfg.store_path, 0, &wr, err)) < 0)
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &wr, err)) < 0)
 		return r;
-	if ((r = store_open(d->cfg.store_path, 0, &ckpt, err)) < 0) {
+	if ((r = store_open(lsn_config_store(&d->cfg), 0, &ckpt, err)) < 0) {
 		store_close(wr);
 		return r;
 	}
@@ -363,6 +450,8 @@ start(struct daemon *d, struct err *err)
 		store_close(ckpt);
 		return r;
 	}
+	if ((r = start_ha(d, err)) < 0)
+		return r;
 	tc.title = d->cfg.title;
 	tc.description = d->cfg.description;
 	tc.contact = d->cfg.contact;
@@ -426,6 +515,7 @@ stop(struct daemon *d)
 	/* links first: their last writes go through the writer */
 	exchange_free(d->ex);
 	writer_free(d->w); /* commits whatever is queued, closes its store */
+	ha_free(d->ha);    /* after the writer: its fence job is done */
 	hotline_node_free(d->hotline);
 	peer_api_free(d->peer);
 	http_tls_ctx_free(d->peer_ssl);
@@ -439,11 +529,49 @@ stop(struct daemon *d)
 		unlink(d->pid_path);
 }
 
+/* --listen and --peer-listen: the same home on a second machine, other addresses. */
+static int
+override_listen(struct daemon *d, const char *listen, const char *peer)
+{
+	if ((listen && strlen(listen) >= sizeof(d->cfg.listen)) ||
+	    (peer && strlen(peer) >= sizeof(d->cfg.peer_listen)) ||
+	    (listen && strchr(listen, ':') == NULL) || (peer && strchr(peer, ':') == NULL)) {
+		fprintf(stderr, "liaisond: --listen and --peer-listen take HOST:PORT\n");
+		usage(stderr);
+		return -1;
+	}
+	if (listen != NULL) {
+		snprintf(d->cfg.listen, sizeof(d->cfg.listen), "%s", listen);
+		if (peer == NULL)
+			lsn_config_peer_default(listen, d->cfg.peer_listen, sizeof(d->cfg.peer_listen));
+	}
+	if (peer != NULL)
+		snprintf(d->cfg.peer_listen, sizeof(d->cfg.peer_listen), "%s", peer);
+	return 0;
+}
+
+/*
+ * host:pid names this daemon among the node's daemons, and its database
+ * sessions (libpq's PGAPPNAME), so a standby can end a stuck one's.
+ */
+static void
+name_daemon(struct daemon *d)
+{
+	char host[64] = "localhost", app[160];
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(d->name, sizeof(d->name), "%s:%ld", host, (long)getpid());
+	snprintf(app, sizeof(app), "liaison/%s", d->name);
+	setenv("PGAPPNAME", app, 1);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'H' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "peer-listen", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -451,13 +579,15 @@ main(int argc, char **argv)
 	struct daemon d;
 	struct err err = ERR_INIT;
 	char home[LSN_PATH_MAX];
-	const char *opt_home = NULL;
+	const char *opt_home = NULL, *opt_listen = NULL, *opt_peer = NULL;
 	int c, rc = 0;
 
 	memset(&d, 0, sizeof(d));
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': opt_home = optarg; break;
+		case 'L': opt_listen = optarg; break;
+		case 'P': opt_peer = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("liaisond %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -476,6 +606,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "liaisond: %s\n", err.msg);
 		return 1;
 	}
+	if (override_listen(&d, opt_listen, opt_peer) < 0)
+		return 2;
+	name_daemon(&d);
 	if (start(&d, &err) < 0) {
 		log_error("start", &err);
 		rc = 1;
@@ -494,5 +627,6 @@ out:
 	stop(&d);
 	if (rc == 0)
 		log_event("stopped", "\"clean\":true");
-	return rc;
+	/* EX_TEMPFAIL: the service manager starts it again, as a standby */
+	return rc == 0 && d.lost ? 75 : rc;
 }

@@ -24,34 +24,6 @@ static atomic_ulong pg_commits;
 static void pg_close(struct store *base);
 
 /*
- * host:port/dbname of a connection string, for messages: the password is
- * never among them. From the parsed string, so it works before connecting.
- */
-static void
-describe(const char *url, char *out, size_t cap)
-{
-	PQconninfoOption *o = PQconninfoParse(url, NULL), *i;
-	const char *host = "localhost", *port = "5432", *db = "";
-
-	if (o == NULL) {
-		snprintf(out, cap, "(an unreadable connection string)");
-		return;
-	}
-	for (i = o; i->keyword != NULL; i++) {
-		if (i->val == NULL || i->val[0] == '\0')
-			continue;
-		if (strcmp(i->keyword, "host") == 0)
-			host = i->val;
-		else if (strcmp(i->keyword, "port") == 0)
-			port = i->val;
-		else if (strcmp(i->keyword, "dbname") == 0)
-			db = i->val;
-	}
-	snprintf(out, cap, "%s:%s/%s", host, port, db);
-	PQconninfoFree(o);
-}
-
-/*
  * Connects: a lost server is noticed within seconds (TCP keepalives and a
  * user timeout), and a multi-host URL with target_session_attrs=read-write
  * finds the primary. The URL's own settings win over these defaults.
@@ -61,7 +33,9 @@ connect_url(const char *url)
 {
 	const char *const keys[] = { "connect_timeout", "application_name", "keepalives_idle",
 		"keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
-	const char *const vals[] = { "5", "liaison", "5", "2", "2", "10000", url, NULL };
+	/* a daemon names its sessions (PGAPPNAME): a standby can end a stuck one's */
+	const char *app = getenv("PGAPPNAME") ? getenv("PGAPPNAME") : "liaison";
+	const char *const vals[] = { "5", app, "5", "2", "2", "10000", url, NULL };
 
 	return PQconnectdbParams(keys, vals, 1);
 }
@@ -105,7 +79,7 @@ pg_open(const char *url, int create, struct store **ret, struct err *err)
 	p->base.be = &store_postgres_backend;
 	buf_init(&p->env, PG_ENV_BUF_MAX);
 	buf_init(&p->note, 1024 * 1024);
-	describe(url, p->where, sizeof(p->where));
+	pg_describe(url, p->where, sizeof(p->where));
 	if (strlen(url) >= sizeof(p->conninfo)) {
 		pg_close(&p->base);
 		return err_set(err, LSN_EINVAL, "store: the connection string is too long");
@@ -434,4 +408,5 @@ const struct store_backend store_postgres_backend = {
 	.exchange = NULL,
 	.ledger = &pg_ledger_ops,
 	.hotline = &pg_hotline_ops,
+	.ha = &pg_ha_ops,
 };

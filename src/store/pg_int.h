@@ -80,6 +80,9 @@ pg_errcode(const struct err *err)
 
 /* ---- pg_stmt.c ---- */
 
+/* host:port/dbname of a connection string, for messages: never its password. */
+void pg_describe(const char *url, char *out, size_t cap);
+
 /*
  * Parameters: a list the compiler type-checks, as in sqlite_int.h:
  *   pg_exec1(p, "UPDATE partners SET active = $2 WHERE rowid = $1",
@@ -179,7 +182,8 @@ void pg_cache_clear(struct pg_store *p);
  * transaction: when the connection holds an epoch (the active daemon), it
  * checks once per transaction, under a share lock on the lease row, that
  * the epoch is still the lease's; a daemon that lost the lease fails with
- * -LSN_EDENIED and writes nothing. Without an epoch it does nothing.
+ * -LSN_EDENIED and writes nothing; a standby's (epoch -1) always fails.
+ * Without an epoch it does nothing.
  */
 int pg_fence(struct pg_store *p, struct err *err);
 
@@ -199,6 +203,7 @@ extern const struct store_objects_ops pg_objects_ops;     /* pg_objects.c, pg_us
 extern const struct store_exchange_ops pg_exchange_ops;   /* pg_exchange.c */
 extern const struct store_ledger_ops pg_ledger_ops;       /* pg_ledger.c */
 extern const struct store_hotline_ops pg_hotline_ops;     /* pg_hotline.c */
+extern const struct store_ha_ops pg_ha_ops;               /* pg_ha.c */
 
 /* ---- pg_objects.c ---- */
 

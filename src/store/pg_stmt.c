@@ -41,6 +41,34 @@ pg_res_err(struct pg_store *p, PGresult *res, struct err *err, const char *what)
 	    state ? " (SQLSTATE " : "", state ? state : "");
 }
 
+/*
+ * host:port/dbname of a connection string, for messages: the password is
+ * never among them. From the parsed string, so it works before connecting.
+ */
+void
+pg_describe(const char *url, char *out, size_t cap)
+{
+	PQconninfoOption *o = PQconninfoParse(url, NULL), *i;
+	const char *host = "localhost", *port = "5432", *db = "";
+
+	if (o == NULL) {
+		snprintf(out, cap, "(an unreadable connection string)");
+		return;
+	}
+	for (i = o; i->keyword != NULL; i++) {
+		if (i->val == NULL || i->val[0] == '\0')
+			continue;
+		if (strcmp(i->keyword, "host") == 0)
+			host = i->val;
+		else if (strcmp(i->keyword, "port") == 0)
+			port = i->val;
+		else if (strcmp(i->keyword, "dbname") == 0)
+			db = i->val;
+	}
+	snprintf(out, cap, "%s:%s/%s", host, port, db);
+	PQconninfoFree(o);
+}
+
 static uint64_t
 sql_hash(const char *sql)
 {
@@ -478,6 +506,9 @@ pg_fence(struct pg_store *p, struct err *err)
 
 	if (p->epoch == 0 || p->fence_checked)
 		return 0;
+	if (p->epoch < 0)
+		return err_set(err, LSN_EDENIED, "store: this daemon is the standby: the node's "
+		    "active daemon writes envelopes, the ledger and cases");
 	r = pg_row1(p, "SELECT epoch FROM lease WHERE one = 1 FOR SHARE", "checking the lease",
 	    err, pg_fill_int64, &epoch, PG_NOBINDS);
 	if (r < 0)

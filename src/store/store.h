@@ -305,6 +305,21 @@ struct store_step {
 };
 typedef int (*store_step_fn)(void *arg, const struct store_step *st);
 
+/* ---- high availability: several daemons of one node on one database ---- */
+
+#define STORE_DAEMON_ROLE_MAX 16
+
+/* One daemon of the node, as it last said (daemon_beat). */
+struct store_daemon {
+	char name[STORE_ENDPOINT_MAX];  /* host:pid */
+	char role[STORE_DAEMON_ROLE_MAX]; /* "active" or "standby" */
+	int64_t epoch;                  /* the lease's epoch it holds (active) or saw */
+	int64_t heartbeat_us;           /* the database's clock */
+	int64_t age_us;                 /* how long ago, by the database's clock */
+	char taxii[256], peer[256];     /* its listeners */
+};
+typedef int (*store_daemon_fn)(void *arg, const struct store_daemon *d);
+
 /* ---- what a backend fills: the connection and one table per domain ---- */
 
 /*
@@ -315,11 +330,12 @@ typedef int (*store_step_fn)(void *arg, const struct store_step *st);
  * domain at a time. Callers never use these tables: they call the store_*
  * functions at the end of this header.
  */
-#define STORE_BACKEND_VERSION 1
+#define STORE_BACKEND_VERSION 2
 #define STORE_OBJECTS_VERSION 1
 #define STORE_EXCHANGE_VERSION 1
 #define STORE_LEDGER_VERSION 1
 #define STORE_HOTLINE_VERSION 1
+#define STORE_HA_VERSION 1
 
 /*
  * The objects domain: collections, STIX object versions, status resources,
@@ -522,6 +538,34 @@ struct store_hotline_ops {
 	int (*step_packed)(struct store *s, int64_t rowid, uint64_t seq, struct err *err);
 };
 
+/*
+ * The active role, for a backend that several daemons can share (postgres;
+ * SQLite leaves it NULL: its one daemon is always active). The lease is an
+ * advisory lock held by the session of a connection of its own, plus an
+ * epoch in the database that rises at each takeover; fence() makes a
+ * connection's singleton writes (envelopes, ledger, cases) check that
+ * epoch in their own transaction, so a daemon that lost the lease, even
+ * one paused and woken later, writes none of them.
+ *
+ * lease_take: 1 with *ret_epoch if this connection holds the lease now
+ * (newly: the epoch rose), 0 if another daemon holds it. A holder whose
+ * heartbeat is older than stale_ms by the database's clock is cut off
+ * (its sessions ended) so the next take succeeds. lease_renew: the
+ * heartbeat; -LSN_EDENIED when the epoch moved on. fence(s, epoch):
+ * epoch > 0 the active's, -1 a standby's (singleton writes refused), 0 no
+ * check (the CLI).
+ */
+struct store_ha_ops {
+	unsigned version;               /* STORE_HA_VERSION */
+	int (*lease_take)(struct store *s, const char *name, int stale_ms, int64_t *ret_epoch,
+	    struct err *err);
+	int (*lease_renew)(struct store *s, int64_t epoch, struct err *err);
+	int (*fence)(struct store *s, int64_t epoch, struct err *err);
+	/* daemon_beat upserts d (its heartbeat the database's now); daemon_list: recent ones. */
+	int (*daemon_beat)(struct store *s, const struct store_daemon *d, struct err *err);
+	int (*daemon_list)(struct store *s, store_daemon_fn fn, void *arg, struct err *err);
+};
+
 /* The connection: open, transactions, metadata. */
 struct store_backend {
 	unsigned version;              /* STORE_BACKEND_VERSION */
@@ -570,6 +614,7 @@ struct store_backend {
 	const struct store_exchange_ops *exchange;
 	const struct store_ledger_ops *ledger;
 	const struct store_hotline_ops *hotline;
+	const struct store_ha_ops *ha;
 };
 
 struct store {
@@ -587,8 +632,66 @@ extern const struct store_backend store_postgres_backend;
 int store_open(const char *spec, int create, struct store **ret, struct err *err);
 void store_close(struct store *s);
 
+/*
+ * A store spec as a person may see it: "postgres HOST:PORT/DB" for a URL
+ * (never its user's password), else the path. 1 if spec names the postgres
+ * backend. store_spec_check refuses a URL that carries a password (it would
+ * show in `ps` and in liaison.conf: libpq reads ~/.pgpass or PGPASSFILE) or
+ * that libpq cannot read.
+ */
+int store_spec_where(const char *spec, char *out, size_t cap);
+int store_spec_check(const char *spec, struct err *err);
+
 /* -LSN_ENOTSUP: the backend of s has no table for that domain (yet). */
 int store_no_domain(const struct store *s, const char *domain, struct err *err);
+
+/* 1 if several daemons can share s (its backend fills the ha table). */
+static inline int
+store_has_ha(const struct store *s)
+{
+	return s->be->ha != NULL;
+}
+
+static inline int
+store_lease_take(struct store *s, const char *name, int stale_ms, int64_t *ret_epoch,
+    struct err *err)
+{
+	if (s->be->ha == NULL)
+		return store_no_domain(s, "high-availability", err);
+	return s->be->ha->lease_take(s, name, stale_ms, ret_epoch, err);
+}
+
+static inline int
+store_lease_renew(struct store *s, int64_t epoch, struct err *err)
+{
+	if (s->be->ha == NULL)
+		return store_no_domain(s, "high-availability", err);
+	return s->be->ha->lease_renew(s, epoch, err);
+}
+
+static inline int
+store_fence(struct store *s, int64_t epoch, struct err *err)
+{
+	if (s->be->ha == NULL)
+		return store_no_domain(s, "high-availability", err);
+	return s->be->ha->fence(s, epoch, err);
+}
+
+static inline int
+store_daemon_beat(struct store *s, const struct store_daemon *d, struct err *err)
+{
+	if (s->be->ha == NULL)
+		return store_no_domain(s, "high-availability", err);
+	return s->be->ha->daemon_beat(s, d, err);
+}
+
+static inline int
+store_daemon_list(struct store *s, store_daemon_fn fn, void *arg, struct err *err)
+{
+	if (s->be->ha == NULL)
+		return store_no_domain(s, "high-availability", err);
+	return s->be->ha->daemon_list(s, fn, arg, err);
+}
 
 /*
  * ---- the face: every caller above store/ uses these ----
