@@ -135,23 +135,27 @@ struct case_sql {
 	size_t n;
 };
 
+/* Appends s; the statements are short and fixed, so the text always has room. */
 static void
 sql_add(struct case_sql *q, const char *s)
 {
-	int k = snprintf(q->text + q->len, sizeof(q->text) - q->len, "%s", s);
+	size_t n = strlen(s);
 
-	q->len += (size_t)k;
+	if (q->len + n < sizeof(q->text)) {
+		memcpy(q->text + q->len, s, n + 1);
+		q->len += n;
+	}
 }
 
-/* " AND <col> <op> $n", the parameter bound as b. */
+/* " AND <col_op> $n", the parameter bound as b. */
 static void
 sql_cond(struct case_sql *q, const char *col_op, struct pg_bind b)
 {
-	int k;
+	char c[64];
 
 	q->b[q->n++] = b;
-	k = snprintf(q->text + q->len, sizeof(q->text) - q->len, " AND %s $%zu", col_op, q->n);
-	q->len += (size_t)k;
+	snprintf(c, sizeof(c), " AND %s $%zu", col_op, q->n);
+	sql_add(q, c);
 }
 
 static void

@@ -119,17 +119,19 @@ pg_log_entry(struct store *base, uint64_t idx, uint8_t *out, size_t cap, size_t 
 }
 
 /*
- * One chunk of the scan from idx $1: the next $2 entries with their tree
- * rows, and the tree rows without an entry up to the last of those entries
- * (past the end of the entries: all of them), in idx order. Every row up to
- * that bound is there, so the first $2 of them are a complete chunk.
+ * One chunk of the scan from idx $1: the next $2 entries and the next $2
+ * tree rows, each from its primary key, joined on idx. Up to the smaller
+ * of their last indexes (past the end of either: all of it) every row of
+ * both is there, so those joined rows are exact, and at least $2 of them
+ * when either side is full. The first $2 are the chunk.
  */
 static const char sql_scan[] =
-	"WITH e AS (SELECT idx, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2) "
-	"SELECT e.idx, e.entry, t.hashes FROM e LEFT JOIN ledger_tree t ON t.idx = e.idx "
-	"UNION ALL SELECT t.idx, NULL, t.hashes FROM ledger_tree t WHERE t.idx >= $1 AND "
-	"t.idx <= (SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END "
-	"FROM e) AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.idx = t.idx) "
+	"WITH e AS (SELECT idx, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2), "
+	"t AS (SELECT idx, hashes FROM ledger_tree WHERE idx >= $1 ORDER BY idx LIMIT $2) "
+	"SELECT coalesce(e.idx, t.idx), e.entry, t.hashes FROM e FULL JOIN t ON t.idx = e.idx "
+	"WHERE coalesce(e.idx, t.idx) <= least("
+	"(SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END FROM e), "
+	"(SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END FROM t)) "
 	"ORDER BY 1 LIMIT $2";
 
 /* Passes the rows of res; the last idx passed in *last. */
