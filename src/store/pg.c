@@ -406,7 +406,7 @@ const struct store_backend store_postgres_backend = {
 	.checkpoint = pg_checkpoint,
 	.objects = &pg_objects_ops,
 	.exchange = NULL,
-	.ledger = NULL,
-	.hotline = NULL,
+	.ledger = &pg_ledger_ops,
+	.hotline = &pg_hotline_ops,
 	.ha = &pg_ha_ops,
 };
