@@ -139,7 +139,7 @@ params_fill(struct pg_params *pp, const struct pg_bind *b, size_t n, struct err 
 			pp->lenp[i] = 0, pp->fmtp[i] = 0, pp->typep[i] = 0;
 			break;
 		case PG_BIND_BLOB:
-			pp->vp[i] = b[i].p ? b[i].p : (b[i].n == 0 ? "" : NULL);
+			pp->vp[i] = b[i].p;         /* NULL: SQL NULL */
 			pp->lenp[i] = (int)b[i].n, pp->fmtp[i] = 1, pp->typep[i] = OID_BYTEA;
 			break;
 		}
