@@ -40,19 +40,6 @@ connect_url(const char *url)
 	return PQconnectdbParams(keys, vals, 1);
 }
 
-static int
-session_setup(struct pg_store *p, struct err *err)
-{
-	PGresult *res = PQexec(p->conn, "SET client_min_messages = warning; "
-	    "SET default_transaction_isolation = 'read committed'");
-	int r = 0;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_res_err(p, res, err, "setting up the session");
-	PQclear(res);
-	return r;
-}
-
 /* Without create, the database must already hold a store. */
 static int
 has_store(struct pg_store *p, struct err *err)
@@ -92,7 +79,7 @@ pg_open(const char *url, int create, struct store **ret, struct err *err)
 		pg_close(&p->base);
 		return r;
 	}
-	if ((r = session_setup(p, err)) < 0 || (!create && (r = has_store(p, err)) < 0) ||
+	if ((r = pg_session_setup(p, err)) < 0 || (!create && (r = has_store(p, err)) < 0) ||
 	    (r = pg_schema_migrate(p, err)) < 0) {
 		pg_close(&p->base);
 		return r;
