@@ -40,6 +40,12 @@ connect_url(const char *url)
 	return PQconnectdbParams(keys, vals, 1);
 }
 
+/* The server's notices (a ROLLBACK after a reconnect, say) are not the daemon's log. */
+static void
+quiet_notice(void *arg, const char *message)
+{
+}
+
 /* Without create, the database must already hold a store. */
 static int
 has_store(struct pg_store *p, struct err *err)
@@ -79,6 +85,7 @@ pg_open(const char *url, int create, struct store **ret, struct err *err)
 		pg_close(&p->base);
 		return r;
 	}
+	PQsetNoticeProcessor(p->conn, quiet_notice, NULL);
 	if ((r = pg_session_setup(p, err)) < 0 || (!create && (r = has_store(p, err)) < 0) ||
 	    (r = pg_schema_migrate(p, err)) < 0) {
 		pg_close(&p->base);
