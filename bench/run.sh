@@ -10,7 +10,11 @@
 #               its top functions (slower; figures taken with --perf are not the reference)
 #   --sizes     collection sizes to fill up to, in order (default "10000 1000000")
 #   --no-wait   do not wait (up to 15 s per phase) for other load on the machine to stop
-# Needs: cmake, a C compiler, jq, xz. Takes about 5-7 minutes on 2 cores.
+#   --pg        keep the node's store in PostgreSQL: a throwaway server on 127.0.0.1 in
+#               the work folder (scripts/pg-cluster.sh; fsync and synchronous_commit on,
+#               shared_buffers 1 GB), sharing the cores with the daemon and the load
+# Needs: cmake, a C compiler, jq, xz (and postgresql for --pg). Takes about 5-7 minutes
+# on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +29,8 @@ BATCH=100
 CONNS=16
 SECONDS_LAT=10
 QUIET_WAIT=15
+PG=0
+PG_URL=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -33,7 +39,8 @@ while [ $# -gt 0 ]; do
 	--perf) PERF=1; shift ;;
 	--sizes) SIZES=$2; shift 2 ;;
 	--no-wait) QUIET_WAIT=0; shift ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	--pg) PG=1; shift ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -53,6 +60,7 @@ cleanup() {
 		kill -TERM "$DPID"
 		for _ in $(seq 1 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 	fi
+	if [ "$PG" = 1 ]; then "$ROOT/scripts/pg-cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true; fi
 	if [ "$KEEP" = 1 ]; then echo "run.sh: node home kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -68,10 +76,21 @@ LIAISON=$BUILD/liaison
 LIAISOND=$BUILD/liaisond
 BENCH=$BUILD/taxii_bench
 
-# ---- a fresh node ----
+# ---- a fresh node (and its PostgreSQL server, with --pg) ----
+STORE_ARGS=()
+if [ "$PG" = 1 ]; then
+	say "PostgreSQL in $WORK/pg"
+	chmod 711 "$WORK"   # the server runs as postgres when we are root
+	PG_SERVER=$("$ROOT/scripts/pg-cluster.sh" start "$WORK/pg" $((30000 + RANDOM % 20000)) \
+		-c shared_buffers=1GB -c max_wal_size=4GB -c wal_buffers=16MB)
+	psql "$PG_SERVER/postgres" -qc "CREATE DATABASE bench" >/dev/null
+	PG_URL="$PG_SERVER/bench"
+	STORE_ARGS=(--store "$PG_URL")
+	psql "$PG_URL" -Atc "SELECT 'server ' || version()" | cut -c1-60
+fi
 say "node in $HOME_DIR"
 "$LIAISON" init --home "$HOME_DIR" --name bench --listen 127.0.0.1:18443 \
-	--peer-listen 127.0.0.1:0 >/dev/null
+	--peer-listen 127.0.0.1:0 "${STORE_ARGS[@]}" >/dev/null
 sed -i 's/^page_max = .*/page_max = 10000/' "$HOME_DIR/liaison.conf"
 "$LIAISON" user add bench --home "$HOME_DIR" --admin >/dev/null
 TOKEN=$("$LIAISON" token create bench --home "$HOME_DIR" 2>/dev/null)
@@ -118,7 +137,7 @@ echo "sources (src/ include/ bench/) sha256 $SRC_SHA, $(date -u +%Y-%m-%dT%H:%M:
 record() { # a JSON line for the results file and the summary
 	echo "$1" >>"$RESULTS"
 }
-record "{\"bench\":\"run\",\"sources_sha256\":\"$SRC_SHA\",\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"nproc\":$(nproc)}"
+record "{\"bench\":\"run\",\"sources_sha256\":\"$SRC_SHA\",\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"nproc\":$(nproc),\"backend\":\"$([ "$PG" = 1 ] && echo postgres || echo sqlite)\"}"
 
 rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status"; }
 rss_now_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
@@ -134,6 +153,12 @@ after_phase() { # phase-name size
 
 disk() { # size
 	local db wal shm ids idswal
+	if [ "$PG" = 1 ]; then
+		db=$(psql "$PG_URL" -Atc "SELECT pg_database_size(current_database())")
+		awk -v d="$db" 'BEGIN { printf "  store on disk: PostgreSQL database %.1f MB\n", d / 1e6 }'
+		record "{\"bench\":\"disk\",\"size\":$1,\"db_bytes\":$db,\"backend\":\"postgres\"}"
+		return 0
+	fi
 	db=$(stat -c %s "$HOME_DIR/store.db")
 	wal=$(stat -c %s "$HOME_DIR/store.db-wal" 2>/dev/null || echo 0)
 	shm=$(stat -c %s "$HOME_DIR/store.db-shm" 2>/dev/null || echo 0)

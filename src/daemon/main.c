@@ -120,8 +120,8 @@ usage(FILE *f)
 	    "With a PostgreSQL store ([store] url) several daemons may run for one\n"
 	    "node, on copies of its home: one is active, the others standby and\n"
 	    "take over within seconds if it dies (docs/operations.md). A daemon that\n"
-	    "loses the active role stops and exits 75, for its service manager to\n"
-	    "start it again as a standby.\n"
+	    "loses the active role drains its requests and starts again as a\n"
+	    "standby (the same process; exit status 75 if it cannot).\n"
 	    "\n"
 	    "options:\n"
 	    "  --home DIR    the node home made by `liaison init` (default: $LIAISON_HOME)\n"
@@ -627,6 +627,12 @@ out:
 	stop(&d);
 	if (rc == 0)
 		log_event("stopped", "\"clean\":true");
-	/* EX_TEMPFAIL: the service manager starts it again, as a standby */
-	return rc == 0 && d.lost ? 75 : rc;
+	if (rc == 0 && d.lost) {
+		/* the same daemon again, from the start: a standby until it holds the lease */
+		log_event("restarting", "\"why\":\"lost the active role\"");
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "liaisond: cannot restart itself: %s\n", strerror(errno));
+		return 75;   /* EX_TEMPFAIL: for the service manager to start it again */
+	}
+	return rc;
 }

@@ -225,7 +225,7 @@ get_cases(struct ctx *c)
 	r = store_case_scan(rd, &q, list_case, &l, &err);
 	if (r < 0 && r != -LSN_ETOOBIG) {
 		json_decref(l.arr);
-		api_error(c, 500, "Store error", "The cases could not be read: %s",
+		api_error(c, taxii_store_status(err.code), "Store error", "The cases could not be read: %s",
 		    err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
@@ -269,7 +269,8 @@ get_case(struct ctx *c, const char *key)
 		return;
 	if (hotline_case_json(c->t->rd, &sc, p.name, 1, hotline_node_escalation(c->t->cfg.hotline),
 	    clock_now_us(), &j, &err) < 0) {
-		api_error(c, 500, "Store error", "The case could not be read: %s", err.msg);
+		api_error(c, taxii_store_status(err.code), "Store error",
+		    "The case could not be read: %s", err.msg);
 		return;
 	}
 	api_reply(c, 200, j);
@@ -324,7 +325,8 @@ answer_finish(void *arg)
 
 	c->t->inflight--;
 	if (an->job.rc < 0) {
-		api_error(c, 500, "Store error", "Nothing was stored: %s", an->job.err.msg);
+		api_error(c, taxii_store_status(an->job.err.code), "Store error",
+		    "Nothing was stored: %s", an->job.err.msg);
 	} else if (an->refused) {
 		api_error(c, an->refused_status, an->refused_title, "%s", an->job.err.msg);
 	} else if (store_read_begin(c->t->rd, &err) < 0 ||

@@ -224,7 +224,8 @@ add_finish(void *arg)
 
 	c->t->inflight--;
 	if (a->job.rc < 0) {
-		taxii_error(c, 500, "Store error", "Nothing was stored: %s", a->job.err.msg);
+		taxii_error(c, taxii_store_status(a->job.err.code), "Store error",
+		    "Nothing was stored: %s", a->job.err.msg);
 	} else {
 		for (i = 0; i < a->n_in; i++) {
 			if (a->res[i].outcome == STORE_ADDED)

@@ -39,6 +39,8 @@ taxii_error_v(struct ctx *c, const char *media, int status, const char *title, c
 		c->t->m.errors_5xx++;
 	else
 		c->t->m.errors_4xx++;
+	if (status == 503)
+		http_add_header(c->req, "Retry-After", "1");
 	if (status == 401)
 		http_add_header(c->req, "WWW-Authenticate", "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
 	evbuffer_add_printf(b, "{\"title\":");

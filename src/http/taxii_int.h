@@ -74,6 +74,18 @@ struct ctx {
 	int can_read, can_write;
 };
 
+/*
+ * The status of a store failure (err.code): 503 when the database is away
+ * or busy and may be back (a reconnect, a failover; the answer carries
+ * Retry-After), or refused the write because this daemon is a standby;
+ * else 500.
+ */
+static inline int
+taxii_store_status(int code)
+{
+	return code == LSN_EIO || code == LSN_EBUSY || code == LSN_EDENIED ? 503 : 500;
+}
+
 /* ---- taxii_error.c: answers ---- */
 
 /* Answers with a TAXII error resource (§3.6.1). */

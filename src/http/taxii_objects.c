@@ -225,7 +225,7 @@ run_page(struct ctx *c, const char *object_id, struct page *p, unsigned allowed,
 	p->items = evbuffer_new();
 	r = store_objects_query(c->t->rd, &sq, p->kind == P_OBJECTS, on_row, p, &more, &err);
 	if (r < 0 && !p->truncated) {
-		taxii_error(c, 500, "Store error", "%s", err.msg);
+		taxii_error(c, taxii_store_status(err.code), "Store error", "%s", err.msg);
 	} else if (object_id != NULL && p->rows == 0 && !(c->q.present & QP_NEXT)) {
 		taxii_error(c, 404, "Object not found",
 		    "No object with id '%.300s' matches in collection %s.", object_id, c->coll.id);
@@ -285,7 +285,8 @@ del_finish(void *arg)
 
 	c->t->inflight--;
 	if (d->job.rc < 0)
-		taxii_error(c, 500, "Store error", "%s", d->job.err.msg);
+		taxii_error(c, taxii_store_status(d->job.err.code), "Store error",
+		    "%s", d->job.err.msg);
 	else if (d->deleted == 0)
 		taxii_error(c, 404, "Object not found",
 		    "No version of object '%.300s' matches in collection %s.", d->id, c->coll.id);

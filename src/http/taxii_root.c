@@ -97,7 +97,7 @@ taxii_get_collections(struct ctx *c)
 	int rd, wr;
 
 	if (store_coll_list(c->t->rd, &v, &n, &err) < 0) {
-		taxii_error(c, 500, "Store error", "%s", err.msg);
+		taxii_error(c, taxii_store_status(err.code), "Store error", "%s", err.msg);
 		return;
 	}
 	b = evbuffer_new();
@@ -147,7 +147,7 @@ taxii_load_collection(struct ctx *c, const char *id)
 	size_t n, i;
 
 	if (collections(c->t, &v, &n, &err) < 0) {
-		taxii_error(c, 500, "Store error", "%s", err.msg);
+		taxii_error(c, taxii_store_status(err.code), "Store error", "%s", err.msg);
 		return -1;
 	}
 	for (i = 0; i < n && strcmp(v[i].id, id) != 0; i++)

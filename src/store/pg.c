@@ -40,17 +40,10 @@ connect_url(const char *url)
 	return PQconnectdbParams(keys, vals, 1);
 }
 
-static int
-session_setup(struct pg_store *p, struct err *err)
+/* The server's notices (a ROLLBACK after a reconnect, say) are not the daemon's log. */
+static void
+quiet_notice(void *arg, const char *message)
 {
-	PGresult *res = PQexec(p->conn, "SET client_min_messages = warning; "
-	    "SET default_transaction_isolation = 'read committed'");
-	int r = 0;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_res_err(p, res, err, "setting up the session");
-	PQclear(res);
-	return r;
 }
 
 /* Without create, the database must already hold a store. */
@@ -92,7 +85,8 @@ pg_open(const char *url, int create, struct store **ret, struct err *err)
 		pg_close(&p->base);
 		return r;
 	}
-	if ((r = session_setup(p, err)) < 0 || (!create && (r = has_store(p, err)) < 0) ||
+	PQsetNoticeProcessor(p->conn, quiet_notice, NULL);
+	if ((r = pg_session_setup(p, err)) < 0 || (!create && (r = has_store(p, err)) < 0) ||
 	    (r = pg_schema_migrate(p, err)) < 0) {
 		pg_close(&p->base);
 		return r;
@@ -405,7 +399,7 @@ const struct store_backend store_postgres_backend = {
 	.autocheckpoint = pg_autocheckpoint,
 	.checkpoint = pg_checkpoint,
 	.objects = &pg_objects_ops,
-	.exchange = NULL,
+	.exchange = &pg_exchange_ops,
 	.ledger = &pg_ledger_ops,
 	.hotline = &pg_hotline_ops,
 	.ha = &pg_ha_ops,

@@ -80,6 +80,9 @@ pg_errcode(const struct err *err)
 
 /* ---- pg_stmt.c ---- */
 
+/* The session's settings, at connect and reconnect: synchronous_commit on, among others. */
+int pg_session_setup(struct pg_store *p, struct err *err);
+
 /* host:port/dbname of a connection string, for messages: never its password. */
 void pg_describe(const char *url, char *out, size_t cap);
 

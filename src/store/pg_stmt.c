@@ -139,7 +139,7 @@ params_fill(struct pg_params *pp, const struct pg_bind *b, size_t n, struct err 
 			pp->lenp[i] = 0, pp->fmtp[i] = 0, pp->typep[i] = 0;
 			break;
 		case PG_BIND_BLOB:
-			pp->vp[i] = b[i].p ? b[i].p : (b[i].n == 0 ? "" : NULL);
+			pp->vp[i] = b[i].p;         /* NULL: SQL NULL */
 			pp->lenp[i] = (int)b[i].n, pp->fmtp[i] = 1, pp->typep[i] = OID_BYTEA;
 			break;
 		}
@@ -221,6 +221,27 @@ prepared(struct pg_store *p, const char *sql, int nparams, const Oid *types, cha
 }
 
 /*
+ * synchronous_commit on whatever the server's default: a commit returns
+ * once its WAL is flushed on the primary and, when the server names
+ * synchronous standbys, on one of them too. Receipts, checkpoints and
+ * cosignatures leave the node only after the commit that stores them
+ * returned, so none is ever out before what it attests is durable on two
+ * servers (DESIGN §6).
+ */
+int
+pg_session_setup(struct pg_store *p, struct err *err)
+{
+	PGresult *res = PQexec(p->conn, "SET client_min_messages = warning; "
+	    "SET synchronous_commit = on; SET default_transaction_isolation = 'read committed'");
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_res_err(p, res, err, "setting up the session");
+	PQclear(res);
+	return r;
+}
+
+/*
  * A connection the server dropped (a restart, a failover) is made again
  * before a statement outside a transaction; inside one, the transaction
  * is lost and the statement fails, so its caller rolls back. A multi-host
@@ -240,8 +261,7 @@ revive(struct pg_store *p, struct err *err)
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		return err_set(err, LSN_EIO, "store: the database at %s is unreachable: %s",
 		    p->where, PQerrorMessage(p->conn));
-	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
-	return 0;
+	return pg_session_setup(p, err);
 }
 
 static PGresult *
