@@ -23,6 +23,32 @@ i64_or_none(uint64_t v)
 }
 
 static int
+fill_exists(void *arg, PGresult *res, int row, struct err *err)
+{
+	*(int *)arg = pg_i64(res, row, 0) != 0;
+	return 0;
+}
+
+/*
+ * Whether partner rowid exists. The inserts naming a partner insert
+ * nothing without it (a foreign key that failed would abort the
+ * transaction); this tells the two reasons for no row apart.
+ */
+static int
+partner_known(struct pg_store *p, int64_t rowid, int *ret, struct err *err)
+{
+	return pg_row1(p, "SELECT EXISTS (SELECT 1 FROM partners WHERE rowid = $1)",
+	    "finding a partner", err, fill_exists, ret, PG_BINDS(PB_INT(rowid)));
+}
+
+static int
+no_partner(int64_t rowid, const char *what, struct err *err)
+{
+	return err_set(err, LSN_ENOTFOUND, "no partner has id %lld, so %s cannot be stored",
+	    (long long)rowid, what);
+}
+
+static int
 fill_size(void *arg, PGresult *res, int row, struct err *err)
 {
 	uint64_t *size = arg;
@@ -58,7 +84,8 @@ pg_log_append(struct store *base, const struct store_leaf *l, struct err *err)
 	r = pg_insert1(p, "WITH e AS (INSERT INTO ledger_entries(idx, entry) VALUES ($1, $2) "
 	    "ON CONFLICT DO NOTHING RETURNING idx) INSERT INTO ledger_tree(idx, hashes) "
 	    "SELECT idx, $3 FROM e ON CONFLICT DO NOTHING", "storing a ledger leaf", err,
-	    PG_BINDS(PB_INT((int64_t)l->idx), PB_BLOB(l->entry, l->entry_len),
+	    PG_BINDS(PB_INT((int64_t)l->idx), PB_BLOB(l->entry ? l->entry : (const uint8_t *)"",
+	    l->entry_len),
 	    PB_BLOB(l->hashes, l->hashes_len)));
 	if (r == -LSN_EEXIST)
 		r = err_set(err, LSN_EEXIST, "store: storing a ledger leaf failed: leaf %llu is "
@@ -301,15 +328,21 @@ int
 pg_cosig_put(struct store *base, const struct store_cosig *c, struct err *err)
 {
 	struct pg_store *p = ps(base);
-	int r;
+	int known = 0, r;
 
 	/* one per (size, partner): the first is kept, a later one is not an error */
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
-	return pg_exec1(p, "INSERT INTO cosignatures(size, partner, time_us, line) "
-	    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", "storing a cosignature", err,
+	r = pg_insert1(p, "INSERT INTO cosignatures(size, partner, time_us, line) "
+	    "SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM partners WHERE rowid = $2) "
+	    "ON CONFLICT DO NOTHING", "storing a cosignature", err,
 	    PG_BINDS(PB_INT(i64_or_none(c->size)), PB_INT(c->partner), PB_INT(c->time_us),
 	    PB_TEXTN(c->line ? c->line : "", c->line_len)));
+	if (r != -LSN_EEXIST)
+		return r;
+	if ((r = partner_known(p, c->partner, &known, err)) < 0)
+		return r;
+	return known ? 0 : no_partner(c->partner, "its cosignature", err);
 }
 
 /*
@@ -398,10 +431,13 @@ pg_equivocation_add(struct store *base, int64_t partner, const char *note_a,
 
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
-	if ((r = pg_exec1(p, "INSERT INTO equivocations(partner, time_us, reason, note_a, "
-	    "note_b) VALUES ($1, $2, $3, $4, $5)", "storing equivocation evidence", err,
-	    PG_BINDS(PB_INT(partner), PB_INT(time_us), PB_TEXT(reason), PB_TEXT(note_a),
-	    PB_TEXT(note_b)))) < 0)
+	r = pg_change1(p, "INSERT INTO equivocations(partner, time_us, reason, note_a, note_b) "
+	    "SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM partners WHERE rowid = $1)",
+	    "storing equivocation evidence", err, PG_BINDS(PB_INT(partner), PB_INT(time_us),
+	    PB_TEXT(reason), PB_TEXT(note_a), PB_TEXT(note_b)));
+	if (r == -LSN_ENOTFOUND)
+		return no_partner(partner, "evidence of its equivocation", err);
+	if (r < 0)
 		return r;
 	return pg_exec1(p, "UPDATE partners SET compromised_us = $2 "
 	    "WHERE rowid = $1 AND compromised_us = 0", "marking a partner compromised", err,
