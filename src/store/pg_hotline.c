@@ -334,7 +334,8 @@ pg_step_add(struct store *base, struct store_step *x, struct err *err)
 	r = pg_row1(p, "INSERT INTO case_steps(case_id, partner, dir, hash, prev, step, "
 	    "env_kind, time_us, recorded_us, status, reason, env_seq, receipt_us, body) SELECT "
 	    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 "
-	    "FROM partners WHERE rowid = $2) ON CONFLICT DO NOTHING RETURNING rowid", "storing a case step", err, pg_fill_int64, &x->rowid,
+	    "FROM partners WHERE rowid = $2) ON CONFLICT DO NOTHING RETURNING rowid",
+	    "storing a case step", err, pg_fill_int64, &x->rowid,
 	    PG_BINDS(PB_TEXT(x->case_id), PB_INT(x->partner), PB_INT(x->dir),
 	    PB_HASH(x->hash), PB_HASH(x->prev), PB_INT(x->step), PB_INT(x->env_kind),
 	    PB_INT(x->time_us), PB_INT(x->recorded_us), PB_INT(x->status), PB_TEXT(x->reason),
