@@ -277,12 +277,14 @@ static void
 test_failover_during_sync(void **state)
 {
 	static const char *const needle[] = { "\"event\":\"active\"", NULL };
-	char **before = indicators(OBJS_BEFORE, "before"), **after = indicators(OBJS_AFTER, "after");
+	char **before, **after;
 	json_t *pa, *pb;
 	int64_t t_kill, t_active;
 	size_t i;
 
 	need_pg();
+	before = indicators(OBJS_BEFORE, "before");
+	after = indicators(OBJS_AFTER, "after");
 	post_all(&a1c, before, OBJS_BEFORE);
 	/* the sync to B is under way: kill the active daemon now */
 	e2e_node_kill9(&A1);
@@ -384,13 +386,15 @@ page_all(struct e2e_client *c, const char *added_after, struct order *o)
 static void
 test_both_write(void **state)
 {
-	char **x = indicators(2000, "via-a1"), **y = indicators(2000, "via-a2");
+	char **x, **y;
 	struct poster p1, p2;
 	struct order o = { 0 };
 	pthread_t t1, t2;
 	size_t before, i;
 
 	need_pg();
+	x = indicators(2000, "via-a1");
+	y = indicators(2000, "via-a2");
 	/* A1 was killed: start it again, as a standby of the node */
 	e2e_node_start(&A1);
 	e2e_client_release(&a1c);
