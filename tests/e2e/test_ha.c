@@ -136,8 +136,9 @@ teardown(void **state)
 	e2e_client_release(&a1c);
 	e2e_client_release(&a2c);
 	e2e_client_release(&bc);
-	e2e_node_destroy(&A1);
+	/* A2 first: A1's database goes with A1, and A2 must not see it go */
 	e2e_node_destroy(&A2);
+	e2e_node_destroy(&A1);
 	e2e_node_destroy(&B);
 	return 0;
 }
