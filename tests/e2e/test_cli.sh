@@ -322,6 +322,31 @@ expect 0 "$BIN" --home "$HOME_DIR" user grant alice from-beta:r
 expect 0 "$BIN" --home "$HOME_DIR" status --json
 has '"active": 1' "$TMP/out"
 ok "partner add pairs once, makes from-NAME, shows in partner list, envelope list and status"
+# several endpoints (a node of several daemons): kept in order, each checked, all listed
+EP1=https://127.0.0.1:18444
+EP2=https://[::1]:18445
+for bad in "https://a b:1" "https://h/x:1" 'https://a"b:1' "https://:1" "https://h:0"; do
+	expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$bad" --yes
+	has 'https://HOST:PORT' "$TMP/err"
+done
+expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP1" --yes
+has 'given twice' "$TMP/err"
+expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" $(for i in 1 2 3 4 5 6 7 8 9; do echo --endpoint https://h$i:1; done) --yes
+has 'at most 8' "$TMP/err"
+expect 0 "$BIN" --home "$TMP/beta" partner list --json
+has '"partners": \[\]' "$TMP/out"
+expect 1 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP2"
+grep -c '^endpoint: ' "$TMP/err" | grep -qx 2 || fail "the confirmation does not show both endpoints: $(cat "$TMP/err")"
+expect 0 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP2" --yes --json
+has "\"endpoint\": \"$EP1\"" "$TMP/out"
+tr -d ' \n' < "$TMP/out" | grep -qF "\"endpoints\":[\"$EP1\",\"$EP2\"]" || fail "partner add --json endpoints: $(cat "$TMP/out")"
+expect 0 "$BIN" --home "$TMP/beta" partner list --json
+has "\"endpoint\": \"$EP1\"" "$TMP/out"
+tr -d ' \n' < "$TMP/out" | grep -qF "\"endpoints\":[\"$EP1\",\"$EP2\"]" || fail "partner list --json endpoints: $(cat "$TMP/out")"
+expect 0 "$BIN" --home "$TMP/beta" partner list
+has 'ENDPOINTS' "$TMP/out"
+grep '^alpha ' "$TMP/out" | grep -qF " $EP1,$EP2 " || fail "partner list does not show both endpoints: $(cat "$TMP/out")"
+ok "partner add --endpoint A --endpoint B: checked, kept in order, shown by partner list (text and --json)"
 # agreements: written at pairing, shown, changed; bad terms change nothing
 expect 0 "$BIN" --home "$HOME_DIR" agreement show beta --json
 has '"written": true' "$TMP/out"
