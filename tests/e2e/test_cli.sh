@@ -83,6 +83,10 @@ if [ -n "$PG" ]; then
 	[ ! -e "$TMP/pw" ] || fail "a refused init left $TMP/pw"
 	expect 1 "$BIN" init --home "$TMP/again" --name again --store "$DB_URL"
 	has "already holds node 'alpha'" "$TMP/err"
+	# an unreachable server: the error names where, and nothing is left behind
+	expect 1 "$BIN" init --home "$TMP/away" --name away --store postgresql://postgres@127.0.0.1:1/x
+	has 'cannot connect to the database at 127.0.0.1:1/x' "$TMP/err"
+	[ ! -e "$TMP/away" ] || fail "a failed init left $TMP/away"
 	ok "init --store: PostgreSQL, passwords in the URL refused, one node per database"
 fi
 has '^name = alpha$' "$HOME_DIR/liaison.conf"
