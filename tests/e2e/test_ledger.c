@@ -396,7 +396,6 @@ check_receipts(const struct e2e_node *snd, const struct e2e_node *rcv,
 		if (proof == NULL || tlog_proof_parse(proof, strlen(proof), p, &err) < 0)
 			fail_msg("%s's envelope %lld: stored proof does not parse (%s): %s", snd->name, seq,
 			    err.msg, proof ? proof : "(null)");
-		free(proof);
 		if (p->index != L)
 			fail_msg("%s's envelope %lld: receipt names leaf %" PRIu64 ", the proof index %" PRIu64,
 			    snd->name, seq, L, p->index);
@@ -412,6 +411,7 @@ check_receipts(const struct e2e_node *snd, const struct e2e_node *rcv,
 		if (merkle_verify_inclusion(L, cp.size, leaf, (const merkle_hash *)p->hashes, p->n_hashes,
 		    cp.root, &err) < 0)
 			fail_msg("%s's envelope %lld: proof does not verify: %s", snd->name, seq, err.msg);
+		free(proof);    /* p points into it */
 		at = e2e_db_int1(dr, "SELECT leaf FROM envelopes WHERE dir = 1 AND seq = ?", seq, &found);
 		if (!found || (uint64_t)at != L)
 			fail_msg("%s's envelope %lld: %s has it at leaf %lld, the receipt says %" PRIu64,
