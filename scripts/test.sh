@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds twice (release, then
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test with
-# CTest in both. Test data is read from ../shared/data (LIAISON_DATA_DIR).
+# The whole suite: installs dependencies, builds twice (AddressSanitizer +
+# UndefinedBehaviorSanitizer, then release) and runs every test with CTest in
+# both. The release build also runs the store's and the end-to-end suites on
+# PostgreSQL (NAME@pg): CTest starts throwaway servers on 127.0.0.1 for them
+# (scripts/pg-cluster.sh), as the postgres user when run as root. Test data
+# is read from ../shared/data (LIAISON_DATA_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +16,7 @@ cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 (cd build-asan && ctest --output-on-failure -j"$jobs")
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIAISON_TEST_PG=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests, release build"
 cd build && ctest --output-on-failure -j"$jobs"

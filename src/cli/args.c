@@ -265,6 +265,21 @@ cli_get(const struct cli_args *a, const char *name)
 }
 
 int
+cli_get_all(const struct cli_args *a, const char *name, const char **ret, int max)
+{
+	int k, n = 0;
+
+	for (k = 0; k < a->nocc; k++) {
+		if (strcmp(a->occ[k].opt->name, name) != 0)
+			continue;
+		if (n < max)
+			ret[n] = a->occ[k].val;
+		n++;
+	}
+	return n;
+}
+
+int
 cli_has(const struct cli_args *a, const char *name)
 {
 	return cli_get(a, name) != NULL;

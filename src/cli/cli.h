@@ -76,6 +76,11 @@ int cli_run_group(const char *group, const struct cli_spec *const *subs, size_t 
 
 /* Last value of --name, or NULL; cli_has for flags. */
 const char *cli_get(const struct cli_args *a, const char *name);
+/*
+ * The values of a repeatable --name (CLI_MULTI) in the order given: the
+ * first max into ret; returns how many were given, which may be more.
+ */
+int cli_get_all(const struct cli_args *a, const char *name, const char **ret, int max);
 int cli_has(const struct cli_args *a, const char *name);
 
 int cli_usage_error(const struct cli_spec *sp, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include "util/err.h"
 #include "util/ts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,10 @@ static int run_list(const struct cli_args *a);
 static int run_remove(const struct cli_args *a);
 
 static const struct cli_opt add_opts[] = {
-	{ "endpoint", "https://HOST:PORT", CLI_REQ, "the partner's peer listener" },
+	{ "endpoint", "https://HOST:PORT", CLI_REQ | CLI_MULTI,
+	  "the partner's peer listener; repeatable for a node that runs several daemons: "
+	  "tried in the order given, the next when one cannot be reached or is a standby "
+	  "(at most 8)" },
 	{ "share", "COLLECTION", CLI_MULTI,
 	  "a collection (title or id) whose objects go to this partner; repeatable "
 	  "(default: the collection titled 'shared')" },
@@ -51,16 +55,19 @@ static const struct cli_spec add_spec = {
 	"partner add", "FILE", 1, 1,
 	"Pairs with the node whose identity document is FILE (from its `liaison identity "
 	"export`): shows its fingerprint to confirm, creates its inbox collection from-NAME "
-	"(read-only) and shares the given collections with it.",
+	"(read-only) and shares the given collections with it. A partner with several daemons "
+	"(high availability) gives one endpoint for each.",
 	add_opts,
-	"liaison partner add cert-b.identity.json --endpoint https://10.0.0.2:8444 --share shared",
+	"liaison partner add cert-b.identity.json --endpoint https://10.0.0.2:8444 "
+	"--endpoint https://10.0.0.3:8444 --share shared",
 	run_add,
 };
 
 static const struct cli_spec list_spec = {
 	"partner list", NULL, 0, 0,
-	"Lists partners with their link health: last contact, envelopes sent (OUT), receipted, "
-	"queued (waiting for a receipt) and received (IN), retries and the last error.",
+	"Lists partners with their endpoints (in the order they are tried) and link health: "
+	"last contact, envelopes sent (OUT), receipted, queued (waiting for a receipt) and "
+	"received (IN), retries and the last error.",
 	list_opts,
 	"liaison partner list --json",
 	run_list,
@@ -83,6 +90,23 @@ cli_cmd_partner(int argc, char **argv, const char *home)
 	return cli_run_group("partner", subs, sizeof(subs) / sizeof(subs[0]), argc, argv, home);
 }
 
+/*
+ * A host name or address, or [an IPv6 address]: never a space, which
+ * separates the endpoints in the partner's row, nor a quote or a slash.
+ */
+static int
+host_ok(const char *h, size_t len)
+{
+	int v6 = len > 2 && h[0] == '[' && h[len - 1] == ']';
+	size_t i;
+
+	for (i = v6; i < len - v6; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-' && h[i] != '_' &&
+		    !(v6 && h[i] == ':'))
+			return 0;
+	return len > 0;
+}
+
 /* https://HOST:PORT with nothing after the port: the peer API paths are fixed. */
 static int
 endpoint_ok(const char *e)
@@ -92,12 +116,61 @@ endpoint_ok(const char *e)
 	if (strncmp(e, "https://", 8) != 0 || strlen(e) >= STORE_ENDPOINT_MAX)
 		return 0;
 	colon = strrchr(e + 8, ':');
-	if (colon == NULL || colon == e + 8 || colon[1] == '\0')
+	if (colon == NULL || !host_ok(e + 8, (size_t)(colon - (e + 8))) || colon[1] == '\0')
 		return 0;
 	for (p = colon + 1; *p; p++)
 		if (*p < '0' || *p > '9')
 			return 0;
-	return strchr(e + 8, '/') == NULL && atoi(colon + 1) > 0 && atoi(colon + 1) < 65536;
+	return atoi(colon + 1) > 0 && atoi(colon + 1) < 65536;
+}
+
+/* Every --endpoint, checked, as the partner's row keeps them: in order, space-separated. */
+static int
+endpoints_join(const struct cli_args *a, char out[STORE_ENDPOINT_MAX])
+{
+	const char *v[STORE_ENDPOINTS_MAX];
+	int i, k, n = cli_get_all(a, "endpoint", v, STORE_ENDPOINTS_MAX);
+	size_t len = 0;
+
+	if (n > STORE_ENDPOINTS_MAX)
+		return cli_usage_error(a->spec, "at most %d --endpoint, not %d", STORE_ENDPOINTS_MAX, n);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!endpoint_ok(v[i]))
+			return cli_usage_error(a->spec, "--endpoint must be https://HOST:PORT, not '%s'",
+			    v[i]);
+		for (k = 0; k < i; k++)
+			if (strcmp(v[k], v[i]) == 0)
+				return cli_usage_error(a->spec, "--endpoint %s is given twice", v[i]);
+		if (len + (i > 0) + strlen(v[i]) >= STORE_ENDPOINT_MAX)
+			return cli_usage_error(a->spec, "the endpoints take more than %d bytes together",
+			    STORE_ENDPOINT_MAX - 1);
+		len += (size_t)snprintf(out + len, STORE_ENDPOINT_MAX - len, "%s%s", i ? " " : "", v[i]);
+	}
+	return 0;
+}
+
+/* The endpoints of a partner's row as a JSON array, in the order they are tried. */
+static json_t *
+endpoints_json(const char *list)
+{
+	const char *ep[STORE_ENDPOINTS_MAX];
+	char buf[STORE_ENDPOINT_MAX];
+	size_t i, n = store_endpoints_split(list, buf, sizeof(buf), ep);
+	json_t *arr = json_array();
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(ep[i]));
+	return arr;
+}
+
+/* The first endpoint (the one tried first), for the "endpoint" member kept for scripts. */
+static const char *
+endpoint_first(const char *list, char buf[STORE_ENDPOINT_MAX])
+{
+	const char *ep[STORE_ENDPOINTS_MAX];
+
+	return store_endpoints_split(list, buf, STORE_ENDPOINT_MAX, ep) > 0 ? ep[0] : "";
 }
 
 static int
@@ -121,12 +194,16 @@ read_doc(const char *path, char *out, size_t cap, size_t *ret_len, struct err *e
 
 /* Asks on the terminal; scripts must say --yes. */
 static int
-confirm(const struct ident *id, const char *endpoint, int yes, struct err *err)
+confirm(const struct ident *id, const char *endpoints, int yes, struct err *err)
 {
-	char line[16];
+	const char *ep[STORE_ENDPOINTS_MAX];
+	char line[16], buf[STORE_ENDPOINT_MAX];
+	size_t i, n = store_endpoints_split(endpoints, buf, sizeof(buf), ep);
 
-	fprintf(stderr, "partner:      %s\nendpoint:     %s\nfingerprint:  %s\n", id->name, endpoint,
-	    id->fingerprint);
+	fprintf(stderr, "partner:      %s\n", id->name);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "endpoint:     %s\n", ep[i]);
+	fprintf(stderr, "fingerprint:  %s\n", id->fingerprint);
 	if (yes)
 		return 0;
 	if (!isatty(STDIN_FILENO))
@@ -235,14 +312,15 @@ run_add(const struct cli_args *a)
 	struct store_partner p;
 	struct cli_node n;
 	struct ident id;
-	char doc[IDENT_DOC_MAX + 1];
-	const char *endpoint = cli_get(a, "endpoint");
+	char doc[IDENT_DOC_MAX + 1], first[STORE_ENDPOINT_MAX];
 	json_t *shares;
 	size_t len = 0;
 	int r = CLI_FAIL;
 
-	if (!endpoint_ok(endpoint))
-		return cli_usage_error(a->spec, "--endpoint must be https://HOST:PORT, not '%s'", endpoint);
+	memset(&p, 0, sizeof(p));
+	if ((r = endpoints_join(a, p.endpoint)) != 0)
+		return r;
+	r = CLI_FAIL;
 	shares = json_array();
 	if (read_doc(a->pos[0], doc, sizeof(doc), &len, &err) < 0 ||
 	    ident_parse(doc, len, &id, &err) < 0) {
@@ -251,14 +329,12 @@ run_add(const struct cli_args *a)
 		return cli_fail(&err);
 	}
 	if (cli_node_open(a, &n, &err) < 0 || check_new(&n, &id, &err) < 0 ||
-	    confirm(&id, endpoint, cli_has(a, "yes"), &err) < 0)
+	    confirm(&id, p.endpoint, cli_has(a, "yes"), &err) < 0)
 		goto out;
-	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "%s", id.name);
 	memcpy(p.key, id.key, 32);
 	env_key_id(id.key, p.key_id);
 	memcpy(p.spki, id.spki, 32);
-	snprintf(p.endpoint, sizeof(p.endpoint), "%s", endpoint);
 	p.active = 1;
 	if (store_partner(&n, a, &id, doc, &p, shares, &err) < 0 ||
 	    cli_agreement_new(&n.cfg, id.name, shares, a, &err) < 0)
@@ -267,8 +343,9 @@ run_add(const struct cli_args *a)
 	r = CLI_OK;
 	snprintf(doc, sizeof(doc), "from-%s", p.name);
 	if (cli_has(a, "json"))
-		r = cli_json_print(json_pack("{s:s,s:s,s:s,s:s,s:O}", "name", p.name, "fingerprint",
-		    id.fingerprint, "endpoint", p.endpoint, "inbox", doc, "shares", shares));
+		r = cli_json_print(json_pack("{s:s,s:s,s:s,s:o,s:s,s:O}", "name", p.name,
+		    "fingerprint", id.fingerprint, "endpoint", endpoint_first(p.endpoint, first),
+		    "endpoints", endpoints_json(p.endpoint), "inbox", doc, "shares", shares));
 	else
 		printf("paired with %s: its objects arrive in collection from-%s\n", p.name, p.name);
 out:
@@ -339,22 +416,76 @@ pledge_json(size_t n, int64_t p50, int64_t p95, int64_t max)
 static json_t *
 partner_json(const struct store_partner *p, const char *fpr)
 {
-	char contact[TS_US_LEN], errat[TS_US_LEN];
+	char contact[TS_US_LEN], errat[TS_US_LEN], comp[TS_US_LEN], first[STORE_ENDPOINT_MAX];
 
 	fmt_time(p->last_contact_us, contact);
 	fmt_time(p->last_error_us, errat);
-	char comp[TS_US_LEN];
-
 	fmt_time(p->compromised_us, comp);
-	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:s,s:s}",
-	    "name", p->name,
-	    "fingerprint", fpr, "endpoint", p->endpoint, "active", p->active,
+	return json_pack("{s:s,s:s,s:s,s:o,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:s,s:s}",
+	    "name", p->name, "fingerprint", fpr, "endpoint", endpoint_first(p->endpoint, first),
+	    "endpoints", endpoints_json(p->endpoint), "active", p->active,
 	    "last_contact", contact, "envelopes_out", (json_int_t)p->out_seq,
 	    "receipted", (json_int_t)p->out_acked, "queued", (json_int_t)(p->out_seq - p->out_acked),
 	    "envelopes_in", (json_int_t)p->in_seq, "retries", (json_int_t)p->retries,
 	    "last_error", p->last_error, "last_error_at", p->last_error_us ? errat : "",
 	    "compromised", p->compromised_us != 0, "compromised_at", p->compromised_us ? comp : "",
 	    "agreement", agreement_state(p));
+}
+
+/* The ENDPOINTS column: the list with commas, so the column stays one word. */
+static void
+endpoints_cell(const char *list, char out[STORE_ENDPOINT_MAX])
+{
+	size_t i;
+
+	snprintf(out, STORE_ENDPOINT_MAX, "%s", list);
+	for (i = 0; out[i]; i++)
+		if (out[i] == ' ')
+			out[i] = ',';
+}
+
+static int
+endpoints_width(const struct store_partner *ps, size_t cnt)
+{
+	size_t i, w = strlen("ENDPOINTS");
+
+	for (i = 0; i < cnt; i++)
+		if (strlen(ps[i].endpoint) > w)
+			w = strlen(ps[i].endpoint);
+	return (int)w;
+}
+
+static void
+print_row(const struct store_partner *p, const struct hotline_pledge *pl, int epw)
+{
+	char contact[TS_US_LEN], rcpt[48], ack[48], eps[STORE_ENDPOINT_MAX];
+
+	fmt_time(p->last_contact_us, contact);
+	pledge_cell(pl->n_receipt, pl->receipt_p50, pl->receipt_p95, pl->receipt_max, rcpt,
+	    sizeof(rcpt));
+	pledge_cell(pl->n_ack, pl->ack_p50, pl->ack_p95, pl->ack_max, ack, sizeof(ack));
+	endpoints_cell(p->endpoint, eps);
+	printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu %-9s  %-23s  %-20s  %-*s  %s\n",
+	    p->name, p->compromised_us ? "COMPROMISED" : p->active ? "active" : "removed", contact,
+	    (unsigned long long)p->out_seq, (unsigned long long)p->out_acked,
+	    (unsigned long long)(p->out_seq - p->out_acked), (unsigned long long)p->in_seq,
+	    (unsigned long long)p->retries, agreement_state(p), rcpt, ack, epw, eps,
+	    p->last_error[0] ? p->last_error : "-");
+}
+
+static json_t *
+row_json(const struct store_partner *p, const struct hotline_pledge *pl)
+{
+	char fpr[IDENT_FPR_LEN];
+	json_t *pj;
+
+	ident_fingerprint(CX_SIGTYPE_ED25519, p->key, p->spki, fpr);
+	pj = partner_json(p, fpr);
+	json_object_set_new(pj, "pledge", json_pack("{s:o,s:o}",
+	    "receipt", pledge_json(pl->n_receipt, pl->receipt_p50, pl->receipt_p95,
+	    pl->receipt_max), "human_ack", pledge_json(pl->n_ack, pl->ack_p50, pl->ack_p95,
+	    pl->ack_max)));
+	return pj;
 }
 
 static int
@@ -364,14 +495,12 @@ run_list(const struct cli_args *a)
 	struct store_partner *ps = NULL;
 	struct hotline_pledge *pl = NULL;
 	struct cli_node n;
-	json_t *arr = json_array(), *pj;
-	char fpr[IDENT_FPR_LEN], contact[TS_US_LEN], rcpt[48], ack[48];
+	json_t *arr;
 	size_t i, cnt = 0;
-	int r = 0;
+	int r = 0, epw;
 
 	if (cli_node_open(a, &n, &err) < 0 || store_partner_list(n.s, &ps, &cnt, &err) < 0) {
 		cli_node_close(&n);
-		json_decref(arr);
 		return cli_fail(&err);
 	}
 	/* the measured pledge: how fast each partner receipts and acknowledges our cases */
@@ -384,44 +513,28 @@ run_list(const struct cli_args *a)
 	if (r < 0) {
 		free(ps);
 		free(pl);
-		json_decref(arr);
 		return cli_fail(&err);
 	}
-	if (!cli_has(a, "json") && cnt > 0)
-		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s %-9s  %-23s  %-20s  %s\n", "NAME",
-		    "STATE", "LAST CONTACT", "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES",
-		    "AGREEMENT", "CASE RECEIPT p50/95/max", "HUMAN ACK p50/95/max", "LAST ERROR");
-	for (i = 0; i < cnt; i++) {
-		ident_fingerprint(CX_SIGTYPE_ED25519, ps[i].key, ps[i].spki, fpr);
-		pj = partner_json(&ps[i], fpr);
-		json_object_set_new(pj, "pledge", json_pack("{s:o,s:o}",
-		    "receipt", pledge_json(pl[i].n_receipt, pl[i].receipt_p50, pl[i].receipt_p95,
-		    pl[i].receipt_max), "human_ack", pledge_json(pl[i].n_ack, pl[i].ack_p50,
-		    pl[i].ack_p95, pl[i].ack_max)));
-		json_array_append_new(arr, pj);
-		fmt_time(ps[i].last_contact_us, contact);
-		pledge_cell(pl[i].n_receipt, pl[i].receipt_p50, pl[i].receipt_p95, pl[i].receipt_max,
-		    rcpt, sizeof(rcpt));
-		pledge_cell(pl[i].n_ack, pl[i].ack_p50, pl[i].ack_p95, pl[i].ack_max, ack,
-		    sizeof(ack));
-		if (!cli_has(a, "json"))
-			printf("%-20s %-8s %-27s %8llu %9llu %8llu %8llu %8llu %-9s  %-23s  %-20s  %s\n",
-			    ps[i].name,
-			    ps[i].compromised_us ? "COMPROMISED" : ps[i].active ? "active" : "removed",
-			    contact,
-			    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
-			    (unsigned long long)(ps[i].out_seq - ps[i].out_acked),
-			    (unsigned long long)ps[i].in_seq, (unsigned long long)ps[i].retries,
-			    agreement_state(&ps[i]), rcpt, ack,
-			    ps[i].last_error[0] ? ps[i].last_error : "-");
-	}
-	free(ps);
-	free(pl);
-	if (cli_has(a, "json"))
+	if (cli_has(a, "json")) {
+		arr = json_array();
+		for (i = 0; i < cnt; i++)
+			json_array_append_new(arr, row_json(&ps[i], &pl[i]));
+		free(ps);
+		free(pl);
 		return cli_json_print(json_pack("{s:o}", "partners", arr));
+	}
+	epw = endpoints_width(ps, cnt);
+	if (cnt > 0)
+		printf("%-20s %-8s %-27s %8s %9s %8s %8s %8s %-9s  %-23s  %-20s  %-*s  %s\n", "NAME",
+		    "STATE", "LAST CONTACT", "OUT", "RECEIPTED", "QUEUED", "IN", "RETRIES",
+		    "AGREEMENT", "CASE RECEIPT p50/95/max", "HUMAN ACK p50/95/max", epw, "ENDPOINTS",
+		    "LAST ERROR");
+	for (i = 0; i < cnt; i++)
+		print_row(&ps[i], &pl[i], epw);
 	if (cnt == 0)
 		printf("no partners (pair with one: liaison partner add FILE --endpoint URL)\n");
-	json_decref(arr);
+	free(ps);
+	free(pl);
 	return CLI_OK;
 }
 

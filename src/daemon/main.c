@@ -320,6 +320,8 @@ start_exchange(struct daemon *d, struct err *err)
 		return -LSN_EIO;
 	if ((r = peer_api_new(d->ex, d->rd, d->cfg.name, &d->peer, err)) < 0)
 		return r;
+	/* partners go to the node's next endpoint until this daemon is active */
+	peer_api_set_standby(d->peer, !ha_active(d->ha));
 	peer_api_app(d->peer, &app);
 	/* a batch may be as large as the partner's batch_bytes plus one envelope */
 	lim.max_body = d->cfg.batch_bytes + ENV_BODY_MAX + ENV_HEADER_LEN + ENV_SIG_LEN;
@@ -388,6 +390,8 @@ on_active(void *arg, int64_t epoch)
 	struct err err = ERR_INIT;
 
 	log_event("active", "\"daemon\":\"%s\",\"epoch\":%lld", d->name, (long long)epoch);
+	if (d->peer != NULL)
+		peer_api_set_standby(d->peer, 0);
 	if (d->ex != NULL && exchange_reload(d->ex, d->rd, &err) < 0)
 		log_error("reload", &err);
 }
@@ -403,6 +407,8 @@ on_lost(void *arg, const char *why)
 	    (long long)ha_epoch(d->ha), b.data ? b.data : "\"\"");
 	buf_release(&b);
 	d->lost = 1;
+	if (d->peer != NULL)
+		peer_api_set_standby(d->peer, 1);
 	on_signal(0, 0, d);
 }
 

@@ -1,13 +1,16 @@
 /*
  * The peer API client: a libcurl handle pinned to one partner's TLS key and
- * presenting this node's certificate, for the sender and the notary. Only
- * sets a handle up; never performs a transfer or reads its reply.
+ * presenting this node's certificate, for the sender and the notary, and
+ * the choice among the partner's endpoints (one per daemon of a node that
+ * runs several). Only sets a handle up and keeps which endpoint answered;
+ * never performs a transfer or reads its reply.
  */
 #include "exchange/exchange_int.h"
 #include "util/buf.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <string.h>
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -31,30 +34,36 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 }
 
 CURL *
-ex_client_new(struct link *l, const char *path, const char *content_type, struct buf *reply,
-    struct curl_slist **ret_hdrs, char url[512])
+ex_client_new(struct link *l, size_t ep, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[EX_URL_MAX])
 {
 	CURL *c = curl_easy_init();
 
 	if (c != NULL)
-		ex_client_setup(l, c, path, content_type, reply, ret_hdrs, url);
+		ex_client_setup(l, c, ep, path, content_type, reply, ret_hdrs, url);
 	return c;
 }
 
 void
-ex_client_setup(struct link *l, CURL *c, const char *path, const char *content_type,
-    struct buf *reply, struct curl_slist **ret_hdrs, char url[512])
+ex_client_url(struct link *l, CURL *c, size_t ep, const char *path, char url[EX_URL_MAX])
+{
+	snprintf(url, EX_URL_MAX, "%s%s", l->ep[ep < l->n_ep ? ep : 0], path);
+	curl_easy_setopt(c, CURLOPT_URL, url);        /* libcurl keeps its own copy */
+}
+
+void
+ex_client_setup(struct link *l, CURL *c, size_t ep, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[EX_URL_MAX])
 {
 	const struct exchange_config *cfg = &l->ex->cfg;
 	struct curl_slist *h = NULL;
 	char ct[128];
 
-	snprintf(url, 512, "%s%s", l->p.endpoint, path);
 	snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
 	h = curl_slist_append(h, ct);
 	h = curl_slist_append(h, "Accept: application/json");
 	*ret_hdrs = h;
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	ex_client_url(l, c, ep, path, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->tls_cert);
 	curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->tls_key);
@@ -83,4 +92,76 @@ ex_client_setup(struct link *l, CURL *c, const char *path, const char *content_t
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, l);
+}
+
+/* ---- the partner's endpoints ---- */
+
+void
+ex_client_endpoints(struct link *l)
+{
+	l->n_ep = store_endpoints_split(l->p.endpoint, l->ep_buf, sizeof(l->ep_buf), l->ep);
+	if (l->n_ep == 0) {
+		/* a row without an endpoint: every request fails with libcurl's reason */
+		l->ep_buf[0] = '\0';
+		l->ep[0] = l->ep_buf;
+		l->n_ep = 1;
+	}
+	atomic_store(&l->ep_ok, -1);
+}
+
+size_t
+ex_client_first(struct link *l)
+{
+	int ok = atomic_load(&l->ep_ok);
+
+	return ok < 0 ? 0 : (size_t)ok;
+}
+
+void
+ex_client_answered(struct link *l, size_t ep)
+{
+	int was = atomic_exchange(&l->ep_ok, (int)ep);
+	struct buf m = BUF_INIT(2 * STORE_ENDPOINT_MAX + 64);
+
+	if (was == (int)ep)
+		return;
+	buf_add_json_str(&m, l->ep[ep], strlen(l->ep[ep]));
+	if (was >= 0) {
+		buf_adds(&m, ",\"previous\":");
+		buf_add_json_str(&m, l->ep[was], strlen(l->ep[was]));
+	}
+	ex_log(l->ex, "link_endpoint", "\"partner\":\"%s\",\"index\":%zu,\"endpoint\":%s",
+	    l->p.name, ep, m.data ? m.data : "\"\"");
+	buf_release(&m);
+}
+
+int
+ex_client_failover(CURLcode cc, long status)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return status == 503;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return 1;
+	default:
+		/* our own handle or cert, a reply too large, a stopping link: the same anywhere */
+		return 0;
+	}
+}
+
+void
+ex_client_tried(char *failed, size_t cap, const char *what)
+{
+	size_t len = strlen(failed);
+
+	if (len + 1 < cap)
+		snprintf(failed + len, cap - len, "%s%s", len ? "; " : "", what);
 }

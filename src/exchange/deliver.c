@@ -2,7 +2,9 @@
  * The sender of one link: posts the outbox's envelopes to the partner's
  * peer listener in sequence order, in batches, over one kept-alive TLS 1.3
  * connection whose server key is pinned; checks every receipt against the
- * partner's key and the envelope it answers, and stores it. Failures retry
+ * partner's key and the envelope it answers, and stores it. A partner that
+ * cannot be reached at one endpoint (or whose daemon there is a standby)
+ * is tried at its next one at once; when none answers, delivery retries
  * with exponential backoff and jitter; after a restart delivery resumes at
  * the first envelope without a receipt (the partner answers a resent one
  * with the receipt it gave before).
@@ -108,10 +110,13 @@ submit_rcpt_job(struct link *l, struct rcpt_job *j)
 
 /* ---- the HTTP exchange ---- */
 
+#define ENVELOPES_PATH "/peer/v1/envelopes"
+
 static CURL *
-client_new(struct link *l, struct buf *reply, struct curl_slist **ret_hdrs, char url[512])
+client_new(struct link *l, size_t ep, struct buf *reply, struct curl_slist **ret_hdrs,
+    char url[EX_URL_MAX])
 {
-	return ex_client_new(l, "/peer/v1/envelopes", EXCHANGE_MEDIA, reply, ret_hdrs, url);
+	return ex_client_new(l, ep, ENVELOPES_PATH, EXCHANGE_MEDIA, reply, ret_hdrs, url);
 }
 
 /* Reads one receipt of the reply and checks it answers envelope i of the batch. */
@@ -212,12 +217,13 @@ backoff_ms(struct link *l, const struct err *err)
 }
 
 /*
- * A finished transfer of batch b: 0 on success (receipts queued), <0 with
- * err on failure (receipts that did verify are queued all the same).
+ * A finished transfer of batch b to endpoint ep: 0 on success (receipts
+ * queued), <0 with err on failure (receipts that did verify are queued all
+ * the same).
  */
 static int
-complete(struct link *l, CURL *c, CURLcode cc, struct batch *b, struct buf *reply,
-    struct err *err)
+complete(struct link *l, const char *ep, CURL *c, CURLcode cc, struct batch *b,
+    struct buf *reply, struct err *err)
 {
 	struct rcpt_job *j;
 	long status = 0;
@@ -225,15 +231,15 @@ complete(struct link *l, CURL *c, CURLcode cc, struct batch *b, struct buf *repl
 	int r;
 
 	if (cc != CURLE_OK)
-		return err_set(err, LSN_EIO, "cannot reach %s: %s", l->p.endpoint, curl_easy_strerror(cc));
+		return err_set(err, LSN_EIO, "cannot reach %s: %s", ep, curl_easy_strerror(cc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 413 && l->batch_limit > 1) {
 		/* the partner takes smaller batches than we send: send fewer envelopes */
 		l->batch_limit /= 4;
 	}
 	if (status != 200)
-		return err_set(err, LSN_EIO, "%s answered HTTP %ld: %.200s", l->p.endpoint, status,
-		    reply->data ? reply->data : "");
+		return err_set(err, LSN_EIO, "%s answered HTTP %ld: %.*s", ep, status,
+		    status == 503 ? 120 : 200, reply->data ? reply->data : "");
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	r = read_reply(l, b, reply, j, err);
@@ -309,6 +315,10 @@ struct sender {
 	struct slot slot[WINDOW];
 	unsigned head, count;         /* the oldest busy slot, and how many are busy */
 	uint64_t next;                /* the next seq to put into a batch */
+	size_t ep;                    /* the endpoint every slot's handle points at */
+	size_t tried;                 /* endpoints that failed since one last answered */
+	int failover;                 /* the last failure was this endpoint's: try the next */
+	char failed[ERR_MSG_MAX];     /* what each of them said */
 };
 
 static uint64_t
@@ -402,29 +412,88 @@ complete_in_order(struct sender *sd, struct err *err)
 		sl->busy = sl->finished = 0;
 		sd->head = (sd->head + 1) % WINDOW;
 		sd->count--;
-		if ((r = complete(sd->l, sl->c, sl->cc, &sl->b, &sl->reply, err)) < 0)
+		if ((r = complete(sd->l, sd->l->ep[sd->ep], sl->c, sl->cc, &sl->b, &sl->reply,
+		    err)) < 0) {
+			long status = 0;
+			if (sl->cc == CURLE_OK)
+				curl_easy_getinfo(sl->c, CURLINFO_RESPONSE_CODE, &status);
+			sd->failover = ex_client_failover(sl->cc, status);
+			if (!sd->failover && sl->cc == CURLE_OK)
+				ex_client_answered(sd->l, sd->ep);   /* it answered, if not as hoped */
 			return r;
+		}
 		sd->l->retries = 0;
+		sd->tried = 0;
+		sd->failed[0] = '\0';
+		ex_client_answered(sd->l, sd->ep);
 	}
 	return 0;
+}
+
+/* Points every slot's handle at endpoint ep (none is busy). */
+static void
+point_slots(struct sender *sd, size_t ep)
+{
+	char url[EX_URL_MAX];
+	unsigned i;
+
+	sd->ep = ep;
+	for (i = 0; i < WINDOW; i++)
+		ex_client_url(sd->l, sd->slot[i].c, ep, ENVELOPES_PATH, url);
+}
+
+/*
+ * After a failed request: 0 to send at once to the partner's next endpoint
+ * when this one did not answer (or is a standby) and some are untried;
+ * else the backoff, with an error naming every endpoint tried, and the
+ * next round starts at the endpoint that last answered.
+ */
+static int
+after_failure(struct sender *sd, struct err *err)
+{
+	struct link *l = sd->l;
+	struct buf m = BUF_INIT(2 * ERR_MSG_MAX);
+
+	if (!sd->failover) {
+		sd->tried = 0;
+		sd->failed[0] = '\0';
+		return backoff_ms(l, err);
+	}
+	ex_client_tried(sd->failed, sizeof(sd->failed), err->msg);
+	if (++sd->tried < l->n_ep) {
+		buf_add_json_str(&m, err->msg, strlen(err->msg));
+		ex_log(l->ex, "endpoint_failed", "\"partner\":\"%s\",\"index\":%zu,\"next\":%zu,"
+		    "\"message\":%s", l->p.name, sd->ep, (sd->ep + 1) % l->n_ep,
+		    m.data ? m.data : "\"\"");
+		buf_release(&m);
+		point_slots(sd, (sd->ep + 1) % l->n_ep);
+		return 0;
+	}
+	if (l->n_ep > 1)
+		err_set(err, LSN_EIO, "no endpoint of partner %s answered: %s", l->p.name, sd->failed);
+	sd->tried = 0;
+	sd->failed[0] = '\0';
+	point_slots(sd, ex_client_first(l));
+	return backoff_ms(l, err);
 }
 
 static int
 sender_init(struct sender *sd, struct link *l, struct err *err)
 {
 	const struct exchange_config *cfg = &l->ex->cfg;
-	char url[512];
+	char url[EX_URL_MAX];
 	unsigned i;
 
 	memset(sd, 0, sizeof(*sd));
 	sd->l = l;
+	sd->ep = ex_client_first(l);
 	if (store_open(cfg->store_spec, 0, &sd->rd, err) < 0 || (sd->m = curl_multi_init()) == NULL)
 		return -LSN_EIO;
 	for (i = 0; i < WINDOW; i++) {
 		struct slot *sl = &sd->slot[i];
 		buf_init(&sl->reply, REPLY_MAX);
 		buf_init(&sl->b.post, cfg->batch_bytes + ENV_BODY_MAX + 4096);
-		if ((sl->c = client_new(l, &sl->reply, &sl->hdrs, url)) == NULL)
+		if ((sl->c = client_new(l, sd->ep, &sl->reply, &sl->hdrs, url)) == NULL)
 			return err_set(err, LSN_EINTERNAL, "libcurl could not make a handle");
 	}
 	l->batch_limit = cfg->batch_bytes;
@@ -469,6 +538,9 @@ link_sender_main(void *arg)
 				break;
 			delay = 0;
 		}
+		/* between rounds, start where the link last got an answer (the notary may know) */
+		if (sd->count == 0 && sd->tried == 0 && sd->ep != ex_client_first(l))
+			point_slots(sd, ex_client_first(l));
 		while (sd->count < WINDOW && sd->next <= committed(l, &stop) && !stop &&
 		    start_batch(sd, &err) == 0)
 			;
@@ -484,7 +556,7 @@ link_sender_main(void *arg)
 		collect_finished(sd);
 		if (complete_in_order(sd, &err) < 0) {
 			cancel_all(sd);
-			delay = backoff_ms(l, &err);
+			delay = after_failure(sd, &err);
 			sd->next = acked(l) + 1;
 			continue;
 		}

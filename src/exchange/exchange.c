@@ -5,6 +5,7 @@
  * files beneath it (exchange_int.h). Never parses HTTP.
  */
 #include "exchange/exchange_int.h"
+#include "util/buf.h"
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
@@ -55,6 +56,7 @@ link_start(struct exchange *ex, struct store *rd, const struct store_partner *p,
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	l->ex = ex;
 	l->p = *p;
+	ex_client_endpoints(l);
 	b64_encode(p->spki, 32, b64, 0);
 	snprintf(l->pin, sizeof(l->pin), "sha256//%s", b64);
 	l->committed_seq = p->out_seq;
@@ -130,6 +132,28 @@ stop_stale(struct exchange *ex, const struct store_partner *ps, size_t n)
 	}
 }
 
+/* link_started, with the endpoints in the order they are tried ("endpoint": the first). */
+static void
+log_started(struct link *l)
+{
+	struct buf first = BUF_INIT(2 * STORE_ENDPOINT_MAX), eps = BUF_INIT(4 * STORE_ENDPOINT_MAX);
+	size_t i;
+
+	buf_add_json_str(&first, l->ep[0], strlen(l->ep[0]));
+	for (i = 0; i < l->n_ep; i++) {
+		buf_addc(&eps, i ? ',' : '[');
+		buf_add_json_str(&eps, l->ep[i], strlen(l->ep[i]));
+	}
+	buf_addc(&eps, ']');
+	ex_log(l->ex, "link_started", "\"partner\":\"%s\",\"endpoint\":%s,\"endpoints\":%s,"
+	    "\"out_seq\":%llu,\"acked\":%llu,\"in_seq\":%llu", l->p.name,
+	    first.data ? first.data : "\"\"", eps.data ? eps.data : "[]",
+	    (unsigned long long)l->p.out_seq, (unsigned long long)l->p.out_acked,
+	    (unsigned long long)l->p.in_seq);
+	buf_release(&first);
+	buf_release(&eps);
+}
+
 int
 exchange_reload(struct exchange *ex, struct store *rd, struct err *err)
 {
@@ -158,10 +182,7 @@ exchange_reload(struct exchange *ex, struct store *rd, struct err *err)
 		ex->links = l;
 		ex->st.links++;
 		pthread_mutex_unlock(&ex->mu);
-		ex_log(ex, "link_started", "\"partner\":\"%s\",\"endpoint\":\"%s\",\"out_seq\":%llu,"
-		    "\"acked\":%llu,\"in_seq\":%llu", ps[i].name, ps[i].endpoint,
-		    (unsigned long long)ps[i].out_seq, (unsigned long long)ps[i].out_acked,
-		    (unsigned long long)ps[i].in_seq);
+		log_started(l);
 	}
 	free(ps);
 	return r;

@@ -25,6 +25,11 @@ struct link {
 	struct link *next;
 	struct store_partner p;       /* as loaded when the link started */
 	char pin[64];                 /* "sha256//BASE64" for libcurl */
+	/* p.endpoint split (client.c): tried in order from the one that last answered */
+	char ep_buf[STORE_ENDPOINT_MAX];
+	const char *ep[STORE_ENDPOINTS_MAX];
+	size_t n_ep;                  /* at least 1 */
+	atomic_int ep_ok;             /* the endpoint that last answered; -1: none yet */
 	pthread_t packer, sender, notary;
 	int packer_started, sender_started, notary_started;
 	pthread_mutex_t mu;
@@ -116,12 +121,40 @@ void *link_packer_main(void *arg);
 void *link_sender_main(void *arg);
 void *link_notary_main(void *arg);
 
-/* A pinned, client-certified libcurl handle for one peer API path of the link's partner. */
-CURL *ex_client_new(struct link *l, const char *path, const char *content_type,
-    struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
+#define EX_URL_MAX (STORE_ENDPOINT_MAX + 256)
+
+/*
+ * A pinned, client-certified libcurl handle for one peer API path at
+ * endpoint ep (an index into l->ep) of the link's partner.
+ */
+CURL *ex_client_new(struct link *l, size_t ep, const char *path, const char *content_type,
+    struct buf *reply, struct curl_slist **ret_hdrs, char url[EX_URL_MAX]);
 /* The same on a handle being reused (after curl_easy_reset: its connections stay). */
-void ex_client_setup(struct link *l, CURL *c, const char *path, const char *content_type,
-    struct buf *reply, struct curl_slist **ret_hdrs, char url[512]);
+void ex_client_setup(struct link *l, CURL *c, size_t ep, const char *path,
+    const char *content_type, struct buf *reply, struct curl_slist **ret_hdrs,
+    char url[EX_URL_MAX]);
+/* Points a set-up handle at endpoint ep (the same path). */
+void ex_client_url(struct link *l, CURL *c, size_t ep, const char *path, char url[EX_URL_MAX]);
+
+/*
+ * Endpoints (a partner may run several daemons, one of them active):
+ * ex_client_endpoints splits l->p.endpoint at link start;
+ * ex_client_first is the endpoint to try first (the one that last
+ * answered); ex_client_answered records that endpoint ep answered (and
+ * logs link_endpoint when that changes); ex_client_failover says whether
+ * a request's outcome sends the next one to the next endpoint: nothing
+ * answered (connection, TLS, timeout) or HTTP 503 (a standby, or a node
+ * out of resources).
+ */
+void ex_client_endpoints(struct link *l);
+size_t ex_client_first(struct link *l);
+void ex_client_answered(struct link *l, size_t ep);
+int ex_client_failover(CURLcode cc, long status);
+/*
+ * Appends "; what" (without "; " when failed is empty) to failed, a buffer
+ * of cap bytes naming the endpoints tried so far; cut short when full.
+ */
+void ex_client_tried(char *failed, size_t cap, const char *what);
 /* Loop thread: signs a checkpoint when one is due (called by exchange_tick). */
 void ex_sign_tick(struct exchange *ex);
 /* An object refused at the border, kept to be written to the policy log. */

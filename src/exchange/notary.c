@@ -138,19 +138,19 @@ accept_run(struct store *s, struct writer_job *job)
 	return ledger_witness_accept(s, j->p, j->size, j->resp, j->len, &job->err);
 }
 
-/* A blocking request to the partner; *ret_status is the HTTP status (0: none). */
-static int
-call(struct link *l, CURL *c, const char *path, const char *body, size_t len, struct buf *reply,
-    long *ret_status, struct err *err)
+/* One blocking request to endpoint ep; *ret_status is the HTTP status (0: none). */
+static CURLcode
+call_at(struct link *l, CURL *c, size_t ep, const char *path, const char *body, size_t len,
+    struct buf *reply, long *ret_status, struct err *err)
 {
 	struct curl_slist *h = NULL;
-	char url[512];
+	char url[EX_URL_MAX];
 	CURLcode cc;
 
 	/* one handle per notary, reset between requests: its connection is kept alive */
 	buf_reset(reply);
 	curl_easy_reset(c);
-	ex_client_setup(l, c, path, "text/plain; charset=utf-8", reply, &h, url);
+	ex_client_setup(l, c, ep, path, "text/plain; charset=utf-8", reply, &h, url);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -161,7 +161,40 @@ call(struct link *l, CURL *c, const char *path, const char *body, size_t len, st
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
 	curl_slist_free_all(h);
 	if (cc != CURLE_OK)
-		return err_set(err, LSN_EIO, "%s: %s", url, curl_easy_strerror(cc));
+		err_set(err, LSN_EIO, "%s: %s", url, curl_easy_strerror(cc));
+	else if (*ret_status == 503)
+		err_set(err, LSN_EIO, "%s answered HTTP 503: %.120s", url, reply->data ? reply->data : "");
+	return cc;
+}
+
+/*
+ * A request to the partner at the endpoint that last answered, then at
+ * each next one while they do not answer or are standbys (a node of
+ * several daemons); *ret_status is the HTTP status of the one that
+ * answered. Fails naming every endpoint tried.
+ */
+static int
+call(struct link *l, CURL *c, const char *path, const char *body, size_t len, struct buf *reply,
+    long *ret_status, struct err *err)
+{
+	char failed[ERR_MSG_MAX] = "";
+	size_t k, ep = ex_client_first(l);
+	CURLcode cc = CURLE_OK;
+
+	for (k = 0; k < l->n_ep; k++, ep = (ep + 1) % l->n_ep) {
+		cc = call_at(l, c, ep, path, body, len, reply, ret_status, err);
+		if (!ex_client_failover(cc, *ret_status))
+			break;
+		ex_client_tried(failed, sizeof(failed), err->msg);
+	}
+	if (k == l->n_ep && l->n_ep > 1)
+		return err_set(err, LSN_EIO, "no endpoint of partner %s answered: %s", l->p.name,
+		    failed);
+	if (cc != CURLE_OK)
+		return -LSN_EIO;
+	/* (the only endpoint answered 503: the caller says what that means) */
+	if (k < l->n_ep)
+		ex_client_answered(l, ep);
 	if (buf_addc(reply, '\0') < 0)
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	reply->len--;

@@ -23,6 +23,7 @@ struct peer_api {
 	struct http_server *srv;
 	char name[128];
 	size_t inflight;
+	int standby;                  /* another daemon of this node is the active one */
 };
 
 /* One request of a partner whose pinned key the router has checked (ROUTE_PEER). */
@@ -387,6 +388,22 @@ static const struct route peer_routes[] = {
 	    "use GET for the log's reads" },
 };
 
+/*
+ * A standby answers nothing itself: the active daemon holds the sequence
+ * numbers, the ledger and the inbox. 503 is what sends a partner to the
+ * node's next endpoint at once (docs/protocol.md, "Peer API").
+ */
+static void
+reply_standby(struct peer_api *p, struct http_request *req)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "this daemon of node %s is the standby: use the node's next "
+	    "endpoint", p->name);
+	http_add_header(req, "Retry-After", "1");
+	reply_error(req, 503, "standby", msg);
+}
+
 static void
 handle(struct http_request *req, void *arg)
 {
@@ -395,6 +412,10 @@ handle(struct http_request *req, void *arg)
 	char path[256];
 	int st;
 
+	if (pc.p->standby && strncmp(req->path, "/peer/v1/", 9) == 0) {
+		reply_standby(pc.p, req);
+		return;
+	}
 	st = route_lookup(peer_routes, sizeof(peer_routes) / sizeof(peer_routes[0]), req->method,
 	    req->path, 0, path, sizeof(path), &m);
 	if (st == 404) {
@@ -466,6 +487,12 @@ peer_api_app(struct peer_api *p, struct http_app *ret)
 	ret->error = framing_error;
 	ret->tls_failed = tls_failed;
 	ret->arg = p;
+}
+
+void
+peer_api_set_standby(struct peer_api *p, int standby)
+{
+	p->standby = standby != 0;
 }
 
 size_t

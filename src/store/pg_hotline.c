@@ -56,8 +56,9 @@ pg_case_put(struct store *base, const struct store_case *c, struct err *err)
 
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
-	return pg_exec1(p, "INSERT INTO cases(" CASE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
-	    "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO UPDATE SET "
+	r = pg_change1(p, "INSERT INTO cases(" CASE_COLS ") SELECT $1, $2, $3, $4, $5, $6, $7, "
+	    "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 WHERE EXISTS (SELECT 1 FROM "
+	    "partners WHERE rowid = $2) ON CONFLICT (id) DO UPDATE SET "
 	    "partner = excluded.partner, role = excluded.role, kind = excluded.kind, "
 	    "state = excluded.state, opened_us = excluded.opened_us, "
 	    "receipt_us = excluded.receipt_us, acked_us = excluded.acked_us, "
@@ -72,6 +73,10 @@ pg_case_put(struct store *base, const struct store_case *c, struct err *err)
 	    PB_INT(c->respond_by), PB_INT(c->preserve_until), PB_INT(c->remind_at),
 	    PB_INT(c->level), PB_INT(c->reminded), PB_INT(c->tlp), PB_INT(c->next_check_us),
 	    PB_TEXT(c->summary)));
+	if (r == -LSN_ENOTFOUND)
+		r = err_set(err, LSN_ENOTFOUND, "no partner has id %lld, so case %s cannot be stored",
+		    (long long)c->partner, c->id);
+	return r;
 }
 
 /* A key is a case id, or a uuid (prefix) in lower-case hex and dashes. */
@@ -135,23 +140,27 @@ struct case_sql {
 	size_t n;
 };
 
+/* Appends s; the statements are short and fixed, so the text always has room. */
 static void
 sql_add(struct case_sql *q, const char *s)
 {
-	int k = snprintf(q->text + q->len, sizeof(q->text) - q->len, "%s", s);
+	size_t n = strlen(s);
 
-	q->len += (size_t)k;
+	if (q->len + n < sizeof(q->text)) {
+		memcpy(q->text + q->len, s, n + 1);
+		q->len += n;
+	}
 }
 
-/* " AND <col> <op> $n", the parameter bound as b. */
+/* " AND <col_op> $n", the parameter bound as b. */
 static void
 sql_cond(struct case_sql *q, const char *col_op, struct pg_bind b)
 {
-	int k;
+	char c[64];
 
 	q->b[q->n++] = b;
-	k = snprintf(q->text + q->len, sizeof(q->text) - q->len, " AND %s $%zu", col_op, q->n);
-	q->len += (size_t)k;
+	snprintf(c, sizeof(c), " AND %s $%zu", col_op, q->n);
+	sql_add(q, c);
 }
 
 static void
@@ -287,6 +296,33 @@ pg_case_count(struct store *base, int64_t now_us, struct store_case_counts *ret,
 	return r;
 }
 
+static int
+fill_exists(void *arg, PGresult *res, int row, struct err *err)
+{
+	*(int *)arg = pg_i64(res, row, 0) != 0;
+	return 0;
+}
+
+/*
+ * The inserts naming a partner insert nothing without it (a foreign key
+ * that failed would abort the transaction); this says which of the two
+ * reasons kept a step out.
+ */
+static int
+step_refused(struct pg_store *p, const struct store_step *x, struct err *err)
+{
+	int known = 0, r;
+
+	if ((r = pg_row1(p, "SELECT EXISTS (SELECT 1 FROM partners WHERE rowid = $1)",
+	    "storing a case step", err, fill_exists, &known, PG_BINDS(PB_INT(x->partner)))) < 0)
+		return r;
+	if (!known)
+		return err_set(err, LSN_ENOTFOUND, "no partner has id %lld, so a step of case %s "
+		    "cannot be stored", (long long)x->partner, x->case_id);
+	return err_set(err, LSN_EEXIST, "store: storing a case step failed: a step of case %s "
+	    "with that hash is already stored", x->case_id);
+}
+
 int
 pg_step_add(struct store *base, struct store_step *x, struct err *err)
 {
@@ -296,17 +332,17 @@ pg_step_add(struct store *base, struct store_step *x, struct err *err)
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
 	r = pg_row1(p, "INSERT INTO case_steps(case_id, partner, dir, hash, prev, step, "
-	    "env_kind, time_us, recorded_us, status, reason, env_seq, receipt_us, body) VALUES "
-	    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING "
-	    "RETURNING rowid", "storing a case step", err, pg_fill_int64, &x->rowid,
+	    "env_kind, time_us, recorded_us, status, reason, env_seq, receipt_us, body) SELECT "
+	    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 "
+	    "FROM partners WHERE rowid = $2) ON CONFLICT DO NOTHING RETURNING rowid",
+	    "storing a case step", err, pg_fill_int64, &x->rowid,
 	    PG_BINDS(PB_TEXT(x->case_id), PB_INT(x->partner), PB_INT(x->dir),
 	    PB_HASH(x->hash), PB_HASH(x->prev), PB_INT(x->step), PB_INT(x->env_kind),
 	    PB_INT(x->time_us), PB_INT(x->recorded_us), PB_INT(x->status), PB_TEXT(x->reason),
 	    PB_INT(x->env_seq > INT64_MAX ? INT64_MAX : (int64_t)x->env_seq),
-	    PB_INT(x->receipt_us), PB_BLOB(x->body, x->len)));
+	    PB_INT(x->receipt_us), PB_BLOB(x->body ? x->body : (const uint8_t *)"", x->len)));
 	if (r == -LSN_ENOTFOUND)
-		r = err_set(err, LSN_EEXIST, "store: storing a case step failed: a step of case %s "
-		    "with that hash is already stored", x->case_id);
+		r = step_refused(p, x, err);
 	return r;
 }
 

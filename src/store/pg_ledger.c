@@ -23,6 +23,32 @@ i64_or_none(uint64_t v)
 }
 
 static int
+fill_exists(void *arg, PGresult *res, int row, struct err *err)
+{
+	*(int *)arg = pg_i64(res, row, 0) != 0;
+	return 0;
+}
+
+/*
+ * Whether partner rowid exists. The inserts naming a partner insert
+ * nothing without it (a foreign key that failed would abort the
+ * transaction); this tells the two reasons for no row apart.
+ */
+static int
+partner_known(struct pg_store *p, int64_t rowid, int *ret, struct err *err)
+{
+	return pg_row1(p, "SELECT EXISTS (SELECT 1 FROM partners WHERE rowid = $1)",
+	    "finding a partner", err, fill_exists, ret, PG_BINDS(PB_INT(rowid)));
+}
+
+static int
+no_partner(int64_t rowid, const char *what, struct err *err)
+{
+	return err_set(err, LSN_ENOTFOUND, "no partner has id %lld, so %s cannot be stored",
+	    (long long)rowid, what);
+}
+
+static int
 fill_size(void *arg, PGresult *res, int row, struct err *err)
 {
 	uint64_t *size = arg;
@@ -58,7 +84,8 @@ pg_log_append(struct store *base, const struct store_leaf *l, struct err *err)
 	r = pg_insert1(p, "WITH e AS (INSERT INTO ledger_entries(idx, entry) VALUES ($1, $2) "
 	    "ON CONFLICT DO NOTHING RETURNING idx) INSERT INTO ledger_tree(idx, hashes) "
 	    "SELECT idx, $3 FROM e ON CONFLICT DO NOTHING", "storing a ledger leaf", err,
-	    PG_BINDS(PB_INT((int64_t)l->idx), PB_BLOB(l->entry, l->entry_len),
+	    PG_BINDS(PB_INT((int64_t)l->idx), PB_BLOB(l->entry ? l->entry : (const uint8_t *)"",
+	    l->entry_len),
 	    PB_BLOB(l->hashes, l->hashes_len)));
 	if (r == -LSN_EEXIST)
 		r = err_set(err, LSN_EEXIST, "store: storing a ledger leaf failed: leaf %llu is "
@@ -119,17 +146,19 @@ pg_log_entry(struct store *base, uint64_t idx, uint8_t *out, size_t cap, size_t 
 }
 
 /*
- * One chunk of the scan from idx $1: the next $2 entries with their tree
- * rows, and the tree rows without an entry up to the last of those entries
- * (past the end of the entries: all of them), in idx order. Every row up to
- * that bound is there, so the first $2 of them are a complete chunk.
+ * One chunk of the scan from idx $1: the next $2 entries and the next $2
+ * tree rows, each from its primary key, joined on idx. Up to the smaller
+ * of their last indexes (past the end of either: all of it) every row of
+ * both is there, so those joined rows are exact, and at least $2 of them
+ * when either side is full. The first $2 are the chunk.
  */
 static const char sql_scan[] =
-	"WITH e AS (SELECT idx, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2) "
-	"SELECT e.idx, e.entry, t.hashes FROM e LEFT JOIN ledger_tree t ON t.idx = e.idx "
-	"UNION ALL SELECT t.idx, NULL, t.hashes FROM ledger_tree t WHERE t.idx >= $1 AND "
-	"t.idx <= (SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END "
-	"FROM e) AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.idx = t.idx) "
+	"WITH e AS (SELECT idx, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2), "
+	"t AS (SELECT idx, hashes FROM ledger_tree WHERE idx >= $1 ORDER BY idx LIMIT $2) "
+	"SELECT coalesce(e.idx, t.idx), e.entry, t.hashes FROM e FULL JOIN t ON t.idx = e.idx "
+	"WHERE coalesce(e.idx, t.idx) <= least("
+	"(SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END FROM e), "
+	"(SELECT CASE WHEN count(*) < $2 THEN 9223372036854775807 ELSE max(idx) END FROM t)) "
 	"ORDER BY 1 LIMIT $2";
 
 /* Passes the rows of res; the last idx passed in *last. */
@@ -299,15 +328,21 @@ int
 pg_cosig_put(struct store *base, const struct store_cosig *c, struct err *err)
 {
 	struct pg_store *p = ps(base);
-	int r;
+	int known = 0, r;
 
 	/* one per (size, partner): the first is kept, a later one is not an error */
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
-	return pg_exec1(p, "INSERT INTO cosignatures(size, partner, time_us, line) "
-	    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", "storing a cosignature", err,
+	r = pg_insert1(p, "INSERT INTO cosignatures(size, partner, time_us, line) "
+	    "SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM partners WHERE rowid = $2) "
+	    "ON CONFLICT DO NOTHING", "storing a cosignature", err,
 	    PG_BINDS(PB_INT(i64_or_none(c->size)), PB_INT(c->partner), PB_INT(c->time_us),
 	    PB_TEXTN(c->line ? c->line : "", c->line_len)));
+	if (r != -LSN_EEXIST)
+		return r;
+	if ((r = partner_known(p, c->partner, &known, err)) < 0)
+		return r;
+	return known ? 0 : no_partner(c->partner, "its cosignature", err);
 }
 
 /*
@@ -396,10 +431,13 @@ pg_equivocation_add(struct store *base, int64_t partner, const char *note_a,
 
 	if ((r = pg_fence(p, err)) < 0)
 		return r;
-	if ((r = pg_exec1(p, "INSERT INTO equivocations(partner, time_us, reason, note_a, "
-	    "note_b) VALUES ($1, $2, $3, $4, $5)", "storing equivocation evidence", err,
-	    PG_BINDS(PB_INT(partner), PB_INT(time_us), PB_TEXT(reason), PB_TEXT(note_a),
-	    PB_TEXT(note_b)))) < 0)
+	r = pg_change1(p, "INSERT INTO equivocations(partner, time_us, reason, note_a, note_b) "
+	    "SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM partners WHERE rowid = $1)",
+	    "storing equivocation evidence", err, PG_BINDS(PB_INT(partner), PB_INT(time_us),
+	    PB_TEXT(reason), PB_TEXT(note_a), PB_TEXT(note_b)));
+	if (r == -LSN_ENOTFOUND)
+		return no_partner(partner, "evidence of its equivocation", err);
+	if (r < 0)
 		return r;
 	return pg_exec1(p, "UPDATE partners SET compromised_us = $2 "
 	    "WHERE rowid = $1 AND compromised_us = 0", "marking a partner compromised", err,

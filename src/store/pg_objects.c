@@ -227,8 +227,9 @@ same_json(const char *a, size_t alen, const char *bb, size_t blen)
 
 /* The same version is known: a duplicate if the bytes or the JSON are the same. */
 static int
-duplicate_of(struct pg_store *p, const struct known *k, const struct store_obj_in *all,
-    const struct store_obj_in *in, const uint8_t *hash, struct err *err)
+duplicate_of(struct pg_store *p, int64_t coll, const struct known *k,
+    const struct store_obj_in *all, const struct store_obj_in *in, const uint8_t *hash,
+    struct err *err)
 {
 	PGresult *res;
 	size_t len;
@@ -239,8 +240,8 @@ duplicate_of(struct pg_store *p, const struct known *k, const struct store_obj_i
 		return 1;
 	if (!k->stored)
 		return same_json(all[k->in].body, all[k->in].len, in->body, in->len);
-	res = pg_query(p, "SELECT body FROM objects WHERE date_added = $1", "reading an object",
-	    err, PG_BINDS(PB_INT(k->date_added)));
+	res = pg_query(p, "SELECT body FROM objects WHERE coll = $1 AND date_added = $2",
+	    "reading an object", err, PG_BINDS(PB_INT(coll), PB_INT(k->date_added)));
 	if (res == NULL)
 		return pg_errcode(err);
 	body = PQntuples(res) ? pg_bytes(res, 0, 0, &len) : NULL;
@@ -280,7 +281,7 @@ place_version(struct batch *b, size_t head, struct known *nk)
 
 /* Decides every input: duplicate, conflict or new (with its date_added from *next). */
 static int
-decide(struct pg_store *p, const struct store_obj_in *in, size_t n, struct batch *b,
+decide(struct pg_store *p, int64_t coll, const struct store_obj_in *in, size_t n, struct batch *b,
     int64_t *next, struct store_obj_result *res, struct err *err)
 {
 	size_t i, j;
@@ -295,7 +296,7 @@ decide(struct pg_store *p, const struct store_obj_in *in, size_t n, struct batch
 			if (strcmp(b->k[j].vkey, nk.vkey) == 0)
 				break;
 		if (j != SIZE_MAX) {
-			if ((r = duplicate_of(p, &b->k[j], in, &in[i], nk.hash, err)) < 0)
+			if ((r = duplicate_of(p, coll, &b->k[j], in, &in[i], nk.hash, err)) < 0)
 				return r;
 			res[i].outcome = r ? STORE_DUPLICATE : STORE_CONFLICT;
 			res[i].date_added_us = b->k[j].date_added;
@@ -379,11 +380,11 @@ insert_new(struct pg_store *p, int64_t coll, const struct store_obj_in *in,
 
 /* Stored versions that lost their first or last flag to a new one. */
 static int
-clear_flags(struct pg_store *p, const struct batch *b, struct err *err)
+clear_flags(struct pg_store *p, int64_t coll, const struct batch *b, struct err *err)
 {
 	static const char *const sql[2] = {
-		"UPDATE objects SET is_first = 0 WHERE date_added = ANY($1::int8[])",
-		"UPDATE objects SET is_last = 0 WHERE date_added = ANY($1::int8[])",
+		"UPDATE objects SET is_first = 0 WHERE coll = $2 AND date_added = ANY($1::int8[])",
+		"UPDATE objects SET is_last = 0 WHERE coll = $2 AND date_added = ANY($1::int8[])",
 	};
 	int64_t *das = malloc(b->n_k * sizeof(*das) + 1);
 	struct buf arr = BUF_INIT((size_t)1 << 30);
@@ -401,7 +402,7 @@ clear_flags(struct pg_store *p, const struct batch *b, struct err *err)
 		buf_reset(&arr);
 		if ((r = pg_int_array(&arr, das, m)) == 0)
 			r = pg_exec1(p, sql[which], "updating version flags", err,
-			    PG_BINDS(PB_TEXT(arr.data)));
+			    PG_BINDS(PB_TEXT(arr.data), PB_INT(coll)));
 	}
 	free(das);
 	buf_release(&arr);
@@ -436,9 +437,9 @@ add_batch(struct pg_store *p, int64_t coll, const struct store_obj_in *in, size_
 
 	if ((r = clock_reserve(p, n, &next, err)) == 0 &&
 	    (r = load_stored(p, coll, in, n, &b, err)) == 0 &&
-	    (r = decide(p, in, n, &b, &next, res, err)) == 0 &&
+	    (r = decide(p, coll, in, n, &b, &next, res, err)) == 0 &&
 	    (r = insert_new(p, coll, in, &b, err)) == 0)
-		r = clear_flags(p, &b, err);
+		r = clear_flags(p, coll, &b, err);
 	batch_free(&b);
 	return r;
 }
@@ -530,8 +531,15 @@ build_query(const struct store_query *q, int with_body, struct buf *sql, struct 
 		r = version_clause(sql, q->ver_flags, nv, &pi);
 	if (r == 0 && q->n_spec_versions)
 		r = add_in(sql, "spec_version", q->n_spec_versions, &pi);
+	/*
+	 * With ids, the plan must start from the id index: a prepared
+	 * statement's generic plan would otherwise walk date_added in order
+	 * and filter (20 ms a lookup at 25k objects). "+ 0" keeps that index
+	 * from giving the order, so the few rows found by id are sorted.
+	 */
 	if (r == 0)
-		r = buf_adds(sql, " ORDER BY date_added LIMIT $3");
+		r = buf_adds(sql, q->n_ids ? " ORDER BY date_added + 0 LIMIT $3" :
+		    " ORDER BY date_added LIMIT $3");
 	pb[0] = (struct pg_bind)PB_INT(q->coll);
 	pb[1] = (struct pg_bind)PB_INT(q->after_us);
 	pb[2] = (struct pg_bind)PB_INT((int64_t)q->limit + 1);

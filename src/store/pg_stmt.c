@@ -275,6 +275,11 @@ run(struct pg_store *p, const char *sql, int cache, const char *what, struct err
 
 	if (revive(p, err) < 0 || params_fill(&pp, b, n, err) < 0)
 		return NULL;
+	/* outside read_begin/read_end a read sees the newest data: a lingering snapshot ends */
+	if (p->rd_open && p->rd_depth == 0) {
+		PQclear(PQexec(p->conn, "COMMIT"));
+		p->rd_open = 0;
+	}
 	if (params_terminate(&pp, b, n, &copies, err) < 0)
 		goto out;
 	if (cache) {

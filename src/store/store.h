@@ -106,7 +106,8 @@ typedef int (*store_row_fn)(void *arg, const struct store_row *row);
 
 /* ---- partners and the envelopes exchanged with them ---- */
 
-#define STORE_ENDPOINT_MAX 256
+#define STORE_ENDPOINT_MAX 1024         /* bytes of a partner's endpoint list, with its NUL */
+#define STORE_ENDPOINTS_MAX 8           /* endpoints of one partner */
 #define STORE_ERROR_MAX 256
 
 struct store_partner {
@@ -115,7 +116,11 @@ struct store_partner {
 	uint8_t key[32];              /* Ed25519 public key */
 	uint8_t key_id[32];           /* SHA-256 of key */
 	uint8_t spki[32];             /* SHA-256 of its TLS certificate's SubjectPublicKeyInfo */
-	char endpoint[STORE_ENDPOINT_MAX]; /* https://HOST:PORT of its peer listener */
+	/*
+	 * https://HOST:PORT of its peer listener, or of each daemon of a node
+	 * that runs several: separated by single spaces, tried in that order
+	 */
+	char endpoint[STORE_ENDPOINT_MAX];
 	int64_t inbox;                /* collection rowid of from-NAME */
 	int active;                   /* 0 after `partner remove` */
 	int64_t created_us;
@@ -133,6 +138,14 @@ struct store_partner {
 	uint8_t peer_agreement[32];   /* the hash the partner says it holds (has_peer_agreement) */
 	int has_agreement, has_peer_agreement;
 };
+
+/*
+ * Splits a partner's endpoint list into at most STORE_ENDPOINTS_MAX
+ * strings: a copy of list goes into buf (cap bytes) and ret[i] point into
+ * it. Returns how many; 0 for an empty list. Pure: no store involved.
+ */
+size_t store_endpoints_split(const char *list, char *buf, size_t cap,
+    const char *ret[STORE_ENDPOINTS_MAX]);
 
 /* One decision at the border that refused (or changed) an object. */
 struct store_policy_entry {

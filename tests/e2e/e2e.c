@@ -649,9 +649,15 @@ e2e_node_init(struct e2e_node *n, const char *name)
 		g_nodes[g_n_nodes++] = n;
 	snprintf(home, sizeof(home), "%s", n->home);
 	{
-		char bin[512], *out = NULL;
+		char bin[512], *out = NULL, url[512];
 		const char *argv[] = { e2e_bin("liaison", bin), "init", "--home", home, "--name", name,
-				       "--listen", "127.0.0.1:0", NULL };
+				       "--listen", "127.0.0.1:0", NULL, NULL, NULL };
+
+		if (e2e_pg() != NULL) {
+			e2e_pg_create(home, n->db, url);
+			argv[8] = "--store";
+			argv[9] = url;
+		}
 		int rc = e2e_run(argv, NULL, &out);
 		free(out);
 		if (rc == 2) {
@@ -1118,6 +1124,8 @@ e2e_node_destroy(struct e2e_node *n)
 	for (i = 0; i < g_n_nodes; i++)
 		if (g_nodes[i] == n)
 			g_nodes[i] = NULL;
+	e2e_pg_drop(n->db);
+	n->db[0] = '\0';
 	if (n->home[0] == '\0' || getenv("E2E_KEEP") != NULL)
 		return;
 	snprintf(dir, sizeof(dir), "%s", n->home);

@@ -51,9 +51,36 @@ struct e2e_node {
 	int started, stopped_event, eof;
 	unsigned long lines;
 	char log_path[320];
+	char db[64];                  /* its PostgreSQL database (LIAISON_TEST_PG), else "" */
 };
 
-/* liaison init into a fresh /tmp home with --listen 127.0.0.1:0. */
+/* ---- the store from outside (e2e_db.c): SQLite, or PostgreSQL with LIAISON_TEST_PG ---- */
+
+/* The server of LIAISON_TEST_PG, or NULL (the nodes' stores are SQLite files). */
+const char *e2e_pg(void);
+/* A fresh database for the node in home: its name and URL. e2e_pg_drop removes it. */
+void e2e_pg_create(const char *home, char db[64], char url[512]);
+void e2e_pg_drop(const char *db);
+/* A copy of database from (nobody may be connected to it): its name and URL. */
+void e2e_pg_copy(const char *from, char db[64], char url[512]);
+
+struct e2e_db;
+struct e2e_db *e2e_db_open(const struct e2e_node *n, int rw);
+void e2e_db_close(struct e2e_db *d);
+int e2e_db_is_pg(const struct e2e_db *d);
+/* Column 0 of the one row of sql. */
+long long e2e_db_int(struct e2e_db *d, const char *sql);
+/* Column 0 (an integer) of sql's first row with ? bound to arg; *ret_found 0 if none or NULL. */
+long long e2e_db_int1(struct e2e_db *d, const char *sql, long long arg, int *ret_found);
+/* Runs sql (pg_sql instead on PostgreSQL, if not NULL); 0 if it ran. */
+int e2e_db_exec(struct e2e_db *d, const char *sql, const char *pg_sql);
+/* Column 0 of sql's first row with ? bound to arg (malloc'd; NULL if none). */
+uint8_t *e2e_db_blob(struct e2e_db *d, const char *sql, long long arg, size_t *ret_len);
+/* sql with its ?s bound to (b, n) and arg must change one row. */
+void e2e_db_set_blob(struct e2e_db *d, const char *sql, const uint8_t *b, size_t n, long long arg);
+
+/* liaison init into a fresh /tmp home with --listen 127.0.0.1:0 (and, with
+ * LIAISON_TEST_PG, --store on a fresh database). */
 void e2e_node_init(struct e2e_node *n, const char *name);
 /* The same for a node with partners: deliveries retried after 100 ms, at most 1 s apart. */
 void e2e_node_init_linked(struct e2e_node *n, const char *name);

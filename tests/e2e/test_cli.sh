@@ -6,8 +6,27 @@ set -euo pipefail
 
 BIN="${1:?usage: test_cli.sh BUILD_DIR}/liaison"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 HOME_DIR="$TMP/node"
+# With LIAISON_TEST_PG (a server URL), the nodes' stores are fresh databases there.
+PG=${LIAISON_TEST_PG:-}
+DBS=()
+newdb() { # NAME: a fresh database; its URL in $DB_URL
+	local db
+	db="lsn_cli_$1_$$_$RANDOM"
+	psql -q "$PG/postgres" -c "CREATE DATABASE $db" >/dev/null || fail "CREATE DATABASE $db"
+	DBS+=("$db")
+	DB_URL="$PG/$db"
+}
+cleanup() {
+	local db
+	for db in "${DBS[@]}"; do
+		psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+STORE=()
+if [ -n "$PG" ]; then newdb alpha; STORE=(--store "$DB_URL"); fi
 unset LIAISON_HOME LIAISON_TOKEN
 N=0
 
@@ -36,7 +55,7 @@ has '--name' "$TMP/err"
 ok "init without --name exits 2 and names the option"
 expect 2 "$BIN" init --home "$HOME_DIR" --name alpha --listen nonsense
 ok "init with a bad --listen exits 2"
-expect 0 "$BIN" init --home "$HOME_DIR" --name alpha --listen 127.0.0.1:18443
+expect 0 "$BIN" init --home "$HOME_DIR" --name alpha --listen 127.0.0.1:18443 "${STORE[@]}"
 has 'https://127.0.0.1:18443/liaison/' "$TMP/out"
 has 'TLS SHA-256: *[0-9a-f]\{64\}' "$TMP/out"
 has 'ed25519 [0-9a-f]\{64\}' "$TMP/out"
@@ -49,9 +68,27 @@ done
 for f in tls/key.pem keys/signing.pem; do
 	[ "$(mode "$HOME_DIR/$f")" = 600 ] || fail "$f mode $(mode "$HOME_DIR/$f")"
 done
-for f in liaison.conf tls/cert.pem store.db; do
+for f in liaison.conf tls/cert.pem $([ -n "$PG" ] || echo store.db); do
 	[ -s "$HOME_DIR/$f" ] || fail "$f missing"
 done
+if [ -n "$PG" ]; then
+	has '^url = postgresql://' "$HOME_DIR/liaison.conf"
+	has 'store: *postgres 127.0.0.1:' "$TMP/out"
+	[ ! -e "$HOME_DIR/store.db" ] || fail "init --store made a SQLite file too"
+	# a password in the URL is refused (ps and liaison.conf would show it), and so is a
+	# database that already holds a node
+	expect 2 "$BIN" init --home "$TMP/pw" --name pw --store "${DB_URL/postgres@/postgres:secret@}"
+	has 'pgpass' "$TMP/err"
+	grep -q secret "$TMP/err" && fail "the password was printed: $(cat "$TMP/err")"
+	[ ! -e "$TMP/pw" ] || fail "a refused init left $TMP/pw"
+	expect 1 "$BIN" init --home "$TMP/again" --name again --store "$DB_URL"
+	has "already holds node 'alpha'" "$TMP/err"
+	# an unreachable server: the error names where, and nothing is left behind
+	expect 1 "$BIN" init --home "$TMP/away" --name away --store postgresql://postgres@127.0.0.1:1/x
+	has 'cannot connect to the database at 127.0.0.1:1/x' "$TMP/err"
+	[ ! -e "$TMP/away" ] || fail "a failed init left $TMP/away"
+	ok "init --store: PostgreSQL, passwords in the URL refused, one node per database"
+fi
 has '^name = alpha$' "$HOME_DIR/liaison.conf"
 has '^listen = 127.0.0.1:18443$' "$HOME_DIR/liaison.conf"
 ok "init makes every file, keys 0600, folders 0700"
@@ -138,8 +175,13 @@ has '"liaisond": "not running"' "$TMP/out"
 has '"name": "alpha"' "$TMP/out"
 has '"collections": 4' "$TMP/out"
 # the index by id is a file of its own beside the store, and counted
-[ -s "$HOME_DIR/store.db-ids" ] || fail "no store.db-ids beside store.db"
-grep -Eq '"ids_bytes": [1-9][0-9]*' "$TMP/out" || fail "status --json: no ids_bytes: $(cat "$TMP/out")"
+if [ -z "$PG" ]; then
+	[ -s "$HOME_DIR/store.db-ids" ] || fail "no store.db-ids beside store.db"
+	grep -Eq '"ids_bytes": [1-9][0-9]*' "$TMP/out" || fail "status --json: no ids_bytes: $(cat "$TMP/out")"
+else
+	has '"store": "postgres 127.0.0.1:' "$TMP/out"
+	grep -q '"role": null' "$TMP/out" || fail "status --json: a role without a daemon: $(cat "$TMP/out")"
+fi
 ok "status --json: not running"
 echo 99999999 >"$HOME_DIR/liaisond.pid"
 expect 0 "$BIN" status
@@ -196,7 +238,7 @@ check_help() {
 	expect 0 "$BIN" help "$@"
 	for o in $opts; do has "--$o" "$TMP/out"; done
 }
-check_help "name listen json" init
+check_help "name listen store json" init
 check_help "title id description json" collection add
 check_help "json" collection list
 check_help "title json" collection
@@ -242,7 +284,10 @@ ok "identity show: Crockford fingerprint, peer listener on the TAXII port + 1"
 expect 0 "$BIN" --home "$HOME_DIR" identity export
 cp "$TMP/out" "$TMP/alpha.identity.json"
 has "\"fingerprint\":\"$FPR_A\"" "$TMP/alpha.identity.json"
-expect 0 "$BIN" init --home "$TMP/beta" --name beta --listen 127.0.0.1:18543 --peer-listen 127.0.0.1:18600
+STORE=()
+if [ -n "$PG" ]; then newdb beta; STORE=(--store "$DB_URL"); fi
+expect 0 "$BIN" init --home "$TMP/beta" --name beta --listen 127.0.0.1:18543 --peer-listen 127.0.0.1:18600 \
+	"${STORE[@]}"
 expect 0 "$BIN" --home "$TMP/beta" identity export
 cp "$TMP/out" "$TMP/beta.identity.json"
 ok "identity export; init --peer-listen"
@@ -281,6 +326,31 @@ expect 0 "$BIN" --home "$HOME_DIR" user grant alice from-beta:r
 expect 0 "$BIN" --home "$HOME_DIR" status --json
 has '"active": 1' "$TMP/out"
 ok "partner add pairs once, makes from-NAME, shows in partner list, envelope list and status"
+# several endpoints (a node of several daemons): kept in order, each checked, all listed
+EP1=https://127.0.0.1:18444
+EP2=https://[::1]:18445
+for bad in "https://a b:1" "https://h/x:1" 'https://a"b:1' "https://:1" "https://h:0"; do
+	expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$bad" --yes
+	has 'https://HOST:PORT' "$TMP/err"
+done
+expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP1" --yes
+has 'given twice' "$TMP/err"
+expect 2 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" $(for i in 1 2 3 4 5 6 7 8 9; do echo --endpoint https://h$i:1; done) --yes
+has 'at most 8' "$TMP/err"
+expect 0 "$BIN" --home "$TMP/beta" partner list --json
+has '"partners": \[\]' "$TMP/out"
+expect 1 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP2"
+grep -c '^endpoint: ' "$TMP/err" | grep -qx 2 || fail "the confirmation does not show both endpoints: $(cat "$TMP/err")"
+expect 0 "$BIN" --home "$TMP/beta" partner add "$TMP/alpha.identity.json" --endpoint "$EP1" --endpoint "$EP2" --yes --json
+has "\"endpoint\": \"$EP1\"" "$TMP/out"
+tr -d ' \n' < "$TMP/out" | grep -qF "\"endpoints\":[\"$EP1\",\"$EP2\"]" || fail "partner add --json endpoints: $(cat "$TMP/out")"
+expect 0 "$BIN" --home "$TMP/beta" partner list --json
+has "\"endpoint\": \"$EP1\"" "$TMP/out"
+tr -d ' \n' < "$TMP/out" | grep -qF "\"endpoints\":[\"$EP1\",\"$EP2\"]" || fail "partner list --json endpoints: $(cat "$TMP/out")"
+expect 0 "$BIN" --home "$TMP/beta" partner list
+has 'ENDPOINTS' "$TMP/out"
+grep '^alpha ' "$TMP/out" | grep -qF " $EP1,$EP2 " || fail "partner list does not show both endpoints: $(cat "$TMP/out")"
+ok "partner add --endpoint A --endpoint B: checked, kept in order, shown by partner list (text and --json)"
 # agreements: written at pairing, shown, changed; bad terms change nothing
 expect 0 "$BIN" --home "$HOME_DIR" agreement show beta --json
 has '"written": true' "$TMP/out"

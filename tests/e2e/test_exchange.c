@@ -5,7 +5,8 @@
  * the other way round at the same time; every envelope is receipted and the
  * sequences on both sides match. Then the hard parts: B down for a while
  * (A queues, reports the error, and catches up), and kill -9 of the
- * receiver and of the sender at random moments during transfers.
+ * receiver and of the sender at random moments during transfers. Last, a
+ * third node C pairs with B giving a dead endpoint before B's real one.
  *
  * E2E_SEED=N repeats the random kill moments of an earlier run.
  */
@@ -913,6 +914,126 @@ test_partner_takes_smaller_batches(void **state)
 	free_strs(objs, 4000);
 }
 
+/* ---- a partner of several endpoints ---- */
+
+/* Waits until coll (of c) holds want objects and n's link to partner has nothing queued. */
+static void
+wait_count(struct e2e_client *c, const char *coll, size_t want, struct e2e_node *n,
+    const char *partner, const char *what)
+{
+	int64_t dl = e2e_now_ms() + 60000;
+	long long q = -1;
+	size_t got = 0;
+
+	for (;;) {
+		json_t *p = e2e_partner(n, partner);
+		q = e2e_jint(p, "queued");
+		json_decref(p);
+		got = e2e_count(c, coll);
+		if (got == want && q == 0)
+			break;
+		if (e2e_now_ms() > dl)
+			fail_msg("%s: not delivered within 60 s: %zu of %zu arrived, %s queues %lld",
+			    what, got, want, n->name, q);
+		e2e_sleep_ms(200);
+	}
+	log_time("%s: %zu objects delivered", what, want);
+}
+
+/*
+ * C pairs with B giving two endpoints, as for a node of two daemons: first
+ * a port nothing listens on, then B's peer listener. What C shares reaches
+ * B through the second, C logs which endpoint answered and keeps sending
+ * there (the dead one is not tried for every batch); with B down as well,
+ * the error names both endpoints, and C catches up when B is back.
+ */
+static void
+test_endpoint_fallthrough(void **state)
+{
+	const char *started[] = { "\"event\":\"link_started\"", "\"partner\":\"cert-b\"", NULL };
+	const char *dead[] = { "\"event\":\"endpoint_failed\"", "\"partner\":\"cert-b\"", NULL };
+	const char *moved[] = { "\"event\":\"endpoint_failed\"", "\"partner\":\"cert-b\"",
+	    "\"index\":1", "\"next\":0", NULL };
+	const char *dead_ep = "https://127.0.0.1:1";
+	char b_doc[400], b_ep[64], c_shared[64], b_from_c[64], used_ep[96];
+	const char *used[] = { "\"event\":\"link_endpoint\"", "\"partner\":\"cert-b\"",
+	    "\"index\":1", used_ep, NULL };
+	const char *const for_c[] = { "for-cert-c", NULL };
+	struct e2e_client c_admin;
+	struct e2e_node C;
+	char **objs = indicators(300, "fallthrough");
+	size_t tried;
+	int64_t dl;
+	json_t *j, *p;
+	int logged = 0;
+
+	node_setup(&C, "cert-c");
+	e2e_coll_id(&C, "shared", c_shared);
+	e2e_node_start(&C);
+	e2e_client_basic(&c_admin, &C, "admin", PW);
+	e2e_peer_endpoint(&B, b_ep);
+	snprintf(used_ep, sizeof(used_ep), "\"endpoint\":\"%s\"", b_ep);
+	/* B pins C and shares it a collection of its own: B's other objects stay home */
+	e2e_coll_add(&B, "for-cert-c");
+	json_decref(e2e_pair(&B, &C, for_c));
+	snprintf(b_doc, sizeof(b_doc), "%s.identity.json", B.home);
+	e2e_identity_export(&B, b_doc);
+	j = e2e_liaison_json(&C, "partner", "add", b_doc, "--endpoint", dead_ep, "--endpoint", b_ep,
+	    "--yes", NULL);
+	assert_string_equal(e2e_jstr(j, "endpoint"), dead_ep);
+	assert_int_equal(json_array_size(json_object_get(j, "endpoints")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "endpoints"), 1)) ?: "",
+	    b_ep);
+	json_decref(j);
+	if (e2e_log_wait(&C, started, 1, 5000) != 1)
+		fail_msg("C did not start its link to cert-b within 5 s of `partner add`");
+	e2e_coll_id(&B, "from-cert-c", b_from_c);
+
+	post_all(&c_admin, c_shared, objs, 100);
+	wait_count(&b_admin, b_from_c, 100, &C, "cert-b", "C -> B past a dead first endpoint");
+	if (e2e_log_wait(&C, used, 1, 5000) != 1)
+		fail_msg("C did not log that B answered at its second endpoint %s", b_ep);
+	tried = e2e_log_count(&C, dead);
+	post_all(&c_admin, c_shared, objs + 100, 100);
+	wait_count(&b_admin, b_from_c, 200, &C, "cert-b", "C -> B again");
+	if (e2e_log_count(&C, dead) != tried)
+		fail_msg("C tried the dead endpoint again although B's answered (%zu, then %zu times)",
+		    tried, e2e_log_count(&C, dead));
+
+	/* neither answers: the error names both, and the backoff applies */
+	if (e2e_node_stop(&B, &logged) != 0 || !logged)
+		fail_msg("B did not stop cleanly");
+	post_all(&c_admin, c_shared, objs + 200, 100);
+	for (dl = e2e_now_ms() + 20000;; e2e_sleep_ms(200)) {
+		p = e2e_partner(&C, "cert-b");
+		if (strstr(e2e_jstr(p, "last_error"), dead_ep) != NULL &&
+		    strstr(e2e_jstr(p, "last_error"), b_ep) != NULL && e2e_jint(p, "retries") > 0)
+			break;
+		if (e2e_now_ms() > dl)
+			fail_msg("with B down, C's link does not name both endpoints: %s",
+			    json_dumps(p, JSON_COMPACT));
+		json_decref(p);
+	}
+	log_time("B down: C says %.200s", e2e_jstr(p, "last_error"));
+	json_decref(p);
+	/* link threads' log lines reach the file at the next flush (LOG_FLUSH_MS) */
+	if (e2e_log_wait(&C, moved, 1, 2000) == 0)
+		fail_msg("C's sender did not go on to the next endpoint when B's did not answer");
+	e2e_node_start(&B);
+	wait_count(&b_admin, b_from_c, 300, &C, "cert-b", "C -> B after B was down");
+	p = e2e_partner(&C, "cert-b");
+	assert_string_equal(e2e_jstr(p, "last_error"), "");
+	json_decref(p);
+
+	e2e_client_release(&c_admin);
+	if (e2e_node_finish(&C) < 0)
+		fail_msg("C did not stop cleanly");
+	/* B forgets C: nothing of it is left for the other tests */
+	if (e2e_liaison(&B, NULL, NULL, NULL, "partner", "remove", "cert-c", NULL) != 0)
+		fail_msg("B could not remove cert-c");
+	free_strs(objs, 300);
+}
+
 int
 main(void)
 {
@@ -922,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_receiver_down_catches_up),
 		cmocka_unit_test(test_kill9_rounds),
 		cmocka_unit_test(test_partner_takes_smaller_batches),
+		cmocka_unit_test(test_endpoint_fallthrough),
 	};
 
 	return cmocka_run_group_tests_name("e2e/exchange", tests, setup, teardown);

@@ -32,7 +32,7 @@
 
 static struct e2e_node A1, A2, B;
 static struct e2e_client a1c, a2c, bc;
-static char a_shared[64], b_from_a[64];
+static char a_shared[64], b_from_a[64], b_shared[64], a_from_b[64];
 static int64_t t_start;
 
 static int
@@ -95,9 +95,9 @@ actives(const struct e2e_node *n)
 static int
 setup(void **state)
 {
-	char ep[64], doc[400], port[32];
+	char ep[64], ep2[64], doc[400], port[32];
 	char *out = NULL, *err = NULL;
-	int pa = free_port(), pp = free_port();
+	int pa = free_port(), pp = free_port(), pp2 = free_port();
 
 	if (getenv("LIAISON_TEST_PG") == NULL || getenv("LIAISON_TEST_PG")[0] == '\0')
 		return 0;
@@ -116,13 +116,19 @@ setup(void **state)
 	json_decref(e2e_pair(&A1, &B, NULL));
 	snprintf(doc, sizeof(doc), "%s.identity.json", A1.home);
 	e2e_identity_export(&A1, doc);
+	/* B knows both of A's daemons, in order */
 	snprintf(ep, sizeof(ep), "https://127.0.0.1:%d", pp);
-	if (e2e_liaison(&B, NULL, &out, &err, "partner", "add", doc, "--endpoint", ep, "--yes",
-	    NULL) != 0)
+	snprintf(ep2, sizeof(ep2), "https://127.0.0.1:%d", pp2);
+	if (e2e_liaison(&B, NULL, &out, &err, "partner", "add", doc, "--endpoint", ep, "--endpoint",
+	    ep2, "--yes", NULL) != 0)
 		fail_msg("B could not pair with A: %s", err ? err : "");
 	free(out);
 	free(err);
 	clone_node(&A2, &A1);
+	snprintf(port, sizeof(port), "127.0.0.1:%d", pp2);
+	e2e_node_conf(&A2, "peer", "listen", port);
+	e2e_coll_id(&B, "shared", b_shared);
+	e2e_coll_id(&A1, "from-ha-b", a_from_b);
 	e2e_coll_id(&A1, "shared", a_shared);
 	e2e_coll_id(&B, "from-ha-a", b_from_a);
 	return 0;
@@ -136,8 +142,9 @@ teardown(void **state)
 	e2e_client_release(&a1c);
 	e2e_client_release(&a2c);
 	e2e_client_release(&bc);
-	e2e_node_destroy(&A1);
+	/* A2 first: A1's database goes with A1, and A2 must not see it go */
 	e2e_node_destroy(&A2);
+	e2e_node_destroy(&A1);
 	e2e_node_destroy(&B);
 	return 0;
 }
@@ -277,12 +284,14 @@ static void
 test_failover_during_sync(void **state)
 {
 	static const char *const needle[] = { "\"event\":\"active\"", NULL };
-	char **before = indicators(OBJS_BEFORE, "before"), **after = indicators(OBJS_AFTER, "after");
+	char **before, **after;
 	json_t *pa, *pb;
 	int64_t t_kill, t_active;
 	size_t i;
 
 	need_pg();
+	before = indicators(OBJS_BEFORE, "before");
+	after = indicators(OBJS_AFTER, "after");
 	post_all(&a1c, before, OBJS_BEFORE);
 	/* the sync to B is under way: kill the active daemon now */
 	e2e_node_kill9(&A1);
@@ -307,6 +316,26 @@ test_failover_during_sync(void **state)
 		    e2e_jint(pa, "envelopes_out"), e2e_jint(pa, "queued"), e2e_jint(pb, "envelopes_in"));
 	json_decref(pa);
 	json_decref(pb);
+	/* B -> A: the old active's endpoint is dead, the new one's answers */
+	{
+		char **back = indicators(200, "b-to-a");
+		int64_t dl = e2e_now_ms() + 60000;
+		size_t n = 0, k;
+
+		for (k = 0; k < 200; k += 100) {
+			json_t *st = e2e_post_objs(&bc, b_shared, (const char *const *)back + k, 100);
+			e2e_assert_status(st, 100, 100, 0);
+			json_decref(st);
+		}
+		while ((n = e2e_count(&a2c, a_from_b)) < 200 && e2e_now_ms() < dl)
+			e2e_sleep_ms(250);
+		if (n != 200)
+			fail_msg("A's new active holds %zu of the 200 objects B shared after the failover",
+			    n);
+		for (k = 0; k < 200; k++)
+			free(back[k]);
+		free(back);
+	}
 	log_verify(&A2);
 	log_verify(&B);
 	for (i = 0; i < OBJS_BEFORE; i++)
@@ -384,13 +413,15 @@ page_all(struct e2e_client *c, const char *added_after, struct order *o)
 static void
 test_both_write(void **state)
 {
-	char **x = indicators(2000, "via-a1"), **y = indicators(2000, "via-a2");
+	char **x, **y;
 	struct poster p1, p2;
 	struct order o = { 0 };
 	pthread_t t1, t2;
 	size_t before, i;
 
 	need_pg();
+	x = indicators(2000, "via-a1");
+	y = indicators(2000, "via-a2");
 	/* A1 was killed: start it again, as a standby of the node */
 	e2e_node_start(&A1);
 	e2e_client_release(&a1c);

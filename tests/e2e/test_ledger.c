@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,89 +48,40 @@ static int64_t t_start;
 
 #define log_time(...) e2e_log_time(t_start, __VA_ARGS__)
 
-/* ---- SQLite, read-only or on a copy ---- */
+/* ---- the store, read-only or on a copy ---- */
 
-static void
-db_path(const char *home, char out[400])
+/* The node's store from outside, SQLite file or PostgreSQL database (e2e_db.c). */
+static struct e2e_db *
+db_open(const struct e2e_node *n, int rw)
 {
-	snprintf(out, 400, "%s/store.db", home);
-}
-
-static sqlite3 *
-db_open(const char *home, int rw)
-{
-	char p[400];
-	sqlite3 *db = NULL;
-
-	db_path(home, p);
-	if (sqlite3_open_v2(p, &db, rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", p, db ? sqlite3_errmsg(db) : "?");
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static sqlite3_stmt *
-db_prep(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("prepare '%s': %s", sql, sqlite3_errmsg(db));
-	return st;
+	return e2e_db_open(n, rw);
 }
 
 /* The single integer a query gives. */
 static long long
-db_int(sqlite3 *db, const char *sql)
+db_int(struct e2e_db *db, const char *sql)
 {
-	sqlite3_stmt *st = db_prep(db, sql);
-	long long v;
-
-	if (sqlite3_step(st) != SQLITE_ROW)
-		fail_msg("'%s' gave no row: %s", sql, sqlite3_errmsg(db));
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return e2e_db_int(db, sql);
 }
 
 static void
-db_exec(sqlite3 *db, const char *sql)
+db_exec(struct e2e_db *db, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("'%s': %s", sql, msg ? msg : "?");
+	if (e2e_db_exec(db, sql, NULL) != 0)
+		fail_msg("'%s' failed", sql);
 }
 
 /* Copies of a blob column's value (malloc'd; *ret_len). NULL if no row. */
 static uint8_t *
-db_blob(sqlite3 *db, const char *sql, long long arg, size_t *ret_len)
+db_blob(struct e2e_db *db, const char *sql, long long arg, size_t *ret_len)
 {
-	sqlite3_stmt *st = db_prep(db, sql);
-	uint8_t *b = NULL;
-
-	sqlite3_bind_int64(st, 1, arg);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		b = malloc(n + 1);
-		memcpy(b, sqlite3_column_blob(st, 0), n);
-		b[n] = 0;
-		*ret_len = n;
-	}
-	sqlite3_finalize(st);
-	return b;
+	return e2e_db_blob(db, sql, arg, ret_len);
 }
 
 static void
-db_set_blob(sqlite3 *db, const char *sql, const uint8_t *b, size_t n, long long arg)
+db_set_blob(struct e2e_db *db, const char *sql, const uint8_t *b, size_t n, long long arg)
 {
-	sqlite3_stmt *st = db_prep(db, sql);
-
-	sqlite3_bind_blob(st, 1, b, (int)n, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, arg);
-	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1)
-		fail_msg("'%s' (arg %lld) did not change one row: %s", sql, arg, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	e2e_db_set_blob(db, sql, b, n, arg);
 }
 
 /* ---- notes and keys ---- */
@@ -232,10 +182,10 @@ post_indicators(struct e2e_client *c, const char *coll, size_t n, const char *ta
 static long long
 leaf_count(const struct e2e_node *n)
 {
-	sqlite3 *db = db_open(n->home, 0);
+	struct e2e_db *db = db_open(n, 0);
 	long long v = db_int(db, "SELECT count(*) FROM ledger_entries");
 
-	sqlite3_close(db);
+	e2e_db_close(db);
 	return v;
 }
 
@@ -244,13 +194,13 @@ static void
 env_counts(const struct e2e_node *n, long long *total, long long *no_proof, long long *no_rcpt,
     long long *no_leaf)
 {
-	sqlite3 *db = db_open(n->home, 0);
+	struct e2e_db *db = db_open(n, 0);
 
 	*total = db_int(db, "SELECT count(*) FROM envelopes");
 	*no_proof = db_int(db, "SELECT count(*) FROM envelopes WHERE proof IS NULL");
 	*no_rcpt = db_int(db, "SELECT count(*) FROM envelopes WHERE dir = 0 AND receipt IS NULL");
 	*no_leaf = db_int(db, "SELECT count(*) FROM envelopes WHERE leaf IS NULL");
-	sqlite3_close(db);
+	e2e_db_close(db);
 }
 
 /* The latest checkpoint of n, with a cosignature of witness key k that verifies; 0 if not yet. */
@@ -326,7 +276,7 @@ check_verify_ok(const struct e2e_node *n)
 {
 	char *out = NULL, *err = NULL;
 	json_t *j;
-	sqlite3 *db;
+	struct e2e_db *db;
 	long long envs, leaves;
 	int rc = e2e_liaison(n, NULL, &out, &err, "log", "verify", NULL);
 
@@ -335,14 +285,15 @@ check_verify_ok(const struct e2e_node *n)
 	free(out);
 	free(err);
 	j = e2e_liaison_json(n, "log", "verify", NULL);
-	db = db_open(n->home, 0);
+	db = db_open(n, 0);
 	envs = db_int(db, "SELECT count(*) FROM envelopes");
 	leaves = db_int(db, "SELECT count(*) FROM ledger_entries");
 	if (!json_is_true(json_object_get(j, "ok")) ||
 	    json_integer_value(json_object_get(j, "leaves")) != leaves ||
 	    json_integer_value(json_object_get(j, "envelope_entries")) != envs ||
-	    leaves != envs + db_int(db, "SELECT count(*) FROM ledger_entries "
-	    "WHERE substr(entry, 5, 1) = x'02'") ||
+	    leaves != envs + db_int(db, e2e_db_is_pg(db) ?
+	    "SELECT count(*) FROM ledger_entries WHERE get_byte(entry, 4) = 2" :
+	    "SELECT count(*) FROM ledger_entries WHERE substr(entry, 5, 1) = x'02'") ||
 	    json_integer_value(json_object_get(j, "first_bad_index")) != -1 ||
 	    json_integer_value(json_object_get(j, "checkpoints")) < 1 ||
 	    json_integer_value(json_object_get(j, "cosignatures")) < 1 ||
@@ -351,7 +302,7 @@ check_verify_ok(const struct e2e_node *n)
 		    n->name, json_dumps(j, JSON_COMPACT), envs, leaves);
 	if (db_int(db, "SELECT max(idx) FROM ledger_entries") != leaves - 1)
 		fail_msg("%s: ledger_entries indexes are not 0..%lld", n->name, leaves - 1);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	json_decref(j);
 }
 
@@ -366,7 +317,7 @@ check_prove(const struct e2e_node *n, uint64_t idx, const struct note_key *logk,
 	uint8_t leaf[MERKLE_HASH_LEN], *entry;
 	char *out = NULL, arg[32];
 	size_t elen = 0;
-	sqlite3 *db;
+	struct e2e_db *db;
 	int rc;
 
 	snprintf(arg, sizeof(arg), "%" PRIu64, idx);
@@ -384,9 +335,9 @@ check_prove(const struct e2e_node *n, uint64_t idx, const struct note_key *logk,
 		fail_msg("proof of %s: index %" PRIu64 ", extra %zu bytes starting %.4s type %d", arg,
 		    p->index, p->extra_len, (const char *)p->extra, p->extra[4]);
 	/* the extra is the stored entry */
-	db = db_open(n->home, 0);
+	db = db_open(n, 0);
 	entry = db_blob(db, "SELECT entry FROM ledger_entries WHERE idx = ?", (long long)idx, &elen);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	if (entry == NULL || elen != p->extra_len || memcmp(entry, p->extra, elen) != 0)
 		fail_msg("the proof's extra is not ledger entry %s of %s", arg, n->name);
 	free(entry);
@@ -422,27 +373,30 @@ check_receipts(const struct e2e_node *snd, const struct e2e_node *rcv,
 {
 	struct err err = ERR_INIT;
 	struct tlog_proof *p = calloc(1, sizeof(*p));
-	sqlite3 *ds = db_open(snd->home, 0), *dr = db_open(rcv->home, 0);
-	sqlite3_stmt *st = db_prep(ds, "SELECT seq, receipt, proof, leaf FROM envelopes "
-	    "WHERE dir = 0 ORDER BY seq");
-	sqlite3_stmt *sr = db_prep(dr, "SELECT leaf FROM envelopes WHERE dir = 1 AND seq = ?");
+	struct e2e_db *ds = db_open(snd, 0), *dr = db_open(rcv, 0);
 	struct checkpoint cp;
-	uint8_t leaf[MERKLE_HASH_LEN], *entry;
-	size_t n = 0, elen = 0;
+	uint8_t leaf[MERKLE_HASH_LEN], *entry, *rc;
+	size_t n = 0, elen = 0, rlen = 0, plen = 0;
+	long long seq, last = db_int(ds, "SELECT coalesce(max(seq), 0) FROM envelopes WHERE dir = 0");
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long long seq = sqlite3_column_int64(st, 0);
-		const uint8_t *rc = sqlite3_column_blob(st, 1);
-		const char *proof = (const char *)sqlite3_column_text(st, 2);
+	for (seq = 1; seq <= last; seq++) {
+		char *proof;
+		long long at;
 		uint64_t L;
+		int found;
 
-		if (rc == NULL || sqlite3_column_bytes(st, 1) != 208)
-			fail_msg("%s's envelope %lld to %s: receipt of %d bytes", snd->name, seq, rcv->name,
-			    sqlite3_column_bytes(st, 1));
+		rc = db_blob(ds, "SELECT receipt FROM envelopes WHERE dir = 0 AND seq = ?", seq, &rlen);
+		if (rc == NULL || rlen != 208)
+			fail_msg("%s's envelope %lld to %s: receipt of %zu bytes", snd->name, seq, rcv->name,
+			    rc ? rlen : 0);
 		L = be64(rc + 136);
+		free(rc);
+		proof = (char *)db_blob(ds, "SELECT proof FROM envelopes WHERE dir = 0 AND seq = ?", seq,
+		    &plen);
 		if (proof == NULL || tlog_proof_parse(proof, strlen(proof), p, &err) < 0)
 			fail_msg("%s's envelope %lld: stored proof does not parse (%s): %s", snd->name, seq,
 			    err.msg, proof ? proof : "(null)");
+		free(proof);
 		if (p->index != L)
 			fail_msg("%s's envelope %lld: receipt names leaf %" PRIu64 ", the proof index %" PRIu64,
 			    snd->name, seq, L, p->index);
@@ -458,17 +412,14 @@ check_receipts(const struct e2e_node *snd, const struct e2e_node *rcv,
 		if (merkle_verify_inclusion(L, cp.size, leaf, (const merkle_hash *)p->hashes, p->n_hashes,
 		    cp.root, &err) < 0)
 			fail_msg("%s's envelope %lld: proof does not verify: %s", snd->name, seq, err.msg);
-		sqlite3_reset(sr);
-		sqlite3_bind_int64(sr, 1, seq);
-		if (sqlite3_step(sr) != SQLITE_ROW || (uint64_t)sqlite3_column_int64(sr, 0) != L)
+		at = e2e_db_int1(dr, "SELECT leaf FROM envelopes WHERE dir = 1 AND seq = ?", seq, &found);
+		if (!found || (uint64_t)at != L)
 			fail_msg("%s's envelope %lld: %s has it at leaf %lld, the receipt says %" PRIu64,
-			    snd->name, seq, rcv->name, (long long)sqlite3_column_int64(sr, 0), L);
+			    snd->name, seq, rcv->name, at, L);
 		n++;
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(sr);
-	sqlite3_close(ds);
-	sqlite3_close(dr);
+	e2e_db_close(ds);
+	e2e_db_close(dr);
 	free(p);
 	if (n == 0)
 		fail_msg("%s sent no envelopes to %s", snd->name, rcv->name);
@@ -627,6 +578,8 @@ copy_home(struct e2e_node *copy)
 	const char *argv[] = { "/bin/cp", "-a", B.home, NULL, NULL };
 	char dst[256];
 
+	char url[512];
+
 	*copy = B;
 	snprintf(dst, sizeof(dst), "%s.copy%d", B.home, n_copies++);
 	argv[3] = dst;
@@ -634,6 +587,11 @@ copy_home(struct e2e_node *copy)
 		fail_msg("cp -a %s %s failed", B.home, dst);
 	snprintf(copy->home, sizeof(copy->home), "%s", dst);
 	copy->pid = 0;
+	/* on PostgreSQL the store is not in the home: the copy gets a copy of the database */
+	if (B.db[0] != '\0') {
+		e2e_pg_copy(B.db, copy->db, url);
+		e2e_node_conf(copy, "store", "url", url);
+	}
 }
 
 static void
@@ -643,6 +601,7 @@ drop_copy(const struct e2e_node *copy)
 
 	if (getenv("E2E_KEEP") == NULL)
 		e2e_run(argv, NULL, NULL);
+	e2e_pg_drop(copy->db);
 }
 
 /*
@@ -688,7 +647,7 @@ static void
 test_tampering(void **state)
 {
 	struct e2e_node cp;
-	sqlite3 *db;
+	struct e2e_db *db;
 	uint8_t *b, *b2;
 	size_t n, n2;
 	long long leaves, k, i, j, env, leaf, size;
@@ -703,9 +662,9 @@ test_tampering(void **state)
 	/* the untouched copy verifies: the method itself is sound */
 	copy_home(&cp);
 	check_verify_ok(&cp);
-	db = db_open(cp.home, 0);
+	db = db_open(&cp, 0);
 	leaves = db_int(db, "SELECT count(*) FROM ledger_entries");
-	sqlite3_close(db);
+	e2e_db_close(db);
 	drop_copy(&cp);
 	if (leaves < 6)
 		fail_msg("B's log has only %lld leaves", leaves);
@@ -713,24 +672,24 @@ test_tampering(void **state)
 
 	/* (a) one byte of entry k */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	b = db_blob(db, "SELECT entry FROM ledger_entries WHERE idx = ?", k, &n);
 	b[n / 2] ^= 0x01;
 	db_set_blob(db, "UPDATE ledger_entries SET entry = ? WHERE idx = ?", b, n, k);
 	free(b);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, k, "(a) byte of entry changed");
 	drop_copy(&cp);
 
 	/* (b) entry k deleted */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	{
 		char sql[96];
 		snprintf(sql, sizeof(sql), "DELETE FROM ledger_entries WHERE idx = %lld", k);
 		db_exec(db, sql);
 	}
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, k, "(b) entry deleted");
 	drop_copy(&cp);
 
@@ -738,7 +697,7 @@ test_tampering(void **state)
 	i = 1;
 	j = leaves - 2;
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	b = db_blob(db, "SELECT entry FROM ledger_entries WHERE idx = ?", i, &n);
 	b2 = db_blob(db, "SELECT entry FROM ledger_entries WHERE idx = ?", j, &n2);
 	if (n == n2 && memcmp(b, b2, n) == 0)
@@ -747,13 +706,13 @@ test_tampering(void **state)
 	db_set_blob(db, "UPDATE ledger_entries SET entry = ? WHERE idx = ?", b, n, j);
 	free(b);
 	free(b2);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, i, "(c) entries swapped");
 	drop_copy(&cp);
 
 	/* (d) one byte of an envelope's bytes: its leaf is named */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	env = db_int(db, "SELECT rowid FROM envelopes WHERE dir = 1 ORDER BY seq LIMIT 1 OFFSET 1");
 	leaf = db_int(db, "SELECT leaf FROM envelopes WHERE dir = 1 ORDER BY seq LIMIT 1 OFFSET 1");
 	b = db_blob(db, "SELECT bytes FROM envelope_bytes WHERE envelope = ?", env, &n);
@@ -762,25 +721,25 @@ test_tampering(void **state)
 	b[n - 10] ^= 0x20;
 	db_set_blob(db, "UPDATE envelope_bytes SET bytes = ? WHERE envelope = ?", b, n, env);
 	free(b);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, leaf, "(d) envelope bytes changed");
 	drop_copy(&cp);
 
 	/* (e1) the root of the latest checkpoint B signed */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	size = db_int(db, "SELECT max(size) FROM checkpoints WHERE partner = 0");
 	b = db_blob(db, "SELECT root FROM checkpoints WHERE partner = 0 AND size = ?", size, &n);
 	b[3] ^= 0x80;
 	db_set_blob(db, "UPDATE checkpoints SET root = ? WHERE partner = 0 AND size = ?", b, n, size);
 	free(b);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, -1, "(e) checkpoint root changed");
 	drop_copy(&cp);
 
 	/* (e2) one character of that checkpoint's note (in its root line) */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	note = (char *)db_blob(db, "SELECT note FROM checkpoints WHERE partner = 0 AND size = ?", size, &n);
 	{
 		char *l3 = strchr(strchr(note, '\n') + 1, '\n') + 1;
@@ -789,13 +748,13 @@ test_tampering(void **state)
 		    (const uint8_t *)note, n, size);
 	}
 	free(note);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, -1, "(e) checkpoint note changed");
 	drop_copy(&cp);
 
 	/* (e3) a partner checkpoint B cosigned: one character of its note */
 	copy_home(&cp);
-	db = db_open(cp.home, 1);
+	db = db_open(&cp, 1);
 	size = db_int(db, "SELECT max(size) FROM checkpoints WHERE partner != 0");
 	note = (char *)db_blob(db, "SELECT note FROM checkpoints WHERE partner != 0 AND size = ?", size, &n);
 	{
@@ -805,7 +764,7 @@ test_tampering(void **state)
 		    (const uint8_t *)note, n, size);
 	}
 	free(note);
-	sqlite3_close(db);
+	e2e_db_close(db);
 	expect_bad(&cp, -1, "(e) cosigned partner checkpoint changed");
 	drop_copy(&cp);
 }
@@ -863,8 +822,7 @@ test_fork(void **state)
 	size_t l1, l2, l3, i;
 	uint64_t t = 0;
 	json_t *j, *p;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct e2e_db *db;
 	const char *ct;
 	char kp[400];
 
@@ -937,21 +895,27 @@ test_fork(void **state)
 	if (e2e_log_wait(&A, equiv, 1, 5000) != 1)
 		fail_msg("A logged no equivocation event for cert-c");
 
-	db = db_open(A.home, 0);
+	db = db_open(&A, 0);
 	if (db_int(db, "SELECT count(*) FROM equivocations") != 1)
 		fail_msg("A's equivocations table has %lld rows", db_int(db, "SELECT count(*) FROM equivocations"));
-	st = db_prep(db, "SELECT e.note_a, e.note_b, p.name, p.compromised_us FROM equivocations e "
-	    "JOIN partners p ON p.rowid = e.partner");
-	if (sqlite3_step(st) != SQLITE_ROW)
-		fail_msg("no equivocation row");
 	{
-		const char *na = (const char *)sqlite3_column_text(st, 0);
-		const char *nb = (const char *)sqlite3_column_text(st, 1);
+		size_t la, lb, ln;
+		char *na = (char *)db_blob(db, "SELECT e.note_a FROM equivocations e WHERE e.rowid >= ? "
+		    "ORDER BY e.rowid LIMIT 1", 0, &la);
+		char *nb = (char *)db_blob(db, "SELECT e.note_b FROM equivocations e WHERE e.rowid >= ? "
+		    "ORDER BY e.rowid LIMIT 1", 0, &lb);
+		char *who = (char *)db_blob(db, "SELECT p.name FROM equivocations e JOIN partners p ON "
+		    "p.rowid = e.partner WHERE e.rowid >= ? ORDER BY e.rowid LIMIT 1", 0, &ln);
+		int found;
+		long long since = e2e_db_int1(db, "SELECT p.compromised_us FROM equivocations e JOIN "
+		    "partners p ON p.rowid = e.partner WHERE e.rowid >= ? ORDER BY e.rowid LIMIT 1", 0,
+		    &found);
 		struct checkpoint ca, cb;
-		if (strcmp((const char *)sqlite3_column_text(st, 2), "cert-c") != 0 ||
-		    sqlite3_column_int64(st, 3) == 0)
-			fail_msg("equivocation of %s, compromised_us %lld", sqlite3_column_text(st, 2),
-			    (long long)sqlite3_column_int64(st, 3));
+
+		if (na == NULL || nb == NULL || who == NULL)
+			fail_msg("no equivocation row");
+		if (strcmp(who, "cert-c") != 0 || since == 0)
+			fail_msg("equivocation of %s, compromised_us %lld", who, since);
 		if (ckpt_check(na, strlen(na), &c_id.log_key, &ca) != 0 ||
 		    ckpt_check(nb, strlen(nb), &c_id.log_key, &cb) != 0)
 			fail_msg("the kept notes are not both signed by C:\n%s\n%s", na, nb);
@@ -960,9 +924,11 @@ test_fork(void **state)
 			fail_msg("the kept notes are not the two checkpoints of size 2:\n%s\n%s", na, nb);
 		if (strncmp(na, n1, l1) != 0 || strcmp(nb, n2) != 0)
 			fail_msg("the kept notes differ from what C sent:\n%s\n%s", na, nb);
+		free(na);
+		free(nb);
+		free(who);
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	e2e_db_close(db);
 
 	/* refused from now on, even a consistent-looking request */
 	add_checkpoint(&pc, 2, n3, l3, &r);

@@ -19,10 +19,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PW "policy-password"
 #define SETTLE_MS 20000
@@ -100,39 +100,27 @@ without(const char *s, const char *cut)
 
 /* ---- helpers ---- */
 
-static sqlite3 *
-db_open(const struct e2e_node *n)
-{
-	char p[400];
-	sqlite3 *db = NULL;
-
-	snprintf(p, sizeof(p), "%s/store.db", n->home);
-	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", p, db ? sqlite3_errmsg(db) : "?");
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
 /* Agreement leaves (entry byte 4 == 2) of n's ledger; with hex, only those holding that hash. */
 static long long
 agreement_leaves(const struct e2e_node *n, const char *hex)
 {
-	sqlite3 *db = db_open(n);
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
+	struct e2e_db *db = e2e_db_open(n, 0);
+	long long idx, size = e2e_db_int(db, "SELECT count(*) FROM ledger_entries"), v = 0;
+	char got[65];
+	size_t len, k;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ledger_entries WHERE substr(entry, 5, 1) = x'02' "
-	    "AND length(entry) = 80 AND (?1 IS NULL OR lower(hex(substr(entry, 49, 32))) = lower(?1))",
-	    -1, &st, NULL) != SQLITE_OK)
-		fail_msg("prepare: %s", sqlite3_errmsg(db));
-	if (hex != NULL)
-		sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fail_msg("count of agreement leaves: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	for (idx = 0; idx < size; idx++) {
+		uint8_t *e = e2e_db_blob(db, "SELECT entry FROM ledger_entries WHERE idx = ?", idx, &len);
+
+		if (e == NULL)
+			fail_msg("%s's ledger has no entry %lld of %lld", n->name, idx, size);
+		for (k = 0; len == 80 && k < 32; k++)
+			snprintf(got + 2 * k, 3, "%02x", e[48 + k]);
+		if (len == 80 && e[4] == 2 && (hex == NULL || strcasecmp(got, hex) == 0))
+			v++;
+		free(e);
+	}
+	e2e_db_close(db);
 	return v;
 }
 
@@ -460,23 +448,23 @@ test_same_agreement(void **state)
 static void
 last_receipt(unsigned *stored, unsigned *dup, unsigned *refused)
 {
-	sqlite3 *db = db_open(&A);
-	sqlite3_stmt *st = NULL;
-	const unsigned char *b;
+	struct e2e_db *db = e2e_db_open(&A, 0);
+	long long last = e2e_db_int(db, "SELECT coalesce(max(seq), 0) FROM envelopes WHERE dir = 0");
+	size_t len;
+	uint8_t *b = e2e_db_blob(db, "SELECT receipt FROM envelopes WHERE dir = 0 AND seq = ?", last,
+	    &len);
 
-	if (sqlite3_prepare_v2(db, "SELECT receipt FROM envelopes WHERE dir = 0 ORDER BY seq DESC LIMIT 1",
-	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		fail_msg("A has no envelope out: %s", sqlite3_errmsg(db));
-	if (sqlite3_column_bytes(st, 0) != 208)
-		fail_msg("A's last envelope has a receipt of %d bytes", sqlite3_column_bytes(st, 0));
-	b = sqlite3_column_blob(st, 0);
+	if (b == NULL)
+		fail_msg("A has no envelope out");
+	if (len != 208)
+		fail_msg("A's last envelope has a receipt of %zu bytes", len);
 #define BE32(p) ((unsigned)(p)[0] << 24 | (unsigned)(p)[1] << 16 | (unsigned)(p)[2] << 8 | (p)[3])
 	*stored = BE32(b + 120);
 	*dup = BE32(b + 124);
 	*refused = BE32(b + 128);
 #undef BE32
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	free(b);
+	e2e_db_close(db);
 }
 
 static void

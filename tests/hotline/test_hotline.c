@@ -24,6 +24,7 @@
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/ts.h"
+#include "../store/scratch.h"
 
 #define S(x) ((int64_t)(x) * 1000000)          /* seconds -> µs */
 #define M(x) S((int64_t)(x) * 60)
@@ -64,7 +65,7 @@ static const char emergency_details[] =
 	"\"account\":\"stream.example/u/12345\",\"risk\":\"imminent risk to life\"}";
 
 struct node {
-	char dir[64];
+	char dir[SCRATCH_DIR_MAX];
 	struct store *s;
 	struct store_partner peer;       /* the other node, as this node's partner row */
 	struct agr_hotline terms;
@@ -102,13 +103,9 @@ static void
 node_init(struct node *n, const char *peer, uint8_t k)
 {
 	struct agreement g;
-	struct err err = ERR_INIT;
-	char path[128];
+	char path[SCRATCH_PATH_MAX];
 
-	snprintf(n->dir, sizeof(n->dir), "/tmp/lsn-hotline-XXXXXX");
-	assert_non_null(mkdtemp(n->dir));
-	snprintf(path, sizeof(path), "%s/store.db", n->dir);
-	assert_ok(store_open(path, 1, &n->s, &err), err);
+	scratch_store_open("hotline", n->dir, path, &n->s);
 	partner_make(n, peer, k, &n->peer);
 	agreement_default(&g, "x", "y");
 	n->terms = g.hotline;
@@ -118,11 +115,7 @@ node_init(struct node *n, const char *peer, uint8_t k)
 static void
 node_release(struct node *n)
 {
-	char cmd[128];
-
-	store_close(n->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", n->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_store_remove(n->s, n->dir);
 }
 
 static int

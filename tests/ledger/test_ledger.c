@@ -22,9 +22,10 @@
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "../store/scratch.h"
 
 struct fx {
-	char dir[64], path[128];
+	char dir[SCRATCH_DIR_MAX], path[SCRATCH_PATH_MAX];
 	struct store *s;
 	struct cx_key *ka, *kc;       /* this node (a) and a partner (c) */
 	uint8_t pa[32], pc[32];
@@ -86,10 +87,7 @@ setup(void **state)
 	struct store_collection inbox = { 0 };
 	struct err err = ERR_INIT;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lsn-ledger-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(f->path, 1, &f->s, &err), 0);
+	scratch_store_open("ledger", f->dir, f->path, &f->s);
 	assert_int_equal(cx_key_from_raw(sa, &f->ka, &err), 0);
 	assert_int_equal(cx_key_from_raw(sc, &f->kc, &err), 0);
 	cx_key_public(f->ka, f->pa);
@@ -116,14 +114,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
-	store_close(f->s);
 	cx_key_free(f->ka);
 	cx_key_free(f->kc);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
+	scratch_store_remove(f->s, f->dir);
 	free(f);
 	return 0;
 }
@@ -165,14 +159,35 @@ test_append_sign_prove(void **state)
 	free(out);
 }
 
-static void
-exec_sql(struct fx *f, const char *sql)
+/*
+ * Tampering from outside the store: sql on SQLite, pg_sql (the same change
+ * in PostgreSQL's words) on PostgreSQL. 0 if it ran.
+ */
+static int
+exec_sql2(struct fx *f, const char *sql, const char *pg_sql)
 {
 	sqlite3 *db;
+	int r;
 
+	if (scratch_pg() != NULL) {
+		PGconn *c = PQconnectdb(f->path);
+		PGresult *res = PQexec(c, pg_sql);
+
+		r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+		PQclear(res);
+		PQfinish(c);
+		return r;
+	}
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	r = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 	sqlite3_close(db);
+	return r;
+}
+
+static void
+exec_sql(struct fx *f, const char *sql, const char *pg_sql)
+{
+	assert_int_equal(exec_sql2(f, sql, pg_sql), 0);
 }
 
 /* A changed tree: verify names the leaf, and no checkpoint is signed against it. */
@@ -191,7 +206,8 @@ test_refuse_inconsistent(void **state)
 	ledger_verify_release(&rep);
 	append_n(f, 5);
 	/* leaf 17's entry rewritten: verify names it */
-	exec_sql(f, "UPDATE ledger_entries SET entry = X'4c5345310100000000' WHERE idx = 17;");
+	exec_sql(f, "UPDATE ledger_entries SET entry = X'4c5345310100000000' WHERE idx = 17;",
+	    "UPDATE ledger_entries SET entry = '\\x4c5345310100000000'::bytea WHERE idx = 17");
 	assert_int_equal(ledger_verify(f->s, &f->ida, &rep, &err), 0);
 	assert_false(rep.ok);
 	assert_true(rep.first_bad == 17);
@@ -203,7 +219,8 @@ test_refuse_inconsistent(void **state)
 	 * and no checkpoint is signed against it.
 	 */
 	exec_sql(f, "UPDATE ledger_tree SET hashes = substr(hashes, 1, 160) || zeroblob(32) "
-	    "WHERE idx = 31;");
+	    "WHERE idx = 31;", "UPDATE ledger_tree SET hashes = substr(hashes, 1, 160) || "
+	    "decode(repeat('00', 32), 'hex') WHERE idx = 31");
 	sign(f, 2000000, -LSN_ECONFLICT);
 	assert_int_equal(ledger_verify(f->s, &f->ida, &rep, &err), 0);
 	assert_false(rep.ok);
@@ -305,13 +322,10 @@ test_witness(void **state)
 	len = c_request(f, 4, 4, 0xaa, body, sizeof(body));
 	assert_int_equal(witness(f, body, len, &out), 403);
 	/* the evidence cannot be deleted */
-	{
-		sqlite3 *db;
-		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-		assert_int_not_equal(sqlite3_exec(db, "DELETE FROM equivocations", NULL, NULL, NULL),
-		    SQLITE_OK);
-		sqlite3_close(db);
-	}
+	assert_int_not_equal(exec_sql2(f, "DELETE FROM equivocations", "DELETE FROM equivocations"),
+	    0);
+	assert_int_equal(store_equivocation_count(f->s, 0, &eq, &err), 0);
+	assert_true(eq == 1);
 }
 
 int

@@ -910,6 +910,10 @@ static void
 test_migrate_v1(void **state)
 {
 	struct fx *f = *state;
+
+	/* a version 1 SQLite file brought up; PostgreSQL's schema starts at the current one */
+	if (scratch_pg() != NULL)
+		skip();
 	struct store_collection c, *cv;
 	struct store_user u;
 	struct store_partner p;
