@@ -244,6 +244,67 @@ pg_partner_set_active(struct store *base, int64_t rowid, int active, struct err 
 	return r;
 }
 
+/*
+ * Text the server takes. SQLite keeps any bytes in a text column; here a
+ * single byte that is not UTF-8 fails the statement (SQLSTATE 22021) and
+ * with it the writer's job, so text that may carry a partner's bytes (an
+ * HTTP reply in a link error, a reason quoting an object) is made valid
+ * first: each byte that starts no valid character becomes '?', so the
+ * length never grows.
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* no overlong forms, no surrogates, nothing above U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* How many bytes of s[0..n) are valid UTF-8 before the first bad one (n: all). */
+static size_t
+utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n && (k = utf8_char((const unsigned char *)s + i, n - i)) != 0)
+		i += k;
+	return i;
+}
+
+static void
+utf8_fix(char *s, size_t n)
+{
+	size_t i = 0;
+
+	while ((i += utf8_valid(s + i, n - i)) < n)
+		s[i++] = '?';
+}
+
 /* At most STORE_ERROR_MAX - 1 bytes, never half a UTF-8 character. */
 static size_t
 error_len(const char *error)
@@ -262,15 +323,24 @@ int
 pg_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
     const char *error, int64_t error_us, uint64_t retries, struct err *err)
 {
-	int r = pg_change1(ps(base), "UPDATE partners SET "
+	char text[STORE_ERROR_MAX];
+	size_t n = 0;
+	int r;
+
+	if (error != NULL) {
+		n = error_len(error);
+		memcpy(text, error, n);
+		text[n] = '\0';
+		utf8_fix(text, n);
+	}
+	r = pg_change1(ps(base), "UPDATE partners SET "
 	    "last_contact_us = CASE WHEN $2 = 0 THEN last_contact_us ELSE $2 END, "
 	    "last_error = coalesce($3::text, last_error), "
 	    "last_error_us = CASE WHEN $3::text IS NULL THEN last_error_us ELSE $4 END, "
 	    "retries = CASE WHEN $5 < 0 THEN retries ELSE $5 END WHERE rowid = $1",
 	    "recording a partner's link health", err, PG_BINDS(PB_INT(rowid),
-	    PB_INT(last_contact_us), PB_TEXTN(error, error != NULL ? error_len(error) : 0),
+	    PB_INT(last_contact_us), PB_TEXTN(error != NULL ? text : NULL, n),
 	    PB_INT(error_us), PB_INT((int64_t)retries)));
-
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
 	return r;
@@ -576,83 +646,171 @@ pg_env_set_receipt(struct store *base, int64_t partner, uint64_t seq, const uint
 	return pg_step_receipted(p, partner, seq, receipt_us, err);
 }
 
+/*
+ * Scans read in two steps. A chunk of rows comes without the bytes (the
+ * columns below: rowid, partner and dir after ENV_COLS); the rows the
+ * query lets through (max_n, max_bytes) then get their bytes, in parts of
+ * at most SCAN_BYTES_MAX (one envelope at least). So a batch of 8 MB out
+ * of a backlog of hundreds of large envelopes transfers 8 MB, not the
+ * whole chunk, and no result holds more than one part.
+ */
+#define SCAN_COLS ENV_COLS ", rowid, partner, dir"
+enum { SC_ROWID = EC_PROOF + 1, SC_PARTNER, SC_DIR };
+#define SCAN_BYTES_MAX ((size_t)32 << 20)
+
+/*
+ * One chunk of the four scans, indexed by flags without STORE_ENV_BYTES:
+ * $3 the keyset bound, $4 the chunk's rows. The unreceipted ones match the
+ * partial index envelopes_unreceipted, the others envelopes_seq.
+ */
+#define ENV_SCAN(cond, cmp, order) \
+	"SELECT " SCAN_COLS " FROM envelopes WHERE partner = $1 AND dir = $2" cond " AND seq " \
+	cmp " $3 ORDER BY seq " order " LIMIT $4"
 #define ENV_FLAGS (STORE_ENV_BYTES | STORE_ENV_UNRECEIPTED | STORE_ENV_DESC)
 
-/* The SQL of one chunk of a scan: $3 the keyset bound, $4 the chunk's rows. */
-static void
-scan_sql(unsigned flags, struct buf *sql)
-{
-	int desc = (flags & STORE_ENV_DESC) != 0;
-
-	buf_printf(sql, "SELECT " ENV_COLS "%s FROM envelopes WHERE partner = $1 AND dir = $2%s "
-	    "AND seq %s $3 ORDER BY seq %s LIMIT $4", flags & STORE_ENV_BYTES ? ", " ENV_BYTES : "",
-	    flags & STORE_ENV_UNRECEIPTED ? " AND receipt IS NULL" : "", desc ? "<=" : ">",
-	    desc ? "DESC" : "ASC");
-}
-
-struct env_scan {
-	const struct store_env_query *q;
-	store_env_fn fn;
-	void *arg;
-	size_t n, bytes, rows;
-	int64_t bound;              /* the next chunk's keyset bound */
-	int done;
+static const char *const scan_sql[ENV_FLAGS + 1] = {
+	[0] = ENV_SCAN("", ">", "ASC"),
+	[STORE_ENV_UNRECEIPTED] = ENV_SCAN(" AND receipt IS NULL", ">", "ASC"),
+	[STORE_ENV_DESC] = ENV_SCAN("", "<=", "DESC"),
+	[STORE_ENV_DESC | STORE_ENV_UNRECEIPTED] = ENV_SCAN(" AND receipt IS NULL", "<=", "DESC"),
 };
 
-static int
-scan_row(void *arg, PGresult *res, int i, struct err *err)
+/* The bytes of rows [from, to) of res, one row each in their order (NULL with err set). */
+static PGresult *
+bytes_of(struct pg_store *p, PGresult *res, int from, int to, struct err *err)
 {
-	struct env_scan *sc = arg;
-	const struct store_env_query *q = sc->q;
-	struct store_envelope e;
-	size_t len = (size_t)pg_i64(res, i, EC_LEN);
+	int64_t ids[PG_SCAN_CHUNK];
+	struct buf lit = BUF_INIT((size_t)1 << 20);
+	PGresult *b = NULL;
+	int i;
 
-	sc->rows++;
-	if (sc->done)
-		return 0;
-	/* the first always passes, or one large envelope would block the link */
-	if ((q->max_bytes != 0 && sc->n > 0 && sc->bytes + len > q->max_bytes) ||
-	    (q->max_n != 0 && sc->n >= q->max_n)) {
-		sc->done = 1;
-		return 0;
+	for (i = from; i < to; i++)
+		ids[i - from] = pg_i64(res, i, SC_ROWID);
+	if (pg_int_array(&lit, ids, (size_t)(to - from)) < 0) {
+		err_set(err, LSN_ENOMEM, "store: out of memory");
+		goto out;
 	}
-	row_envelope(res, i, q->partner, q->dir, q->flags & STORE_ENV_BYTES, &e);
-	sc->n++;
-	sc->bytes += len;
-	sc->bound = q->flags & STORE_ENV_DESC ? (int64_t)e.seq - 1 : (int64_t)e.seq;
-	return sc->fn(sc->arg, &e);
+	b = pg_query(p, "SELECT b.bytes FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, k) "
+	    "LEFT JOIN envelope_bytes b ON b.envelope = u.id ORDER BY u.k",
+	    "reading envelopes' bytes", err, PG_BINDS(PB_TEXT(lit.data)));
+	if (b != NULL && PQntuples(b) != to - from) {
+		err_set(err, LSN_EIO, "store: %d envelopes' bytes came back for %d envelopes",
+		    PQntuples(b), to - from);
+		PQclear(b);
+		b = NULL;
+	}
+out:
+	buf_release(&lit);
+	return b;
+}
+
+/* The end of the part of rows from `from` (before `to`) whose bytes are read together. */
+static int
+part_end(PGresult *res, int from, int to)
+{
+	size_t sum = (size_t)pg_i64(res, from, EC_LEN), len;
+	int i;
+
+	for (i = from + 1; i < to; i++) {
+		len = (size_t)pg_i64(res, i, EC_LEN);
+		if (sum + len > SCAN_BYTES_MAX)
+			break;
+		sum += len;
+	}
+	return i;
+}
+
+/*
+ * Passes rows [0, n) of res (SCAN_COLS) to fn, with their bytes if
+ * with_bytes; fn's first negative return stops it and is returned.
+ */
+static int
+pass_rows(struct pg_store *p, PGresult *res, int n, int with_bytes, store_env_fn fn,
+    void *arg, struct err *err)
+{
+	struct store_envelope e;
+	PGresult *b = NULL;
+	int from, to, i, r = 0;
+
+	for (from = 0; from < n && r >= 0; from = to) {
+		to = with_bytes ? part_end(res, from, n) : n;
+		if (with_bytes && (b = bytes_of(p, res, from, to, err)) == NULL)
+			return pg_errcode(err);
+		for (i = from; i < to && r >= 0; i++) {
+			row_envelope(res, i, pg_i64(res, i, SC_PARTNER), (int)pg_i64(res, i, SC_DIR), 0,
+			    &e);
+			if (b != NULL) {
+				e.bytes = pg_bytes(b, i - from, 0, &e.len);
+				if (e.bytes == NULL)
+					e.bytes = (const uint8_t *)"";
+			}
+			r = fn(arg, &e);
+		}
+		PQclear(b);
+		b = NULL;
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
+ * How many rows of this chunk the query lets through, counted into n and
+ * bytes; done once it stops short. The first always passes, or one large
+ * envelope would block the link.
+ */
+static int
+scan_take(const struct store_env_query *q, PGresult *res, size_t *n, size_t *bytes, int *done)
+{
+	int rows = PQntuples(res), i;
+	size_t len;
+
+	for (i = 0; i < rows; i++) {
+		len = (size_t)pg_i64(res, i, EC_LEN);
+		if ((q->max_bytes != 0 && *n > 0 && *bytes + len > q->max_bytes) ||
+		    (q->max_n != 0 && *n >= q->max_n)) {
+			*done = 1;
+			break;
+		}
+		(*n)++;
+		*bytes += len;
+	}
+	return i;
 }
 
 int
 pg_env_scan(struct store *base, const struct store_env_query *q, store_env_fn fn, void *arg,
     struct err *err)
 {
-	struct env_scan sc = { q, fn, arg, 0, 0, 0, 0, 0 };
-	struct buf sql = BUF_INIT(1024);
-	int r = 0;
+	struct pg_store *p = ps(base);
+	size_t n = 0, bytes = 0, chunk;
+	int64_t bound;
+	int done = 0, take, r = 0;
+	PGresult *res;
 
 	if (q->dir != STORE_OUT && q->dir != STORE_IN)
 		return bad_dir(q->dir, err);
 	if (q->flags & ~(unsigned)ENV_FLAGS)
 		return err_set(err, LSN_EINVAL, "store: unknown envelope scan flags %#x", q->flags);
+	/* descending scans bind seq <= before_seq - 1, so "no bound" is INT64_MAX */
 	if (q->flags & STORE_ENV_DESC)
-		sc.bound = q->before_seq == 0 ? INT64_MAX : seq_db(q->before_seq - 1);
+		bound = q->before_seq == 0 ? INT64_MAX : seq_db(q->before_seq - 1);
 	else
-		sc.bound = seq_db(q->after_seq);
-	scan_sql(q->flags, &sql);
-	while (r == 0 && !sc.done) {
-		size_t chunk = PG_SCAN_CHUNK;
-
-		if (q->max_n != 0 && q->max_n - sc.n < chunk)
-			chunk = q->max_n - sc.n;
-		sc.rows = 0;
-		r = pg_rows(ps(base), sql.data, "scanning envelopes", err, scan_row, &sc,
-		    PG_BINDS(PB_INT(q->partner), PB_INT(q->dir), PB_INT(sc.bound),
-		    PB_INT((int64_t)chunk)));
-		if (sc.rows < chunk || (q->max_n != 0 && sc.n >= q->max_n))
-			sc.done = 1;
+		bound = seq_db(q->after_seq);
+	while (r == 0 && !done) {
+		chunk = PG_SCAN_CHUNK;
+		if (q->max_n != 0 && q->max_n - n < chunk)
+			chunk = q->max_n - n;
+		if ((res = pg_query(p, scan_sql[q->flags & ~(unsigned)STORE_ENV_BYTES],
+		    "scanning envelopes", err, PG_BINDS(PB_INT(q->partner), PB_INT(q->dir),
+		    PB_INT(bound), PB_INT((int64_t)chunk)))) == NULL)
+			return pg_errcode(err);
+		take = scan_take(q, res, &n, &bytes, &done);
+		if ((size_t)PQntuples(res) < chunk || (q->max_n != 0 && n >= q->max_n))
+			done = 1;
+		if (take > 0)
+			bound = pg_i64(res, take - 1, EC_SEQ) - (q->flags & STORE_ENV_DESC ? 1 : 0);
+		r = pass_rows(p, res, take, (q->flags & STORE_ENV_BYTES) != 0, fn, arg, err);
+		PQclear(res);
 	}
-	buf_release(&sql);
 	return r;
 }
 
@@ -713,41 +871,27 @@ pg_env_set_proof(struct store *base, int64_t partner, int dir, uint64_t seq, con
 	return r;
 }
 
-struct leaf_scan {
-	store_env_fn fn;
-	void *arg;
-	int64_t next;               /* the next chunk's first leaf */
-	int rows;
-};
-
-static int
-leaf_row(void *arg, PGresult *res, int i, struct err *err)
-{
-	struct leaf_scan *sc = arg;
-	struct store_envelope e;
-
-	row_envelope(res, i, pg_i64(res, i, EC_BYTES + 1), (int)pg_i64(res, i, EC_BYTES + 2), 1,
-	    &e);
-	sc->rows++;
-	sc->next = (int64_t)e.leaf + 1;
-	return sc->fn(sc->arg, &e);
-}
-
 /* Envelopes with a leaf, in leaf order, in keyset chunks: what `log verify` reads. */
 int
 pg_env_scan_leaves(struct store *base, int64_t from, store_env_fn fn, void *arg,
     struct err *err)
 {
-	struct leaf_scan sc = { fn, arg, from, 0 };
-	int r;
+	struct pg_store *p = ps(base);
+	PGresult *res;
+	int rows, r;
 
 	do {
-		sc.rows = 0;
-		r = pg_rows(ps(base), "SELECT " ENV_COLS ", " ENV_BYTES ", partner, dir FROM envelopes "
+		if ((res = pg_query(p, "SELECT " SCAN_COLS " FROM envelopes "
 		    "WHERE leaf IS NOT NULL AND leaf >= $1 ORDER BY leaf LIMIT $2",
-		    "scanning envelopes by leaf", err, leaf_row, &sc,
-		    PG_BINDS(PB_INT(sc.next), PB_INT(PG_SCAN_CHUNK)));
-	} while (r == 0 && sc.rows == PG_SCAN_CHUNK);
+		    "scanning envelopes by leaf", err, PG_BINDS(PB_INT(from),
+		    PB_INT(PG_SCAN_CHUNK)))) == NULL)
+			return pg_errcode(err);
+		rows = PQntuples(res);
+		if (rows > 0)
+			from = pg_i64(res, rows - 1, EC_LEAF) + 1;
+		r = pass_rows(p, res, rows, 1, fn, arg, err);
+		PQclear(res);
+	} while (r == 0 && rows == PG_SCAN_CHUNK);
 	return r;
 }
 
@@ -783,14 +927,49 @@ pg_env_set_leaf(struct store *base, int64_t partner, int dir, uint64_t seq, uint
 
 /* ---- the policy log ---- */
 
+/*
+ * The entry's four texts as the server takes them (utf8_fix): the
+ * usual valid ones as they are, else copies in b with their bad bytes '?'.
+ */
+static int
+policy_texts(const struct store_policy_entry *e, const char *t[4], struct buf *b,
+    struct err *err)
+{
+	size_t off[4], i;
+	int ok = 1;
+
+	t[0] = e->object, t[1] = e->version ? e->version : "", t[2] = e->rule, t[3] = e->reason;
+	for (i = 0; i < 4 && ok; i++)
+		ok = t[i] == NULL || utf8_valid(t[i], strlen(t[i])) == strlen(t[i]);
+	if (ok)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		off[i] = b->len;
+		if (t[i] != NULL && buf_add(b, t[i], strlen(t[i]) + 1) < 0)
+			return err_set(err, LSN_ENOMEM, "store: no room to record a policy decision");
+	}
+	utf8_fix(b->data, b->len);
+	for (i = 0; i < 4; i++)
+		if (t[i] != NULL)
+			t[i] = b->data + off[i];
+	return 0;
+}
+
 int
 pg_policy_log_add(struct store *base, const struct store_policy_entry *e, struct err *err)
 {
-	return pg_exec1(ps(base), "INSERT INTO policy_log(time_us, partner, dir, object, "
-	    "version, rule, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	    "recording a policy decision", err, PG_BINDS(PB_INT(e->time_us),
-	    PB_INT(e->partner), PB_INT(e->dir), PB_TEXT(e->object),
-	    PB_TEXT(e->version ? e->version : ""), PB_TEXT(e->rule), PB_TEXT(e->reason)));
+	struct buf b = BUF_INIT((size_t)1 << 20);
+	const char *t[4];
+	int r;
+
+	if ((r = policy_texts(e, t, &b, err)) == 0)
+		r = pg_exec1(ps(base), "INSERT INTO policy_log(time_us, partner, dir, object, "
+		    "version, rule, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		    "recording a policy decision", err, PG_BINDS(PB_INT(e->time_us),
+		    PB_INT(e->partner), PB_INT(e->dir), PB_TEXT(t[0]), PB_TEXT(t[1]), PB_TEXT(t[2]),
+		    PB_TEXT(t[3])));
+	buf_release(&b);
+	return r;
 }
 
 struct policy_scan {
