@@ -37,8 +37,8 @@ pg_res_err(struct pg_store *p, PGresult *res, struct err *err, const char *what)
 		code = LSN_EBUSY;
 	else if (state != NULL && strcmp(state, "25006") == 0)
 		code = LSN_EBUSY;          /* read-only: a standby server, the primary moved */
-	return err_set(err, code, "store: %s failed: %s%s%s", what, msg,
-	    state ? " (SQLSTATE " : "", state ? state : "");
+	return err_set(err, code, "store: %s failed: %s%s%s%s", what, msg,
+	    state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 }
 
 /*
