@@ -7,6 +7,7 @@
  * each checks the fence first (pg_int.h). Contains no policy.
  */
 #include "store/pg_int.h"
+#include "store/rules.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -96,18 +97,10 @@ partner_one(struct pg_store *p, const char *sql, const struct pg_bind *key,
 	return r;
 }
 
-struct partner_taken {
-	int name;
-	char key_owner[STORE_NAME_MAX + 1];
-	int inbox_exists;
-	char inbox_title[STORE_TITLE_MAX];
-	char inbox_owner[STORE_NAME_MAX + 1];
-};
-
 static int
 fill_taken(void *arg, PGresult *res, int i, struct err *err)
 {
-	struct partner_taken *t = arg;
+	struct store_partner_taken *t = arg;
 
 	t->name = !pg_null(res, i, 0);
 	pg_copy_text(t->key_owner, sizeof(t->key_owner), res, i, 1);
@@ -120,7 +113,7 @@ fill_taken(void *arg, PGresult *res, int i, struct err *err)
 static int
 partner_check_new(struct pg_store *p, const struct store_partner *pt, struct err *err)
 {
-	struct partner_taken t;
+	struct store_partner_taken t;
 	int r;
 
 	if (pt->name[0] == '\0')
@@ -133,18 +126,7 @@ partner_check_new(struct pg_store *p, const struct store_partner *pt, struct err
 	    PG_BINDS(PB_TEXT(pt->name), PB_HASH(pt->key), PB_HASH(pt->key_id),
 	    PB_INT(pt->inbox)))) < 0)
 		return r;
-	if (t.name)
-		return err_set(err, LSN_EEXIST, "a partner named '%s' already exists", pt->name);
-	if (t.key_owner[0] != '\0')
-		return err_set(err, LSN_EEXIST, "partner '%s' already has this signing key, so '%s' "
-		    "cannot be added with it", t.key_owner, pt->name);
-	if (!t.inbox_exists)
-		return err_set(err, LSN_ENOTFOUND, "the inbox of partner '%s', collection %lld, "
-		    "does not exist", pt->name, (long long)pt->inbox);
-	if (t.inbox_owner[0] != '\0')
-		return err_set(err, LSN_EEXIST, "collection '%s' is already the inbox of partner '%s'",
-		    t.inbox_title, t.inbox_owner);
-	return 0;
+	return store_partner_refusal(pt, &t, err);
 }
 
 int
@@ -248,76 +230,10 @@ pg_partner_set_active(struct store *base, int64_t rowid, int active, struct err 
  * Text the server takes. SQLite keeps any bytes in a text column; here a
  * single byte that is not UTF-8 fails the statement (SQLSTATE 22021) and
  * with it the writer's job, so text that may carry a partner's bytes (an
- * HTTP reply in a link error, a reason quoting an object) is made valid
- * first: each byte that starts no valid character becomes '?', so the
- * length never grows.
+ * HTTP reply in a link error, a reason quoting an object) goes through
+ * stix_utf8_scrub first: each byte that starts no valid character becomes
+ * '?', so the length never grows.
  */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	/* no overlong forms, no surrogates, nothing above U+10FFFF */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* How many bytes of s[0..n) are valid UTF-8 before the first bad one (n: all). */
-static size_t
-utf8_valid(const char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n && (k = utf8_char((const unsigned char *)s + i, n - i)) != 0)
-		i += k;
-	return i;
-}
-
-static void
-utf8_fix(char *s, size_t n)
-{
-	size_t i = 0;
-
-	while ((i += utf8_valid(s + i, n - i)) < n)
-		s[i++] = '?';
-}
-
-/* At most STORE_ERROR_MAX - 1 bytes, never half a UTF-8 character. */
-static size_t
-error_len(const char *error)
-{
-	size_t n = strnlen(error, STORE_ERROR_MAX);
-
-	if (n < STORE_ERROR_MAX)
-		return n;
-	n = STORE_ERROR_MAX - 1;
-	while (n > 0 && ((unsigned char)error[n] & 0xc0) == 0x80)
-		n--;
-	return n;
-}
 
 int
 pg_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
@@ -328,10 +244,10 @@ pg_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us,
 	int r;
 
 	if (error != NULL) {
-		n = error_len(error);
+		n = store_error_len(error);
 		memcpy(text, error, n);
 		text[n] = '\0';
-		utf8_fix(text, n);
+		stix_utf8_scrub(text);
 	}
 	r = pg_change1(ps(base), "UPDATE partners SET "
 	    "last_contact_us = CASE WHEN $2 = 0 THEN last_contact_us ELSE $2 END, "
@@ -927,31 +843,24 @@ pg_env_set_leaf(struct store *base, int64_t partner, int dir, uint64_t seq, uint
 
 /* ---- the policy log ---- */
 
-/*
- * The entry's four texts as the server takes them (utf8_fix): the
- * usual valid ones as they are, else copies in b with their bad bytes '?'.
- */
+/* Copies of the entry's four texts in b, as the server takes them (stix_utf8_scrub). */
 static int
 policy_texts(const struct store_policy_entry *e, const char *t[4], struct buf *b,
     struct err *err)
 {
+	const char *in[4] = { e->object, e->version ? e->version : "", e->rule, e->reason };
 	size_t off[4], i;
-	int ok = 1;
 
-	t[0] = e->object, t[1] = e->version ? e->version : "", t[2] = e->rule, t[3] = e->reason;
-	for (i = 0; i < 4 && ok; i++)
-		ok = t[i] == NULL || utf8_valid(t[i], strlen(t[i])) == strlen(t[i]);
-	if (ok)
-		return 0;
 	for (i = 0; i < 4; i++) {
 		off[i] = b->len;
-		if (t[i] != NULL && buf_add(b, t[i], strlen(t[i]) + 1) < 0)
+		if (in[i] != NULL && buf_add(b, in[i], strlen(in[i]) + 1) < 0)
 			return err_set(err, LSN_ENOMEM, "store: no room to record a policy decision");
 	}
-	utf8_fix(b->data, b->len);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
+		t[i] = in[i] != NULL ? b->data + off[i] : NULL;
 		if (t[i] != NULL)
-			t[i] = b->data + off[i];
+			stix_utf8_scrub(b->data + off[i]);
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * cached statement over one index and allocates nothing. Contains no
  * policy: what may be sent to whom is decided above the store.
  */
+#include "store/rules.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -116,19 +117,10 @@ partner_one(struct sqlite_store *s, const char *sql, const struct sqlite_bind *k
 	return r;
 }
 
-/* What partner_add would collide with, read before it writes anything. */
-struct partner_taken {
-	int name;
-	char key_owner[STORE_NAME_MAX + 1];   /* "" if the key is free */
-	int inbox_exists;
-	char inbox_title[STORE_TITLE_MAX];
-	char inbox_owner[STORE_NAME_MAX + 1]; /* "" if no partner has it as inbox */
-};
-
 static int
 fill_taken(void *arg, sqlite3_stmt *st, struct err *err)
 {
-	struct partner_taken *t = arg;
+	struct store_partner_taken *t = arg;
 
 	t->name = sqlite3_column_type(st, 0) != SQLITE_NULL;
 	sqlite_copy_text(t->key_owner, sizeof(t->key_owner), st, 1);
@@ -139,7 +131,7 @@ fill_taken(void *arg, sqlite3_stmt *st, struct err *err)
 }
 
 static int
-partner_taken(struct sqlite_store *s, const struct store_partner *p, struct partner_taken *t,
+partner_taken(struct sqlite_store *s, const struct store_partner *p, struct store_partner_taken *t,
     struct err *err)
 {
 	return sqlite_row1(s, "SELECT (SELECT 1 FROM partners WHERE name = ?1),"
@@ -154,25 +146,14 @@ partner_taken(struct sqlite_store *s, const struct store_partner *p, struct part
 static int
 partner_check_new(struct sqlite_store *s, const struct store_partner *p, struct err *err)
 {
-	struct partner_taken t;
+	struct store_partner_taken t;
 	int r;
 
 	if (p->name[0] == '\0')
 		return err_set(err, LSN_EINVAL, "store: a partner needs a name");
 	if ((r = partner_taken(s, p, &t, err)) < 0)
 		return r;
-	if (t.name)
-		return err_set(err, LSN_EEXIST, "a partner named '%s' already exists", p->name);
-	if (t.key_owner[0] != '\0')
-		return err_set(err, LSN_EEXIST, "partner '%s' already has this signing key, so '%s' "
-		    "cannot be added with it", t.key_owner, p->name);
-	if (!t.inbox_exists)
-		return err_set(err, LSN_ENOTFOUND, "the inbox of partner '%s', collection %lld, "
-		    "does not exist", p->name, (long long)p->inbox);
-	if (t.inbox_owner[0] != '\0')
-		return err_set(err, LSN_EEXIST, "collection '%s' is already the inbox of partner '%s'",
-		    t.inbox_title, t.inbox_owner);
-	return 0;
+	return store_partner_refusal(p, &t, err);
 }
 
 int
@@ -273,24 +254,6 @@ sqlite_partner_set_active(struct store *base, int64_t rowid, int active, struct 
 }
 
 /*
- * Bytes of error kept: at most STORE_ERROR_MAX - 1 and never half a UTF-8
- * character, so the text read back is what was stored (it may come from
- * the partner's side, so it is bounded here too).
- */
-static int
-error_len(const char *error)
-{
-	size_t n = strnlen(error, STORE_ERROR_MAX);
-
-	if (n < STORE_ERROR_MAX)
-		return (int)n;
-	n = STORE_ERROR_MAX - 1;
-	while (n > 0 && ((unsigned char)error[n] & 0xc0) == 0x80)
-		n--;
-	return (int)n;
-}
-
-/*
  * A new error (or "" for a success) replaces the old one together with its
  * time; error NULL keeps both.
  */
@@ -304,7 +267,7 @@ sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us
 	    "last_error_us = CASE WHEN ?3 IS NULL THEN last_error_us ELSE ?4 END, "
 	    "retries = CASE WHEN ?5 < 0 THEN retries ELSE ?5 END WHERE rowid = ?1",
 	    "recording a partner's link health", err, SQLITE_BINDS(SB_INT(rowid),
-	    SB_INT(last_contact_us), SB_TEXTN(error, error != NULL ? error_len(error) : 0),
+	    SB_INT(last_contact_us), SB_TEXTN(error, error != NULL ? store_error_len(error) : 0),
 	    SB_INT(error_us), SB_INT((int64_t)retries)));
 
 	if (r == -LSN_ENOTFOUND)
