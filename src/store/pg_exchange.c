@@ -595,20 +595,20 @@ static const char *const scan_sql[ENV_FLAGS + 1] = {
 static PGresult *
 bytes_of(struct pg_store *p, PGresult *res, int from, int to, struct err *err)
 {
-	int64_t ids[PG_SCAN_CHUNK];
-	struct buf lit = BUF_INIT((size_t)1 << 20);
+	struct pg_arr ids = { 0 };
 	PGresult *b = NULL;
-	int i;
+	int i, r;
 
-	for (i = from; i < to; i++)
-		ids[i - from] = pg_i64(res, i, SC_ROWID);
-	if (pg_int_array(&lit, ids, (size_t)(to - from)) < 0) {
+	r = pg_arr_start(&ids, PG_ELEM_INT8, (size_t)(to - from));
+	for (i = from; r == 0 && i < to; i++)
+		r = pg_arr_int(&ids, pg_i64(res, i, SC_ROWID));
+	if (r < 0) {
 		err_set(err, LSN_ENOMEM, "store: out of memory");
 		goto out;
 	}
 	b = pg_query(p, "SELECT b.bytes FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, k) "
 	    "LEFT JOIN envelope_bytes b ON b.envelope = u.id ORDER BY u.k",
-	    "reading envelopes' bytes", err, PG_BINDS(PB_TEXT(lit.data)));
+	    "reading envelopes' bytes", err, PG_BINDS(PB_ARRAY(ids)));
 	if (b != NULL && PQntuples(b) != to - from) {
 		err_set(err, LSN_EIO, "store: %d envelopes' bytes came back for %d envelopes",
 		    PQntuples(b), to - from);
@@ -616,7 +616,7 @@ bytes_of(struct pg_store *p, PGresult *res, int from, int to, struct err *err)
 		b = NULL;
 	}
 out:
-	buf_release(&lit);
+	pg_arr_release(&ids);
 	return b;
 }
 

@@ -92,12 +92,12 @@ void pg_describe(const char *url, char *out, size_t cap);
  *       "setting a partner active", err, PG_BINDS(PB_INT(rowid), PB_INT(on)));
  * Integers travel as int8 (write `$1` where an int8 fits; compare with
  * integer columns freely), text as text, blobs as bytea. A NULL pointer
- * binds SQL NULL. PB_TEXT also takes an array literal: `$2::text[]`.
+ * binds SQL NULL.
  */
-enum pg_bind_kind { PG_BIND_INT, PG_BIND_TEXT, PG_BIND_BLOB };
+enum pg_bind_kind { PG_BIND_INT, PG_BIND_TEXT, PG_BIND_BLOB, PG_BIND_ARRAY };
 struct pg_bind {
 	enum pg_bind_kind kind;
-	int64_t i;
+	int64_t i;                  /* an array: its type's OID */
 	const void *p;
 	int64_t n;                  /* text: -1 up to its NUL */
 };
@@ -106,6 +106,8 @@ struct pg_bind {
 #define PB_TEXTN(s, len) { .kind = PG_BIND_TEXT, .p = (s), .n = (int64_t)(len) }
 #define PB_BLOB(b, len) { .kind = PG_BIND_BLOB, .p = (b), .n = (int64_t)(len) }
 #define PB_HASH(h) PB_BLOB(h, 32)
+/* A binary array built with pg_arr_* in a struct pg_arr (below). */
+#define PB_ARRAY(a) { .kind = PG_BIND_ARRAY, .i = (a).type, .p = (a).b.data, .n = (int64_t)(a).b.len }
 #define PG_BINDS(...) (const struct pg_bind[]){ __VA_ARGS__ }, \
 	(sizeof((const struct pg_bind[]){ __VA_ARGS__ }) / sizeof(struct pg_bind))
 #define PG_NOBINDS NULL, 0
@@ -170,11 +172,24 @@ void pg_copy_text(char *dst, size_t cap, const PGresult *res, int row, int col);
 int pg_copy_hash(uint8_t dst[32], const PGresult *res, int row, int col);
 
 /*
- * A text array literal {"a","b"} of n strings into b, for `$k::text[]`;
- * quotes and backslashes escaped. An int8 array literal of n values.
+ * One-dimensional arrays in PostgreSQL's binary format, bound with
+ * PB_ARRAY: `unnest($1::int8[], $2::text[], ...)` then inserts or looks
+ * up any number of rows with one prepared statement and one plan, and the
+ * server parses no text. Start with pg_arr_start (the element type and
+ * how many), add exactly that many elements, bind. Elements of text must
+ * be valid UTF-8.
  */
-int pg_text_array(struct buf *b, const char *const *v, size_t n);
-int pg_int_array(struct buf *b, const int64_t *v, size_t n);
+enum pg_elem { PG_ELEM_INT8, PG_ELEM_INT2, PG_ELEM_TEXT, PG_ELEM_BYTEA };
+struct pg_arr {
+	struct buf b;
+	unsigned type;              /* the array type's OID */
+	enum pg_elem elem;
+};
+int pg_arr_start(struct pg_arr *a, enum pg_elem elem, size_t n);
+int pg_arr_int(struct pg_arr *a, int64_t v);
+int pg_arr_bytes(struct pg_arr *a, const void *p, size_t len);
+int pg_arr_text(struct pg_arr *a, const char *s);
+void pg_arr_release(struct pg_arr *a);
 
 /* Forgets every prepared statement (a new connection: none exist there). */
 void pg_cache_clear(struct pg_store *p);

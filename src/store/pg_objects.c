@@ -24,8 +24,7 @@
 #include <string.h>
 
 #define COLL_COLS "rowid, id, title, description, created_us, partner"
-#define INSERT_ROWS 256
-#define INSERT_COLS 12
+#define INSERT_ROWS 1024
 
 static void
 row_collection(PGresult *res, int row, struct store_collection *c)
@@ -171,30 +170,35 @@ batch_free(struct batch *b)
 	PQclear(b->stored);
 }
 
-/* The versions stored of the batch's ids, into b (one query). */
+/*
+ * The versions stored of the batch's ids, into b (one query). Each id is
+ * looked up on its own in objects_id (the subquery under LATERAL, kept
+ * apart by OFFSET 0), so the plan cannot depend on the column statistics:
+ * with `stix_id = ANY(...)` a young table's default estimates chose a
+ * scan of the whole collection per batch (2.7 ms a batch at 10k objects,
+ * growing with the collection).
+ */
 static int
 load_stored(struct pg_store *p, int64_t coll, const struct store_obj_in *in, size_t n,
     struct batch *b, struct err *err)
 {
-	struct buf ids = BUF_INIT((size_t)1 << 30);
-	const char **v = malloc(n * sizeof(*v) + 1);
+	struct pg_arr ids = { 0 };
 	size_t i;
 	int r, rows;
 
-	if (v == NULL)
-		return err_set(err, LSN_ENOMEM, "store: out of memory");
-	for (i = 0; i < n; i++)
-		v[i] = in[i].meta->id;
-	r = pg_text_array(&ids, v, n);
-	free(v);
+	r = pg_arr_start(&ids, PG_ELEM_TEXT, n);
+	for (i = 0; r == 0 && i < n; i++)
+		r = pg_arr_text(&ids, in[i].meta->id);
 	if (r < 0) {
-		buf_release(&ids);
-		return err_set(err, LSN_ETOOBIG, "store: too many ids in one batch");
+		pg_arr_release(&ids);
+		return err_set(err, r == -LSN_ENOMEM ? LSN_ENOMEM : LSN_ETOOBIG,
+		    "store: too many ids in one batch");
 	}
-	b->stored = pg_query(p, "SELECT stix_id, version_key, hash, date_added, is_first, is_last "
-	    "FROM objects WHERE coll = $1 AND stix_id = ANY($2::text[])",
-	    "looking up object versions", err, PG_BINDS(PB_INT(coll), PB_TEXT(ids.data)));
-	buf_release(&ids);
+	b->stored = pg_query(p, "SELECT o.stix_id, o.version_key, o.hash, o.date_added, "
+	    "o.is_first, o.is_last FROM (SELECT DISTINCT id FROM unnest($2::text[]) AS u(id)) AS u, "
+	    "LATERAL (SELECT * FROM objects WHERE coll = $1 AND stix_id = u.id OFFSET 0) AS o",
+	    "looking up object versions", err, PG_BINDS(PB_INT(coll), PB_ARRAY(ids)));
+	pg_arr_release(&ids);
 	if (b->stored == NULL)
 		return pg_errcode(err);
 	rows = PQntuples(b->stored);
@@ -311,101 +315,123 @@ decide(struct pg_store *p, int64_t coll, const struct store_obj_in *in, size_t n
 	return 0;
 }
 
-/* INSERT INTO objects(...) VALUES ($1..$12), ... for rows rows. */
+/*
+ * The batch's new versions: one prepared statement over binary arrays, a
+ * column each, so a chunk of any size has one plan and the server parses
+ * no text. Chunks of INSERT_ROWS rows bound the memory of a large batch.
+ */
+enum { A_DATE, A_ID, A_TYPE, A_VERSION, A_VKEY, A_SPEC, A_FIRST, A_LAST, A_TLP, A_HASH, A_BODY,
+	A_COLS };
+
+static const enum pg_elem insert_elems[A_COLS] = {
+	PG_ELEM_INT8, PG_ELEM_TEXT, PG_ELEM_TEXT, PG_ELEM_TEXT, PG_ELEM_TEXT, PG_ELEM_TEXT,
+	PG_ELEM_INT2, PG_ELEM_INT2, PG_ELEM_INT2, PG_ELEM_BYTEA, PG_ELEM_BYTEA,
+};
+
 static int
-insert_sql(struct buf *sql, size_t rows)
-{
-	size_t i, c;
-	int r = buf_adds(sql, "INSERT INTO objects(date_added, coll, stix_id, type, version, "
-	    "version_key, spec_version, is_first, is_last, tlp, hash, body) VALUES ");
-
-	for (i = 0; r == 0 && i < rows; i++) {
-		r = buf_adds(sql, i ? ",(" : "(");
-		for (c = 0; r == 0 && c < INSERT_COLS; c++)
-			r = buf_printf(sql, "%s$%zu", c ? "," : "", i * INSERT_COLS + c + 1);
-		if (r == 0)
-			r = buf_addc(sql, ')');
-	}
-	return r;
-}
-
-static void
-bind_row(struct pg_bind *pb, int64_t coll, const struct known *k, const struct store_obj_in *in)
+insert_row(struct pg_arr *a, const struct known *k, const struct store_obj_in *in)
 {
 	const struct stix_meta *m = in->meta;
-	const struct pg_bind row[INSERT_COLS] = {
-		PB_INT(k->date_added), PB_INT(coll), PB_TEXT(m->id), PB_TEXT(m->type),
-		PB_TEXT(m->version), PB_TEXT(m->version_key), PB_TEXT(m->spec_version),
-		PB_INT(k->first), PB_INT(k->last), PB_INT((int)m->tlp), PB_HASH(k->hash),
-		PB_BLOB(in->body, in->len),
-	};
+	int r;
 
-	memcpy(pb, row, sizeof(row));
+	if ((r = pg_arr_int(&a[A_DATE], k->date_added)) < 0 ||
+	    (r = pg_arr_text(&a[A_ID], m->id)) < 0 ||
+	    (r = pg_arr_text(&a[A_TYPE], m->type)) < 0 ||
+	    (r = pg_arr_text(&a[A_VERSION], m->version)) < 0 ||
+	    (r = pg_arr_text(&a[A_VKEY], m->version_key)) < 0 ||
+	    (r = pg_arr_text(&a[A_SPEC], m->spec_version)) < 0 ||
+	    (r = pg_arr_int(&a[A_FIRST], k->first)) < 0 ||
+	    (r = pg_arr_int(&a[A_LAST], k->last)) < 0 ||
+	    (r = pg_arr_int(&a[A_TLP], (int)m->tlp)) < 0 ||
+	    (r = pg_arr_bytes(&a[A_HASH], k->hash, CX_SHA256_LEN)) < 0)
+		return r;
+	return pg_arr_bytes(&a[A_BODY], in->body, in->len);
 }
 
-/* The batch's new versions, INSERT_ROWS a statement (the full ones prepared once). */
+static int
+insert_chunk(struct pg_store *p, int64_t coll, const struct store_obj_in *in,
+    const struct batch *b, size_t from, size_t rows, struct pg_arr *a, struct err *err)
+{
+	size_t i, c, done = 0;
+	int r = 0;
+
+	for (c = 0; c < A_COLS && r == 0; c++)
+		r = pg_arr_start(&a[c], insert_elems[c], rows);
+	for (i = from; i < b->n_k && done < rows && r == 0; i++)
+		if (!b->k[i].stored) {
+			r = insert_row(a, &b->k[i], &in[b->k[i].in]);
+			done++;
+		}
+	if (r < 0)
+		return err_set(err, r == -LSN_ENOMEM ? LSN_ENOMEM : LSN_ETOOBIG,
+		    "store: %zu objects are too large for one statement", rows);
+	return pg_exec1(p, "INSERT INTO objects(date_added, coll, stix_id, type, version, "
+	    "version_key, spec_version, is_first, is_last, tlp, hash, body) "
+	    "SELECT d, $1, i, t, v, k, s, f, l, p, h, b FROM unnest($2::int8[], $3::text[], "
+	    "$4::text[], $5::text[], $6::text[], $7::text[], $8::int2[], $9::int2[], $10::int2[], "
+	    "$11::bytea[], $12::bytea[]) AS u(d, i, t, v, k, s, f, l, p, h, b)",
+	    "inserting objects", err, PG_BINDS(PB_INT(coll), PB_ARRAY(a[A_DATE]),
+	    PB_ARRAY(a[A_ID]), PB_ARRAY(a[A_TYPE]), PB_ARRAY(a[A_VERSION]), PB_ARRAY(a[A_VKEY]),
+	    PB_ARRAY(a[A_SPEC]), PB_ARRAY(a[A_FIRST]), PB_ARRAY(a[A_LAST]), PB_ARRAY(a[A_TLP]),
+	    PB_ARRAY(a[A_HASH]), PB_ARRAY(a[A_BODY])));
+}
+
 static int
 insert_new(struct pg_store *p, int64_t coll, const struct store_obj_in *in,
     const struct batch *b, struct err *err)
 {
-	struct pg_bind *pb = malloc(INSERT_ROWS * INSERT_COLS * sizeof(*pb));
-	struct buf sql = BUF_INIT(1024 * 1024);
-	size_t i, rows = 0;
-	PGresult *res;
+	struct pg_arr a[A_COLS] = { 0 };
+	size_t i, from = 0, rows = 0, c;
 	int r = 0;
 
-	if (pb == NULL)
-		return err_set(err, LSN_ENOMEM, "store: out of memory");
 	for (i = 0; i <= b->n_k && r == 0; i++) {
-		if (i < b->n_k && !b->k[i].stored)
-			bind_row(pb + rows++ * INSERT_COLS, coll, &b->k[i], &in[b->k[i].in]);
+		if (i < b->n_k && !b->k[i].stored && rows++ == 0)
+			from = i;
 		if (rows == 0 || (rows < INSERT_ROWS && i < b->n_k))
 			continue;
-		buf_reset(&sql);
-		if ((r = insert_sql(&sql, rows)) < 0) {
-			r = err_set(err, LSN_ETOOBIG, "store: insert too large");
-			break;
-		}
-		res = rows == INSERT_ROWS ?
-		    pg_query(p, sql.data, "inserting objects", err, pb, rows * INSERT_COLS) :
-		    pg_query_once(p, sql.data, "inserting objects", err, pb, rows * INSERT_COLS);
-		r = res != NULL ? 0 : pg_errcode(err);
-		PQclear(res);
+		r = insert_chunk(p, coll, in, b, from, rows, a, err);
 		rows = 0;
 	}
-	free(pb);
-	buf_release(&sql);
+	for (c = 0; c < A_COLS; c++)
+		pg_arr_release(&a[c]);
 	return r;
 }
 
-/* Stored versions that lost their first or last flag to a new one. */
+/*
+ * Stored versions that lost their first or last flag to a new one: a join
+ * of the array with objects, found by its primary key row by row (as in
+ * load_stored, not `date_added = ANY(...)`, whose plan depends on the
+ * statistics).
+ */
 static int
 clear_flags(struct pg_store *p, int64_t coll, const struct batch *b, struct err *err)
 {
 	static const char *const sql[2] = {
-		"UPDATE objects SET is_first = 0 WHERE coll = $2 AND date_added = ANY($1::int8[])",
-		"UPDATE objects SET is_last = 0 WHERE coll = $2 AND date_added = ANY($1::int8[])",
+		"UPDATE objects AS o SET is_first = 0 FROM unnest($1::int8[]) AS u(d) "
+		"WHERE o.coll = $2 AND o.date_added = u.d",
+		"UPDATE objects AS o SET is_last = 0 FROM unnest($1::int8[]) AS u(d) "
+		"WHERE o.coll = $2 AND o.date_added = u.d",
 	};
-	int64_t *das = malloc(b->n_k * sizeof(*das) + 1);
-	struct buf arr = BUF_INIT((size_t)1 << 30);
+	struct pg_arr arr = { 0 };
 	size_t i, m;
 	int which, r = 0;
 
-	if (das == NULL)
-		return err_set(err, LSN_ENOMEM, "store: out of memory");
 	for (which = 0; which < 2 && r == 0; which++) {
 		for (i = m = 0; i < b->n_k; i++)
-			if (which ? b->k[i].clear_last : b->k[i].clear_first)
-				das[m++] = b->k[i].date_added;
+			m += which ? b->k[i].clear_last : b->k[i].clear_first;
 		if (m == 0)
 			continue;
-		buf_reset(&arr);
-		if ((r = pg_int_array(&arr, das, m)) == 0)
+		r = pg_arr_start(&arr, PG_ELEM_INT8, m);
+		for (i = 0; r == 0 && i < b->n_k; i++)
+			if (which ? b->k[i].clear_last : b->k[i].clear_first)
+				r = pg_arr_int(&arr, b->k[i].date_added);
+		if (r < 0)
+			r = err_set(err, LSN_ENOMEM, "store: out of memory");
+		else
 			r = pg_exec1(p, sql[which], "updating version flags", err,
-			    PG_BINDS(PB_TEXT(arr.data), PB_INT(coll)));
+			    PG_BINDS(PB_ARRAY(arr), PB_INT(coll)));
 	}
-	free(das);
-	buf_release(&arr);
+	pg_arr_release(&arr);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 
 #include <endian.h>
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,16 @@ params_fill(struct pg_params *pp, const struct pg_bind *b, size_t n, struct err 
 			pp->vp[i] = b[i].p;         /* NULL: SQL NULL */
 			pp->lenp[i] = (int)b[i].n, pp->fmtp[i] = 1, pp->typep[i] = OID_BYTEA;
 			break;
+		case PG_BIND_ARRAY:
+			if (b[i].n > INT32_MAX) {
+				free(pp->heap);
+				pp->heap = NULL;
+				return err_set(err, LSN_ETOOBIG, "store: an array of %lld bytes is too "
+				    "large for one statement", (long long)b[i].n);
+			}
+			pp->vp[i] = b[i].p;
+			pp->lenp[i] = (int)b[i].n, pp->fmtp[i] = 1, pp->typep[i] = (Oid)b[i].i;
+			break;
 		}
 	}
 	return 0;
@@ -149,8 +160,8 @@ params_fill(struct pg_params *pp, const struct pg_bind *b, size_t n, struct err 
 
 /*
  * Text goes in text format with its type left to the server (a column's
- * text, or `$k::text[]` for an array literal). libpq reads text-format
- * values as C strings, so a PB_TEXTN value is copied with a NUL after it.
+ * text). libpq reads text-format values as C strings, so a PB_TEXTN value
+ * is copied with a NUL after it.
  */
 static int
 params_terminate(struct pg_params *pp, const struct pg_bind *b, size_t n, char **copies,
@@ -487,40 +498,81 @@ pg_copy_hash(uint8_t dst[32], const PGresult *res, int row, int col)
 	return 1;
 }
 
-int
-pg_text_array(struct buf *b, const char *const *v, size_t n)
-{
-	const char *c;
-	size_t i;
-	int r = buf_addc(b, '{');
+/* The OIDs of the element types and of their array types (pg_type.dat). */
+static const struct {
+	Oid elem, array;
+	int width;                  /* bytes of a fixed-size element; 0: variable */
+} arr_types[] = {
+	[PG_ELEM_INT8] = { 20, 1016, 8 },
+	[PG_ELEM_INT2] = { 21, 1005, 2 },
+	[PG_ELEM_TEXT] = { 25, 1009, 0 },
+	[PG_ELEM_BYTEA] = { 17, 1001, 0 },
+};
 
-	for (i = 0; r == 0 && i < n; i++) {
-		r = buf_adds(b, i ? ",\"" : "\"");
-		for (c = v[i]; r == 0 && *c; c++) {
-			if (*c == '"' || *c == '\\')
-				r = buf_addc(b, '\\');
-			if (r == 0)
-				r = buf_addc(b, *c);
-		}
-		if (r == 0)
-			r = buf_addc(b, '"');
-	}
-	if (r == 0)
-		r = buf_addc(b, '}');
+static int
+arr_be32(struct buf *b, uint32_t v)
+{
+	uint32_t be = htobe32(v);
+
+	return buf_add(b, &be, 4);
+}
+
+int
+pg_arr_start(struct pg_arr *a, enum pg_elem elem, size_t n)
+{
+	int r;
+
+	if (n > INT32_MAX)
+		return -LSN_ETOOBIG;
+	if (a->b.max == 0)
+		buf_init(&a->b, (size_t)INT32_MAX);
+	buf_reset(&a->b);
+	a->elem = elem;
+	a->type = arr_types[elem].array;
+	/* dimensions 1, no NULLs, the element type, then the one dimension: length, lower bound 1 */
+	if ((r = arr_be32(&a->b, 1)) == 0 && (r = arr_be32(&a->b, 0)) == 0 &&
+	    (r = arr_be32(&a->b, arr_types[elem].elem)) == 0 &&
+	    (r = arr_be32(&a->b, (uint32_t)n)) == 0)
+		r = arr_be32(&a->b, 1);
+	if (r == 0 && arr_types[elem].width == 0)
+		r = buf_reserve(&a->b, n * 48);
 	return r;
 }
 
 int
-pg_int_array(struct buf *b, const int64_t *v, size_t n)
+pg_arr_int(struct pg_arr *a, int64_t v)
 {
-	size_t i;
-	int r = buf_addc(b, '{');
+	uint64_t be8 = htobe64((uint64_t)v);
+	uint16_t be2 = htobe16((uint16_t)v);
+	int r = arr_be32(&a->b, (uint32_t)arr_types[a->elem].width);
 
-	for (i = 0; r == 0 && i < n; i++)
-		r = buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
-	if (r == 0)
-		r = buf_addc(b, '}');
-	return r;
+	if (r < 0)
+		return r;
+	return a->elem == PG_ELEM_INT2 ? buf_add(&a->b, &be2, 2) : buf_add(&a->b, &be8, 8);
+}
+
+int
+pg_arr_bytes(struct pg_arr *a, const void *p, size_t len)
+{
+	int r;
+
+	if (len > INT32_MAX)
+		return -LSN_ETOOBIG;
+	if ((r = arr_be32(&a->b, (uint32_t)len)) < 0)
+		return r;
+	return buf_add(&a->b, p, len);
+}
+
+int
+pg_arr_text(struct pg_arr *a, const char *s)
+{
+	return pg_arr_bytes(a, s, strlen(s));
+}
+
+void
+pg_arr_release(struct pg_arr *a)
+{
+	buf_release(&a->b);
 }
 
 int
