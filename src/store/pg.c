@@ -124,6 +124,11 @@ simple(struct pg_store *p, const char *sql, const char *what, struct err *err)
 	return 0;
 }
 
+/*
+ * BEGIN, SAVEPOINT and RELEASE are deferred (pg_defer): they reach the
+ * server with the transaction's next statement that waits, so a job of
+ * the writer costs no round trip of its own for them.
+ */
 static int
 pg_begin(struct store *base, struct err *err)
 {
@@ -135,25 +140,55 @@ pg_begin(struct store *base, struct err *err)
 		simple(p, "COMMIT", "ending a read", NULL);
 		p->rd_open = 0;
 	}
-	if ((r = simple(p, "BEGIN", "beginning a transaction", err)) < 0)
+	pg_pipe_reset(p);
+	if ((r = pg_revive(p, err)) < 0)
 		return r;
 	p->tx = 1;
 	p->fence_checked = 0;
+	if ((r = pg_defer(p, "BEGIN", "beginning a transaction", err, PG_NOBINDS)) < 0) {
+		p->tx = 0;
+		return r;
+	}
 	return 0;
+}
+
+/* Ends a failed transaction on the server, whatever the pipeline holds. */
+static void
+abandon(struct pg_store *p)
+{
+	pg_flush(p, NULL);
+	pg_pipe_reset(p);
+	p->tx = 0;
+	p->sp_depth = 0;
+	p->sp_outer = 0;
+	p->fence_checked = 0;
+	if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+		simple(p, "ROLLBACK", "rolling back", NULL);
 }
 
 static int
 pg_commit(struct store *base, struct err *err)
 {
 	struct pg_store *p = ps(base);
-	PGresult *res = pg_query(p, "COMMIT", "committing", err, PG_NOBINDS);
+	PGresult *res;
 	int r = 0;
 
+	if (p->tx_failed) {
+		if (err != NULL)
+			*err = p->tx_err;
+		r = -p->tx_err.code;
+		abandon(p);
+		return r < 0 ? r : -LSN_EIO;
+	}
+	res = pg_query(p, "COMMIT", "committing", err, PG_NOBINDS);
+	if (res == NULL) {
+		r = pg_errcode(err);
+		abandon(p);
+		return r;
+	}
 	p->tx = 0;
 	p->sp_depth = 0;
 	p->fence_checked = 0;
-	if (res == NULL)
-		return pg_errcode(err);
 	/* A transaction that failed answers COMMIT with ROLLBACK: nothing was written. */
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		r = err_set(err, LSN_EIO, "store: the transaction was rolled back by the database "
@@ -169,12 +204,13 @@ pg_rollback(struct store *base)
 {
 	struct pg_store *p = ps(base);
 
-	p->sp_depth = 0;
-	p->fence_checked = 0;
-	if (!p->tx)
+	if (!p->tx) {
+		p->sp_depth = 0;
+		p->fence_checked = 0;
 		return 0;
-	p->tx = 0;
-	return simple(p, "ROLLBACK", "rolling back", NULL);
+	}
+	abandon(p);
+	return 0;
 }
 
 /* A savepoint outside a transaction opens one, which its release then commits. */
@@ -189,21 +225,32 @@ pg_savepoint(struct store *base, struct err *err)
 			return r;
 		p->sp_outer = 1;
 	}
-	if ((r = simple(p, "SAVEPOINT job", "opening a savepoint", err)) < 0)
+	if ((r = pg_defer(p, "SAVEPOINT job", "opening a savepoint", err, PG_NOBINDS)) < 0)
 		return r;
 	p->sp_depth++;
 	return 0;
 }
 
+/*
+ * A job's end: kept, its savepoint is released (deferred); not kept, the
+ * job is rolled back to it first. After a deferred statement failed, no
+ * job of the transaction can be kept: the error comes back.
+ */
 static int
 pg_release(struct store *base, int keep, struct err *err)
 {
 	struct pg_store *p = ps(base);
 	int r;
 
+	if (p->tx_failed) {
+		if (err != NULL)
+			*err = p->tx_err;
+		return p->tx_err.code > 0 ? -p->tx_err.code : -LSN_EIO;
+	}
 	if (!keep && (r = simple(p, "ROLLBACK TO SAVEPOINT job", "rolling back a job", err)) < 0)
 		return r;
-	if ((r = simple(p, "RELEASE SAVEPOINT job", "releasing a savepoint", err)) < 0)
+	if ((r = pg_defer(p, "RELEASE SAVEPOINT job", "releasing a savepoint", err,
+	    PG_NOBINDS)) < 0)
 		return r;
 	if (--p->sp_depth == 0 && p->sp_outer) {
 		p->sp_outer = 0;

@@ -34,6 +34,8 @@
 struct err;
 
 #define PG_CACHE_SLOTS 128
+/* Statements a pipeline holds before it is read (pg_defer). */
+#define PG_PIPE_MAX 32
 #define PG_SCAN_CHUNK 512
 /* Room for an envelope's copy (env_get): bytes and receipt as large as bytea holds. */
 #define PG_ENV_BUF_MAX ((size_t)2 * 1000 * 1000 * 1000)
@@ -61,6 +63,15 @@ struct pg_store {
 	int64_t rd_version;         /* the read snapshot's data version */
 	int64_t epoch;              /* fencing: singleton writes require this epoch (0: none) */
 	int fence_checked;          /* this transaction already checked the epoch */
+	/*
+	 * pg_defer's pipeline: statements sent whose results are unread, each
+	 * with what it did (for its error) and the cache slot it prepared (-1:
+	 * none; -2: an eviction's DEALLOCATE, whose failure is harmless).
+	 */
+	int piped, n_pend;
+	struct { const char *what; int slot; } pend[PG_PIPE_MAX];
+	int tx_failed;              /* a deferred statement failed: the transaction is lost */
+	struct err tx_err;          /* its error */
 	struct buf env;             /* env_get's copy */
 	struct buf note;            /* ckpt_latest/ckpt_get's copy of a note */
 };
@@ -130,6 +141,27 @@ PGresult *pg_query(struct pg_store *p, const char *sql, const char *what, struct
 /* As pg_query for a statement run once (no prepare): SQL built per call with many rows. */
 PGresult *pg_query_once(struct pg_store *p, const char *sql, const char *what, struct err *err,
     const struct pg_bind *b, size_t n);
+
+/*
+ * Sends sql, whose result is not needed but its success, without waiting:
+ * it goes to the server with the next statement that waits for its own
+ * (libpq's pipeline mode), one round trip for them all. Inside a
+ * transaction only (outside one it runs as pg_exec1). A deferred
+ * statement that fails loses the whole transaction: the statement that
+ * reads its result fails with its error, and so does every later one,
+ * savepoint releases and the commit included, until the rollback.
+ * pg_flush reads the pipeline now.
+ */
+int pg_defer(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n);
+int pg_flush(struct pg_store *p, struct err *err);
+/*
+ * Outside a transaction, a connection the server dropped is made again
+ * (inside one: an error, the transaction is lost). 0 or an error.
+ */
+int pg_revive(struct pg_store *p, struct err *err);
+/* Forgets the pipeline and a lost transaction's error (a rollback, a reconnect). */
+void pg_pipe_reset(struct pg_store *p);
 
 /* Runs it; 0 or pg_res_err. */
 int pg_exec1(struct pg_store *p, const char *sql, const char *what, struct err *err,

@@ -2,9 +2,10 @@
  * PostgreSQL backend, objects: collections, STIX object versions as the
  * exact bytes received (bytea) with the columns TAXII queries need, and
  * status resources. Mirrors sqlite_objects.c, with the writer's batch
- * done as a batch: objects_add costs four round trips whatever its size
- * (the clock, the versions already stored, the inserts of up to
- * INSERT_ROWS rows each, the flags), not one per object.
+ * done as a batch: objects_add costs two round trips whatever its size
+ * (the clock, the versions already stored), not one per object; its
+ * inserts (INSERT_ROWS rows a statement) and the flags it clears are
+ * deferred (pg_defer), sent with the transaction's next statement.
  *
  * date_added comes from the clock row (pg_schema.c), whose lock every
  * adding transaction holds until it commits: across every daemon of a
@@ -365,7 +366,7 @@ insert_chunk(struct pg_store *p, int64_t coll, const struct store_obj_in *in,
 	if (r < 0)
 		return err_set(err, r == -LSN_ENOMEM ? LSN_ENOMEM : LSN_ETOOBIG,
 		    "store: %zu objects are too large for one statement", rows);
-	return pg_exec1(p, "INSERT INTO objects(date_added, coll, stix_id, type, version, "
+	return pg_defer(p, "INSERT INTO objects(date_added, coll, stix_id, type, version, "
 	    "version_key, spec_version, is_first, is_last, tlp, hash, body) "
 	    "SELECT d, $1, i, t, v, k, s, f, l, p, h, b FROM unnest($2::int8[], $3::text[], "
 	    "$4::text[], $5::text[], $6::text[], $7::text[], $8::int2[], $9::int2[], $10::int2[], "
@@ -428,7 +429,7 @@ clear_flags(struct pg_store *p, int64_t coll, const struct batch *b, struct err 
 		if (r < 0)
 			r = err_set(err, LSN_ENOMEM, "store: out of memory");
 		else
-			r = pg_exec1(p, sql[which], "updating version flags", err,
+			r = pg_defer(p, sql[which], "updating version flags", err,
 			    PG_BINDS(PB_ARRAY(arr), PB_INT(coll)));
 	}
 	pg_arr_release(&arr);
@@ -699,7 +700,7 @@ int
 pg_status_put(struct store *base, const char *id, int64_t coll, const char *json, size_t len,
     struct err *err)
 {
-	return pg_exec1(ps(base), "INSERT INTO status(id, coll, created_us, body) "
+	return pg_defer(ps(base), "INSERT INTO status(id, coll, created_us, body) "
 	    "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET coll = excluded.coll, "
 	    "created_us = excluded.created_us, body = excluded.body", "storing a status", err,
 	    PG_BINDS(PB_TEXT(id), PB_INT(coll), PB_INT(clock_now_us()), PB_TEXTN(json, len)));

@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 /* The advisory lock key of migrations: "lsnschema" folded to 63 bits. */
 #define PG_SCHEMA_LOCK 0x6c736e736368656dLL
 
@@ -160,8 +160,23 @@ static const char schema_v1[] =
 	"  heartbeat_us int8 NOT NULL, taxii text NOT NULL, peer text NOT NULL);"
 	"INSERT INTO meta(key, value) VALUES ('store_id', md5(random()::text || clock_timestamp()::text));";
 
+/*
+ * Version 2: the text columns of objects compare as bytes (COLLATE "C"),
+ * as SQLite's BINARY does, instead of by the database's locale. Each
+ * insert compares ids and version keys in objects_id and types in
+ * objects_type, and a locale's strcoll cost a sixth of an insert
+ * (29.5 against 23.6 us a row, 100k rows, docs/benchmarks.md). Only the
+ * indexes on those columns are rebuilt; the table is not rewritten.
+ */
+static const char schema_v2[] =
+	"ALTER TABLE objects ALTER COLUMN stix_id TYPE text COLLATE \"C\","
+	"  ALTER COLUMN type TYPE text COLLATE \"C\","
+	"  ALTER COLUMN version TYPE text COLLATE \"C\","
+	"  ALTER COLUMN version_key TYPE text COLLATE \"C\","
+	"  ALTER COLUMN spec_version TYPE text COLLATE \"C\";";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
-static const char *const migrations[PG_SCHEMA_VERSION] = { schema_v1 };
+static const char *const migrations[PG_SCHEMA_VERSION] = { schema_v1, schema_v2 };
 
 static int
 too_new(int v, struct err *err)

@@ -188,47 +188,84 @@ params_terminate(struct pg_params *pp, const struct pg_bind *b, size_t n, char *
 	return 0;
 }
 
-/* The cached statement of sql, prepared on first use; NULL with err set. */
-static const char *
+/* The cache slot holding sql, or -1. */
+static int
+cache_find(struct pg_store *p, const char *sql)
+{
+	uint64_t h = sql_hash(sql);
+	size_t i;
+
+	for (i = 0; i < PG_CACHE_SLOTS; i++)
+		if (p->cache[i].sql != NULL && p->cache[i].hash == h &&
+		    strcmp(p->cache[i].sql, sql) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+pend_add(struct pg_store *p, const char *what, int slot)
+{
+	p->pend[p->n_pend].what = what;
+	p->pend[p->n_pend].slot = slot;
+	p->n_pend++;
+}
+
+/*
+ * The cached statement of sql, prepared on first use (its name into
+ * name); -1 with err set. In a pipeline the DEALLOCATE of the slot's old
+ * statement and the PREPARE are sent and not waited for.
+ */
+static int
 prepared(struct pg_store *p, const char *sql, int nparams, const Oid *types, char *name,
     size_t cap, struct err *err)
 {
-	uint64_t h = sql_hash(sql);
+	int i = cache_find(p, sql);
 	struct pg_cached *c;
 	PGresult *res;
-	size_t i;
+	char *copy;
 
-	for (i = 0; i < PG_CACHE_SLOTS; i++) {
-		c = &p->cache[i];
-		if (c->sql != NULL && c->hash == h && strcmp(c->sql, sql) == 0) {
-			snprintf(name, cap, "lsn%u", c->serial);
-			return name;
-		}
+	if (i >= 0) {
+		snprintf(name, cap, "lsn%u", p->cache[i].serial);
+		return 0;
 	}
-	c = &p->cache[p->cache_next++ % PG_CACHE_SLOTS];
+	if ((copy = strdup(sql)) == NULL)
+		return err_set(err, LSN_ENOMEM, "store: out of memory");
+	i = (int)(p->cache_next++ % PG_CACHE_SLOTS);
+	c = &p->cache[i];
 	if (c->sql != NULL) {
 		char dealloc[48];
 
 		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE lsn%u", c->serial);
-		PQclear(PQexec(p->conn, dealloc));
+		if (p->piped) {
+			if (PQsendQueryParams(p->conn, dealloc, 0, NULL, NULL, NULL, NULL, 1))
+				pend_add(p, "forgetting a statement", -2);
+		} else {
+			PQclear(PQexec(p->conn, dealloc));
+		}
 		free(c->sql);
 		c->sql = NULL;
 	}
 	c->serial = ++p->serial;
 	snprintf(name, cap, "lsn%u", c->serial);
-	res = PQprepare(p->conn, name, sql, nparams, types);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_res_err(p, res, err, "preparing a statement");
+	if (p->piped) {
+		if (!PQsendPrepare(p->conn, name, sql, nparams, types)) {
+			free(copy);
+			return pg_res_err(p, NULL, err, "preparing a statement");
+		}
+		pend_add(p, "preparing a statement", i);
+	} else {
+		res = PQprepare(p->conn, name, sql, nparams, types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			free(copy);
+			pg_res_err(p, res, err, "preparing a statement");
+			PQclear(res);
+			return -1;
+		}
 		PQclear(res);
-		return NULL;
 	}
-	PQclear(res);
-	if ((c->sql = strdup(sql)) == NULL) {
-		err_set(err, LSN_ENOMEM, "store: out of memory");
-		return NULL;
-	}
-	c->hash = h;
-	return name;
+	c->sql = copy;
+	c->hash = sql_hash(sql);
+	return 0;
 }
 
 /*
@@ -258,8 +295,8 @@ pg_session_setup(struct pg_store *p, struct err *err)
  * is lost and the statement fails, so its caller rolls back. A multi-host
  * URL then reaches whichever server is the primary now.
  */
-static int
-revive(struct pg_store *p, struct err *err)
+int
+pg_revive(struct pg_store *p, struct err *err)
 {
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return 0;
@@ -268,6 +305,7 @@ revive(struct pg_store *p, struct err *err)
 		    "in a transaction", p->where);
 	PQreset(p->conn);
 	pg_cache_clear(p);
+	pg_pipe_reset(p);
 	p->rd_open = 0;
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		return err_set(err, LSN_EIO, "store: the database at %s is unreachable: %s",
@@ -275,33 +313,160 @@ revive(struct pg_store *p, struct err *err)
 	return pg_session_setup(p, err);
 }
 
+void
+pg_pipe_reset(struct pg_store *p)
+{
+	p->piped = 0;
+	p->n_pend = 0;
+	p->tx_failed = 0;
+	err_clear(&p->tx_err);
+}
+
+static int
+ok_status(ExecStatusType st)
+{
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/*
+ * Reads every pending result, then the pipeline's end, and leaves
+ * pipeline mode. With keep, the last statement's result is returned in
+ * *keep (NULL if it failed). The first failure goes into err; a deferred
+ * statement's (every one but a kept last) also loses the transaction.
+ */
+static int
+pipe_collect(struct pg_store *p, PGresult **keep, struct err *err)
+{
+	int k, r = 0, n = p->n_pend;
+
+	if (keep != NULL)
+		*keep = NULL;
+	if (!PQpipelineSync(p->conn))
+		r = pg_res_err(p, NULL, err, "sending statements");
+	for (k = 0; k < n; k++) {
+		PGresult *first = PQgetResult(p->conn), *more;
+		ExecStatusType st = PQresultStatus(first);
+
+		while ((more = PQgetResult(p->conn)) != NULL)
+			PQclear(more);
+		if (!ok_status(st) && p->pend[k].slot != -2) {
+			if (p->pend[k].slot >= 0) {     /* the PREPARE failed: the slot holds nothing */
+				free(p->cache[p->pend[k].slot].sql);
+				p->cache[p->pend[k].slot].sql = NULL;
+			}
+			if (r == 0) {
+				r = st == PGRES_PIPELINE_ABORTED ?
+				    err_set(err, LSN_EIO, "store: %s was not run: an earlier statement "
+				    "failed", p->pend[k].what) :
+				    pg_res_err(p, first, err, p->pend[k].what);
+				if (p->tx && (keep == NULL || k < n - 1)) {
+					p->tx_failed = 1;
+					p->tx_err = *err;
+				}
+			}
+		}
+		if (keep != NULL && k == n - 1 && ok_status(st) && r == 0)
+			*keep = first;
+		else
+			PQclear(first);
+	}
+	/* the pipeline's end (PGRES_PIPELINE_SYNC), then nothing */
+	PQclear(PQgetResult(p->conn));
+	p->n_pend = 0;
+	if (!PQexitPipelineMode(p->conn) && r == 0)
+		r = pg_res_err(p, NULL, err, "ending a pipeline");
+	p->piped = 0;
+	return r;
+}
+
+int
+pg_flush(struct pg_store *p, struct err *err)
+{
+	struct err local = ERR_INIT;
+
+	if (!p->piped)
+		return 0;
+	return pipe_collect(p, NULL, err ? err : &local);
+}
+
+/* Sends one statement into the pipeline (entered if need be). */
+static int
+pipe_send(struct pg_store *p, const char *sql, int cache, const char *what, struct err *err,
+    const struct pg_params *pp, size_t n)
+{
+	char name[32];
+	int r, ok;
+
+	/* room for a DEALLOCATE, a PREPARE and the statement */
+	if (p->n_pend + 3 > PG_PIPE_MAX && (r = pipe_collect(p, NULL, err)) < 0)
+		return r;
+	if (!p->piped) {
+		if (!PQenterPipelineMode(p->conn))
+			return pg_res_err(p, NULL, err, "beginning a pipeline");
+		p->piped = 1;
+	}
+	if (cache) {
+		if ((r = prepared(p, sql, (int)n, pp->typep, name, sizeof(name), err)) < 0)
+			return r;
+		ok = PQsendQueryPrepared(p->conn, name, (int)n, pp->vp, pp->lenp, pp->fmtp, 1);
+	} else {
+		ok = PQsendQueryParams(p->conn, sql, (int)n, pp->typep, pp->vp, pp->lenp, pp->fmtp, 1);
+	}
+	if (!ok)
+		return pg_res_err(p, NULL, err, what);
+	pend_add(p, what, -1);
+	return 0;
+}
+
+/*
+ * Runs one statement: alone, or, behind deferred ones, as the last of
+ * their pipeline (defer: sent only, its result read later).
+ */
 static PGresult *
-run(struct pg_store *p, const char *sql, int cache, const char *what, struct err *err,
-    const struct pg_bind *b, size_t n)
+run(struct pg_store *p, const char *sql, int cache, int defer, const char *what,
+    struct err *err, const struct pg_bind *b, size_t n)
 {
 	struct pg_params pp;
 	PGresult *res = NULL;
 	char name[32], *copies = NULL;
-	ExecStatusType st;
 
-	if (revive(p, err) < 0 || params_fill(&pp, b, n, err) < 0)
+	if (p->tx && p->tx_failed) {
+		*err = p->tx_err;
+		return NULL;
+	}
+	if (pg_revive(p, err) < 0 || params_fill(&pp, b, n, err) < 0)
 		return NULL;
 	/* outside read_begin/read_end a read sees the newest data: a lingering snapshot ends */
-	if (p->rd_open && p->rd_depth == 0) {
+	if (p->rd_open && p->rd_depth == 0 && !p->piped) {
 		PQclear(PQexec(p->conn, "COMMIT"));
 		p->rd_open = 0;
 	}
 	if (params_terminate(&pp, b, n, &copies, err) < 0)
 		goto out;
+	if (defer || p->piped) {
+		if (pipe_send(p, sql, cache, what, err, &pp, n) < 0) {
+			/* a pipeline sent in part: its transaction cannot be trusted */
+			if (p->tx && !p->tx_failed) {
+				p->tx_failed = 1;
+				p->tx_err = *err;
+			}
+		} else if (defer) {
+			res = PQmakeEmptyPGresult(p->conn, PGRES_COMMAND_OK);
+			if (res == NULL)
+				err_set(err, LSN_ENOMEM, "store: out of memory");
+		} else {
+			pipe_collect(p, &res, err);
+		}
+		goto out;
+	}
 	if (cache) {
-		if (prepared(p, sql, (int)n, pp.typep, name, sizeof(name), err) == NULL)
+		if (prepared(p, sql, (int)n, pp.typep, name, sizeof(name), err) < 0)
 			goto out;
 		res = PQexecPrepared(p->conn, name, (int)n, pp.vp, pp.lenp, pp.fmtp, 1);
 	} else {
 		res = PQexecParams(p->conn, sql, (int)n, pp.typep, pp.vp, pp.lenp, pp.fmtp, 1);
 	}
-	st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	if (!ok_status(PQresultStatus(res))) {
 		pg_res_err(p, res, err, what);
 		PQclear(res);
 		res = NULL;
@@ -316,14 +481,30 @@ PGresult *
 pg_query(struct pg_store *p, const char *sql, const char *what, struct err *err,
     const struct pg_bind *b, size_t n)
 {
-	return run(p, sql, 1, what, err, b, n);
+	return run(p, sql, 1, 0, what, err, b, n);
 }
 
 PGresult *
 pg_query_once(struct pg_store *p, const char *sql, const char *what, struct err *err,
     const struct pg_bind *b, size_t n)
 {
-	return run(p, sql, 0, what, err, b, n);
+	return run(p, sql, 0, 0, what, err, b, n);
+}
+
+int
+pg_defer(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    const struct pg_bind *b, size_t n)
+{
+	struct err local = ERR_INIT;
+	PGresult *res;
+
+	if (!p->tx)
+		return pg_exec1(p, sql, what, err, b, n);
+	res = run(p, sql, 1, 1, what, err ? err : &local, b, n);
+	if (res == NULL)
+		return pg_errcode(err ? err : &local);
+	PQclear(res);
+	return 0;
 }
 
 int

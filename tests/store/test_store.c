@@ -563,6 +563,56 @@ test_writer_batches(void **state)
 	assert_int_equal(n, 180);
 }
 
+/*
+ * PostgreSQL defers a job's inserts (pg_defer): one that fails on the
+ * server (here a status that is not UTF-8) must fail the transaction,
+ * whichever later call reads its error, and the commit with it, so no
+ * job of it is reported stored. SQLite keeps any bytes: PostgreSQL only.
+ */
+static void
+test_deferred_failure(void **state)
+{
+	struct fx *f = *state;
+	struct stix_meta ma, mb;
+	struct store_obj_in a = { &ma, "{\"a\":1}", 7 }, b = { &mb, "{\"b\":1}", 7 };
+	struct store_obj_result res;
+	struct err err = ERR_INIT;
+	int64_t n = -1;
+	enum store_add_outcome o;
+
+	if (scratch_pg() == NULL)
+		skip();
+	meta(&ma, ID_A, "2020-01-01T00:00:00Z");
+	meta(&mb, ID_B, "2020-01-01T00:00:00Z");
+	/* read by the next job's statement: that job fails, the release too */
+	assert_int_equal(store_begin(f->s, &err), 0);
+	assert_int_equal(store_savepoint(f->s, &err), 0);
+	assert_int_equal(store_objects_add(f->s, f->coll.rowid, &a, 1, &res, &err), 0);
+	assert_int_equal(store_status_put(f->s, "st1", f->coll.rowid, "\xff\xfe", 2, &err), 0);
+	assert_int_equal(store_savepoint_release(f->s, 1, &err), 0);
+	assert_int_equal(store_savepoint(f->s, &err), 0);
+	assert_true(store_objects_add(f->s, f->coll.rowid, &b, 1, &res, &err) < 0);
+	assert_non_null(strstr(err.msg, "storing a status"));
+	assert_true(store_savepoint_release(f->s, 0, &err) < 0);
+	assert_true(store_commit(f->s, &err) < 0);
+	store_rollback(f->s);
+	assert_int_equal(store_objects_count(f->s, f->coll.rowid, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* read by the commit */
+	assert_int_equal(store_begin(f->s, &err), 0);
+	assert_int_equal(store_objects_add(f->s, f->coll.rowid, &a, 1, &res, &err), 0);
+	assert_int_equal(store_status_put(f->s, "st2", f->coll.rowid, "\xff", 1, &err), 0);
+	assert_true(store_commit(f->s, &err) < 0);
+	assert_non_null(strstr(err.msg, "storing a status"));
+	assert_int_equal(store_objects_count(f->s, f->coll.rowid, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* and the connection serves the next transaction */
+	assert_int_equal(add(f, ID_A, "2020-01-01T00:00:00Z", "{\"a\":1}", &o), 0);
+	assert_int_equal(o, STORE_ADDED);
+	assert_int_equal(store_objects_count(f->s, f->coll.rowid, &n, &err), 0);
+	assert_int_equal(n, 1);
+}
+
 int
 main(void)
 {
@@ -574,6 +624,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_id_index_rebuilds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_tokens_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_failure, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
