@@ -136,11 +136,10 @@ pg_begin(struct store *base, struct err *err)
 	int r;
 
 	assert(!p->tx);
-	if (p->rd_open && p->rd_depth == 0) {       /* a lingering snapshot: end it first */
-		simple(p, "COMMIT", "ending a read", NULL);
-		p->rd_open = 0;
-	}
-	pg_pipe_reset(p);
+	if (p->rd_open && p->rd_depth == 0)         /* a lingering snapshot: end it first */
+		pg_read_close(p);
+	p->tx_failed = 0;
+	err_clear(&p->tx_err);
 	if ((r = pg_revive(p, err)) < 0)
 		return r;
 	p->tx = 1;
@@ -263,37 +262,30 @@ pg_release(struct store *base, int keep, struct err *err)
  * Read snapshots, as the SQLite backend keeps them (store.h): one
  * REPEATABLE READ transaction for several reads, kept across a turn of the
  * loop with read_linger, and left for a new one once this process
- * committed. The snapshot's data version is read with its BEGIN, in the
- * same round trip.
+ * committed. A snapshot costs one round trip: the last one's COMMIT went
+ * out when it ended, and its BEGIN goes with the query of its data version.
  */
 static void
 linger_end(struct pg_store *p)
 {
-	simple(p, "COMMIT", "ending a read", NULL);
-	p->rd_open = 0;
+	pg_read_close(p);
 }
 
 static int
 snapshot_begin(struct pg_store *p, struct err *err)
 {
-	PGresult *res;
-	int r = 0;
+	int r;
 
-	if (PQstatus(p->conn) != CONNECTION_OK) {
-		/* reconnect through an ordinary statement */
-		if ((r = simple(p, "SELECT 1", "reconnecting", err)) < 0)
-			return r;
+	if ((r = pg_read_open(p, err)) < 0 ||
+	    (r = pg_row1(p, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8",
+	    "beginning a read", err, pg_fill_int64, &p->rd_version, PG_NOBINDS)) < 0) {
+		pg_flush(p, NULL);
+		if (PQstatus(p->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+			simple(p, "ROLLBACK", "ending a read", NULL);
+		return r == -LSN_ENOTFOUND ? err_set(err, LSN_EIO, "store: no data version came "
+		    "back from the database at %s", p->where) : r;
 	}
-	res = PQexec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-	    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		r = pg_res_err(p, res, err, "beginning a read");
-		PQclear(res);
-		PQclear(PQexec(p->conn, "ROLLBACK"));
-		return r;
-	}
-	p->rd_version = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	return 0;
 }
 

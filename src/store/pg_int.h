@@ -69,7 +69,7 @@ struct pg_store {
 	 * none; -2: an eviction's DEALLOCATE, whose failure is harmless).
 	 */
 	int piped, n_pend;
-	struct { const char *what; int slot; } pend[PG_PIPE_MAX];
+	struct { const char *what; int slot; PGresult **out; } pend[PG_PIPE_MAX];
 	int tx_failed;              /* a deferred statement failed: the transaction is lost */
 	struct err tx_err;          /* its error */
 	struct buf env;             /* env_get's copy */
@@ -156,10 +156,24 @@ int pg_defer(struct pg_store *p, const char *sql, const char *what, struct err *
     const struct pg_bind *b, size_t n);
 int pg_flush(struct pg_store *p, struct err *err);
 /*
+ * As pg_defer, and the statement's result, once read, goes to *out (the
+ * caller's to PQclear; NULL until then, and if it failed): a statement
+ * whose answer can wait for the next one's, both in one round trip.
+ */
+int pg_defer_keep(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    PGresult **out, const struct pg_bind *b, size_t n);
+/*
  * Outside a transaction, a connection the server dropped is made again
  * (inside one: an error, the transaction is lost). 0 or an error.
  */
 int pg_revive(struct pg_store *p, struct err *err);
+/*
+ * A read snapshot's REPEATABLE READ transaction, without a round trip of
+ * its own: pg_read_open sends its BEGIN (the next statement reads it),
+ * pg_read_close its COMMIT (sent now, read with the next statement).
+ */
+int pg_read_open(struct pg_store *p, struct err *err);
+void pg_read_close(struct pg_store *p);
 /* Forgets the pipeline and a lost transaction's error (a rollback, a reconnect). */
 void pg_pipe_reset(struct pg_store *p);
 

@@ -207,6 +207,7 @@ pend_add(struct pg_store *p, const char *what, int slot)
 {
 	p->pend[p->n_pend].what = what;
 	p->pend[p->n_pend].slot = slot;
+	p->pend[p->n_pend].out = NULL;
 	p->n_pend++;
 }
 
@@ -367,6 +368,8 @@ pipe_collect(struct pg_store *p, PGresult **keep, struct err *err)
 		}
 		if (keep != NULL && k == n - 1 && ok_status(st) && r == 0)
 			*keep = first;
+		else if (p->pend[k].out != NULL && ok_status(st))
+			*p->pend[k].out = first;
 		else
 			PQclear(first);
 	}
@@ -389,6 +392,55 @@ pg_flush(struct pg_store *p, struct err *err)
 	return pipe_collect(p, NULL, err ? err : &local);
 }
 
+/* Enters the pipeline if need be, with room for `more` statements. */
+static int
+pipe_room(struct pg_store *p, int more, struct err *err)
+{
+	int r;
+
+	if (p->n_pend + more > PG_PIPE_MAX && (r = pipe_collect(p, NULL, err)) < 0)
+		return r;
+	if (!p->piped) {
+		if (!PQenterPipelineMode(p->conn))
+			return pg_res_err(p, NULL, err, "beginning a pipeline");
+		p->piped = 1;
+	}
+	return 0;
+}
+
+/*
+ * A read snapshot's transaction: its COMMIT is sent now and its result read
+ * with the next statement; its BEGIN goes with the statement after it.
+ * Neither waits. A COMMIT that fails ended nothing but a read.
+ */
+void
+pg_read_close(struct pg_store *p)
+{
+	struct err local = ERR_INIT;
+
+	p->rd_open = 0;
+	if (PQstatus(p->conn) != CONNECTION_OK || pipe_room(p, 1, &local) < 0)
+		return;
+	if (PQsendQueryParams(p->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 1)) {
+		pend_add(p, "ending a read", -2);
+		PQflush(p->conn);                   /* the snapshot ends now, not with the next read */
+	}
+}
+
+int
+pg_read_open(struct pg_store *p, struct err *err)
+{
+	int r;
+
+	if ((r = pg_revive(p, err)) < 0 || (r = pipe_room(p, 2, err)) < 0)
+		return r;
+	if (!PQsendQueryParams(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+	    NULL, NULL, NULL, 1))
+		return pg_res_err(p, NULL, err, "beginning a read");
+	pend_add(p, "beginning a read", -1);
+	return 0;
+}
+
 /* Sends one statement into the pipeline (entered if need be). */
 static int
 pipe_send(struct pg_store *p, const char *sql, int cache, const char *what, struct err *err,
@@ -398,13 +450,8 @@ pipe_send(struct pg_store *p, const char *sql, int cache, const char *what, stru
 	int r, ok;
 
 	/* room for a DEALLOCATE, a PREPARE and the statement */
-	if (p->n_pend + 3 > PG_PIPE_MAX && (r = pipe_collect(p, NULL, err)) < 0)
+	if ((r = pipe_room(p, 3, err)) < 0)
 		return r;
-	if (!p->piped) {
-		if (!PQenterPipelineMode(p->conn))
-			return pg_res_err(p, NULL, err, "beginning a pipeline");
-		p->piped = 1;
-	}
 	if (cache) {
 		if ((r = prepared(p, sql, (int)n, pp->typep, name, sizeof(name), err)) < 0)
 			return r;
@@ -423,7 +470,7 @@ pipe_send(struct pg_store *p, const char *sql, int cache, const char *what, stru
  * their pipeline (defer: sent only, its result read later).
  */
 static PGresult *
-run(struct pg_store *p, const char *sql, int cache, int defer, const char *what,
+run(struct pg_store *p, const char *sql, int cache, int defer, PGresult **out, const char *what,
     struct err *err, const struct pg_bind *b, size_t n)
 {
 	struct pg_params pp;
@@ -437,10 +484,8 @@ run(struct pg_store *p, const char *sql, int cache, int defer, const char *what,
 	if (pg_revive(p, err) < 0 || params_fill(&pp, b, n, err) < 0)
 		return NULL;
 	/* outside read_begin/read_end a read sees the newest data: a lingering snapshot ends */
-	if (p->rd_open && p->rd_depth == 0 && !p->piped) {
-		PQclear(PQexec(p->conn, "COMMIT"));
-		p->rd_open = 0;
-	}
+	if (p->rd_open && p->rd_depth == 0)
+		pg_read_close(p);
 	if (params_terminate(&pp, b, n, &copies, err) < 0)
 		goto out;
 	if (defer || p->piped) {
@@ -451,6 +496,7 @@ run(struct pg_store *p, const char *sql, int cache, int defer, const char *what,
 				p->tx_err = *err;
 			}
 		} else if (defer) {
+			p->pend[p->n_pend - 1].out = out;
 			res = PQmakeEmptyPGresult(p->conn, PGRES_COMMAND_OK);
 			if (res == NULL)
 				err_set(err, LSN_ENOMEM, "store: out of memory");
@@ -481,14 +527,14 @@ PGresult *
 pg_query(struct pg_store *p, const char *sql, const char *what, struct err *err,
     const struct pg_bind *b, size_t n)
 {
-	return run(p, sql, 1, 0, what, err, b, n);
+	return run(p, sql, 1, 0, NULL, what, err, b, n);
 }
 
 PGresult *
 pg_query_once(struct pg_store *p, const char *sql, const char *what, struct err *err,
     const struct pg_bind *b, size_t n)
 {
-	return run(p, sql, 0, 0, what, err, b, n);
+	return run(p, sql, 0, 0, NULL, what, err, b, n);
 }
 
 int
@@ -500,9 +546,27 @@ pg_defer(struct pg_store *p, const char *sql, const char *what, struct err *err,
 
 	if (!p->tx)
 		return pg_exec1(p, sql, what, err, b, n);
-	res = run(p, sql, 1, 1, what, err ? err : &local, b, n);
+	res = run(p, sql, 1, 1, NULL, what, err ? err : &local, b, n);
 	if (res == NULL)
 		return pg_errcode(err ? err : &local);
+	PQclear(res);
+	return 0;
+}
+
+int
+pg_defer_keep(struct pg_store *p, const char *sql, const char *what, struct err *err,
+    PGresult **out, const struct pg_bind *b, size_t n)
+{
+	PGresult *res;
+
+	*out = NULL;
+	if (!p->tx) {
+		*out = pg_query(p, sql, what, err, b, n);
+		return *out != NULL ? 0 : pg_errcode(err);
+	}
+	res = run(p, sql, 1, 1, out, what, err, b, n);
+	if (res == NULL)
+		return pg_errcode(err);
 	PQclear(res);
 	return 0;
 }
