@@ -144,6 +144,7 @@ static void
 agr_done(struct writer_job *job, int rc)
 {
 	struct agr_job *j = (struct agr_job *)job;
+	struct exchange *ex;
 	char hex[65];
 
 	hex_encode(j->hash, 32, hex);
@@ -151,7 +152,9 @@ agr_done(struct writer_job *job, int rc)
 		ex_log_msg(j->ex, "agreement_failed", j->name, job->err.msg);
 	else
 		ex_log(j->ex, "agreement", "\"partner\":\"%s\",\"sha256\":\"%s\"", j->name, hex);
+	ex = j->ex;
 	free(j);
+	ex_async_finished(ex);
 }
 
 /*
@@ -236,7 +239,7 @@ ex_link_agreement(struct link *l, struct store *rd)
 	j->job.run = agr_run;
 	j->job.done = agr_done;
 	j->job.weight = 1;
-	writer_submit(ex->cfg.w, &j->job);
+	ex_async_submit(ex, &j->job);
 }
 
 int

@@ -41,6 +41,7 @@ exchange_new(const struct exchange_config *cfg, struct exchange **ret, struct er
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	}
 	pthread_mutex_init(&ex->mu, NULL);
+	pthread_cond_init(&ex->async_cv, NULL);
 	*ret = ex;
 	return 0;
 }
@@ -215,6 +216,8 @@ exchange_free(struct exchange *ex)
 		ex->links = l->next;
 		link_stop(l);
 	}
+	ex_async_drain(ex);
+	pthread_cond_destroy(&ex->async_cv);
 	pthread_mutex_destroy(&ex->mu);
 	ledger_cache_free(ex->cache);
 	free(ex);

@@ -75,6 +75,8 @@ struct exchange {
 	pthread_mutex_t mu;           /* links list and stats */
 	struct link *links;
 	struct exchange_stats st;
+	int async_jobs;               /* under mu: writer jobs not waited for, still to finish */
+	pthread_cond_t async_cv;      /* signalled when one of them finishes */
 };
 
 /*
@@ -97,6 +99,16 @@ void ex_log_msg(struct exchange *ex, const char *event, const char *partner, con
 
 /* The link of partner row partner, or NULL. Caller holds ex->mu or is the loop thread. */
 struct link *ex_link_find(struct exchange *ex, int64_t partner);
+
+/*
+ * A writer job nobody waits for whose done() uses ex: submitted with
+ * ex_async_submit, its done() calls ex_async_finished last, and
+ * exchange_free waits for every such job (ex_async_drain) before it frees
+ * what they use. The writer runs until after exchange_free.
+ */
+void ex_async_submit(struct exchange *ex, struct writer_job *job);
+void ex_async_finished(struct exchange *ex);
+void ex_async_drain(struct exchange *ex);
 
 /* A writer job a link thread waits for: embed it first in the job's struct. */
 struct ex_sync {

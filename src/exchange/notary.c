@@ -98,6 +98,7 @@ sign_done(struct writer_job *job, int rc)
 	}
 	atomic_store(&ex->sign_inflight, 0);
 	free(j);
+	ex_async_finished(ex);
 }
 
 void
@@ -117,7 +118,7 @@ ex_sign_tick(struct exchange *ex)
 	j->job.done = sign_done;
 	j->job.weight = 1;
 	atomic_store(&ex->sign_inflight, 1);
-	writer_submit(ex->cfg.w, &j->job);
+	ex_async_submit(ex, &j->job);
 }
 
 /* ---- witnessing: asking the partner ---- */
@@ -615,6 +616,7 @@ static void
 witness_done(struct writer_job *job, int rc)
 {
 	struct witness_job *j = (struct witness_job *)job;
+	struct exchange *ex;
 
 	if (rc < 0) {
 		j->a.status = 500;
@@ -623,8 +625,10 @@ witness_done(struct writer_job *job, int rc)
 		ex_count(j->ex, &j->ex->st.witness_cosigned, 1);
 	}
 	j->done(j->arg, &j->a);
+	ex = j->ex;
 	free(j->body);
 	free(j);
+	ex_async_finished(ex);
 }
 
 int
@@ -647,7 +651,7 @@ exchange_witness(struct exchange *ex, int64_t partner, const char *body, size_t 
 	j->job.run = witness_run;
 	j->job.done = witness_done;
 	j->job.weight = 1;
-	writer_submit(ex->cfg.w, &j->job);
+	ex_async_submit(ex, &j->job);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * How a link thread waits: for a writer job to commit (ex_write_sync), or
- * on its link's condition variable for a while (link_wait_ms). Beneath the
- * threads that use it; never takes ex->mu.
+ * on its link's condition variable for a while (link_wait_ms); and how the
+ * exchange waits for the jobs nobody waits for (ex_async_*). Beneath the
+ * threads that use it; takes ex->mu only for the count of those jobs.
  */
 #include "exchange/exchange_int.h"
 
@@ -46,4 +47,31 @@ link_wait_ms(struct link *l, int ms)
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_cond_timedwait(&l->cv, &l->mu, &until);
+}
+
+void
+ex_async_submit(struct exchange *ex, struct writer_job *job)
+{
+	pthread_mutex_lock(&ex->mu);
+	ex->async_jobs++;
+	pthread_mutex_unlock(&ex->mu);
+	writer_submit(ex->cfg.w, job);
+}
+
+void
+ex_async_finished(struct exchange *ex)
+{
+	pthread_mutex_lock(&ex->mu);
+	ex->async_jobs--;
+	pthread_cond_broadcast(&ex->async_cv);
+	pthread_mutex_unlock(&ex->mu);  /* ex may be freed from here on */
+}
+
+void
+ex_async_drain(struct exchange *ex)
+{
+	pthread_mutex_lock(&ex->mu);
+	while (ex->async_jobs > 0)
+		pthread_cond_wait(&ex->async_cv, &ex->mu);
+	pthread_mutex_unlock(&ex->mu);
 }
