@@ -43,6 +43,9 @@ struct lsn_config {
 	int checkpoint_ms, heartbeat_s;       /* [ledger] */
 	char escalate_after[64];              /* [hotline] "0,50,100" */
 	char escalate_to[256];                /* [hotline] who each level calls */
+	/* [ui] */
+	char ui_dir[LSN_PATH_MAX];            /* the dashboard's files, absolute after loading */
+	int session_idle_min, session_hours;
 	/* [limits] */
 	int max_connections;
 	int idle_timeout;

@@ -71,6 +71,12 @@ static const struct key keys[] = {
 	  "Nth percentage of its clock's span (0: at once)." },
 	{ "hotline", "escalate_to", K_STR, S(escalate_to),
 	  "Who each escalation level calls, in order, separated by commas (shown in events)." },
+	{ "ui", "dir", K_PATH, S(ui_dir),
+	  "Folder of the dashboard's files (served at /ui/), as installed with the program." },
+	{ "ui", "session_idle_min", K_INT, S(session_idle_min),
+	  "Minutes a dashboard session may stay unused before it ends." },
+	{ "ui", "session_hours", K_INT, S(session_hours),
+	  "Hours after sign-in when a dashboard session ends, used or not." },
 	{ "limits", "max_connections", K_INT, S(max_connections), "Open connections at most." },
 	{ "limits", "idle_timeout", K_INT, S(idle_timeout),
 	  "Seconds a connection may stay silent mid-request or idle between requests." },
@@ -148,6 +154,9 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	snprintf(c->escalate_after, sizeof(c->escalate_after), "0,50,100");
 	snprintf(c->escalate_to, sizeof(c->escalate_to),
 	    "duty officer, second contact, diplomatic POC");
+	snprintf(c->ui_dir, sizeof(c->ui_dir), "%s", LIAISON_UI_DIR);
+	c->session_idle_min = 30;
+	c->session_hours = 12;
 	c->max_connections = 1024;
 	c->idle_timeout = 30;
 	c->request_timeout = 120;

@@ -11,6 +11,7 @@
 #include "http/peer.h"
 #include "http/server.h"
 #include "http/taxii.h"
+#include "http/ui.h"
 #include "http/tls.h"
 #include "liaison/config.h"
 #include "store/store.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct store *rd;
 	struct writer *w;
 	struct taxii *taxii;
+	struct ui *ui;
 	struct http_server *http;
 	struct cx_key *key;
 	struct exchange *ex;
@@ -429,6 +431,25 @@ start_ha(struct daemon *d, struct err *err)
 	return ha_new(d->base, &hc, &d->ha, err);
 }
 
+
+/* The dashboard: its sessions, and its files (without them the node still runs). */
+static int
+start_ui(struct daemon *d, struct err *err)
+{
+	struct err uerr = ERR_INIT;
+	struct buf b = BUF_INIT(2048);
+	int r;
+
+	if ((r = ui_new((int64_t)d->cfg.session_idle_min * 60 * 1000000,
+	    (int64_t)d->cfg.session_hours * 3600 * 1000000, &d->ui, err)) < 0)
+		return r;
+	if (ui_load(d->ui, d->cfg.ui_dir, &uerr) < 0) {
+		buf_add_json_str(&b, uerr.msg, strlen(uerr.msg));
+		log_event("dashboard_unavailable", "\"message\":%s", b.data ? b.data : "\"\"");
+		buf_release(&b);
+	}
+	return 0;
+}
 static int
 start(struct daemon *d, struct err *err)
 {
@@ -476,6 +497,9 @@ start(struct daemon *d, struct err *err)
 	tc.node_name = d->cfg.name;
 	if ((r = load_cursor_key(d, tc.cursor_key, err)) < 0)
 		return r;
+	if ((r = start_ui(d, err)) < 0)
+		return r;
+	tc.ui = d->ui;
 	if ((r = taxii_new(&tc, d->rd, d->w, &d->taxii, err)) < 0)
 		return r;
 	taxii_app(d->taxii, &app);
@@ -527,6 +551,7 @@ stop(struct daemon *d)
 	http_tls_ctx_free(d->peer_ssl);
 	cx_key_free(d->key);
 	taxii_free(d->taxii);
+	ui_free(d->ui);
 	store_close(d->rd);
 	http_tls_ctx_free(d->ssl);
 	if (d->base)

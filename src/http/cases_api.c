@@ -678,6 +678,11 @@ cases_api(struct ctx *c)
 	const char *key;
 	int st;
 
+	if (ui_csrf_check(c) < 0) {
+		api_error(c, 403, "Forbidden", "A request of a dashboard session that changes state "
+		    "needs the session's X-CSRF-Token header; nothing was changed.");
+		return;
+	}
 	if (c->t->cfg.hotline == NULL) {
 		api_error(c, 404, "Not found", "This server has no hotline.");
 		return;

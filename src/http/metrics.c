@@ -89,6 +89,7 @@ taxii_get_metrics(struct ctx *c)
 	    ws.batches, ws.items, ws.failed_commits, ws.checkpoints);
 	if (c->t->cfg.ex != NULL)
 		exchange_metrics(c->t->cfg.ex, b);
+	ui_metrics(c->t->ui, b);
 	if (c->t->cfg.hotline != NULL) {
 		struct buf hb = BUF_INIT(1u << 20);
 		struct err err = ERR_INIT;

@@ -22,38 +22,66 @@ static const struct {
 	{ "match[spec_version]", QP_MATCH_SPEC_VERSION },
 };
 
+/*
+ * Percent- and '+'-decodes [s, e) into out (cap bytes, NUL added): its
+ * length, -LSN_ETOOBIG if it does not fit, -LSN_EINVAL for a malformed
+ * escape or a NUL byte.
+ */
+static int
+pct_decode(const char *s, const char *e, char *out, size_t cap)
+{
+	char *o = out;
+
+	if ((size_t)(e - s) + 1 > cap)
+		return -LSN_ETOOBIG;
+	for (; s < e; s++) {
+		if (*s == '%') {
+			int hi = e - s >= 3 ? hex_value(s[1]) : -1, lo = e - s >= 3 ? hex_value(s[2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -LSN_EINVAL;
+			*o++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*o++ = *s == '+' ? ' ' : *s;
+		}
+	}
+	*o = '\0';
+	return strlen(out) == (size_t)(o - out) ? (int)(o - out) : -LSN_EINVAL;
+}
+
 /* Decodes [s, e) into storage; returns the NUL-terminated copy or NULL. */
 static char *
 decode(struct taxii_query *q, const char *s, const char *e, struct err *err)
 {
-	char *out = q->storage + q->used, *o = out;
+	char *out = q->storage + q->used;
+	int n = pct_decode(s, e, out, sizeof(q->storage) - q->used);
 
-	if ((size_t)(e - s) + 1 > sizeof(q->storage) - q->used) {
+	if (n == -LSN_ETOOBIG) {
 		err_set(err, LSN_ETOOBIG, "the query string is longer than %d bytes", QUERY_MAX_BYTES);
 		return NULL;
 	}
-	for (; s < e; s++) {
-		if (*s == '%') {
-			int hi = e - s >= 3 ? hex_value(s[1]) : -1, lo = e - s >= 3 ? hex_value(s[2]) : -1;
-			if (hi < 0 || lo < 0) {
-				err_set(err, LSN_EINVAL, "the query string has a malformed percent-escape");
-				return NULL;
-			}
-			*o++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else if (*s == '+') {
-			*o++ = ' ';
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	if (strlen(out) != (size_t)(o - out)) {
-		err_set(err, LSN_EINVAL, "the query string contains a NUL byte");
+	if (n < 0) {
+		err_set(err, LSN_EINVAL, "the query string has a malformed percent-escape or a NUL byte");
 		return NULL;
 	}
-	q->used += (size_t)(o - out) + 1;
+	q->used += (size_t)n + 1;
 	return out;
+}
+
+int
+form_value(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+	const char *p = body, *end = body + len;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *e = amp ? amp : end;
+
+		if ((size_t)(e - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == '=')
+			return pct_decode(p + nl + 1, e, out, cap);
+		p = e + 1;
+	}
+	return -LSN_ENOTFOUND;
 }
 
 /* Splits a comma list in place; empty items are errors. */

@@ -60,4 +60,11 @@ struct taxii_query {
 int taxii_query_parse(const char *q, unsigned allowed, struct taxii_query *ret,
     struct err *err);
 
+/*
+ * The value of field name in an application/x-www-form-urlencoded body,
+ * decoded into out (cap bytes, NUL added): its length, -LSN_ENOTFOUND,
+ * -LSN_ETOOBIG, or -LSN_EINVAL (a malformed escape or a NUL byte).
+ */
+int form_value(const char *body, size_t len, const char *name, char *out, size_t cap);
+
 #endif

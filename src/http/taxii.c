@@ -156,7 +156,9 @@ begin_user(struct ctx *c)
 		taxii_error(c, 503, "Store busy", "The store could not be read; try again.");
 		return -1;
 	}
-	if (taxii_authenticate(c) < 0) {
+	/* the dashboard's cookie stands for Authorization on /api/v1/ only, and never beside one */
+	if ((c->allow_session && http_header_get(c->req, "Authorization") == NULL ?
+	    ui_authenticate(c) : taxii_authenticate(c)) < 0) {
 		store_read_end(t->rd);
 		taxii_error(c, 401, "Authentication required",
 		    "Send HTTP Basic credentials or a bearer token of a user of this node.");
@@ -217,7 +219,16 @@ handle(struct http_request *req, void *arg)
 		m.hit->fn(c, &m.args);
 		return;
 	}
+	if (strncmp(req->path, "/ui/", 4) == 0 || strcmp(req->path, "/ui") == 0) {
+		if (t->ui == NULL) {
+			taxii_error(c, 404, "Not found", "This node serves no dashboard.");
+			return;
+		}
+		ui_handle(c);
+		return;
+	}
 	if (strncmp(req->path, "/api/v1/", 8) == 0 || strcmp(req->path, "/api/v1") == 0) {
+		c->allow_session = t->ui != NULL;
 		if (begin_user(c) < 0)
 			return;
 		cases_api(c);
@@ -274,6 +285,7 @@ taxii_new(const struct taxii_config *cfg, struct store *rd, struct writer *w,
 	}
 	snprintf(t->root_path, n, "/%s/", cfg->root);
 	t->cfg = *cfg;
+	t->ui = cfg->ui;
 	t->rd = rd;
 	t->w = w;
 	*ret = t;

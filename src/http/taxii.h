@@ -38,6 +38,8 @@ struct taxii_config {
 	/* May be NULL: the hotline, for /api/v1/cases and its counters. */
 	struct hotline_node *hotline;
 	const char *agreements_dir;   /* <home>/agreements: the hotline terms of each partner */
+	/* May be NULL: no dashboard (/ui/ answers 404). Borrowed. */
+	struct ui *ui;
 	const char *node_name;
 };
 

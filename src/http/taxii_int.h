@@ -56,6 +56,7 @@ struct taxii {
 	int colls_valid;
 	size_t inflight;
 	struct taxii_metrics m;
+	struct ui *ui;                /* cfg.ui */
 };
 
 /* Who is asking, and what they may do in the collection at hand. */
@@ -72,6 +73,8 @@ struct ctx {
 	struct taxii_query q;
 	struct store_collection coll;
 	int can_read, can_write;
+	int allow_session;            /* the dashboard's cookie may stand for Authorization */
+	struct session *session;      /* it did: the request's session (valid during it) */
 };
 
 /*
@@ -107,6 +110,16 @@ int taxii_authenticate(struct ctx *c);
 void taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write);
 /* 1 if c has the ROUTE_ADMIN, ROUTE_READ and ROUTE_WRITE bits of rights (on c->coll). */
 int taxii_has_rights(const struct ctx *c, unsigned rights);
+
+/* ---- ui.c: the dashboard's files and sessions ---- */
+
+/* /ui and everything under it. */
+void ui_handle(struct ctx *c);
+/* Fills c->who from the session cookie (inside a read); -LSN_EAUTH without a live one. */
+int ui_authenticate(struct ctx *c);
+/* A request of a session that changes state must carry its CSRF token; -LSN_EDENIED. */
+int ui_csrf_check(struct ctx *c);
+void ui_metrics(const struct ui *u, struct evbuffer *b);
 
 /* ---- taxii_root.c: discovery, API root, collections ---- */
 

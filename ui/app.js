@@ -1,0 +1,135 @@
+// The duty desk: signs in with the node's own users (/ui/session) and shows
+// the open cases of the hotline (/api/v1/cases) with their deadlines counting
+// down. Only this node's own API; nothing from another origin.
+
+const $ = (id) => document.getElementById(id);
+let session = null;
+let cases = [];
+
+async function api(method, path, body) {
+  const headers = {};
+  if (session && method !== 'GET') headers['X-CSRF-Token'] = session.csrf;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, { method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  let doc = null;
+  try { doc = await r.json(); } catch (e) { doc = null; }
+  return { status: r.status, doc };
+}
+
+function show(view) {
+  $('sign-in-view').hidden = view !== 'sign-in';
+  $('hotline-view').hidden = view !== 'hotline';
+  $('who').hidden = view !== 'hotline';
+}
+
+// "in 1 h 05 min" or "3 min 20 s ago"
+function countdown(ms) {
+  const late = ms < 0;
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400); s %= 86400;
+  const h = Math.floor(s / 3600); s %= 3600;
+  const m = Math.floor(s / 60); s %= 60;
+  const parts = d ? [`${d} d`, `${h} h`] : h ? [`${h} h`, `${String(m).padStart(2, '0')} min`]
+    : [`${m} min`, `${String(s).padStart(2, '0')} s`];
+  return late ? `${parts.join(' ')} ago` : `in ${parts.join(' ')}`;
+}
+
+// The deadline that matters now: acknowledgement until acknowledged, then the answer.
+function deadline(c) {
+  const d = c.deadlines || {};
+  if (!c.acknowledged && d.ack_by) return { what: 'acknowledgement due', at: Date.parse(d.ack_by) };
+  if (d.respond_by) return { what: 'answer due', at: Date.parse(d.respond_by) };
+  if (d.preserve_until) return { what: 'preservation ends', at: Date.parse(d.preserve_until) };
+  return null;
+}
+
+function cell(tr, label, text) {
+  const td = document.createElement('td');
+  td.dataset.label = label;
+  td.textContent = text;
+  tr.appendChild(td);
+  return td;
+}
+
+function render() {
+  const now = Date.now();
+  const body = $('cases').tBodies[0];
+  const rows = cases.map((c) => ({ c, d: deadline(c) }))
+    .sort((a, b) => (a.d ? a.d.at : Infinity) - (b.d ? b.d.at : Infinity));
+  body.replaceChildren();
+  for (const { c, d } of rows) {
+    const tr = document.createElement('tr');
+    const left = d ? d.at - now : Infinity;
+    if (c.overdue || left < 0) tr.className = 'overdue';
+    else if (left < 15 * 60 * 1000) tr.className = 'soon';
+    const td = cell(tr, 'Deadline', '');
+    if (d) {
+      const flag = document.createElement('span');
+      flag.className = 'flag';
+      flag.textContent = left < 0 || c.overdue ? `OVERDUE (level ${c.level}) ` : '';
+      td.append(flag, `${d.what} ${countdown(left)}`, document.createElement('br'),
+        `${new Date(d.at).toISOString().replace('.000', '')} / ${new Date(d.at).toLocaleString()}`);
+    } else {
+      td.textContent = 'none';
+    }
+    cell(tr, 'Case', c.id);
+    cell(tr, 'Partner', c.partner);
+    cell(tr, 'Kind', c.kind);
+    cell(tr, 'State', c.state);
+    cell(tr, 'Summary', c.summary);
+    body.appendChild(tr);
+  }
+  const waiting = cases.filter((c) => !c.acknowledged && c.opened_by === 'partner').length;
+  document.title = waiting ? `(${waiting}) liaison duty desk` : 'liaison duty desk';
+  $('hotline-status').textContent = cases.length ? `${cases.length} open cases, ${waiting} ` +
+    'waiting for our acknowledgement.' : 'No open case.';
+  $('now-utc').textContent = new Date(now).toISOString().slice(0, 19).replace('T', ' ');
+  $('now-local').textContent = new Date(now).toLocaleString();
+}
+
+async function load() {
+  const r = await api('GET', '/api/v1/cases?open=1&limit=500');
+  if (r.status === 401) { session = null; show('sign-in'); return; }
+  if (r.status !== 200 || !r.doc) {
+    $('hotline-status').textContent = `The cases could not be read (${r.status}` +
+      `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
+    return;
+  }
+  cases = r.doc.cases || [];
+  render();
+}
+
+function signedIn(doc) {
+  session = doc;
+  $('who-name').textContent = `Signed in as ${doc.user}`;
+  show('hotline');
+  load();
+}
+
+$('sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = new URLSearchParams(new FormData(ev.target));
+  const r = await fetch('/ui/session', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
+  const doc = await r.json().catch(() => null);
+  $('password').value = '';
+  if (r.status === 200 && doc) { $('sign-in-error').textContent = ''; signedIn(doc); return; }
+  $('sign-in-error').textContent = doc && doc.description ? doc.description :
+    `Sign-in failed (${r.status}).`;
+});
+
+$('sign-out').addEventListener('click', async () => {
+  await api('POST', '/ui/session/end');
+  session = null;
+  cases = [];
+  show('sign-in');
+});
+
+setInterval(() => { if (session) render(); }, 1000);
+setInterval(() => { if (session) load(); }, 5000);
+
+(async () => {
+  const r = await api('GET', '/ui/session');
+  if (r.status === 200 && r.doc) signedIn(r.doc); else show('sign-in');
+})();
