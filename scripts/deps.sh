@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       openssl libssl-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev
       libjansson-dev libinih-dev libcmocka-dev libpq-dev postgresql
-      xz-utils curl ca-certificates procps python3)
+      xz-utils curl ca-certificates procps python3
+      chromium chromium-driver python3-selenium)
 
 missing=()
 for p in "${PKGS[@]}"; do

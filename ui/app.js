@@ -69,7 +69,7 @@ function render() {
       flag.className = 'flag';
       flag.textContent = left < 0 || c.overdue ? `OVERDUE (level ${c.level}) ` : '';
       td.append(flag, `${d.what} ${countdown(left)}`, document.createElement('br'),
-        `${new Date(d.at).toISOString().replace('.000', '')} / ${new Date(d.at).toLocaleString()}`);
+        `${new Date(d.at).toISOString().replace(/\.\d{3}Z$/, 'Z')} UTC / ${new Date(d.at).toLocaleString()}`);
     } else {
       td.textContent = 'none';
     }
@@ -78,18 +78,42 @@ function render() {
     cell(tr, 'Kind', c.kind);
     cell(tr, 'State', c.state);
     cell(tr, 'Summary', c.summary);
+    const act = cell(tr, 'Action', '');
+    if (c.opened_by === 'partner' && !c.acknowledged) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = 'Acknowledge';
+      b.setAttribute('aria-label', `Acknowledge case ${c.id}`);
+      b.addEventListener('click', () => acknowledge(c, b));
+      act.appendChild(b);
+    }
     body.appendChild(tr);
   }
   const waiting = cases.filter((c) => !c.acknowledged && c.opened_by === 'partner').length;
   document.title = waiting ? `(${waiting}) liaison duty desk` : 'liaison duty desk';
-  $('hotline-status').textContent = cases.length ? `${cases.length} open cases, ${waiting} ` +
-    'waiting for our acknowledgement.' : 'No open case.';
+  $('hotline-status').textContent = cases.length ? `${cases.length} open ` +
+    `${cases.length === 1 ? 'case' : 'cases'}, ${waiting} waiting for our acknowledgement.` :
+    'No open case.';
   $('now-utc').textContent = new Date(now).toISOString().slice(0, 19).replace('T', ' ');
   $('now-local').textContent = new Date(now).toLocaleString();
 }
 
+// The receiver's first step: the same operation as `liaison ack`.
+async function acknowledge(c, button) {
+  button.disabled = true;
+  const r = await api('POST', `/api/v1/cases/${encodeURIComponent(c.id)}/steps`,
+    { step: 'ack', text: `acknowledged by ${session.user} on the duty desk` });
+  if (r.status !== 201) {
+    button.disabled = false;
+    $('hotline-status').textContent = `The acknowledgement of ${c.id} failed (${r.status}` +
+      `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
+    return;
+  }
+  await load();
+}
+
 async function load() {
-  const r = await api('GET', '/api/v1/cases?open=1&limit=500');
+  const r = await api('GET', '/api/v1/cases?open=true&limit=1000');
   if (r.status === 401) { session = null; show('sign-in'); return; }
   if (r.status !== 200 || !r.doc) {
     $('hotline-status').textContent = `The cases could not be read (${r.status}` +
@@ -127,9 +151,10 @@ $('sign-out').addEventListener('click', async () => {
 });
 
 setInterval(() => { if (session) render(); }, 1000);
-setInterval(() => { if (session) load(); }, 5000);
+// Polled until the live stream comes: a partner's case shows within 2 s.
+setInterval(() => { if (session) load(); }, 1500);
 
 (async () => {
   const r = await api('GET', '/ui/session');
-  if (r.status === 200 && r.doc) signedIn(r.doc); else show('sign-in');
+  if (r.status === 200 && r.doc && r.doc.signed_in) signedIn(r.doc); else show('sign-in');
 })();

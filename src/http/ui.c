@@ -284,7 +284,8 @@ ui_csrf_check(struct ctx *c)
 static json_t *
 session_doc(const struct ui *u, const struct session *s, int admin)
 {
-	return json_pack("{s:s,s:b,s:s,s:I,s:I}", "user", s->user, "admin", admin, "csrf", s->csrf,
+	return json_pack("{s:b,s:s,s:b,s:s,s:I,s:I}", "signed_in", 1, "user", s->user, "admin", admin,
+	    "csrf", s->csrf,
 	    "idle_timeout_s", (json_int_t)(u->idle_us / 1000000),
 	    "expires_in_s", (json_int_t)((s->created_us + u->absolute_us - clock_now_us()) / 1000000));
 }
@@ -393,8 +394,9 @@ session_get(struct ctx *c)
 	}
 	s = live_session(c, &user);
 	store_read_end(c->t->rd);
+	/* not an error: the page asks this first, signed in or not */
 	if (s == NULL) {
-		ui_error(c, 401, "Not signed in", "Sign in with a user of this node.");
+		ui_json(c, 200, json_pack("{s:b}", "signed_in", 0));
 		return;
 	}
 	c->who.user = user;

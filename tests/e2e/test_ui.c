@@ -192,6 +192,7 @@ test_session_and_csrf(void **state)
 	get("/ui/session", with_cookie, &r);
 	assert_int_equal(r.status, 200);
 	doc = e2e_json(&r);
+	assert_true(json_is_true(json_object_get(doc, "signed_in")));
 	assert_string_equal(json_string_value(json_object_get(doc, "user")), "duty");
 	assert_string_equal(json_string_value(json_object_get(doc, "csrf")), csrf + 14);
 	json_decref(doc);
@@ -205,7 +206,11 @@ test_session_and_csrf(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(e2e_hdr(&r, "Set-Cookie"), "Max-Age=0"));
 	get("/ui/session", with_cookie, &r);
-	assert_int_equal(r.status, 401);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_false(json_object_get(doc, "signed_in")));
+	assert_null(json_object_get(doc, "csrf"));
+	json_decref(doc);
 	get("/api/v1/cases", with_cookie, &r);
 	assert_int_equal(r.status, 401);
 	e2e_resp_release(&r);

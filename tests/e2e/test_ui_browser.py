@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""The duty desk in a real browser (headless Chromium through WebDriver).
+
+Two paired nodes, cert-a and cert-b, on 127.0.0.1. On B a duty officer signs
+in with the form; A opens a notification from the CLI and it appears on B's
+hotline page without a reload; the officer clicks Acknowledge and A's
+`cases --json` shows the case acknowledged. A step posted from the page
+without the CSRF token is refused; a user without grants sees no case; the
+browser's console shows no error. Screenshots of each page go to
+BUILD/ui-screenshots/.
+
+usage: test_ui_browser.py BUILD_DIR SOURCE_DIR
+Needs Debian's chromium, chromium-driver and python3-selenium.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BUILD, SRC = sys.argv[1], sys.argv[2]
+LIAISON = os.path.join(BUILD, "liaison")
+LIAISOND = os.path.join(BUILD, "liaisond")
+SHOTS = os.path.join(BUILD, "ui-screenshots")
+PW = "duty-desk-password"
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(*args, stdin=None):
+    p = subprocess.run(args, input=stdin, capture_output=True, text=True)
+    if p.returncode != 0:
+        fail("%s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+class Node:
+    def __init__(self, work, name):
+        self.name, self.home = name, os.path.join(work, name)
+        self.port, self.peer = free_port(), free_port()
+        run(LIAISON, "init", "--home", self.home, "--name", name,
+            "--listen", "127.0.0.1:%d" % self.port, "--peer-listen", "127.0.0.1:%d" % self.peer)
+        conf = os.path.join(self.home, "liaison.conf")
+        text = open(conf).read()
+        lines = [("dir = %s" % os.path.join(SRC, "ui")) if l.startswith("dir = ") else l
+                 for l in text.splitlines()]
+        open(conf, "w").write("\n".join(lines) + "\n")
+        self.identity = os.path.join(work, name + ".identity.json")
+        with open(self.identity, "w") as f:
+            f.write(run(LIAISON, "--home", self.home, "identity", "export"))
+        self.proc = None
+
+    def cli(self, *args, stdin=None):
+        return run(LIAISON, "--home", self.home, *args, stdin=stdin)
+
+    def start(self):
+        self.log = os.path.join(self.home, "daemon.log")
+        self.out = open(self.log, "w")
+        self.proc = subprocess.Popen([LIAISOND, "--home", self.home], stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        for _ in range(200):
+            if '"event":"started"' in open(self.log).read():
+                return
+            time.sleep(0.05)
+        fail("liaisond %s did not start: %s" % (self.name, open(self.log).read()[-2000:]))
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.out.close()
+
+
+def browser():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--ignore-certificate-errors", "--window-size=1280,800",
+              "--no-first-run", "--disable-extensions", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "chromedriver"),
+                            options=opts)
+
+
+def shot(d, name):
+    path = os.path.join(SHOTS, name + ".png")
+    d.save_screenshot(path)
+    print("screenshot " + path)
+
+
+def sign_in(d, url, user, password):
+    d.get(url)
+    wait = WebDriverWait(d, 15)
+    wait.until(EC.visibility_of_element_located((By.ID, "sign-in")))
+    d.find_element(By.NAME, "username").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(password)
+    d.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "hotline-view")))
+
+
+def console_errors(d):
+    return [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="lsn-ui-browser-")
+    os.chmod(work, 0o700)
+    a, b = Node(work, "cert-a"), Node(work, "cert-b")
+    a.cli("partner", "add", b.identity, "--endpoint", "https://127.0.0.1:%d" % b.peer, "--yes")
+    b.cli("partner", "add", a.identity, "--endpoint", "https://127.0.0.1:%d" % a.peer, "--yes")
+    b.cli("user", "add", "duty", "--password-stdin", "--admin", stdin=PW + "\n")
+    b.cli("user", "add", "nogrant", "--password-stdin", stdin=PW + "x\n")
+    a.start()
+    b.start()
+    d = None
+    try:
+        d = browser()
+        url = "https://127.0.0.1:%d/ui/" % b.port
+        d.get(url)
+        shot(d, "sign-in")
+        sign_in(d, url, "duty", PW)
+        WebDriverWait(d, 10).until(
+            lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
+        shot(d, "hotline-empty")
+
+        # A notifies B from the CLI; B's page shows it without a reload
+        summary = "Browser test: DDoS on the tax portal from AS64500"
+        t0 = time.time()
+        case = json.loads(a.cli("notify", "--partner", "cert-b", "--summary", summary,
+                                "--json"))
+        cid = case.get("id") or case.get("case", {}).get("id")
+        if not cid:
+            fail("notify --json gave no case id: %s" % case)
+        WebDriverWait(d, 20).until(
+            lambda x: summary in x.find_element(By.ID, "cases").text)
+        seen = time.time() - t0
+        print("the partner's case appeared on the page %.2f s after `notify` was run" % seen)
+        if "(1)" not in d.title:
+            fail("the tab title does not count the case waiting: %r" % d.title)
+        shot(d, "hotline-case")
+
+        errs = console_errors(d)
+        if errs:
+            fail("the browser console shows errors: %s" % errs)
+        # a step without the CSRF token is refused, and changes nothing
+        status = d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch('/api/v1/cases/' + encodeURIComponent(arguments[0]) + '/steps', {method: 'POST',"
+            " credentials: 'same-origin', headers: {'Content-Type': 'application/json'},"
+            " body: JSON.stringify({step: 'ack', text: 'forged'})}).then(r => done(r.status));",
+            cid)
+        if status != 403:
+            fail("a step without X-CSRF-Token answered %s, not 403" % status)
+        # the console reports that refusal, as it should; nothing else
+        errs = [e for e in console_errors(d) if "/steps" not in e.get("message", "")]
+        if errs:
+            fail("the browser console shows errors: %s" % errs)
+        if any(c.get("acknowledged") for c in json.loads(b.cli("cases", "--json")).get("cases", [])):
+            fail("the refused step acknowledged the case")
+
+        # one click acknowledges; A sees it
+        d.find_element(By.CSS_SELECTOR, "button[aria-label='Acknowledge case %s']" % cid).click()
+        deadline = time.time() + 30
+        while True:
+            cases = json.loads(a.cli("cases", "--json"))
+            rows = cases.get("cases", cases) if isinstance(cases, dict) else cases
+            mine = [c for c in rows if c.get("id") == cid]
+            if mine and mine[0].get("acknowledged"):
+                break
+            if time.time() > deadline:
+                fail("A's cases --json does not show %s acknowledged: %s" % (cid, mine))
+            time.sleep(0.3)
+        WebDriverWait(d, 10).until(
+            lambda x: not x.find_elements(By.CSS_SELECTOR, "button[aria-label^='Acknowledge']"))
+        shot(d, "hotline-acknowledged")
+
+        # phone width
+        d.set_window_size(390, 844)
+        shot(d, "hotline-phone")
+        d.set_window_size(1280, 800)
+
+        errs = console_errors(d)
+        if errs:
+            fail("the browser console shows errors: %s" % errs)
+
+        # sign out; a user without grants sees no case
+        d.find_element(By.ID, "sign-out").click()
+        WebDriverWait(d, 10).until(EC.visibility_of_element_located((By.ID, "sign-in")))
+        sign_in(d, url, "nogrant", PW + "x")
+        WebDriverWait(d, 10).until(
+            lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
+        if summary in d.find_element(By.ID, "cases").text:
+            fail("a user without grants sees the partner's case")
+        shot(d, "hotline-no-grants")
+        errs = console_errors(d)
+        if errs:
+            fail("the browser console shows errors: %s" % errs)
+        print("ok: sign-in, a partner's case live on the page, acknowledge, CSRF, grants")
+    finally:
+        if d is not None:
+            d.quit()
+        a.stop()
+        b.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
