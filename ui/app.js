@@ -121,6 +121,9 @@ async function load() {
     return;
   }
   cases = r.doc.cases || [];
+  const known = [...new Set(cases.map((c) => c.partner))].sort();
+  $('oc-partners').replaceChildren(...known.map((p) => Object.assign(
+    document.createElement('option'), { value: p })));
   render();
 }
 
@@ -148,6 +151,47 @@ $('sign-out').addEventListener('click', async () => {
   session = null;
   cases = [];
   show('sign-in');
+});
+
+// ---- opening a case: every required field is checked here before anything is sent ----
+
+function preservation() { return $('oc-kind').value === 'preservation'; }
+
+$('oc-kind').addEventListener('change', () => { $('oc-preservation').hidden = !preservation(); });
+
+$('open-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('open-error').textContent = '';
+  $('open-done').textContent = '';
+  const needed = [$('oc-partner'), $('oc-summary')];
+  if (preservation()) needed.push(...$('oc-preservation').querySelectorAll('[data-field]'));
+  for (const el of needed) el.removeAttribute('aria-invalid');
+  const missing = needed.filter((el) => el.value.trim() === '');
+  if (missing.length) {
+    for (const el of missing) el.setAttribute('aria-invalid', 'true');
+    const names = missing.map((el) => document.querySelector(`label[for="${el.id}"]`).textContent);
+    $('open-error').textContent = `Not sent: fill in ${names.join(', ')}.`;
+    missing[0].focus();
+    return;
+  }
+  const details = { summary: $('oc-summary').value.trim() };
+  if (preservation()) {
+    for (const el of $('oc-preservation').querySelectorAll('[data-field]')) {
+      details[el.dataset.field] = el.value.trim();
+    }
+    details.mla_to_follow = $('oc-mla_to_follow').checked;
+  }
+  const r = await api('POST', '/api/v1/cases',
+    { partner: $('oc-partner').value.trim(), kind: $('oc-kind').value, details });
+  if (r.status !== 201) {
+    $('open-error').textContent = `Not sent (${r.status}): ` +
+      `${r.doc && r.doc.description ? r.doc.description : 'the node refused it'}`;
+    return;
+  }
+  $('open-done').textContent = `Sent: case ${r.doc.id} with ${r.doc.partner}.`;
+  ev.target.reset();
+  $('oc-preservation').hidden = true;
+  await load();
 });
 
 setInterval(() => { if (session) render(); }, 1000);

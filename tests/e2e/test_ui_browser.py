@@ -4,7 +4,9 @@
 Two paired nodes, cert-a and cert-b, on 127.0.0.1. On B a duty officer signs
 in with the form; A opens a notification from the CLI and it appears on B's
 hotline page without a reload; the officer clicks Acknowledge and A's
-`cases --json` shows the case acknowledged. A step posted from the page
+`cases --json` shows the case acknowledged. A preservation request from the
+form is refused on the page while a required field is missing, then sent and
+received by A. A step posted from the page
 without the CSRF token is refused; a user without grants sees no case; the
 browser's console shows no error. Screenshots of each page go to
 BUILD/ui-screenshots/.
@@ -26,7 +28,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 LIAISON = os.path.join(BUILD, "liaison")
@@ -200,6 +202,41 @@ def main():
         WebDriverWait(d, 10).until(
             lambda x: not x.find_elements(By.CSS_SELECTOR, "button[aria-label^='Acknowledge']"))
         shot(d, "hotline-acknowledged")
+
+        # a preservation request from the form: a required field missing is refused on the
+        # page, nothing is sent; complete, it is sent and A has it
+        d.find_element(By.CSS_SELECTOR, "#open-case summary").click()
+        d.find_element(By.ID, "oc-partner").send_keys("cert-a")
+        Select(d.find_element(By.ID, "oc-kind")).select_by_value("preservation")
+        d.find_element(By.ID, "oc-summary").send_keys("Preserve the mailbox used in an extortion")
+        fields = {"requesting_authority": "Public Prosecutor's Office, Cybercrime Unit",
+                  "offence": "extortion", "summary_of_facts": "A ransom demand came from it.",
+                  "data_to_preserve": "subscriber data and login IPs of extort@mail.example",
+                  "relation_to_offence": "it sent the ransom demand",
+                  "necessity": "the provider deletes login records after 30 days"}
+        for k, v in fields.items():
+            d.find_element(By.ID, "oc-" + k).send_keys(v)
+        d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
+        WebDriverWait(d, 5).until(
+            lambda x: "Custodian" in x.find_element(By.ID, "open-error").text)
+        if d.find_element(By.ID, "oc-custodian").get_attribute("aria-invalid") != "true":
+            fail("the missing field is not marked invalid")
+        shot(d, "open-case-refused")
+        time.sleep(1)
+        kinds = [c.get("kind") for c in json.loads(a.cli("cases", "--json")).get("cases", [])]
+        if "preservation" in kinds:
+            fail("the refused form was sent all the same")
+        d.find_element(By.ID, "oc-custodian").send_keys("Mail Example Ltd.")
+        d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
+        WebDriverWait(d, 10).until(
+            lambda x: "Sent: case" in x.find_element(By.ID, "open-done").text)
+        shot(d, "open-case-sent")
+        deadline = time.time() + 30
+        while "preservation" not in [c.get("kind") for c in
+                                     json.loads(a.cli("cases", "--json")).get("cases", [])]:
+            if time.time() > deadline:
+                fail("A never received the preservation request")
+            time.sleep(0.3)
 
         # phone width
         d.set_window_size(390, 844)
