@@ -20,6 +20,7 @@ async function api(method, path, body) {
 function show(view) {
   $('sign-in-view').hidden = view !== 'sign-in';
   $('hotline-view').hidden = view !== 'hotline';
+  $('partners-view').hidden = view !== 'hotline';
   $('who').hidden = view !== 'hotline';
 }
 
@@ -112,6 +113,36 @@ async function acknowledge(c, button) {
   await load();
 }
 
+// A figure's colour, in words too: "RED: the last delivery to the partner failed".
+function verdictCell(tr, label, v, extra) {
+  const td = cell(tr, label, '');
+  const flag = document.createElement('span');
+  flag.className = `verdict ${v.status}`;
+  flag.textContent = v.status.toUpperCase();
+  td.append(flag, ` ${extra ? extra + ' ' : ''}(${v.rule})`);
+}
+
+function secs(p) { return p.cases ? `${p.p50_s.toFixed(1)} s (${p.cases})` : '-'; }
+
+async function loadPartners() {
+  const r = await api('GET', '/api/v1/partners');
+  if (r.status !== 200 || !r.doc) return;
+  const body = $('partners').tBodies[0];
+  body.replaceChildren();
+  for (const p of r.doc.partners) {
+    const tr = document.createElement('tr');
+    tr.dataset.partner = p.name;
+    cell(tr, 'Partner', p.name);
+    verdictCell(tr, 'Link', p.link, p.last_error ? `${p.last_error};` : '');
+    cell(tr, 'Last contact', p.last_contact ? p.last_contact : 'never');
+    verdictCell(tr, 'Queue', p.queue, `${p.queued} waiting, ${p.receipted} receipted;`);
+    verdictCell(tr, 'Agreement', p.agreement);
+    cell(tr, 'Cosigned', p.cosigned_size ? `our log up to ${p.cosigned_size}` : 'nothing yet');
+    cell(tr, 'Pledge', `${secs(p.time_to_receipt)} / ${secs(p.time_to_ack)}`);
+    body.appendChild(tr);
+  }
+}
+
 async function load() {
   const r = await api('GET', '/api/v1/cases?open=true&limit=1000');
   if (r.status === 401) { session = null; show('sign-in'); return; }
@@ -121,6 +152,7 @@ async function load() {
     return;
   }
   cases = r.doc.cases || [];
+  loadPartners();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
   $('oc-partners').replaceChildren(...known.map((p) => Object.assign(
     document.createElement('option'), { value: p })));

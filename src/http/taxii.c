@@ -231,7 +231,11 @@ handle(struct http_request *req, void *arg)
 		c->allow_session = t->ui != NULL;
 		if (begin_user(c) < 0)
 			return;
-		cases_api(c);
+		if (strncmp(req->path, "/api/v1/partners", 16) == 0 &&
+		    (req->path[16] == '\0' || req->path[16] == '/'))
+			partners_api(c);
+		else
+			cases_api(c);
 		store_read_end(t->rd);
 		return;
 	}

@@ -61,3 +61,13 @@ taxii_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 	taxii_error_v(c, TAXII_MEDIA, status, title, fmt, ap);
 	va_end(ap);
 }
+
+void
+taxii_api_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	taxii_error_v(c, "application/json", status, title, fmt, ap);
+	va_end(ap);
+}

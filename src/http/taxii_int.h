@@ -97,6 +97,9 @@ void taxii_error(struct ctx *c, int status, const char *title, const char *fmt, 
 /* The same error object under another media type (the hotline API's application/json). */
 void taxii_error_v(struct ctx *c, const char *media, int status, const char *title,
     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+/* The same error object as the JSON of /api/v1/ (application/json). */
+void taxii_api_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Answers 200 (or status) with a TAXII JSON body. */
 void taxii_reply(struct ctx *c, int status, struct evbuffer *body);
 /* Appends a JSON string literal to an evbuffer. */
@@ -110,6 +113,10 @@ int taxii_authenticate(struct ctx *c);
 void taxii_rights(const struct ctx *c, int64_t coll, int *ret_read, int *ret_write);
 /* 1 if c has the ROUTE_ADMIN, ROUTE_READ and ROUTE_WRITE bits of rights (on c->coll). */
 int taxii_has_rights(const struct ctx *c, unsigned rights);
+
+/* ---- partners_api.c: GET /api/v1/partners ---- */
+
+void partners_api(struct ctx *c);
 
 /* ---- ui.c: the dashboard's files and sessions ---- */
 

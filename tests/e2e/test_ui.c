@@ -168,6 +168,15 @@ test_session_and_csrf(void **state)
 	json_decref(doc);
 	get("/api/v1/cases", NULL, &r);
 	assert_int_equal(r.status, 401);
+	/* the partners, with the links' health: none on this node */
+	get("/api/v1/partners", with_cookie, &r);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_array(json_object_get(doc, "partners")));
+	assert_int_equal(json_array_size(json_object_get(doc, "partners")), 0);
+	json_decref(doc);
+	get("/api/v1/partners", NULL, &r);
+	assert_int_equal(r.status, 401);
 	/* ... but not the TAXII API */
 	get("/liaison/collections/", with_cookie, &r);
 	assert_int_equal(r.status, 401);

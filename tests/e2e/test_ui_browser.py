@@ -230,6 +230,8 @@ def main():
         d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
         WebDriverWait(d, 10).until(
             lambda x: "Sent: case" in x.find_element(By.ID, "open-done").text)
+        if d.find_element(By.ID, "oc-preservation").is_displayed():
+            fail("the preservation fields stay on screen after the form was sent and reset")
         shot(d, "open-case-sent")
         deadline = time.time() + 30
         while "preservation" not in [c.get("kind") for c in
@@ -238,11 +240,34 @@ def main():
                 fail("A never received the preservation request")
             time.sleep(0.3)
 
+        # the partners page: the link to A is green, with its rule in words
+        WebDriverWait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
+                                   x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
+        d.execute_script("document.getElementById('partners-view').scrollIntoView()")
+        shot(d, "partners-green")
+
         # phone width
         d.set_window_size(390, 844)
         shot(d, "hotline-phone")
         d.set_window_size(1280, 800)
 
+        errs = console_errors(d)
+        if errs:
+            fail("the browser console shows errors: %s" % errs)
+
+        # take the link down: A stops, B's next delivery to it fails, and the partner turns
+        # red on the page by the rule it states
+        a.stop()
+        t0 = time.time()
+        b.cli("notify", "--partner", "cert-a", "--summary", "sent while cert-a is down")
+        def red(x):
+            t = x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text
+            return "RED" in t and "(red: the last delivery to the partner failed)" in t
+        WebDriverWait(d, 30).until(red)
+        print("the partner turned red on the page %.2f s after its link went down" %
+              (time.time() - t0))
+        d.execute_script("document.getElementById('partners-view').scrollIntoView()")
+        shot(d, "partners-red")
         errs = console_errors(d)
         if errs:
             fail("the browser console shows errors: %s" % errs)
@@ -255,6 +280,8 @@ def main():
             lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
         if summary in d.find_element(By.ID, "cases").text:
             fail("a user without grants sees the partner's case")
+        if d.find_elements(By.CSS_SELECTOR, "#partners tr[data-partner]"):
+            fail("a user without grants sees the partners")
         shot(d, "hotline-no-grants")
         errs = console_errors(d)
         if errs:
