@@ -405,15 +405,6 @@ pledge_cell(size_t n, int64_t p50, int64_t p95, int64_t max, char *out, size_t c
 }
 
 static json_t *
-pledge_json(size_t n, int64_t p50, int64_t p95, int64_t max)
-{
-	if (n == 0)
-		return json_pack("{s:i}", "cases", 0);
-	return json_pack("{s:I,s:f,s:f,s:f}", "cases", (json_int_t)n, "p50_s", p50 / 1e6,
-	    "p95_s", p95 / 1e6, "worst_s", max / 1e6);
-}
-
-static json_t *
 partner_json(const struct store_partner *p, const char *fpr)
 {
 	char contact[TS_US_LEN], errat[TS_US_LEN], comp[TS_US_LEN], first[STORE_ENDPOINT_MAX];
@@ -482,9 +473,7 @@ row_json(const struct store_partner *p, const struct hotline_pledge *pl)
 	ident_fingerprint(CX_SIGTYPE_ED25519, p->key, p->spki, fpr);
 	pj = partner_json(p, fpr);
 	json_object_set_new(pj, "pledge", json_pack("{s:o,s:o}",
-	    "receipt", pledge_json(pl->n_receipt, pl->receipt_p50, pl->receipt_p95,
-	    pl->receipt_max), "human_ack", pledge_json(pl->n_ack, pl->ack_p50, pl->ack_p95,
-	    pl->ack_max)));
+	    "receipt", hotline_pledge_json(pl, 0), "human_ack", hotline_pledge_json(pl, 1)));
 	return pj;
 }
 

@@ -19,7 +19,6 @@
 
 static const uint8_t zero32[32];
 
-static json_t *time_json(int64_t us);
 
 int
 hotline_env_kind(enum case_kind kind, enum case_step step)
@@ -449,8 +448,8 @@ opening_incident(const struct hotline_open *o, const struct store_case *c, const
 	    "name", summary, "object_marking_refs", markings(o->tlp), "extensions",
 	    HOTLINE_EXT_ID, "extension_type", "property-extension", "case_kind",
 	    case_kind_name(o->kind), "details", details, "deadlines",
-	    "ack_by", time_json(c->ack_by), "respond_by", time_json(c->respond_by),
-	    "preserve_until", time_json(c->preserve_until));
+	    "ack_by", hotline_time_json(c->ack_by), "respond_by", hotline_time_json(c->respond_by),
+	    "preserve_until", hotline_time_json(c->preserve_until));
 }
 
 /* The grouping of every object of the opening (its id shares the case's uuid). */
@@ -1127,8 +1126,8 @@ hotline_describe(const uint8_t *body, size_t len, struct hotline_step_info *ret)
 
 /* ---- JSON ---- */
 
-static json_t *
-time_json(int64_t us)
+json_t *
+hotline_time_json(int64_t us)
 {
 	char t[TS_US_LEN];
 
@@ -1136,6 +1135,19 @@ time_json(int64_t us)
 		return json_null();
 	ts_format_us(us, t);
 	return json_string(t);
+}
+
+json_t *
+hotline_pledge_json(const struct hotline_pledge *pl, int ack)
+{
+	size_t n = ack ? pl->n_ack : pl->n_receipt;
+
+	if (n == 0)
+		return json_pack("{s:i}", "cases", 0);
+	return json_pack("{s:I,s:f,s:f,s:f}", "cases", (json_int_t)n,
+	    "p50_s", (ack ? pl->ack_p50 : pl->receipt_p50) / 1e6,
+	    "p95_s", (ack ? pl->ack_p95 : pl->receipt_p95) / 1e6,
+	    "worst_s", (ack ? pl->ack_max : pl->receipt_max) / 1e6);
 }
 
 struct steps_json {
@@ -1170,11 +1182,11 @@ step_json(void *arg, const struct store_step *x)
 	    "step", case_step_name((enum case_step)x->step),
 	    "by", step_role(sj->c, x) == CASE_OPENER ? "opener" : "receiver",
 	    "from", x->dir == STORE_OUT ? "this node" : sj->partner,
-	    "time", time_json(x->time_us), "recorded", time_json(x->recorded_us),
+	    "time", hotline_time_json(x->time_us), "recorded", hotline_time_json(x->recorded_us),
 	    "status", x->status >= 0 && x->status <= 2 ? status[x->status] : "unknown",
 	    "reason", x->reason, "text", text,
 	    "envelope_seq", x->env_seq ? json_integer((json_int_t)x->env_seq) : json_null(),
-	    "receipt", x->dir == STORE_OUT ? time_json(x->receipt_us) : time_json(x->recorded_us),
+	    "receipt", x->dir == STORE_OUT ? hotline_time_json(x->receipt_us) : hotline_time_json(x->recorded_us),
 	    "sha256", hex);
 	json_decref(bundle);
 	if (j == NULL || json_array_append_new(sj->arr, j) < 0)
@@ -1203,10 +1215,10 @@ hotline_case_json(struct store *s, const struct store_case *c, const char *partn
 	    "kind", case_kind_name((enum case_kind)c->kind),
 	    "state", case_state_name((enum case_state)c->state),
 	    "tlp", stix_tlp_name((enum stix_tlp)c->tlp), "summary", c->summary,
-	    "opened", time_json(c->opened_us), "receipt", time_json(c->receipt_us),
-	    "acknowledged", time_json(c->acked_us), "updated", time_json(c->updated_us),
-	    "deadlines", "ack_by", time_json(c->ack_by), "respond_by", time_json(c->respond_by),
-	    "preserve_until", time_json(c->preserve_until), "remind_at", time_json(c->remind_at),
+	    "opened", hotline_time_json(c->opened_us), "receipt", hotline_time_json(c->receipt_us),
+	    "acknowledged", hotline_time_json(c->acked_us), "updated", hotline_time_json(c->updated_us),
+	    "deadlines", "ack_by", hotline_time_json(c->ack_by), "respond_by", hotline_time_json(c->respond_by),
+	    "preserve_until", hotline_time_json(c->preserve_until), "remind_at", hotline_time_json(c->remind_at),
 	    "overdue", level > 0, "level", level,
 	    "escalated_to", level > 0 ? e->to[level - 1] : NULL, "escalations_logged", c->level);
 	if (j == NULL)

@@ -120,6 +120,13 @@ struct hotline_pledge {
 };
 int hotline_pledge(struct store *s, int64_t partner, struct hotline_pledge *ret,
     struct err *err);
+/*
+ * One clock of the pledge as JSON: {"cases":N,"p50_s","p95_s","worst_s"},
+ * or {"cases":0} when nothing was measured (receipt: 0, acknowledgement: 1).
+ */
+json_t *hotline_pledge_json(const struct hotline_pledge *pl, int ack);
+/* A time in RFC 3339 with microseconds, or JSON null for 0 (never). */
+json_t *hotline_time_json(int64_t us);
 
 /* What one step's bundle says, for a reader (evidence verify, case show). */
 struct hotline_step_info {

@@ -17,17 +17,6 @@
 #define QUEUE_RED 1000
 
 static json_t *
-time_or_null(int64_t us)
-{
-	char t[TS_US_LEN];
-
-	if (us == 0)
-		return json_null();
-	ts_format_us(us, t);
-	return json_string(t);
-}
-
-static json_t *
 verdict(const char *colour, const char *rule)
 {
 	return json_pack("{s:s,s:s}", "status", colour, "rule", rule);
@@ -70,15 +59,6 @@ agreement_verdict(const struct store_partner *p)
 }
 
 static json_t *
-pledge_json(size_t n, int64_t p50, int64_t p95, int64_t max)
-{
-	if (n == 0)
-		return json_pack("{s:i}", "cases", 0);
-	return json_pack("{s:I,s:f,s:f,s:f}", "cases", (json_int_t)n, "p50_s", p50 / 1e6,
-	    "p95_s", p95 / 1e6, "worst_s", max / 1e6);
-}
-
-static json_t *
 partner_doc(struct ctx *c, const struct store_partner *p)
 {
 	struct hotline_pledge pl = { 0 };
@@ -90,16 +70,16 @@ partner_doc(struct ctx *c, const struct store_partner *p)
 	if (hotline_pledge(c->t->rd, p->rowid, &pl, NULL) < 0)
 		memset(&pl, 0, sizeof(pl));
 	return json_pack("{s:s,s:b,s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}",
-	    "name", p->name, "active", p->active, "last_contact", time_or_null(p->last_contact_us),
-	    "last_error_at", time_or_null(p->last_error_us), "last_error", p->last_error,
+	    "name", p->name, "active", p->active,
+	    "last_contact", hotline_time_json(p->last_contact_us),
+	    "last_error_at", hotline_time_json(p->last_error_us), "last_error", p->last_error,
 	    "retries", (json_int_t)p->retries, "envelopes_out", (json_int_t)p->out_seq,
 	    "receipted", (json_int_t)p->out_acked, "queued", (json_int_t)queued,
 	    "envelopes_in", (json_int_t)p->in_seq, "cosigned_size", (json_int_t)cosigned,
 	    "link", link_verdict(p), "queue", queue_verdict(queued),
 	    "agreement", agreement_verdict(p),
-	    "time_to_receipt", pledge_json(pl.n_receipt, pl.receipt_p50, pl.receipt_p95,
-	    pl.receipt_max),
-	    "time_to_ack", pledge_json(pl.n_ack, pl.ack_p50, pl.ack_p95, pl.ack_max));
+	    "time_to_receipt", hotline_pledge_json(&pl, 0),
+	    "time_to_ack", hotline_pledge_json(&pl, 1));
 }
 
 void

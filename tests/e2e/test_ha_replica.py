@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -27,32 +26,14 @@ import urllib.error
 import urllib.request
 import uuid
 
+from e2e_util import fail, free_port, run
+
 BUILD, SRC = sys.argv[1], sys.argv[2]
 LIAISON = os.path.join(BUILD, "liaison")
 LIAISOND = os.path.join(BUILD, "liaisond")
 CLUSTER = os.path.join(SRC, "scripts", "pg-cluster.sh")
 TAXII = "application/taxii+json;version=2.1"
 PER_POST = 50
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def run(*args, stdin=None):
-    p = subprocess.run(args, input=stdin, capture_output=True, text=True)
-    if p.returncode != 0:
-        fail("%s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
-    return p.stdout
 
 
 def liaison(home, *args):

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,35 +25,19 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import (NoSuchElementException,
+                                        StaleElementReferenceException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from e2e_util import fail, free_port, run
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 LIAISON = os.path.join(BUILD, "liaison")
 LIAISOND = os.path.join(BUILD, "liaisond")
 SHOTS = os.path.join(BUILD, "ui-screenshots")
 PW = "duty-desk-password"
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def run(*args, stdin=None):
-    p = subprocess.run(args, input=stdin, capture_output=True, text=True)
-    if p.returncode != 0:
-        fail("%s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
-    return p.stdout
 
 
 class Node:
@@ -97,6 +80,24 @@ class Node:
             self.out.close()
 
 
+def wait(d, seconds):
+    """The page redraws its tables every second: an element found may be gone when read."""
+    return WebDriverWait(d, seconds, ignored_exceptions=(StaleElementReferenceException,
+                                                         NoSuchElementException))
+
+
+def click(d, css, seconds=10):
+    end = time.time() + seconds
+    while True:
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except (StaleElementReferenceException, NoSuchElementException):
+            if time.time() > end:
+                raise
+            time.sleep(0.1)
+
+
 def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "chromium"
@@ -118,12 +119,12 @@ def shot(d, name):
 
 def sign_in(d, url, user, password):
     d.get(url)
-    wait = WebDriverWait(d, 15)
-    wait.until(EC.visibility_of_element_located((By.ID, "sign-in")))
+    w = wait(d, 15)
+    w.until(EC.visibility_of_element_located((By.ID, "sign-in")))
     d.find_element(By.NAME, "username").send_keys(user)
     d.find_element(By.NAME, "password").send_keys(password)
     d.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
-    wait.until(EC.visibility_of_element_located((By.ID, "hotline-view")))
+    w.until(EC.visibility_of_element_located((By.ID, "hotline-view")))
 
 
 def console_errors(d):
@@ -148,7 +149,7 @@ def main():
         d.get(url)
         shot(d, "sign-in")
         sign_in(d, url, "duty", PW)
-        WebDriverWait(d, 10).until(
+        wait(d, 10).until(
             lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
         shot(d, "hotline-empty")
 
@@ -160,7 +161,7 @@ def main():
         cid = case.get("id") or case.get("case", {}).get("id")
         if not cid:
             fail("notify --json gave no case id: %s" % case)
-        WebDriverWait(d, 20).until(
+        wait(d, 20).until(
             lambda x: summary in x.find_element(By.ID, "cases").text)
         seen = time.time() - t0
         print("the partner's case appeared on the page %.2f s after `notify` was run" % seen)
@@ -188,7 +189,7 @@ def main():
             fail("the refused step acknowledged the case")
 
         # one click acknowledges; A sees it
-        d.find_element(By.CSS_SELECTOR, "button[aria-label='Acknowledge case %s']" % cid).click()
+        click(d, "button[aria-label='Acknowledge case %s']" % cid)
         deadline = time.time() + 30
         while True:
             cases = json.loads(a.cli("cases", "--json"))
@@ -199,7 +200,7 @@ def main():
             if time.time() > deadline:
                 fail("A's cases --json does not show %s acknowledged: %s" % (cid, mine))
             time.sleep(0.3)
-        WebDriverWait(d, 10).until(
+        wait(d, 10).until(
             lambda x: not x.find_elements(By.CSS_SELECTOR, "button[aria-label^='Acknowledge']"))
         shot(d, "hotline-acknowledged")
 
@@ -217,7 +218,7 @@ def main():
         for k, v in fields.items():
             d.find_element(By.ID, "oc-" + k).send_keys(v)
         d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
-        WebDriverWait(d, 5).until(
+        wait(d, 5).until(
             lambda x: "Custodian" in x.find_element(By.ID, "open-error").text)
         if d.find_element(By.ID, "oc-custodian").get_attribute("aria-invalid") != "true":
             fail("the missing field is not marked invalid")
@@ -228,7 +229,7 @@ def main():
             fail("the refused form was sent all the same")
         d.find_element(By.ID, "oc-custodian").send_keys("Mail Example Ltd.")
         d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
-        WebDriverWait(d, 10).until(
+        wait(d, 10).until(
             lambda x: "Sent: case" in x.find_element(By.ID, "open-done").text)
         if d.find_element(By.ID, "oc-preservation").is_displayed():
             fail("the preservation fields stay on screen after the form was sent and reset")
@@ -241,7 +242,7 @@ def main():
             time.sleep(0.3)
 
         # the partners page: the link to A is green, with its rule in words
-        WebDriverWait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
+        wait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
                                    x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
         d.execute_script("document.getElementById('partners-view').scrollIntoView()")
         shot(d, "partners-green")
@@ -263,7 +264,7 @@ def main():
         def red(x):
             t = x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text
             return "RED" in t and "(red: the last delivery to the partner failed)" in t
-        WebDriverWait(d, 30).until(red)
+        wait(d, 30).until(red)
         print("the partner turned red on the page %.2f s after its link went down" %
               (time.time() - t0))
         d.execute_script("document.getElementById('partners-view').scrollIntoView()")
@@ -274,9 +275,9 @@ def main():
 
         # sign out; a user without grants sees no case
         d.find_element(By.ID, "sign-out").click()
-        WebDriverWait(d, 10).until(EC.visibility_of_element_located((By.ID, "sign-in")))
+        wait(d, 10).until(EC.visibility_of_element_located((By.ID, "sign-in")))
         sign_in(d, url, "nogrant", PW + "x")
-        WebDriverWait(d, 10).until(
+        wait(d, 10).until(
             lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
         if summary in d.find_element(By.ID, "cases").text:
             fail("a user without grants sees the partner's case")
