@@ -15,7 +15,6 @@ Needs Debian's postgresql; starts its own servers on free ports of 127.0.0.1.
 import json
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from e2e_util import fail, free_port, run
+from e2e_util import fail, free_port, run, stop_daemon
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 LIAISON = os.path.join(BUILD, "liaison")
@@ -60,13 +59,7 @@ class Daemon:
         return [json.loads(l) for l in open(self.log) if '"event":"%s"' % name in l]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.out.close()
+        stop_daemon(self.proc, self.out)
 
 
 def indicator(tag, i):

@@ -17,7 +17,6 @@ Needs Debian's chromium, chromium-driver and python3-selenium.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from e2e_util import fail, free_port, run
+from e2e_util import fail, free_port, run, stop_daemon
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 LIAISON = os.path.join(BUILD, "liaison")
@@ -71,13 +70,7 @@ class Node:
         fail("liaisond %s did not start: %s" % (self.name, open(self.log).read()[-2000:]))
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.out.close()
+        stop_daemon(self.proc, getattr(self, "out", None))
 
 
 def wait(d, seconds):
