@@ -31,6 +31,7 @@ struct lsn_config {
 	char store_path[LSN_PATH_MAX];    /* absolute after loading */
 	char store_url[1024];             /* postgresql://...: the postgres backend; empty: path */
 	size_t batch_max;
+	int read_connections;             /* postgres: read pool size; 0: reads on the loop */
 	/* [tls] */
 	char tls_cert[LSN_PATH_MAX];      /* absolute after loading */
 	char tls_key[LSN_PATH_MAX];

@@ -48,6 +48,9 @@ static const struct key keys[] = {
 	  "Passwords go in ~/.pgpass or PGPASSFILE." },
 	{ "store", "batch_max", K_SIZE, S(batch_max),
 	  "Most objects committed in one group commit (one fsync)." },
+	{ "store", "read_connections", K_INT0, S(read_connections),
+	  "PostgreSQL only: connections that read pages of objects off the event loop, so that "
+	  "requests' round trips to the server overlap; 0: every read on the loop's one connection." },
 	{ "tls", "cert", K_PATH, S(tls_cert), "TLS certificate (PEM) of the TAXII listener." },
 	{ "tls", "key", K_PATH, S(tls_key), "Its private key (PEM)." },
 	{ "keys", "signing_key", K_PATH, S(signing_key), "The node's Ed25519 signing key (PKCS#8 PEM)." },
@@ -138,6 +141,7 @@ lsn_config_defaults(struct lsn_config *c, const char *home)
 	c->page_bytes_max = 8u << 20;
 	snprintf(c->store_path, sizeof(c->store_path), "store.db");
 	c->batch_max = 8192;
+	c->read_connections = 4;
 	snprintf(c->tls_cert, sizeof(c->tls_cert), "tls/cert.pem");
 	snprintf(c->tls_key, sizeof(c->tls_key), "tls/key.pem");
 	snprintf(c->signing_key, sizeof(c->signing_key), "keys/signing.pem");

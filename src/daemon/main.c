@@ -15,6 +15,7 @@
 #include "http/tls.h"
 #include "liaison/config.h"
 #include "store/store.h"
+#include "store/readers.h"
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/enc.h"
@@ -41,6 +42,7 @@ struct daemon {
 	void *ssl;
 	struct store *rd;
 	struct writer *w;
+	struct readers *readers;      /* postgres: page reads off the loop, or NULL */
 	struct taxii *taxii;
 	struct ui *ui;
 	struct http_server *http;
@@ -450,6 +452,34 @@ start_ui(struct daemon *d, struct err *err)
 	}
 	return 0;
 }
+#define READ_CONNECTIONS_MAX 64
+
+/*
+ * On PostgreSQL, pages of objects are read on connections of their own off
+ * the loop (store/readers.h); SQLite reads stay on the loop thread.
+ */
+static int
+start_readers(struct daemon *d, struct err *err)
+{
+	struct store *s[READ_CONNECTIONS_MAX];
+	char where[256];
+	int i, r, n = d->cfg.read_connections;
+
+	if (n == 0 || store_spec_where(lsn_config_store(&d->cfg), where, sizeof(where)) != 1)
+		return 0;
+	if (n > READ_CONNECTIONS_MAX)
+		return err_set(err, LSN_EINVAL, "[store] read_connections is %d; at most %d", n,
+		    READ_CONNECTIONS_MAX);
+	for (i = 0; i < n; i++) {
+		if ((r = store_open(lsn_config_store(&d->cfg), 0, &s[i], err)) < 0) {
+			while (i-- > 0)
+				store_close(s[i]);
+			return r;
+		}
+	}
+	return readers_new(s, (size_t)n, &d->readers, err);
+}
+
 static int
 start(struct daemon *d, struct err *err)
 {
@@ -477,8 +507,9 @@ start(struct daemon *d, struct err *err)
 		store_close(ckpt);
 		return r;
 	}
-	if ((r = start_ha(d, err)) < 0)
+	if ((r = start_ha(d, err)) < 0 || (r = start_readers(d, err)) < 0)
 		return r;
+	tc.readers = d->readers;
 	tc.title = d->cfg.title;
 	tc.description = d->cfg.description;
 	tc.contact = d->cfg.contact;
@@ -540,6 +571,8 @@ stop(struct daemon *d)
 		event_free(d->sig_term);
 	if (d->sig_int)
 		event_free(d->sig_int);
+	/* before the server their answers go to (drained with taxii_inflight) */
+	readers_free(d->readers);
 	http_server_free(d->http);
 	http_server_free(d->peer_http);
 	/* links first: their last writes go through the writer */

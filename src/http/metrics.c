@@ -87,6 +87,17 @@ taxii_get_metrics(struct ctx *c)
 	    m->requests, m->errors_4xx, m->errors_5xx, hs.conns_open, m->auth_failures,
 	    m->objects_added, m->objects_duplicate, m->objects_rejected, m->objects_served,
 	    ws.batches, ws.items, ws.failed_commits, ws.checkpoints);
+	if (c->t->cfg.readers != NULL) {
+		struct readers_stats rs;
+		readers_get_stats(c->t->cfg.readers, &rs);
+		evbuffer_add_printf(b,
+		    "# TYPE liaison_store_reads_total counter\nliaison_store_reads_total %llu\n"
+		    "# TYPE liaison_store_read_failures_total counter\n"
+		    "liaison_store_read_failures_total %llu\n"
+		    "# TYPE liaison_store_read_connections gauge\nliaison_store_read_connections %zu\n"
+		    "# TYPE liaison_store_reads_waiting gauge\nliaison_store_reads_waiting %zu\n",
+		    rs.jobs, rs.failed, rs.threads, rs.queued + rs.busy);
+	}
 	if (c->t->cfg.ex != NULL)
 		exchange_metrics(c->t->cfg.ex, b);
 	ui_metrics(c->t->ui, b);

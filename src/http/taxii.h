@@ -41,8 +41,14 @@ struct taxii_config {
 	/* May be NULL: no dashboard (/ui/ answers 404). Borrowed. */
 	struct ui *ui;
 	const char *node_name;
+	/*
+	 * May be NULL: pages of objects are read on rd, on the loop. Else they
+	 * are read on these connections off the loop (postgres). Borrowed.
+	 */
+	struct readers *readers;
 };
 
+struct readers;
 struct taxii;
 
 /* rd: the loop's read connection; w: the writer. Both are borrowed. */
@@ -54,7 +60,7 @@ void taxii_attach(struct taxii *t, struct http_server *srv);
 void taxii_app(struct taxii *t, struct http_app *ret);
 void taxii_free(struct taxii *t);
 
-/* Number of write jobs still in flight (for a clean shutdown). */
+/* Jobs still in flight, writes and reads off the loop (for a clean shutdown). */
 size_t taxii_inflight(const struct taxii *t);
 
 #endif

@@ -11,6 +11,7 @@
 #include "http/query.h"
 #include "http/route.h"
 #include "http/taxii.h"
+#include "store/readers.h"
 #include "store/store.h"
 #include "store/writer.h"
 

@@ -209,11 +209,69 @@ send_page(struct ctx *c, struct page *p, int more, const char *list_name)
 	evbuffer_free(b);
 }
 
+/* The answer to a page read, on the loop: r and err are the query's. */
+static void
+finish_page(struct ctx *c, const char *object_id, struct page *p, const char *list_name, int r,
+    int more, const struct err *err)
+{
+	if (r < 0 && !p->truncated) {
+		taxii_error(c, taxii_store_status(err->code), "Store error", "%s", err->msg);
+	} else if (object_id != NULL && p->rows == 0 && !(c->q.present & QP_NEXT)) {
+		taxii_error(c, 404, "Object not found",
+		    "No object with id '%.300s' matches in collection %s.", object_id, c->coll.id);
+	} else {
+		send_page(c, p, more || p->truncated, list_name);
+	}
+	evbuffer_free(p->items);
+}
+
+/* A page read on one of the read connections (postgres), answered on the loop. */
+struct page_job {
+	struct reader_job job;
+	struct ctx *c;
+	struct page p;
+	struct store_query sq;
+	const char *object_id;        /* in c->req's path copy, or NULL */
+	char id[STIX_ID_MAX + 1];
+	const char *list_name;
+	int more, rc;
+};
+
+static int
+page_run(struct store *s, struct reader_job *job)
+{
+	struct page_job *pj = (struct page_job *)job;
+
+	return store_objects_query(s, &pj->sq, pj->p.kind == P_OBJECTS, on_row, &pj->p, &pj->more,
+	    &job->err);
+}
+
+static void
+page_finish(void *arg)
+{
+	struct page_job *pj = arg;
+	struct taxii *t = pj->c->t;
+
+	t->inflight--;
+	finish_page(pj->c, pj->object_id, &pj->p, pj->list_name, pj->rc, pj->more, &pj->job.err);
+	free(pj);
+}
+
+static void
+page_done(struct reader_job *job, int rc)
+{
+	struct page_job *pj = (struct page_job *)job;
+
+	pj->rc = rc;
+	http_server_defer(pj->c->t->srv, page_finish, pj);
+}
+
 static void
 run_page(struct ctx *c, const char *object_id, struct page *p, unsigned allowed,
     const char *list_name)
 {
 	struct store_query sq;
+	struct page_job *pj;
 	struct err err = ERR_INIT;
 	int more = 0, r;
 
@@ -223,16 +281,25 @@ run_page(struct ctx *c, const char *object_id, struct page *p, unsigned allowed,
 		sq.ver_flags = STORE_VER_ALL;
 	p->c = c;
 	p->items = evbuffer_new();
-	r = store_objects_query(c->t->rd, &sq, p->kind == P_OBJECTS, on_row, p, &more, &err);
-	if (r < 0 && !p->truncated) {
-		taxii_error(c, taxii_store_status(err.code), "Store error", "%s", err.msg);
-	} else if (object_id != NULL && p->rows == 0 && !(c->q.present & QP_NEXT)) {
-		taxii_error(c, 404, "Object not found",
-		    "No object with id '%.300s' matches in collection %s.", object_id, c->coll.id);
-	} else {
-		send_page(c, p, more || p->truncated, list_name);
+	/* an id too long to be one is looked for on the loop: it is not there */
+	if (c->t->cfg.readers != NULL && (object_id == NULL || strlen(object_id) <= STIX_ID_MAX) &&
+	    (pj = calloc(1, sizeof(*pj))) != NULL) {
+		pj->c = c;
+		pj->p = *p;
+		pj->sq = sq;
+		pj->list_name = list_name;
+		if (object_id != NULL) {
+			strcpy(pj->id, object_id);
+			pj->object_id = pj->sq.ids[0] = pj->id;
+		}
+		pj->job.run = page_run;
+		pj->job.done = page_done;
+		c->t->inflight++;
+		readers_submit(c->t->cfg.readers, &pj->job);
+		return;
 	}
-	evbuffer_free(p->items);
+	r = store_objects_query(c->t->rd, &sq, p->kind == P_OBJECTS, on_row, p, &more, &err);
+	finish_page(c, object_id, p, list_name, r, more, &err);
 }
 
 void

@@ -1029,6 +1029,14 @@ test_metrics(void **state)
 	assert_true(metric(r.body, "liaison_auth_failures_total") >= 1);
 	assert_true(metric(r.body, "liaison_http_errors_total{class=\"4xx\"}") >= 10);
 	assert_int_equal(metric(r.body, "liaison_store_failed_commits_total"), 0);
+	if (e2e_pg() != NULL) {
+		/* on PostgreSQL the pages above were read off the loop, on the default 4 connections */
+		assert_int_equal(metric(r.body, "liaison_store_read_connections"), 4);
+		assert_true(metric(r.body, "liaison_store_reads_total") >= 20);
+		assert_int_equal(metric(r.body, "liaison_store_read_failures_total"), 0);
+	} else {
+		assert_null(strstr(r.body, "liaison_store_reads_total"));
+	}
 	e2e_resp_release(&r);
 }
 
