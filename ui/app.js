@@ -17,11 +17,21 @@ async function api(method, path, body) {
   return { status: r.status, doc };
 }
 
+let shownCase = null;          // the id of the case page on view, or null
+
 function show(view) {
   $('sign-in-view').hidden = view !== 'sign-in';
   $('hotline-view').hidden = view !== 'hotline';
   $('partners-view').hidden = view !== 'hotline';
-  $('who').hidden = view !== 'hotline';
+  $('case-view').hidden = view !== 'case';
+  $('who').hidden = view === 'sign-in';
+}
+
+// "2026-12-07T18:15:00Z UTC / 07/12/2026, 19:15:00" (both, as on every page)
+function when(iso) {
+  if (!iso) return '-';
+  const t = new Date(Date.parse(iso));
+  return `${t.toISOString().replace(/\.\d{3}Z$/, 'Z')} UTC / ${t.toLocaleString()}`;
 }
 
 // "in 1 h 05 min" or "3 min 20 s ago"
@@ -74,7 +84,11 @@ function render() {
     } else {
       td.textContent = 'none';
     }
-    cell(tr, 'Case', c.id);
+    const idc = cell(tr, 'Case', '');
+    const a = document.createElement('a');
+    a.href = `#case/${encodeURIComponent(c.id)}`;
+    a.textContent = c.id;
+    idc.appendChild(a);
     cell(tr, 'Partner', c.partner);
     cell(tr, 'Kind', c.kind);
     cell(tr, 'State', c.state);
@@ -112,6 +126,105 @@ async function acknowledge(c, button) {
   }
   await load();
 }
+
+// ---- one case: its facts, what was asked, its steps, and the steps this node may take ----
+
+function facts(dl, pairs) {
+  dl.replaceChildren();
+  for (const [k, v] of pairs) {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v === null || v === undefined || v === '' ? '-' : String(v);
+    dl.append(dt, dd);
+  }
+}
+
+function renderCase(c) {
+  const d = c.deadlines || {};
+  $('case-title').textContent = `Case ${c.id}`;
+  $('case-status').textContent = c.overdue ? `OVERDUE: escalation level ${c.level}` +
+    `${c.escalated_to ? `, escalated to ${c.escalated_to}` : ''}.` : '';
+  facts($('case-facts'), [['Partner', c.partner], ['Opened by', c.opened_by], ['Kind', c.kind],
+    ['State', c.state], ['TLP', c.tlp], ['Summary', c.summary], ['Opened', when(c.opened)],
+    ['Acknowledged', when(c.acknowledged)], ['Acknowledgement due', when(d.ack_by)],
+    ['Answer due', when(d.respond_by)], ['Preservation until', when(d.preserve_until)]]);
+  const det = c.details && typeof c.details === 'object' ? c.details : {};
+  facts($('case-details'), Object.keys(det).map((k) => [k.replace(/_/g, ' '),
+    typeof det[k] === 'object' ? JSON.stringify(det[k]) : det[k]]));
+  const body = $('case-steps').tBodies[0];
+  body.replaceChildren();
+  for (const st of c.steps || []) {
+    const tr = document.createElement('tr');
+    tr.dataset.step = st.step;
+    cell(tr, 'Step', st.step);
+    cell(tr, 'Taken by', `${st.from} (${st.by})`);
+    cell(tr, 'Time', when(st.time));
+    cell(tr, 'Status', st.status + (st.reason ? `: ${st.reason}` : ''));
+    cell(tr, 'Receipt', st.receipt ? when(st.receipt) : 'not yet');
+    cell(tr, 'Note', st.text || '');
+    cell(tr, 'SHA-256', st.sha256.slice(0, 16));
+    body.appendChild(tr);
+  }
+  const buttons = $('step-buttons');
+  const allowed = c.allowed_steps || [];
+  const names = [...buttons.querySelectorAll('button')].map((b) => b.dataset.step).join();
+  if (names !== allowed.join()) {
+    buttons.replaceChildren(...allowed.map((name) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.step = name;
+      b.textContent = name.replace(/_/g, ' ');
+      b.addEventListener('click', () => takeStep(c.id, name, b));
+      return b;
+    }));
+  }
+  $('step-form').hidden = allowed.length === 0;
+}
+
+async function loadCase() {
+  const r = await api('GET', `/api/v1/cases/${encodeURIComponent(shownCase)}`);
+  if (r.status === 401) { session = null; show('sign-in'); return; }
+  if (r.status !== 200 || !r.doc) {
+    $('case-status').textContent = `The case could not be read (${r.status}` +
+      `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
+    return;
+  }
+  renderCase(r.doc);
+}
+
+// The same operation as `liaison ack|start|respond|... CASE`.
+async function takeStep(id, step, button) {
+  $('step-error').textContent = '';
+  button.disabled = true;
+  const text = $('step-text').value.trim();
+  const r = await api('POST', `/api/v1/cases/${encodeURIComponent(id)}/steps`,
+    text ? { step, text } : { step });
+  button.disabled = false;
+  if (r.status !== 201) {
+    $('step-error').textContent = `Not taken (${r.status}): ` +
+      `${r.doc && r.doc.description ? r.doc.description : 'the node refused it'}`;
+    return;
+  }
+  $('step-text').value = '';
+  await loadCase();
+}
+
+function route() {
+  const m = /^#case\/(.+)$/.exec(window.location.hash);
+  if (!session) return;
+  if (m) {
+    shownCase = decodeURIComponent(m[1]);
+    show('case');
+    loadCase();
+  } else {
+    shownCase = null;
+    show('hotline');
+    load();
+  }
+}
+
+window.addEventListener('hashchange', route);
 
 // A figure's colour, in words too: "RED: the last delivery to the partner failed".
 function verdictCell(tr, label, v, extra) {
@@ -162,8 +275,7 @@ async function load() {
 function signedIn(doc) {
   session = doc;
   $('who-name').textContent = `Signed in as ${doc.user}`;
-  show('hotline');
-  load();
+  route();
 }
 
 $('sign-in').addEventListener('submit', async (ev) => {
@@ -228,7 +340,9 @@ $('open-form').addEventListener('submit', async (ev) => {
 
 setInterval(() => { if (session) render(); }, 1000);
 // Polled until the live stream comes: a partner's case shows within 2 s.
-setInterval(() => { if (session) load(); }, 1500);
+setInterval(() => {
+  if (session && shownCase) loadCase(); else if (session) load();
+}, 1500);
 
 (async () => {
   const r = await api('GET', '/ui/session');

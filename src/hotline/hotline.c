@@ -1194,6 +1194,21 @@ step_json(void *arg, const struct store_step *x)
 	return 0;
 }
 
+/* The steps the transition table lets this node take on c now, in the table's order. */
+static json_t *
+allowed_steps(const struct store_case *c)
+{
+	json_t *arr = json_array();
+	enum case_state next;
+	int step;
+
+	for (step = STEP_ACK; arr != NULL && step <= CASE_STEP_MAX; step++)
+		if (case_transition((enum case_kind)c->kind, (enum case_state)c->state,
+		    (enum case_role)c->role, (enum case_step)step, &next, NULL) == 0)
+			json_array_append_new(arr, json_string(case_step_name((enum case_step)step)));
+	return arr != NULL ? arr : json_null();
+}
+
 int
 hotline_case_json(struct store *s, const struct store_case *c, const char *partner_name,
     int full, const struct hotline_escalation *e, int64_t now_us, json_t **ret,
@@ -1235,6 +1250,7 @@ hotline_case_json(struct store *s, const struct store_case *c, const char *partn
 		}
 		json_object_set_new(j, "details", sj.details ? sj.details : json_null());
 		json_object_set_new(j, "steps", sj.arr);
+		json_object_set_new(j, "allowed_steps", allowed_steps(c));
 	}
 	*ret = j;
 	return 0;

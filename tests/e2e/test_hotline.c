@@ -152,6 +152,25 @@ deadline(const json_t *c, const char *k)
 }
 
 /* Both nodes hold the case in the same state with the same deadlines and steps. */
+/* GET path as c: its allowed_steps, compact, are want. */
+static void
+allowed_steps_are(struct e2e_client *c, const char *path, const char *want)
+{
+	struct e2e_resp r = { 0 };
+	json_t *j;
+	char *got;
+
+	if (e2e_get(c, path, &r) != 0 || r.status != 200)
+		fail_msg("GET %s answered %ld: %s", path, r.status, r.body);
+	j = e2e_json(&r);
+	got = json_dumps(json_object_get(j, "allowed_steps"), JSON_COMPACT | JSON_ENCODE_ANY);
+	if (got == NULL || strcmp(got, want) != 0)
+		fail_msg("GET %s: allowed_steps %s, not %s", path, got ? got : "(none)", want);
+	free(got);
+	json_decref(j);
+	e2e_resp_release(&r);
+}
+
 static void
 same_on_both(const char *id, const char *state)
 {
@@ -564,6 +583,10 @@ test_api(void **state)
 		fail_msg("the opened case is wrong: %s", r.body);
 	json_decref(j);
 	json_decref(wait_state(&B, id, "opened"));
+	/* the steps each side may take now, from the transition table: the dashboard's buttons */
+	snprintf(path, sizeof(path), "/api/v1/cases/%s", id);
+	allowed_steps_are(&a_admin, path, "[\"withdraw\"]");
+	allowed_steps_are(&b_admin, path, "[\"ack\",\"request_info\",\"respond\",\"refuse\"]");
 	snprintf(path, sizeof(path), "/api/v1/cases/%s/steps", id);
 	rq.path = path;
 	rq.body = "{\"step\":\"ack\",\"text\":\"consultations at 14:00 UTC\"}";

@@ -27,6 +27,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import (NoSuchElementException,
                                         StaleElementReferenceException)
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -196,6 +197,39 @@ def main():
         wait(d, 10).until(
             lambda x: not x.find_elements(By.CSS_SELECTOR, "button[aria-label^='Acknowledge']"))
         shot(d, "hotline-acknowledged")
+
+        # the case's page, reached with the keyboard: its steps with their receipts, and
+        # buttons for exactly the steps the state machine lets B take now
+        link = d.find_element(By.CSS_SELECTOR, "#cases a[href='#case/%s']" % cid)
+        link.send_keys(Keys.ENTER)
+        wait(d, 10).until(lambda x: [r.get_attribute("data-step") for r in
+                                     x.find_elements(By.CSS_SELECTOR, "#case-steps tbody tr")]
+                                    == ["open", "ack"])
+        facts = d.find_element(By.ID, "case-facts").text
+        if "cert-a" not in facts or "acknowledged" not in facts or summary not in facts:
+            fail("the case page's facts miss the partner, state or summary: %r" % facts)
+        wait(d, 10).until(lambda x: [b.get_attribute("data-step") for b in
+                                     x.find_elements(By.CSS_SELECTOR, "#step-buttons button")]
+                                    == ["start", "request_info", "respond", "refuse"])
+        shot(d, "case-acknowledged")
+        d.find_element(By.ID, "step-text").send_keys("Blocked AS64500 at the border routers.")
+        click(d, "#step-buttons button[data-step='respond']")
+        wait(d, 10).until(lambda x: "respond" in [r.get_attribute("data-step") for r in
+                                                  x.find_elements(By.CSS_SELECTOR, "#case-steps tbody tr")])
+        if "Blocked AS64500" not in d.find_element(By.ID, "case-steps").text:
+            fail("the step's note is not in the case's timeline")
+        deadline = time.time() + 30
+        while True:
+            mine = [c for c in json.loads(a.cli("cases", "--json")).get("cases", [])
+                    if c.get("id") == cid]
+            if mine and mine[0].get("state") == "answered":
+                break
+            if time.time() > deadline:
+                fail("A's cases --json does not show %s answered: %s" % (cid, mine))
+            time.sleep(0.3)
+        shot(d, "case-answered")
+        d.find_element(By.ID, "case-back").click()
+        wait(d, 10).until(EC.visibility_of_element_located((By.ID, "open-case")))
 
         # a preservation request from the form: a required field missing is refused on the
         # page, nothing is sent; complete, it is sent and A has it
