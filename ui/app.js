@@ -184,7 +184,7 @@ function renderCase(c) {
 
 async function loadCase() {
   const r = await api('GET', `/api/v1/cases/${encodeURIComponent(shownCase)}`);
-  if (r.status === 401) { session = null; show('sign-in'); return; }
+  if (r.status === 401) { session = null; closeLive(); show('sign-in'); return; }
   if (r.status !== 200 || !r.doc) {
     $('case-status').textContent = `The case could not be read (${r.status}` +
       `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
@@ -258,7 +258,7 @@ async function loadPartners() {
 
 async function load() {
   const r = await api('GET', '/api/v1/cases?open=true&limit=1000');
-  if (r.status === 401) { session = null; show('sign-in'); return; }
+  if (r.status === 401) { session = null; closeLive(); show('sign-in'); return; }
   if (r.status !== 200 || !r.doc) {
     $('hotline-status').textContent = `The cases could not be read (${r.status}` +
       `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
@@ -275,6 +275,7 @@ async function load() {
 function signedIn(doc) {
   session = doc;
   $('who-name').textContent = `Signed in as ${doc.user}`;
+  openLive();
   route();
 }
 
@@ -291,6 +292,7 @@ $('sign-in').addEventListener('submit', async (ev) => {
 });
 
 $('sign-out').addEventListener('click', async () => {
+  closeLive();
   await api('POST', '/ui/session/end');
   session = null;
   cases = [];
@@ -340,9 +342,36 @@ $('open-form').addEventListener('submit', async (ev) => {
 
 setInterval(() => { if (session) render(); }, 1000);
 // Polled until the live stream comes: a partner's case shows within 2 s.
+function refresh() { if (session && shownCase) loadCase(); else if (session) load(); }
+
+// Live: the node says when its store changed (/api/v1/events, Server-Sent Events) and the
+// page reads again at once. Without the stream (closed, refused, reconnecting) it polls.
+let live = null;
+let liveOpen = false;
+let lastPoll = 0;
+
+function openLive() {
+  if (live || typeof EventSource === 'undefined') return;
+  live = new EventSource('/api/v1/events');
+  live.addEventListener('hello', () => { liveOpen = true; $('live').textContent = 'Live'; });
+  live.addEventListener('change', () => refresh());
+  live.addEventListener('error', () => {
+    liveOpen = false;
+    $('live').textContent = 'Polling every 1.5 s (the live stream reconnects)';
+  });
+}
+
+function closeLive() {
+  if (live) live.close();
+  live = null;
+  liveOpen = false;
+  $('live').textContent = '';
+}
+
 setInterval(() => {
-  if (session && shownCase) loadCase(); else if (session) load();
-}, 1500);
+  const now = Date.now();
+  if (now - lastPoll >= (liveOpen ? 15000 : 1500)) { lastPoll = now; refresh(); }
+}, 500);
 
 (async () => {
   const r = await api('GET', '/ui/session');

@@ -531,6 +531,7 @@ start(struct daemon *d, struct err *err)
 	if ((r = start_ui(d, err)) < 0)
 		return r;
 	tc.ui = d->ui;
+	tc.base = d->base;
 	if ((r = taxii_new(&tc, d->rd, d->w, &d->taxii, err)) < 0)
 		return r;
 	taxii_app(d->taxii, &app);

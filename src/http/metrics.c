@@ -101,6 +101,7 @@ taxii_get_metrics(struct ctx *c)
 	if (c->t->cfg.ex != NULL)
 		exchange_metrics(c->t->cfg.ex, b);
 	ui_metrics(c->t->ui, b);
+	live_metrics(c->t->live, b);
 	if (c->t->cfg.hotline != NULL) {
 		struct buf hb = BUF_INIT(1u << 20);
 		struct err err = ERR_INIT;

@@ -49,6 +49,8 @@ struct http_conn {
 	int handshaken;               /* TLS handshake finished (or plain HTTP) */
 	struct event *deadline;       /* the whole request must arrive before it fires */
 	struct http_conn *prev, *next;/* the server's list of connections */
+	void (*stream_gone)(void *);  /* a streamed answer is open (http_stream_start) */
+	void *stream_arg;
 	char peer[64];
 };
 
@@ -600,6 +602,14 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		fail(c, 408, "the client sent the request too slowly");
 		return;
 	}
+	if (c->stream_gone != NULL) {
+		/* a streamed answer's client left: its owner lets go, then it is freed */
+		void (*gone)(void *) = c->stream_gone;
+		c->stream_gone = NULL;
+		gone(c->stream_arg);
+		conn_free(c);
+		return;
+	}
 	if (c->state == C_BUSY && c->req != NULL) {
 		/* A handler still owns the request: drop the socket, keep the conn. */
 		c->dead = 1;
@@ -666,6 +676,63 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	}
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		process(c); /* a pipelined request is waiting */
+}
+
+int
+http_stream_start(struct http_request *req, int status, const char *content_type,
+    void (*gone)(void *), void *arg)
+{
+	struct http_conn *c = req->conn;
+	struct evbuffer *out;
+
+	if (c->dead || c->srv->draining)
+		return -1;
+	req->status = status;
+	c->keep_alive = 0;
+	c->stream_gone = gone;
+	c->stream_arg = arg;
+	/* nothing more is read: a request after a stream has no answer to wait for */
+	bufferevent_disable(c->bev, EV_READ);
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n", status, http_reason(status), content_type);
+	if (req->out_headers.len > 0)
+		evbuffer_add(out, req->out_headers.data, req->out_headers.len);
+	evbuffer_add(out, "\r\n", 2);
+	evbuffer_pullup(out, -1);
+	event_active(&c->bev->ev_write, EV_WRITE, 1);
+	return 0;
+}
+
+int
+http_stream_write(struct http_request *req, const char *data, size_t len)
+{
+	struct http_conn *c = req->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) + len > HTTP_STREAM_BACKLOG)
+		return -1;
+	evbuffer_add(out, data, len);
+	event_active(&c->bev->ev_write, EV_WRITE, 1);
+	return 0;
+}
+
+void
+http_stream_end(struct http_request *req)
+{
+	struct http_conn *c = req->conn;
+	struct http_server *s = c->srv;
+
+	c->stream_gone = NULL;
+	if (s->app.logged)
+		s->app.logged(req, 0, s->app.arg);
+	c->req = NULL;
+	req_free(req);
+	c->state = C_HEAD;
+	c->close_after = 1;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+	/* else on_write frees it once flushed */
 }
 
 void
@@ -864,6 +931,12 @@ http_server_drain(struct http_server *s)
 	s->draining = 1;
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
+		if (c->stream_gone != NULL) {
+			void (*gone)(void *) = c->stream_gone;
+			gone(c->stream_arg);
+			http_stream_end(c->req);
+			continue;
+		}
 		if (c->state != C_BUSY && c->req == NULL &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 			conn_free(c); /* idle keep-alive: nothing to answer */

@@ -102,6 +102,22 @@ void http_reply(struct http_request *req, int status, const char *content_type,
 void http_reply_bytes(struct http_request *req, int status, const char *content_type,
     const char *data, size_t len);
 
+/*
+ * A streamed answer (Server-Sent Events): the status line and headers go
+ * now, without a length and with Connection: close; the body follows by
+ * http_stream_write until http_stream_end, which frees the request. If the
+ * client leaves first, or the server drains, gone(arg) is called once and
+ * the request is freed after it (http_stream_end is then not to be called;
+ * on drain it is called for the owner). -1: the client is gone or the
+ * server drains (answer as usual).
+ */
+#define HTTP_STREAM_BACKLOG (256 * 1024)
+int http_stream_start(struct http_request *req, int status, const char *content_type,
+    void (*gone)(void *), void *arg);
+/* -1 when more than HTTP_STREAM_BACKLOG bytes wait for a client that does not read. */
+int http_stream_write(struct http_request *req, const char *data, size_t len);
+void http_stream_end(struct http_request *req);
+
 /* Thread-safe: runs fn(arg) on the loop thread soon. */
 void http_server_defer(struct http_server *s, void (*fn)(void *), void *arg);
 

@@ -234,6 +234,8 @@ handle(struct http_request *req, void *arg)
 		if (strncmp(req->path, "/api/v1/partners", 16) == 0 &&
 		    (req->path[16] == '\0' || req->path[16] == '/'))
 			partners_api(c);
+		else if (strcmp(req->path, "/api/v1/events") == 0)
+			live_api(c);
 		else
 			cases_api(c);
 		store_read_end(t->rd);
@@ -292,6 +294,11 @@ taxii_new(const struct taxii_config *cfg, struct store *rd, struct writer *w,
 	t->ui = cfg->ui;
 	t->rd = rd;
 	t->w = w;
+	if (cfg->base != NULL && live_new(cfg->base, rd, &t->live) < 0) {
+		free(t->root_path);
+		free(t);
+		return err_set(err, LSN_ENOMEM, "taxii: out of memory");
+	}
 	*ret = t;
 	return 0;
 }
@@ -327,6 +334,7 @@ taxii_free(struct taxii *t)
 		return;
 	for (i = 0; i < AUTH_CACHE_SIZE; i++)
 		free(t->auth[i].grants);
+	live_free(t->live);
 	free(t->colls);
 	free(t->root_path);
 	free(t);

@@ -46,6 +46,8 @@ struct taxii_config {
 	 * are read on these connections off the loop (postgres). Borrowed.
 	 */
 	struct readers *readers;
+	/* May be NULL: no live stream (/api/v1/events answers 503). Its timer runs on it. */
+	struct event_base *base;
 };
 
 struct readers;

@@ -58,6 +58,7 @@ struct taxii {
 	size_t inflight;
 	struct taxii_metrics m;
 	struct ui *ui;                /* cfg.ui */
+	struct live *live;            /* /api/v1/events, or NULL without cfg.base */
 };
 
 /* Who is asking, and what they may do in the collection at hand. */
@@ -128,6 +129,15 @@ int ui_authenticate(struct ctx *c);
 /* A request of a session that changes state must carry its CSRF token; -LSN_EDENIED. */
 int ui_csrf_check(struct ctx *c);
 void ui_metrics(const struct ui *u, struct evbuffer *b);
+
+/* ---- live.c: GET /api/v1/events, the dashboard's live stream ---- */
+
+struct live;
+int live_new(struct event_base *base, struct store *rd, struct live **ret);
+void live_free(struct live *l);
+/* The request is authenticated, in a read snapshot. */
+void live_api(struct ctx *c);
+void live_metrics(const struct live *l, struct evbuffer *b);
 
 /* ---- taxii_root.c: discovery, API root, collections ---- */
 

@@ -123,7 +123,14 @@ def main():
         primary = run(CLUSTER, "start", work + "/primary", str(pp), "-c", "wal_level=replica",
                       "-c", "synchronous_standby_names='FIRST 1 (replica1)'").strip()
         replica = run(CLUSTER, "replica", work + "/replica", str(rp), str(pp), "replica1").strip()
-        state = run("psql", "-Atc", "SELECT sync_state FROM pg_stat_replication", primary + "/postgres")
+        # the replica reports 'async' until it has caught up and streams: wait for that
+        deadline = time.time() + 15
+        while True:
+            state = run("psql", "-Atc", "SELECT sync_state FROM pg_stat_replication",
+                        primary + "/postgres")
+            if state.strip() == "sync" or time.time() > deadline:
+                break
+            time.sleep(0.2)
         if state.strip() != "sync":
             fail("the replica is not synchronous: '%s'" % state.strip())
         run("psql", "-qc", "CREATE DATABASE node", primary + "/postgres")

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,83 @@ test_failed_sign_ins(void **state)
 	e2e_resp_release(&r);
 }
 
+/* ---- the live stream: GET /api/v1/events ---- */
+
+#define HELLO "retry: 2000\nevent: hello\ndata: {\"version\":"
+
+struct stream {
+	char buf[8192];
+	size_t len;
+	int triggered;
+};
+
+static size_t
+on_stream(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *st = arg;
+	size_t k = size * n;
+
+	if (st->len + k >= sizeof(st->buf))
+		return 0;
+	memcpy(st->buf + st->len, p, k);
+	st->len += k;
+	st->buf[st->len] = '\0';
+	if (!st->triggered && strstr(st->buf, "event: hello\n") != NULL) {
+		/* a change made by another process: the CLI writes the store */
+		st->triggered = 1;
+		e2e_user_add(&node, "live-trigger", PW "9", 0, NULL);
+	}
+	return strstr(st->buf, "event: change\n") != NULL ? 0 : k; /* 0: seen, stop */
+}
+
+static void
+test_live_stream(void **state)
+{
+	struct e2e_resp r = { 0 };
+	struct e2e_req rq = { .path = "/api/v1/events", .accept = "" };
+	struct stream st = { .len = 0 };
+	struct curl_slist *h = NULL;
+	char url[600], auth[600];
+	CURL *c = curl_easy_init();
+	const char *ct = NULL;
+	long status = 0;
+	CURLcode rc;
+	int64_t t0;
+
+	(void)state;
+	/* a stranger gets no stream */
+	assert_int_equal(e2e_do(&anon, &rq, &r), 0);
+	assert_int_equal(r.status, 401);
+	e2e_resp_release(&r);
+	snprintf(url, sizeof(url), "%s/api/v1/events", node.base);
+	snprintf(auth, sizeof(auth), "Authorization: %s", admin.auth);
+	h = curl_slist_append(h, auth);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, node.cacert);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+	t0 = e2e_now_ms();
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	if (rc != CURLE_WRITE_ERROR)
+		fail_msg("the stream ended without a change event (%s): %s", curl_easy_strerror(rc), st.buf);
+	assert_int_equal(status, 200);
+	assert_non_null(ct);
+	assert_string_equal(ct, "text/event-stream");
+	if (strncmp(st.buf, HELLO, strlen(HELLO)) != 0)
+		fail_msg("the stream does not start with its hello: %s", st.buf);
+	assert_non_null(strstr(st.buf, "\n\nevent: change\ndata: {\"version\":"));
+	e2e_log_time(t0, "a change reached the live stream");
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	/* the node counted the stream, and the change; the stream is gone with its client */
+	assert_true(e2e_node_metric(&admin, "liaison_ui_live_streams_opened_total") >= 1);
+	assert_true(e2e_node_metric(&admin, "liaison_ui_live_changes_total") >= 1);
+}
+
 int
 main(void)
 {
@@ -273,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_session_and_csrf),
 		cmocka_unit_test(test_failed_sign_ins),
+		cmocka_unit_test(test_live_stream),
 	};
 
 	e2e_require_bins();

@@ -15,6 +15,8 @@ usage: test_ui_browser.py BUILD_DIR SOURCE_DIR
 Needs Debian's chromium, chromium-driver and python3-selenium.
 """
 import json
+import ssl
+import urllib.request
 import os
 import shutil
 import subprocess
@@ -146,6 +148,17 @@ def main():
         wait(d, 10).until(
             lambda x: "No open case" in x.find_element(By.ID, "hotline-status").text)
         shot(d, "hotline-empty")
+        # the live stream is open: the page says so, and the node counts it
+        wait(d, 10).until(lambda x: x.find_element(By.ID, "live").text == "Live")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen("https://127.0.0.1:%d/metrics" % b.port, context=ctx,
+                                    timeout=10) as m:
+            text = m.read().decode()
+        if "liaison_ui_live_streams 1\n" not in text:
+            fail("the node does not count one live stream: %s" %
+                 [l for l in text.splitlines() if "live" in l])
 
         # A notifies B from the CLI; B's page shows it without a reload
         summary = "Browser test: DDoS on the tax portal from AS64500"
@@ -155,7 +168,8 @@ def main():
         cid = case.get("id") or case.get("case", {}).get("id")
         if not cid:
             fail("notify --json gave no case id: %s" % case)
-        wait(d, 20).until(
+        # polled only every 15 s while the stream is live: within 5 s it came by the stream
+        wait(d, 5).until(
             lambda x: summary in x.find_element(By.ID, "cases").text)
         seen = time.time() - t0
         print("the partner's case appeared on the page %.2f s after `notify` was run" % seen)
