@@ -63,10 +63,30 @@ function cell(tr, label, text) {
   return td;
 }
 
+// The filters' choices are the values the open cases have; a chosen one stays while it has none.
+const FILTERS = [['f-partner', 'partner'], ['f-kind', 'kind'], ['f-state', 'state']];
+
+function fillFilters() {
+  for (const [id, key] of FILTERS) {
+    const sel = $(id);
+    const keep = sel.value;
+    const values = [...new Set(cases.map((c) => c[key]).concat(keep ? [keep] : []))].sort();
+    const have = [...sel.options].slice(1).map((o) => o.value);
+    if (have.join() === values.join()) continue;
+    sel.replaceChildren(Object.assign(document.createElement('option'), { value: '', textContent: 'all' }),
+      ...values.map((v) => Object.assign(document.createElement('option'), { value: v, textContent: v })));
+    sel.value = keep;
+  }
+}
+
+function shown(c) { return FILTERS.every(([id, key]) => !$(id).value || c[key] === $(id).value); }
+
+for (const [id] of FILTERS) $(id).addEventListener('change', () => render());
+
 function render() {
   const now = Date.now();
   const body = $('cases').tBodies[0];
-  const rows = cases.map((c) => ({ c, d: deadline(c) }))
+  const rows = cases.filter(shown).map((c) => ({ c, d: deadline(c) }))
     .sort((a, b) => (a.d ? a.d.at : Infinity) - (b.d ? b.d.at : Infinity));
   body.replaceChildren();
   for (const { c, d } of rows) {
@@ -265,6 +285,7 @@ async function load() {
     return;
   }
   cases = r.doc.cases || [];
+  fillFilters();
   loadPartners();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
   $('oc-partners').replaceChildren(...known.map((p) => Object.assign(

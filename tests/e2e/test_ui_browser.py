@@ -282,6 +282,19 @@ def main():
                 fail("A never received the preservation request")
             time.sleep(0.3)
 
+        # filters: by kind, only the preservation request is listed; back to all, both
+        def kinds_listed(x):
+            return sorted(td.text for td in
+                          x.find_elements(By.CSS_SELECTOR, "#cases td[data-label='Kind']"))
+        wait(d, 10).until(lambda x: kinds_listed(x) == ["notification", "preservation"])
+        wait(d, 10).until(lambda x: "preservation" in [o.get_attribute("value") for o in
+                                                      x.find_elements(By.CSS_SELECTOR, "#f-kind option")])
+        Select(d.find_element(By.ID, "f-kind")).select_by_value("preservation")
+        wait(d, 10).until(lambda x: kinds_listed(x) == ["preservation"])
+        shot(d, "hotline-filtered")
+        Select(d.find_element(By.ID, "f-kind")).select_by_value("")
+        wait(d, 10).until(lambda x: kinds_listed(x) == ["notification", "preservation"])
+
         # the partners page: the link to A is green, with its rule in words
         wait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
                                    x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
