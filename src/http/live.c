@@ -153,6 +153,8 @@ live_api(struct ctx *c)
 	}
 	st->l = l;
 	st->req = c->req;
+	if (l->head == NULL)          /* untracked while no stream was open: from now on */
+		l->version = c->t->data_version;
 	if (http_stream_start(c->req, 200, "text/event-stream", on_gone, st) < 0) {
 		free(st);
 		taxii_api_error(c, 503, "Stopping", "The node is shutting down.");

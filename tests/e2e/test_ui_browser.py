@@ -26,7 +26,8 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import (NoSuchElementException,
+from selenium.common.exceptions import (ElementNotInteractableException,
+                                        NoSuchElementException,
                                         StaleElementReferenceException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -82,13 +83,19 @@ def wait(d, seconds):
                                                          NoSuchElementException))
 
 
-def click(d, css, seconds=10):
+def click(d, css, seconds=10, keys=None):
+    """Clicks (or, with keys, types into) the element: retried while its table is redrawn."""
     end = time.time() + seconds
     while True:
         try:
-            d.find_element(By.CSS_SELECTOR, css).click()
+            e = d.find_element(By.CSS_SELECTOR, css)
+            if keys is None:
+                e.click()
+            else:
+                e.send_keys(keys)
             return
-        except (StaleElementReferenceException, NoSuchElementException):
+        except (StaleElementReferenceException, NoSuchElementException,
+                ElementNotInteractableException):
             if time.time() > end:
                 raise
             time.sleep(0.1)
@@ -214,8 +221,7 @@ def main():
 
         # the case's page, reached with the keyboard: its steps with their receipts, and
         # buttons for exactly the steps the state machine lets B take now
-        link = d.find_element(By.CSS_SELECTOR, "#cases a[href='#case/%s']" % cid)
-        link.send_keys(Keys.ENTER)
+        click(d, "#cases a[href='#case/%s']" % cid, keys=Keys.ENTER)
         wait(d, 10).until(lambda x: [r.get_attribute("data-step") for r in
                                      x.find_elements(By.CSS_SELECTOR, "#case-steps tbody tr")]
                                     == ["open", "ack"])
