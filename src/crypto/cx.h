@@ -72,6 +72,8 @@ int cx_tls_selfsigned(const char *common_name, const char *san, int days,
     const char *key_path, const char *cert_path, struct err *err);
 /* SHA-256 of the certificate's DER encoding, lowercase hex (64 chars + NUL). */
 int cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err);
+/* When the PEM certificate of path expires (its notAfter), in microseconds since 1970. */
+int cx_cert_not_after(const char *cert_path, int64_t *ret_us, struct err *err);
 /*
  * SHA-256 of the DER SubjectPublicKeyInfo of a PEM certificate file, the
  * value an identity document pins (RFC 7469 §2.4 style): it survives a

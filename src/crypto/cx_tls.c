@@ -217,6 +217,25 @@ tls_read_cert(const char *cert_path, X509 **ret_x, struct err *err)
 }
 
 int
+cx_cert_not_after(const char *cert_path, int64_t *ret_us, struct err *err)
+{
+	struct tm tm;
+	X509 *x = NULL;
+	int r;
+
+	if ((r = tls_read_cert(cert_path, &x, err)) < 0)
+		return r;
+	memset(&tm, 0, sizeof(tm));
+	r = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+	X509_free(x);
+	if (r != 1)
+		return err_set(err, LSN_EINVAL, "the certificate '%s' has no readable notAfter",
+		    cert_path);
+	*ret_us = (int64_t)timegm(&tm) * 1000000;
+	return 0;
+}
+
+int
 cx_cert_fingerprint(const char *cert_path, char out[static 65], struct err *err)
 {
 	uint8_t md[CX_SHA256_LEN];

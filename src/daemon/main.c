@@ -526,6 +526,8 @@ start(struct daemon *d, struct err *err)
 	tc.hotline = d->hotline;
 	tc.agreements_dir = d->agreements_dir;
 	tc.node_name = d->cfg.name;
+	if (cx_cert_not_after(d->cfg.tls_cert, &tc.cert_not_after_us, err) < 0)
+		return -LSN_EINVAL;
 	if ((r = load_cursor_key(d, tc.cursor_key, err)) < 0)
 		return r;
 	if ((r = start_ui(d, err)) < 0)

@@ -2,8 +2,9 @@
  * The peer API client: a libcurl handle pinned to one partner's TLS key and
  * presenting this node's certificate, for the sender and the notary, and
  * the choice among the partner's endpoints (one per daemon of a node that
- * runs several). Only sets a handle up and keeps which endpoint answered;
- * never performs a transfer or reads its reply.
+ * runs several). Only sets a handle up, keeps which endpoint answered and
+ * reads when the certificate a handshake showed expires; never performs a
+ * transfer or reads its reply.
  */
 #include "exchange/exchange_int.h"
 #include "util/buf.h"
@@ -11,6 +12,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -76,6 +78,8 @@ ex_client_setup(struct link *l, CURL *c, size_t ep, const char *path, const char
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, l->pin);
+	/* the certificate's fields, read after a handshake (its expiry, for the dashboard) */
+	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
@@ -92,6 +96,32 @@ ex_client_setup(struct link *l, CURL *c, size_t ep, const char *path, const char
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, l);
+}
+
+int64_t
+ex_client_cert_not_after(CURL *c)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *f;
+	struct tm tm;
+	const char *v, *end;
+	time_t t;
+
+	/* libcurl (OpenSSL) writes "Expire date:Dec  7 21:06:13 2027 GMT" for the leaf */
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+	    ci->num_of_certs < 1)
+		return 0;
+	for (f = ci->certinfo[0]; f != NULL; f = f->next) {
+		if (strncmp(f->data, "Expire date:", 12) != 0)
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		v = f->data + 12;
+		end = strptime(v, "%b %d %H:%M:%S %Y GMT", &tm);
+		if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1 || t <= 0)
+			return 0;
+		return (int64_t)t * 1000000;
+	}
+	return 0;
 }
 
 /* ---- the partner's endpoints ---- */

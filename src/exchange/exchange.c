@@ -57,6 +57,7 @@ link_start(struct exchange *ex, struct store *rd, const struct store_partner *p,
 		return err_set(err, LSN_ENOMEM, "exchange: out of memory");
 	l->ex = ex;
 	l->p = *p;
+	l->cert_not_after_us = p->cert_not_after_us;
 	ex_client_endpoints(l);
 	b64_encode(p->spki, 32, b64, 0);
 	snprintf(l->pin, sizeof(l->pin), "sha256//%s", b64);

@@ -58,6 +58,7 @@ struct link {
 	int64_t last_hello_us;
 	uint8_t peer_hash[32];        /* the agreement hash the partner last said it holds */
 	int has_peer_hash;
+	int64_t cert_not_after_us;    /* the partner's certificate as last recorded */
 	uint64_t cosigned;            /* largest of our sizes the partner is known to have cosigned */
 	int64_t last_witness_us;      /* last add-checkpoint answered 200 */
 	uint64_t proved[2];           /* per direction: envelopes 1..N have a proof (or were skipped) */
@@ -145,6 +146,11 @@ CURL *ex_client_new(struct link *l, size_t ep, const char *path, const char *con
 void ex_client_setup(struct link *l, CURL *c, size_t ep, const char *path,
     const char *content_type, struct buf *reply, struct curl_slist **ret_hdrs,
     char url[EX_URL_MAX]);
+/*
+ * After a transfer on c that made a new TLS connection: the notAfter of the
+ * partner's certificate in microseconds; 0 when the connection was reused.
+ */
+int64_t ex_client_cert_not_after(CURL *c);
 /* Points a set-up handle at endpoint ep (the same path). */
 void ex_client_url(struct link *l, CURL *c, size_t ep, const char *path, char url[EX_URL_MAX]);
 

@@ -451,6 +451,33 @@ peer_agr_run(struct store *s, struct writer_job *job)
 	return store_partner_set_agreement(s, j->partner, 1, j->hash, &job->err);
 }
 
+struct cert_job {
+	struct ex_sync sync;
+	int64_t partner, not_after_us;
+};
+
+static int
+cert_run(struct store *s, struct writer_job *job)
+{
+	struct cert_job *j = (struct cert_job *)job;
+
+	return store_partner_cert(s, j->partner, j->not_after_us, &job->err);
+}
+
+/* Records when the partner's certificate expires, if this handshake showed a new date. */
+static void
+note_cert(struct link *l, CURL *c)
+{
+	struct cert_job j = { .partner = l->p.rowid, .not_after_us = ex_client_cert_not_after(c) };
+
+	if (j.not_after_us == 0 || j.not_after_us == l->cert_not_after_us)
+		return;
+	j.sync.job.run = cert_run;
+	j.sync.job.weight = 1;
+	if (ex_write_sync(l->ex, &j.sync) == 0)
+		l->cert_not_after_us = j.not_after_us;
+}
+
 /* Asks the partner which agreement it holds (GET /peer/v1/hello) and keeps the answer. */
 static int
 hello(struct link *l, CURL *c, struct buf *reply, struct err *err)
@@ -471,6 +498,7 @@ hello(struct link *l, CURL *c, struct buf *reply, struct err *err)
 	snprintf(path, sizeof(path), "/peer/v1/hello%s%s", mine[0] ? "?agreement_sha256=" : "", mine);
 	if ((r = call(l, c, path, NULL, 0, reply, &status, err)) < 0)
 		return r;
+	note_cert(l, c);
 	if (status != 200 || (doc = json_loadb(reply->data, reply->len, 0, &je)) == NULL)
 		return err_set(err, LSN_EIO, "partner %s answered %ld to hello", l->p.name, status);
 	hex = json_string_value(json_object_get(doc, "agreement_sha256"));

@@ -1,7 +1,7 @@
 /*
  * The hotline's JSON API (docs/hotline.md, "API"), on the TAXII listener
  * with its users:
- *   GET  /api/v1/cases[?open=true&overdue=true&partner=NAME]
+ *   GET  /api/v1/cases[?open=true&overdue=true&partner=NAME&order=due&limit=N&next=T]
  *   POST /api/v1/cases              {"partner", "kind", "details", "tlp", "attach"}
  *   GET  /api/v1/cases/{id}
  *   POST /api/v1/cases/{id}/steps   {"step": "ack", "text": "..."}
@@ -68,6 +68,7 @@ struct list {
 	int64_t now;
 	size_t limit, n;
 	int more;
+	int by_due;                   /* order=due: the key is the case's nearest deadline */
 	int64_t last_us;              /* the last case on the page: the next page's key */
 	char last_id[STIX_ID_MAX + 1];
 	struct store_partner p;       /* the last partner looked up */
@@ -97,7 +98,7 @@ list_case(void *arg, const struct store_case *sc)
 	    json_array_append_new(l->arr, j) < 0)
 		return -LSN_ENOMEM;
 	l->n++;
-	l->last_us = sc->opened_us;
+	l->last_us = l->by_due ? store_case_deadline(sc) : sc->opened_us;
 	snprintf(l->last_id, sizeof(l->last_id), "%s", sc->id);
 	return 0;
 }
@@ -106,7 +107,7 @@ list_case(void *arg, const struct store_case *sc)
 #define LIST_MAX 1000
 
 struct list_query {
-	int open, overdue;
+	int open, overdue, by_due;
 	char partner[STORE_NAME_MAX + 1];
 	size_t limit;
 	int64_t before_us;            /* from `next`: "<opened_us>_<id>" */
@@ -153,6 +154,14 @@ parse_list_query(const char *q, struct list_query *lq, char *why, size_t whycap)
 		} else if (strcmp(kv, "overdue") == 0) {
 			if (flag_value(kv, v, &lq->overdue, why, whycap) < 0)
 				return -1;
+		} else if (strcmp(kv, "order") == 0) {
+			if (strcmp(v, "due") == 0)
+				lq->by_due = 1;
+			else if (strcmp(v, "opened") != 0) {
+				snprintf(why, whycap, "order must be due (the nearest deadline first, open "
+				    "cases only) or opened (the newest first), not '%.40s'", v);
+				return -1;
+			}
 		} else if (strcmp(kv, "partner") == 0 && *v != '\0' && strlen(v) < sizeof(lq->partner)) {
 			strcpy(lq->partner, v);
 		} else if (strcmp(kv, "limit") == 0) {
@@ -175,7 +184,7 @@ parse_list_query(const char *q, struct list_query *lq, char *why, size_t whycap)
 			strcpy(lq->before_id, end + 1);
 		} else {
 			snprintf(why, whycap, "'%.40s' is not a parameter of this resource (open, "
-			    "overdue, partner, limit, next)", kv);
+			    "overdue, partner, order, limit, next)", kv);
 			return -1;
 		}
 	}
@@ -219,8 +228,20 @@ get_cases(struct ctx *c)
 	q.open_only = lq.open;
 	q.overdue_at = lq.overdue;
 	q.now_us = l.now;
-	q.before_us = lq.before_us;
-	snprintf(q.before_id, sizeof(q.before_id), "%s", lq.before_id);
+	if (lq.by_due && lq.overdue) {
+		json_decref(l.arr);
+		api_error(c, 400, "Bad query", "order=due lists every open case; it does not combine "
+		    "with overdue=true.");
+		return;
+	}
+	l.by_due = q.by_due = lq.by_due;
+	if (lq.by_due) {
+		q.after_due_us = lq.before_us;
+		snprintf(q.after_id, sizeof(q.after_id), "%s", lq.before_id);
+	} else {
+		q.before_us = lq.before_us;
+		snprintf(q.before_id, sizeof(q.before_id), "%s", lq.before_id);
+	}
 	/* one more than a page says whether there is a next one (keyset, never offsets) */
 	r = store_case_scan(rd, &q, list_case, &l, &err);
 	if (r < 0 && r != -LSN_ETOOBIG) {

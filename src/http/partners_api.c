@@ -15,6 +15,12 @@
 
 #define API_MEDIA "application/json"
 #define QUEUE_RED 1000
+#define CERT_RED_DAYS 7
+#define CERT_AMBER_DAYS 30
+#define WITNESS_GREEN_S (15 * 60)
+#define WITNESS_AMBER_S (24 * 3600)
+#define US_PER_S INT64_C(1000000)
+#define US_PER_DAY (INT64_C(86400) * US_PER_S)
 
 static json_t *
 verdict(const char *colour, const char *rule)
@@ -58,18 +64,79 @@ agreement_verdict(const struct store_partner *p)
 	return verdict("green", "green: both sides hold the same agreement");
 }
 
+/* A certificate (the partner's, or this node's): red when expired or within a week. */
 static json_t *
-partner_doc(struct ctx *c, const struct store_partner *p)
+cert_verdict(int64_t not_after_us, int64_t now_us)
+{
+	if (not_after_us == 0)
+		return verdict("amber", "amber: not seen yet (read at the first handshake)");
+	if (not_after_us <= now_us)
+		return verdict("red", "red: the certificate has expired");
+	if (not_after_us - now_us < CERT_RED_DAYS * US_PER_DAY)
+		return verdict("red", "red: it expires within 7 days");
+	if (not_after_us - now_us < CERT_AMBER_DAYS * US_PER_DAY)
+		return verdict("amber", "amber: it expires within 30 days");
+	return verdict("green", "green: valid for more than 30 days");
+}
+
+/* The witness: how long ago the partner last cosigned our log. */
+static json_t *
+witness_verdict(int64_t cosigned_us, int64_t now_us)
+{
+	if (cosigned_us == 0)
+		return verdict("amber", "amber: the partner has cosigned nothing yet");
+	if (now_us - cosigned_us <= WITNESS_GREEN_S * US_PER_S)
+		return verdict("green", "green: cosigned within 15 minutes");
+	if (now_us - cosigned_us <= WITNESS_AMBER_S * US_PER_S)
+		return verdict("amber", "amber: the last cosignature is more than 15 minutes old");
+	return verdict("red", "red: nothing cosigned for more than 24 hours");
+}
+
+static int
+cosig_time(void *arg, const struct store_cosig *cs)
+{
+	*(int64_t *)arg = cs->time_us;
+	return 0;
+}
+
+/* When the partner cosigned our checkpoint of size `size` (0: never or unknown). */
+static int64_t
+cosigned_at(struct store *rd, int64_t partner, uint64_t size)
+{
+	int64_t t = 0;
+
+	if (size == 0 || store_cosig_scan(rd, size, partner, cosig_time, &t, NULL) < 0)
+		return 0;
+	return t;
+}
+
+/* When the newest receipt in the unbroken run 1..out_acked was stored (0: none). */
+static int64_t
+last_receipt(struct store *rd, const struct store_partner *p)
+{
+	struct store_envelope e;
+
+	if (p->out_acked == 0 || store_env_get(rd, p->rowid, STORE_OUT, p->out_acked, 0, &e,
+	    NULL) < 0)
+		return 0;
+	return e.receipt_us;
+}
+
+static json_t *
+partner_doc(struct ctx *c, const struct store_partner *p, int64_t now_us)
 {
 	struct hotline_pledge pl = { 0 };
 	uint64_t cosigned = 0;
 	uint64_t queued = p->out_seq - p->out_acked;
+	int64_t cosigned_us;
+	json_t *doc;
 
 	if (store_cosig_latest(c->t->rd, p->rowid, &cosigned, NULL) < 0)
 		cosigned = 0;
+	cosigned_us = cosigned_at(c->t->rd, p->rowid, cosigned);
 	if (hotline_pledge(c->t->rd, p->rowid, &pl, NULL) < 0)
 		memset(&pl, 0, sizeof(pl));
-	return json_pack("{s:s,s:b,s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}",
+	doc = json_pack("{s:s,s:b,s:o,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}",
 	    "name", p->name, "active", p->active,
 	    "last_contact", hotline_time_json(p->last_contact_us),
 	    "last_error_at", hotline_time_json(p->last_error_us), "last_error", p->last_error,
@@ -80,6 +147,16 @@ partner_doc(struct ctx *c, const struct store_partner *p)
 	    "agreement", agreement_verdict(p),
 	    "time_to_receipt", hotline_pledge_json(&pl, 0),
 	    "time_to_ack", hotline_pledge_json(&pl, 1));
+	if (doc != NULL && json_object_update_new(doc, json_pack("{s:o,s:o,s:o,s:o,s:o}",
+	    "last_receipt", hotline_time_json(last_receipt(c->t->rd, p)),
+	    "cosigned_at", hotline_time_json(cosigned_us),
+	    "witness", witness_verdict(cosigned_us, now_us),
+	    "cert_expires", hotline_time_json(p->cert_not_after_us),
+	    "cert", cert_verdict(p->cert_not_after_us, now_us))) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
 }
 
 void
@@ -87,6 +164,7 @@ partners_api(struct ctx *c)
 {
 	struct store_partner *ps = NULL;
 	struct err err = ERR_INIT;
+	int64_t now = clock_now_us();
 	size_t n = 0, i;
 	json_t *arr, *doc;
 	char *s;
@@ -109,10 +187,14 @@ partners_api(struct ctx *c)
 	for (i = 0; arr != NULL && i < n; i++) {
 		taxii_rights(c, ps[i].inbox, &rd, &wr);
 		if (rd && ps[i].active)
-			json_array_append_new(arr, partner_doc(c, &ps[i]));
+			json_array_append_new(arr, partner_doc(c, &ps[i], now));
 	}
 	free(ps);
-	doc = json_pack("{s:o}", "partners", arr ? arr : json_array());
+	/* this node's own certificate, which its partners pin: the operator renews it in time */
+	doc = json_pack("{s:o,s:{s:s,s:o,s:o}}", "partners", arr ? arr : json_array(), "node",
+	    "name", c->t->cfg.node_name ? c->t->cfg.node_name : "",
+	    "cert_expires", hotline_time_json(c->t->cfg.cert_not_after_us),
+	    "cert", cert_verdict(c->t->cfg.cert_not_after_us, now));
 	s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (s == NULL) {

@@ -41,6 +41,7 @@ struct taxii_config {
 	/* May be NULL: no dashboard (/ui/ answers 404). Borrowed. */
 	struct ui *ui;
 	const char *node_name;
+	int64_t cert_not_after_us;    /* this node's TLS certificate expires (0: unknown) */
 	/*
 	 * May be NULL: pages of objects are read on rd, on the loop. Else they
 	 * are read on these connections off the loop (postgres). Borrowed.

@@ -36,7 +36,7 @@ seq_db(uint64_t seq)
 
 #define PARTNER_COLS "rowid, name, key, key_id, spki, endpoint, inbox, active, created_us, " \
 	"last_contact_us, last_error, last_error_us, retries, compromised_us, agreement, " \
-	"peer_agreement FROM partners"
+	"peer_agreement, cert_not_after FROM partners"
 
 static void
 row_partner(PGresult *res, int i, struct store_partner *p)
@@ -58,6 +58,7 @@ row_partner(PGresult *res, int i, struct store_partner *p)
 	p->compromised_us = pg_i64(res, i, 13);
 	p->has_agreement = pg_copy_hash(p->agreement, res, i, 14);
 	p->has_peer_agreement = pg_copy_hash(p->peer_agreement, res, i, 15);
+	p->cert_not_after_us = pg_i64(res, i, 16);
 }
 
 static void
@@ -915,6 +916,47 @@ pg_policy_log_scan(struct store *base, int64_t partner, size_t limit, store_poli
 	    (int64_t)limit)));
 }
 
+struct policy_counts {
+	store_policy_count_fn fn;
+	void *arg;
+};
+
+static int
+policy_count_row(void *arg, PGresult *res, int i, struct err *err)
+{
+	struct policy_counts *pc = arg;
+	struct store_policy_count c;
+
+	c.partner = pg_i64(res, i, 0);
+	c.dir = (int)pg_i64(res, i, 1);
+	c.rule = pg_text(res, i, 2);
+	c.n = (uint64_t)pg_i64(res, i, 3);
+	c.last_us = pg_i64(res, i, 4);
+	return pc->fn(pc->arg, &c);
+}
+
+int
+pg_policy_log_counts(struct store *base, int64_t since_us, store_policy_count_fn fn, void *arg,
+    struct err *err)
+{
+	struct policy_counts pc = { fn, arg };
+
+	return pg_rows(ps(base), "SELECT partner, dir, rule, count(*), max(time_us) FROM policy_log "
+	    "WHERE time_us >= $1 GROUP BY partner, dir, rule ORDER BY partner, dir, rule",
+	    "counting the policy log", err, policy_count_row, &pc, PG_BINDS(PB_INT(since_us)));
+}
+
+int
+pg_partner_cert(struct store *base, int64_t rowid, int64_t not_after_us, struct err *err)
+{
+	int r = pg_change1(ps(base), "UPDATE partners SET cert_not_after = $2 WHERE rowid = $1",
+	    "recording a partner's certificate", err, PG_BINDS(PB_INT(rowid), PB_INT(not_after_us)));
+
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	return r;
+}
+
 const struct store_exchange_ops pg_exchange_ops = {
 	.version = STORE_EXCHANGE_VERSION,
 	.partner_add = pg_partner_add,
@@ -940,4 +982,6 @@ const struct store_exchange_ops pg_exchange_ops = {
 	.partner_set_agreement = pg_partner_set_agreement,
 	.policy_log_add = pg_policy_log_add,
 	.policy_log_scan = pg_policy_log_scan,
+	.policy_log_counts = pg_policy_log_counts,
+	.partner_cert = pg_partner_cert,
 };

@@ -183,22 +183,28 @@ case_sql_build(struct case_sql *q, const struct store_case_query *s, int keyed, 
 		sql_cond(q, "partner =", (struct pg_bind)PB_INT(s->partner));
 	if (s->role != 0)
 		sql_cond(q, "role =", (struct pg_bind)PB_INT(s->role));
-	if (s->open_only)
+	if (s->open_only || s->by_due)
 		sql_add(q, " AND state < 6");
-	if (keyed) {
+	if (keyed && s->by_due) {
+		q->b[q->n++] = (struct pg_bind)PB_INT(at_us);
+		q->b[q->n++] = (struct pg_bind)PB_TEXT(at_id);
+		snprintf(key, sizeof(key), " AND (due_us, id) > ($%zu, $%zu)", q->n - 1, q->n);
+		sql_add(q, key);
+	} else if (keyed) {
 		q->b[q->n++] = (struct pg_bind)PB_INT(at_us);
 		q->b[q->n++] = (struct pg_bind)PB_TEXT(at_id);
 		snprintf(key, sizeof(key), " AND (opened_us, id) < ($%zu, $%zu)", q->n - 1, q->n);
 		sql_add(q, key);
 	}
 	q->b[q->n++] = (struct pg_bind)PB_INT(limit);
-	snprintf(key, sizeof(key), " ORDER BY opened_us DESC, id DESC LIMIT $%zu", q->n);
+	snprintf(key, sizeof(key), s->by_due ? " ORDER BY due_us, id LIMIT $%zu" :
+	    " ORDER BY opened_us DESC, id DESC LIMIT $%zu", q->n);
 	sql_add(q, key);
 }
 
 /* Passes the rows of res; the last row's key in *at_us, at_id. */
 static int
-case_pass(PGresult *res, store_case_fn fn, void *arg, int64_t *at_us, char *at_id,
+case_pass(PGresult *res, int by_due, store_case_fn fn, void *arg, int64_t *at_us, char *at_id,
     size_t at_cap)
 {
 	struct store_case c;
@@ -206,7 +212,7 @@ case_pass(PGresult *res, store_case_fn fn, void *arg, int64_t *at_us, char *at_i
 
 	for (i = 0; i < rows && r >= 0; i++) {
 		case_row(res, i, &c);
-		*at_us = c.opened_us;
+		*at_us = by_due ? store_case_deadline(&c) : c.opened_us;
 		snprintf(at_id, at_cap, "%s", c.id);
 		r = fn(arg, &c);
 	}
@@ -221,17 +227,17 @@ pg_case_scan(struct store *base, const struct store_case_query *q, store_case_fn
 	struct case_sql sql;
 	char at_id[STIX_ID_MAX + 1];
 	PGresult *res;
-	int64_t at_us = q->before_us, left = limit_of(q->limit), chunk;
-	int keyed = q->before_us != 0, rows, r;
+	int64_t at_us = q->by_due ? q->after_due_us : q->before_us, left = limit_of(q->limit), chunk;
+	int keyed = q->by_due ? q->after_id[0] != '\0' : q->before_us != 0, rows, r;
 
-	snprintf(at_id, sizeof(at_id), "%s", q->before_id);
+	snprintf(at_id, sizeof(at_id), "%s", q->by_due ? q->after_id : q->before_id);
 	do {
 		chunk = left < PG_SCAN_CHUNK ? left : PG_SCAN_CHUNK;
 		case_sql_build(&sql, q, keyed, at_us, at_id, chunk);
 		if ((res = pg_query(p, sql.text, "reading cases", err, sql.b, sql.n)) == NULL)
 			return pg_errcode(err);
 		rows = PQntuples(res);
-		r = case_pass(res, fn, arg, &at_us, at_id, sizeof(at_id));
+		r = case_pass(res, q->by_due, fn, arg, &at_us, at_id, sizeof(at_id));
 		PQclear(res);
 		keyed = 1;
 		left -= rows;
@@ -254,7 +260,7 @@ pg_case_due(struct store *base, int64_t now_us, size_t limit, store_case_fn fn, 
 	    PG_BINDS(PB_INT(now_us), PB_INT(limit_of(limit))));
 	if (res == NULL)
 		return pg_errcode(err);
-	r = case_pass(res, fn, arg, &at_us, at_id, sizeof(at_id));
+	r = case_pass(res, 0, fn, arg, &at_us, at_id, sizeof(at_id));
 	PQclear(res);
 	return r < 0 ? r : 0;
 }

@@ -569,6 +569,7 @@ build_query(const struct store_query *q, int with_body, struct buf *sql, struct 
 	 * no index, so the few rows found by id are filtered and sorted.
 	 */
 	const char *k = q->n_ids ? " + 0" : "";
+	const char *dir = q->newest_first ? " DESC" : "";
 
 	r = buf_printf(sql, "SELECT stix_id, type, version, spec_version, date_added%s "
 	    "FROM objects WHERE coll = $1 AND date_added%s > $2", with_body ? ", body" : "", k);
@@ -588,9 +589,9 @@ build_query(const struct store_query *q, int with_body, struct buf *sql, struct 
 	 * beside it, and one statement serves every large limit.
 	 */
 	if (r == 0 && q->limit < PAGE_LITERAL)
-		r = buf_printf(sql, " ORDER BY date_added%s LIMIT %zu", k, q->limit + 1);
+		r = buf_printf(sql, " ORDER BY date_added%s%s LIMIT %zu", k, dir, q->limit + 1);
 	else if (r == 0)
-		r = buf_printf(sql, " ORDER BY date_added%s LIMIT $3", k);
+		r = buf_printf(sql, " ORDER BY date_added%s%s LIMIT $3", k, dir);
 	pb[0] = (struct pg_bind)PB_INT(q->coll);
 	pb[1] = (struct pg_bind)PB_INT(q->after_us);
 	pb[2] = (struct pg_bind)PB_INT((int64_t)q->limit + 1);

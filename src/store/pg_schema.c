@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 /* The advisory lock key of migrations: "lsnschema" folded to 63 bits. */
 #define PG_SCHEMA_LOCK 0x6c736e736368656dLL
 
@@ -179,8 +179,21 @@ static const char schema_v2[] =
 	/* a status resource is written once per request and rarely read: not compressed */
 	"ALTER TABLE status ALTER COLUMN body SET STORAGE EXTERNAL;";
 
+/*
+ * Version 3 (the dashboard, docs/dashboard.md): when the partner's TLS
+ * certificate expires, as last seen in a handshake; the policy log by
+ * time, so the border page counts a day or a week of refusals from an
+ * index that covers the count; and each case's nearest deadline
+ * (store_case_deadline), so the hotline pages its open cases in that order.
+ */
+static const char schema_v3[] =
+	"ALTER TABLE partners ADD COLUMN cert_not_after int8 NOT NULL DEFAULT 0;"
+	"CREATE INDEX policy_log_time ON policy_log(time_us, partner, dir, rule);"
+	"ALTER TABLE cases ADD COLUMN due_us int8 GENERATED ALWAYS AS (CASE WHEN acked_us = 0 AND ack_by > 0 THEN ack_by WHEN respond_by > 0 THEN respond_by WHEN preserve_until > 0 THEN preserve_until ELSE 9223372036854775807 END) STORED;"
+	"CREATE INDEX cases_due ON cases(due_us, id) WHERE state < 6;";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
-static const char *const migrations[PG_SCHEMA_VERSION] = { schema_v1, schema_v2 };
+static const char *const migrations[PG_SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
 
 static int
 too_new(int v, struct err *err)

@@ -387,6 +387,8 @@ static const struct store_exchange_ops sqlite_exchange = {
 	.partner_set_agreement = sqlite_partner_set_agreement,
 	.policy_log_add = sqlite_policy_log_add,
 	.policy_log_scan = sqlite_policy_log_scan,
+	.policy_log_counts = sqlite_policy_log_counts,
+	.partner_cert = sqlite_partner_cert,
 };
 
 static const struct store_ledger_ops sqlite_ledger = {

@@ -47,7 +47,7 @@ copy_blob32(uint8_t dst[static 32], sqlite3_stmt *st, int col)
 
 #define PARTNER_COLS "rowid, name, key, key_id, spki, endpoint, inbox, active, created_us, " \
 	"last_contact_us, last_error, last_error_us, retries, compromised_us, agreement, " \
-	"peer_agreement FROM partners"
+	"peer_agreement, cert_not_after FROM partners"
 
 static void
 row_partner(sqlite3_stmt *st, struct store_partner *p)
@@ -73,6 +73,7 @@ row_partner(sqlite3_stmt *st, struct store_partner *p)
 	p->has_peer_agreement = sqlite3_column_bytes(st, 15) == 32;
 	if (p->has_peer_agreement)
 		copy_blob32(p->peer_agreement, st, 15);
+	p->cert_not_after_us = sqlite3_column_int64(st, 16);
 }
 
 static void
@@ -269,6 +270,18 @@ sqlite_partner_health(struct store *base, int64_t rowid, int64_t last_contact_us
 	    "recording a partner's link health", err, SQLITE_BINDS(SB_INT(rowid),
 	    SB_INT(last_contact_us), SB_TEXTN(error, error != NULL ? store_error_len(error) : 0),
 	    SB_INT(error_us), SB_INT((int64_t)retries)));
+
+	if (r == -LSN_ENOTFOUND)
+		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);
+	return r;
+}
+
+int
+sqlite_partner_cert(struct store *base, int64_t rowid, int64_t not_after_us, struct err *err)
+{
+	int r = sqlite_change1(ss(base), "UPDATE partners SET cert_not_after = ?2 WHERE rowid = ?1",
+	    "recording a partner's certificate", err, SQLITE_BINDS(SB_INT(rowid),
+	    SB_INT(not_after_us)));
 
 	if (r == -LSN_ENOTFOUND)
 		err_set(err, LSN_ENOTFOUND, "no partner has id %lld", (long long)rowid);

@@ -146,6 +146,12 @@ static const char sql_partner_role[] =
 static const char sql_time[] =
 	"SELECT " CASE_COLS " FROM cases INDEXED BY cases_time WHERE " CASE_FILTER CASE_ORDER;
 
+/* The open cases, the nearest deadline first (keyset on due_us, id). */
+static const char sql_due[] =
+	"SELECT " CASE_COLS " FROM cases INDEXED BY cases_due WHERE state < 6 AND "
+	"(?1 = 0 OR partner = ?1) AND (?2 = '' OR due_us > ?3 OR (due_us = ?3 AND id > ?2)) "
+	"ORDER BY due_us, id LIMIT ?4";
+
 int
 sqlite_case_scan(struct store *base, const struct store_case_query *q, store_case_fn fn,
     void *arg, struct err *err)
@@ -154,6 +160,16 @@ sqlite_case_scan(struct store *base, const struct store_case_query *q, store_cas
 	sqlite3_stmt *st;
 	int r;
 
+	if (q->by_due) {
+		if ((r = sqlite_prep(s, sql_due, &st, err)) < 0)
+			return r;
+		sqlite3_bind_int64(st, 1, q->partner);
+		sqlite3_bind_text(st, 2, q->after_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, q->after_due_us);
+		sqlite3_bind_int64(st, 4, q->limit == 0 || q->limit > INT64_MAX ? -1 :
+		    (int64_t)q->limit);
+		return case_rows(s, st, fn, arg, err);
+	}
 	if ((r = sqlite_prep(s, q->overdue_at ? sql_late : q->partner != 0 && q->role != 0 ?
 	    sql_partner_role : sql_time, &st, err)) < 0)
 		return r;

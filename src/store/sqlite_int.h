@@ -304,6 +304,10 @@ int sqlite_policy_log_add(struct store *base, const struct store_policy_entry *e
     struct err *err);
 int sqlite_policy_log_scan(struct store *base, int64_t partner, size_t limit,
     store_policy_fn fn, void *arg, struct err *err);
+int sqlite_policy_log_counts(struct store *base, int64_t since_us, store_policy_count_fn fn,
+    void *arg, struct err *err);
+int sqlite_partner_cert(struct store *base, int64_t rowid, int64_t not_after_us,
+    struct err *err);
 /* sqlite_hotline.c */
 int sqlite_case_put(struct store *base, const struct store_case *c, struct err *err);
 int sqlite_case_get(struct store *base, const char *key, struct store_case *ret,

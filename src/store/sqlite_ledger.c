@@ -402,3 +402,34 @@ out:
 	sqlite_unprep(s, st);
 	return r;
 }
+
+int
+sqlite_policy_log_counts(struct store *base, int64_t since_us, store_policy_count_fn fn,
+    void *arg, struct err *err)
+{
+	struct sqlite_store *s = ss(base);
+	struct store_policy_count c;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	/* policy_log_time covers the count: the rows themselves are not read */
+	if ((r = sqlite_prep(s, "SELECT partner, dir, rule, count(*), max(time_us) "
+	    "FROM policy_log INDEXED BY policy_log_time WHERE time_us >= ?1 "
+	    "GROUP BY partner, dir, rule ORDER BY partner, dir, rule", &st, err)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, since_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c.partner = sqlite3_column_int64(st, 0);
+		c.dir = sqlite3_column_int(st, 1);
+		c.rule = (const char *)sqlite3_column_text(st, 2);
+		c.n = (uint64_t)sqlite3_column_int64(st, 3);
+		c.last_us = sqlite3_column_int64(st, 4);
+		if ((r = fn(arg, &c)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_db_err(s, err, "counting the policy log");
+out:
+	sqlite_unprep(s, st);
+	return r;
+}

@@ -349,7 +349,8 @@ build_query(const struct store_query *q, int with_body, struct buf *sql)
 	if (r == 0 && q->n_spec_versions)
 		r = add_in(sql, "spec_version", q->n_spec_versions, &pi);
 	if (r == 0)
-		r = buf_adds(sql, " ORDER BY date_added LIMIT ?3");
+		r = buf_adds(sql, q->newest_first ? " ORDER BY date_added DESC LIMIT ?3" :
+		    " ORDER BY date_added LIMIT ?3");
 	return r;
 }
 

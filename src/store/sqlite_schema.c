@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* Version 1, the first release: kept as it was, since migrations replay it. */
 static const char schema_v1[] =
@@ -192,9 +192,22 @@ static const char schema_v7[] =
 	"DROP TABLE status;"
 	"ALTER TABLE status_v7 RENAME TO status;";
 
+/*
+ * Version 8 (the dashboard, docs/dashboard.md): when the partner's TLS
+ * certificate expires, as last seen in a handshake; the policy log by
+ * time, so the border page counts a day or a week of refusals from an
+ * index that covers the count; and each case's nearest deadline
+ * (store_case_deadline), so the hotline pages its open cases in that order.
+ */
+static const char schema_v8[] =
+	"ALTER TABLE partners ADD COLUMN cert_not_after INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX policy_log_time ON policy_log(time_us, partner, dir, rule);"
+	"ALTER TABLE cases ADD COLUMN due_us INTEGER GENERATED ALWAYS AS (CASE WHEN acked_us = 0 AND ack_by > 0 THEN ack_by WHEN respond_by > 0 THEN respond_by WHEN preserve_until > 0 THEN preserve_until ELSE 9223372036854775807 END) VIRTUAL;"
+	"CREATE INDEX cases_due ON cases(due_us, id) WHERE state < 6;";
+
 /* migrations[v] takes a database from schema version v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3,
-	schema_v4, schema_v5, schema_v6, schema_v7 };
+	schema_v4, schema_v5, schema_v6, schema_v7, schema_v8 };
 static int
 schema_version(sqlite3 *db)
 {

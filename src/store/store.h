@@ -89,6 +89,7 @@ struct store_query {
 	const char *spec_versions[STORE_LIST_MAX];
 	size_t n_spec_versions;
 	size_t limit;                 /* rows to return; the store reads one more for `more` */
+	int newest_first;             /* date_added descending (the dashboard's latest objects) */
 };
 
 struct store_row {
@@ -137,6 +138,7 @@ struct store_partner {
 	uint8_t agreement[32];        /* hash of the agreement this node holds (has_agreement) */
 	uint8_t peer_agreement[32];   /* the hash the partner says it holds (has_peer_agreement) */
 	int has_agreement, has_peer_agreement;
+	int64_t cert_not_after_us;    /* its TLS certificate's notAfter, as last seen; 0: not yet */
 };
 
 /*
@@ -158,6 +160,16 @@ struct store_policy_entry {
 	const char *reason;
 };
 typedef int (*store_policy_fn)(void *arg, const struct store_policy_entry *e);
+
+/* How many decisions of one (partner, direction, rule) since a time, and the latest's time. */
+struct store_policy_count {
+	int64_t partner;
+	int dir;
+	const char *rule;
+	uint64_t n;
+	int64_t last_us;
+};
+typedef int (*store_policy_count_fn)(void *arg, const struct store_policy_count *c);
 
 /* A collection shared with a partner and how far it has been packed. */
 struct store_share {
@@ -273,6 +285,24 @@ struct store_case {
 };
 typedef int (*store_case_fn)(void *arg, const struct store_case *c);
 
+/*
+ * The deadline that matters now, the hotline's order: the acknowledgement
+ * until it came, then the answer, then the end of a preservation;
+ * INT64_MAX when the case has none. Both backends keep it as the column
+ * due_us (the same rule in SQL, schema v8 / pg v3) for the order below.
+ */
+static inline int64_t
+store_case_deadline(const struct store_case *c)
+{
+	if (c->acked_us == 0 && c->ack_by > 0)
+		return c->ack_by;
+	if (c->respond_by > 0)
+		return c->respond_by;
+	if (c->preserve_until > 0)
+		return c->preserve_until;
+	return INT64_MAX;
+}
+
 struct store_case_counts {
 	uint64_t by_state[9];         /* [1..8]: enum case_state */
 	uint64_t open_by_level[16];   /* cases not final, by the escalation level logged */
@@ -289,6 +319,14 @@ struct store_case_query {
 	int64_t before_us;            /* 0: from the newest; else older than (before_us, before_id) */
 	char before_id[STIX_ID_MAX + 1];
 	size_t limit;                 /* 0: all */
+	/*
+	 * by_due: open cases only, the nearest deadline first, (due_us, id)
+	 * ascending; after_id[0] != 0 starts past (after_due_us, after_id).
+	 * Not with overdue_at or role; before_us is then ignored.
+	 */
+	int by_due;
+	int64_t after_due_us;
+	char after_id[STIX_ID_MAX + 1];
 };
 
 enum store_step_status {
@@ -457,6 +495,11 @@ struct store_exchange_ops {
 	int (*policy_log_add)(struct store *s, const struct store_policy_entry *e, struct err *err);
 	int (*policy_log_scan)(struct store *s, int64_t partner, size_t limit, store_policy_fn fn,
 	    void *arg, struct err *err);
+	/* The policy log's decisions with time_us >= since_us, counted by partner, dir and rule. */
+	int (*policy_log_counts)(struct store *s, int64_t since_us, store_policy_count_fn fn,
+	    void *arg, struct err *err);
+	/* Records the notAfter of the partner's TLS certificate seen in a handshake. */
+	int (*partner_cert)(struct store *s, int64_t rowid, int64_t not_after_us, struct err *err);
 };
 
 /* The ledger domain: the Merkle log's leaves, checkpoints, cosignatures and equivocations. */
@@ -1374,6 +1417,27 @@ store_policy_log_scan(struct store *s, int64_t partner, size_t limit, store_poli
 	if (o == NULL)
 		return store_no_domain(s, "exchange", err);
 	return o->policy_log_scan(s, partner, limit, fn, arg, err);
+}
+
+static inline int
+store_policy_log_counts(struct store *s, int64_t since_us, store_policy_count_fn fn, void *arg,
+    struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->policy_log_counts(s, since_us, fn, arg, err);
+}
+
+static inline int
+store_partner_cert(struct store *s, int64_t rowid, int64_t not_after_us, struct err *err)
+{
+	const struct store_exchange_ops *o = s->be->exchange;
+
+	if (o == NULL)
+		return store_no_domain(s, "exchange", err);
+	return o->partner_cert(s, rowid, not_after_us, err);
 }
 
 static inline int

@@ -1744,6 +1744,67 @@ collect_id(void *arg, const struct store_case *c)
 	return 0;
 }
 
+/* The open cases paged by their nearest deadline (the dashboard's hotline page). */
+static void
+by_due_page(struct node *n, int64_t after_due, const char *after_id, size_t limit,
+    struct ids *ids)
+{
+	struct store_case_query q = { .by_due = 1, .after_due_us = after_due, .limit = limit };
+	struct err err = ERR_INIT;
+
+	memset(ids, 0, sizeof(*ids));
+	snprintf(q.after_id, sizeof(q.after_id), "%s", after_id);
+	assert_ok(store_case_scan(n->s, &q, collect_id, ids, &err), err);
+}
+
+static void
+test_scan_by_due(void **state)
+{
+	struct fx *f = *state;
+	struct hotline_open o = {
+		.p = &f->x.peer, .kind = CASE_NOTIFICATION, .details = notify_details,
+		.details_len = strlen(notify_details), .tlp = STIX_TLP_AMBER, .terms = &f->x.terms,
+	};
+	struct store_case c[5], got;
+	struct ids ids;
+	struct err err = ERR_INIT;
+	int i;
+
+	begin(&f->x);
+	/* opened an hour apart: the same clocks, so the deadlines follow the openings */
+	for (i = 0; i < 5; i++) {
+		o.now_us = T0 + H(i);
+		assert_ok(hotline_open(f->x.s, &o, &c[i], &err), err);
+	}
+	/* the first is acknowledged: its answer (72 h) is now its deadline, the last of all */
+	c[0].acked_us = c[0].opened_us + S(5);
+	assert_ok(store_case_put(f->x.s, &c[0], &err), err);
+	/* the second is closed: it leaves the list */
+	c[1].state = CASE_CLOSED;
+	assert_ok(store_case_put(f->x.s, &c[1], &err), err);
+	commit(&f->x);
+	assert_int_equal(store_case_deadline(&c[0]), c[0].respond_by);
+	assert_int_equal(store_case_deadline(&c[2]), c[2].ack_by);
+
+	by_due_page(&f->x, 0, "", 0, &ids);
+	assert_int_equal(ids.n, 4);
+	assert_string_equal(ids.v[0], c[2].id);
+	assert_string_equal(ids.v[1], c[3].id);
+	assert_string_equal(ids.v[2], c[4].id);
+	assert_string_equal(ids.v[3], c[0].id);
+	/* keyset: two at a time, each page starting past the last one's (deadline, id) */
+	by_due_page(&f->x, 0, "", 2, &ids);
+	assert_int_equal(ids.n, 2);
+	assert_string_equal(ids.v[1], c[3].id);
+	assert_ok(store_case_get(f->x.s, ids.v[1], &got, &err), err);
+	by_due_page(&f->x, store_case_deadline(&got), got.id, 2, &ids);
+	assert_int_equal(ids.n, 2);
+	assert_string_equal(ids.v[0], c[4].id);
+	assert_string_equal(ids.v[1], c[0].id);
+	by_due_page(&f->x, store_case_deadline(&c[0]), c[0].id, 2, &ids);
+	assert_int_equal(ids.n, 0);
+}
+
 static size_t
 due_at(struct node *n, int64_t now)
 {
@@ -1871,6 +1932,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_final_never_overdue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pledge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pledge_acks_without_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_by_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_json_preservation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_check_and_due, setup, teardown),

@@ -296,6 +296,97 @@ test_partner_health(void **state)
 	assert_int_equal(store_partner_health(f->s, 999, 1, NULL, 0, 0, &err), -LSN_ENOTFOUND);
 }
 
+/* The partner's certificate expiry, as the notary last saw it. */
+static void
+test_partner_cert(void **state)
+{
+	struct fx *f = *state;
+	struct err err = ERR_INIT;
+
+	assert_int_equal(get_partner(f, f->a.rowid).cert_not_after_us, 0);
+	assert_int_equal(store_partner_cert(f->s, f->a.rowid, INT64_C(1900000000000000), &err), 0);
+	assert_int_equal(get_partner(f, f->a.rowid).cert_not_after_us, INT64_C(1900000000000000));
+	assert_int_equal(get_partner(f, f->b.rowid).cert_not_after_us, 0);
+	assert_int_equal(store_partner_cert(f->s, 999, 1, &err), -LSN_ENOTFOUND);
+}
+
+struct counts {
+	struct store_policy_count v[8];
+	char rules[8][32];
+	size_t n;
+};
+
+static int
+collect_count(void *arg, const struct store_policy_count *c)
+{
+	struct counts *cs = arg;
+
+	if (cs->n < 8) {
+		cs->v[cs->n] = *c;
+		snprintf(cs->rules[cs->n], sizeof(cs->rules[0]), "%s", c->rule);
+		cs->v[cs->n].rule = cs->rules[cs->n];
+	}
+	cs->n++;
+	return 0;
+}
+
+static const struct store_policy_count *
+find_count(const struct counts *cs, int64_t partner, int dir, const char *rule)
+{
+	for (size_t i = 0; i < cs->n && i < 8; i++)
+		if (cs->v[i].partner == partner && cs->v[i].dir == dir &&
+		    strcmp(cs->v[i].rule, rule) == 0)
+			return &cs->v[i];
+	return NULL;
+}
+
+static void
+add_decision(struct fx *f, int64_t t, int64_t partner, int dir, const char *rule)
+{
+	struct store_policy_entry e = { .time_us = t, .partner = partner, .dir = dir,
+		.object = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", .version = "",
+		.rule = rule, .reason = "a reason" };
+	struct err err = ERR_INIT;
+
+	assert_int_equal(store_policy_log_add(f->s, &e, &err), 0);
+}
+
+/* The border page's counts: by partner, direction and rule, since a time. */
+static void
+test_policy_counts(void **state)
+{
+	struct fx *f = *state;
+	struct err err = ERR_INIT;
+	struct counts cs = { 0 };
+
+	add_decision(f, 100, f->a.rowid, STORE_OUT, "tlp-red");
+	add_decision(f, 200, f->a.rowid, STORE_OUT, "tlp-red");
+	add_decision(f, 300, f->a.rowid, STORE_OUT, "type");
+	add_decision(f, 400, f->a.rowid, STORE_IN, "tlp-red");
+	add_decision(f, 500, f->b.rowid, STORE_OUT, "tlp-red");
+	assert_int_equal(store_policy_log_counts(f->s, 0, collect_count, &cs, &err), 0);
+	assert_int_equal(cs.n, 4);
+	/* ordered by partner, direction, rule */
+	for (size_t i = 1; i < cs.n; i++)
+		assert_true(cs.v[i - 1].partner < cs.v[i].partner ||
+		    (cs.v[i - 1].partner == cs.v[i].partner && (cs.v[i - 1].dir < cs.v[i].dir ||
+		    (cs.v[i - 1].dir == cs.v[i].dir && strcmp(cs.v[i - 1].rule, cs.v[i].rule) < 0))));
+	assert_int_equal(find_count(&cs, f->a.rowid, STORE_OUT, "tlp-red")->n, 2);
+	assert_int_equal(find_count(&cs, f->a.rowid, STORE_OUT, "tlp-red")->last_us, 200);
+	assert_int_equal(find_count(&cs, f->a.rowid, STORE_OUT, "type")->n, 1);
+	assert_int_equal(find_count(&cs, f->a.rowid, STORE_IN, "tlp-red")->last_us, 400);
+	assert_int_equal(find_count(&cs, f->b.rowid, STORE_OUT, "tlp-red")->last_us, 500);
+	/* since 250: the first two are out of the window */
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(store_policy_log_counts(f->s, 250, collect_count, &cs, &err), 0);
+	assert_int_equal(cs.n, 3);
+	assert_null(find_count(&cs, f->a.rowid, STORE_OUT, "tlp-red"));
+	assert_int_equal(find_count(&cs, f->a.rowid, STORE_OUT, "type")->n, 1);
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(store_policy_log_counts(f->s, 501, collect_count, &cs, &err), 0);
+	assert_int_equal(cs.n, 0);
+}
+
 /* ---- shares ---- */
 
 static void
@@ -938,7 +1029,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(user_version(f->path), 1);
 
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), 8);
 	/* status resources moved to a rowid table found by a unique index on the id (v7) */
 	table_sql(f->path, "status", sql, sizeof(sql));
 	assert_non_null(strstr(sql, "UNIQUE"));
@@ -990,7 +1081,7 @@ test_migrate_v1(void **state)
 	/* opening again migrates nothing */
 	store_close(f->s);
 	assert_int_equal(store_open(f->path, 0, &f->s, &err), 0);
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), 8);
 	assert_int_equal(store_partner_find(f->s, "alpha", &p, &err), 0);
 	assert_int_equal(p.out_seq, 1);
 }
@@ -1004,7 +1095,7 @@ test_refuse_newer_schema(void **state)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/future.db", f->dir);
-	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 8;");
+	make_db(path, "CREATE TABLE t(x); PRAGMA user_version = 9;");
 	assert_int_equal(store_open(path, 0, &s, &err), -LSN_EINVAL);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_null(s);
@@ -1019,6 +1110,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_partner_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partner_inactive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partner_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partner_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_get_large, setup, teardown),
