@@ -125,10 +125,11 @@ function render() {
     body.appendChild(tr);
   }
   const waiting = cases.filter((c) => !c.acknowledged && c.opened_by === 'partner').length;
-  document.title = waiting ? `(${waiting}) liaison duty desk` : 'liaison duty desk';
-  $('hotline-status').textContent = cases.length ? `${cases.length} open ` +
-    `${cases.length === 1 ? 'case' : 'cases'}, ${waiting} waiting for our acknowledgement.` :
-    'No open case.';
+  const plus = moreCases ? '+' : '';
+  document.title = waiting ? `(${waiting}${plus}) liaison duty desk` : 'liaison duty desk';
+  $('hotline-status').textContent = cases.length ? `${cases.length}${plus} open ` +
+    `${cases.length === 1 && !plus ? 'case' : 'cases'}, ${waiting}${plus} waiting for our ` +
+    'acknowledgement.' : 'No open case.';
   $('now-utc').textContent = new Date(now).toISOString().slice(0, 19).replace('T', ' ');
   $('now-local').textContent = new Date(now).toLocaleString();
 }
@@ -268,23 +269,56 @@ async function loadPartners() {
     cell(tr, 'Partner', p.name);
     verdictCell(tr, 'Link', p.link, p.last_error ? `${p.last_error};` : '');
     cell(tr, 'Last contact', p.last_contact ? p.last_contact : 'never');
-    verdictCell(tr, 'Queue', p.queue, `${p.queued} waiting, ${p.receipted} receipted;`);
+    verdictCell(tr, 'Queue', p.queue, `${p.queued} waiting, ${p.receipted} receipted, ` +
+      `${p.retries} retries;`);
+    cell(tr, 'Last receipt', p.last_receipt ? when(p.last_receipt) : 'none yet');
     verdictCell(tr, 'Agreement', p.agreement);
-    cell(tr, 'Cosigned', p.cosigned_size ? `our log up to ${p.cosigned_size}` : 'nothing yet');
+    verdictCell(tr, 'Cosigned', p.witness, p.cosigned_size ? `our log up to ${p.cosigned_size}, ` +
+      `${countdown(Date.parse(p.cosigned_at) - Date.now())};` : '');
+    verdictCell(tr, 'Certificate', p.cert, p.cert_expires ? `expires ${when(p.cert_expires)};` : '');
     cell(tr, 'Pledge', `${secs(p.time_to_receipt)} / ${secs(p.time_to_ack)}`);
     body.appendChild(tr);
   }
+  const n = r.doc.node;
+  if (n) {
+    const nc = $('node-cert');
+    nc.replaceChildren();
+    const flag = document.createElement('span');
+    flag.className = `verdict ${n.cert.status}`;
+    flag.textContent = n.cert.status.toUpperCase();
+    nc.append(`This node's certificate (pinned by its partners): `, flag,
+      ` ${n.cert_expires ? `expires ${when(n.cert_expires)} ` : ''}(${n.cert.rule})`);
+  }
 }
 
+// The open cases, the nearest deadline first, a page of 100 at a time (keyset, order=due):
+// a reload reads again as many pages as were shown.
+const PAGE = 100;
+let pages = 1;
+let moreCases = false;
+
 async function load() {
-  const r = await api('GET', '/api/v1/cases?open=true&limit=1000');
+  let got = [];
+  let next = null;
+  let r = null;
+  for (let i = 0; i < pages; i++) {
+    r = await api('GET', `/api/v1/cases?order=due&limit=${PAGE}` +
+      `${next ? `&next=${encodeURIComponent(next)}` : ''}`);
+    if (r.status !== 200 || !r.doc) break;
+    got = got.concat(r.doc.cases || []);
+    next = r.doc.more ? r.doc.next : null;
+    if (!next) break;
+  }
   if (r.status === 401) { session = null; closeLive(); show('sign-in'); return; }
   if (r.status !== 200 || !r.doc) {
     $('hotline-status').textContent = `The cases could not be read (${r.status}` +
       `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
     return;
   }
-  cases = r.doc.cases || [];
+  cases = got;
+  moreCases = next !== null;
+  $('cases-more-line').hidden = !moreCases;
+  $('cases-shown').textContent = `Showing the ${cases.length} nearest deadlines; more are open.`;
   fillFilters();
   loadPartners();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
@@ -311,6 +345,8 @@ $('sign-in').addEventListener('submit', async (ev) => {
   $('sign-in-error').textContent = doc && doc.description ? doc.description :
     `Sign-in failed (${r.status}).`;
 });
+
+$('cases-more').addEventListener('click', () => { pages++; load(); });
 
 $('sign-out').addEventListener('click', async () => {
   closeLive();

@@ -169,12 +169,29 @@ test_session_and_csrf(void **state)
 	json_decref(doc);
 	get("/api/v1/cases", NULL, &r);
 	assert_int_equal(r.status, 401);
+	/* the hotline page's order: the nearest deadline first; a wrong order is named */
+	get("/api/v1/cases?order=due&limit=100", with_cookie, &r);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_array(json_object_get(doc, "cases")));
+	assert_true(json_is_false(json_object_get(doc, "more")));
+	json_decref(doc);
+	get("/api/v1/cases?order=deadline", with_cookie, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "order must be due"));
+	get("/api/v1/cases?order=due&overdue=true", with_cookie, &r);
+	assert_int_equal(r.status, 400);
 	/* the partners, with the links' health: none on this node */
 	get("/api/v1/partners", with_cookie, &r);
 	assert_int_equal(r.status, 200);
 	doc = e2e_json(&r);
 	assert_true(json_is_array(json_object_get(doc, "partners")));
 	assert_int_equal(json_array_size(json_object_get(doc, "partners")), 0);
+	/* this node's own certificate, fresh from init: green, with its expiry */
+	assert_non_null(json_string_value(json_object_get(json_object_get(doc, "node"),
+	    "cert_expires")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(doc,
+	    "node"), "cert"), "status")), "green");
 	json_decref(doc);
 	get("/api/v1/partners", NULL, &r);
 	assert_int_equal(r.status, 401);

@@ -304,6 +304,13 @@ def main():
         # the partners page: the link to A is green, with its rule in words
         wait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
                                    x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
+        # its certificate, read at the notary's handshake, and the witness's last cosignature
+        wait(d, 20).until(lambda x: "(green: valid for more than 30 days)" in
+                                   x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
+        wait(d, 20).until(lambda x: "(green: cosigned within 15 minutes)" in
+                                   x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
+        if "(green: valid for more than 30 days)" not in d.find_element(By.ID, "node-cert").text:
+            fail("this node's certificate is not shown: %r" % d.find_element(By.ID, "node-cert").text)
         d.execute_script("document.getElementById('partners-view').scrollIntoView()")
         shot(d, "partners-green")
 
