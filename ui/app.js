@@ -23,6 +23,7 @@ function show(view) {
   $('sign-in-view').hidden = view !== 'sign-in';
   $('hotline-view').hidden = view !== 'hotline';
   $('partners-view').hidden = view !== 'hotline';
+  $('border-view').hidden = view !== 'hotline';
   $('case-view').hidden = view !== 'case';
   $('who').hidden = view === 'sign-in';
 }
@@ -297,6 +298,40 @@ const PAGE = 100;
 let pages = 1;
 let moreCases = false;
 
+// The border: counts per (partner, direction, rule) for 24 h and 7 days, and the latest decisions.
+async function loadBorder() {
+  const r = await api('GET', '/api/v1/border?limit=50');
+  if (r.status !== 200 || !r.doc) return;
+  const key = (x) => `${x.partner}|${x.direction}|${x.rule}`;
+  const day = new Map(r.doc.windows['24h'].map((x) => [key(x), x.count]));
+  const counts = $('border-counts').tBodies[0];
+  counts.replaceChildren();
+  for (const x of r.doc.windows['7d']) {
+    const tr = document.createElement('tr');
+    tr.dataset.rule = x.rule;
+    cell(tr, 'Partner', x.partner);
+    cell(tr, 'Direction', x.direction);
+    cell(tr, 'Rule', x.rule);
+    cell(tr, '24 h', String(day.get(key(x)) || 0));
+    cell(tr, '7 days', String(x.count));
+    cell(tr, 'Latest', when(x.last));
+    cell(tr, 'What the rule refuses', x.explained);
+    counts.appendChild(tr);
+  }
+  const list = $('border-decisions').tBodies[0];
+  list.replaceChildren();
+  for (const x of r.doc.decisions) {
+    const tr = document.createElement('tr');
+    cell(tr, 'Time', when(x.time));
+    cell(tr, 'Partner', x.partner);
+    cell(tr, 'Direction', x.direction);
+    cell(tr, 'Object', x.object);
+    cell(tr, 'Rule', `${x.rule}: ${x.explained}`);
+    cell(tr, 'Reason', x.reason);
+    list.appendChild(tr);
+  }
+}
+
 async function load() {
   let got = [];
   let next = null;
@@ -321,6 +356,7 @@ async function load() {
   $('cases-shown').textContent = `Showing the ${cases.length} nearest deadlines; more are open.`;
   fillFilters();
   loadPartners();
+  loadBorder();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
   $('oc-partners').replaceChildren(...known.map((p) => Object.assign(
     document.createElement('option'), { value: p })));

@@ -236,6 +236,8 @@ handle(struct http_request *req, void *arg)
 			partners_api(c);
 		else if (strcmp(req->path, "/api/v1/events") == 0)
 			live_api(c);
+		else if (strcmp(req->path, "/api/v1/border") == 0)
+			border_api(c);
 		else
 			cases_api(c);
 		store_read_end(t->rd);

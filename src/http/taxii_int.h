@@ -119,6 +119,8 @@ int taxii_has_rights(const struct ctx *c, unsigned rights);
 /* ---- partners_api.c: GET /api/v1/partners ---- */
 
 void partners_api(struct ctx *c);
+/* GET /api/v1/border (border_api.c): the policy's refusals, counted and listed. */
+void border_api(struct ctx *c);
 
 /* ---- ui.c: the dashboard's files and sessions ---- */
 

@@ -26,6 +26,33 @@ static const char *const rule_names[POLICY_RULE_MAX] = {
 	[POLICY_NO_AGREEMENT] = "no-agreement",
 };
 
+/* What each rule refuses, in the words of docs/agreements.md ("Rules"). */
+static const char *const rule_texts[POLICY_RULE_MAX] = {
+	[POLICY_ALLOW] = "the object may cross",
+	[POLICY_TLP_RED] = "the object is TLP:RED (its own marking, or unmarked where the "
+	    "direction assumes RED), or a granular marking is RED: RED never leaves on its own",
+	[POLICY_TLP_CEILING] = "the object's TLP is above the highest the agreement allows in "
+	    "this direction (max_tlp)",
+	[POLICY_GRANULAR] = "a granular marking of the object is above the direction's max_tlp",
+	[POLICY_TYPE] = "the object's type is not among the types the agreement lets through",
+	[POLICY_FORWARD] = "the object came from a third partner and is not CLEAR or GREEN, or "
+	    "that partner's agreement does not allow passing it on",
+	[POLICY_REF] = "a relationship or sighting refers to an object that may not go to this "
+	    "partner",
+	[POLICY_NO_AGREEMENT] = "there is no agreement with this partner: nothing crosses",
+};
+
+const char *
+policy_rule_explain(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < POLICY_RULE_MAX; i++)
+		if (rule_names[i] != NULL && strcmp(rule_names[i], name) == 0)
+			return rule_texts[i];
+	return "a rule this program does not know";
+}
+
 const char *
 policy_rule_name(enum policy_rule r)
 {

@@ -55,6 +55,8 @@ enum policy_rule {
 
 /* Stable names for logs, the CLI and the policy log: "allow", "tlp-red", ... */
 const char *policy_rule_name(enum policy_rule r);
+/* What the rule of that name refuses, as a sentence (the dashboard's border page). */
+const char *policy_rule_explain(const char *name);
 
 struct policy_decision {
 	enum policy_rule rule;        /* POLICY_ALLOW: it may cross */

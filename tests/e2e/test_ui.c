@@ -195,6 +195,19 @@ test_session_and_csrf(void **state)
 	json_decref(doc);
 	get("/api/v1/partners", NULL, &r);
 	assert_int_equal(r.status, 401);
+	/* the border: both windows and the decisions, empty on a node without partners */
+	get("/api/v1/border", with_cookie, &r);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_array(json_object_get(json_object_get(doc, "windows"), "24h")));
+	assert_true(json_is_array(json_object_get(json_object_get(doc, "windows"), "7d")));
+	assert_int_equal(json_array_size(json_object_get(doc, "decisions")), 0);
+	json_decref(doc);
+	get("/api/v1/border?limit=0", with_cookie, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "limit"));
+	get("/api/v1/border", NULL, &r);
+	assert_int_equal(r.status, 401);
 	/* ... but not the TAXII API */
 	get("/liaison/collections/", with_cookie, &r);
 	assert_int_equal(r.status, 401);

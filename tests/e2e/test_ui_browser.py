@@ -17,8 +17,12 @@ Needs Debian's chromium, chromium-driver and python3-selenium.
 import json
 import ssl
 import urllib.request
+import base64
+import json
 import os
 import shutil
+import ssl
+import urllib.request
 import subprocess
 import sys
 import tempfile
@@ -75,6 +79,33 @@ class Node:
 
     def stop(self):
         stop_daemon(self.proc, getattr(self, "out", None))
+
+
+RED_ID = "indicator--0b7e5f5c-7a57-4e0e-9d6d-5d1b3f3e9a11"
+
+
+def post_red(node):
+    """A TLP:RED indicator, through B's TAXII API, into the collection shared with A."""
+    colls = json.loads(node.cli("collection", "list", "--json"))
+    cid = [c["id"] for c in colls["collections"] if c["title"] == "shared"][0]
+    obj = {"type": "indicator", "spec_version": "2.1", "id": RED_ID,
+           "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+           "name": "kept home", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+           "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+           "object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]}
+    req = urllib.request.Request(
+        "https://127.0.0.1:%d/liaison/collections/%s/objects/" % (node.port, cid),
+        data=json.dumps({"objects": [obj]}).encode(), method="POST",
+        headers={"Content-Type": "application/taxii+json;version=2.1",
+                 "Accept": "application/taxii+json;version=2.1",
+                 "Authorization": "Basic " + base64.b64encode(("duty:" + PW).encode()).decode()})
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        status = json.loads(r.read())
+    if status.get("success_count") != 1:
+        fail("the RED indicator was not stored: %r" % status)
 
 
 def wait(d, seconds):
@@ -313,6 +344,19 @@ def main():
             fail("this node's certificate is not shown: %r" % d.find_element(By.ID, "node-cert").text)
         d.execute_script("document.getElementById('partners-view').scrollIntoView()")
         shot(d, "partners-green")
+
+        # the border: a RED indicator posted to B's shared collection is kept home, and the
+        # page shows the count and the decision with its rule in words
+        post_red(b)
+        def kept(x):
+            rows = x.find_elements(By.CSS_SELECTOR, "#border-counts tr[data-rule='tlp-red']")
+            return rows and "cert-a" in rows[0].text and "egress" in rows[0].text
+        wait(d, 20).until(kept)
+        text = d.find_element(By.ID, "border-decisions").text
+        if RED_ID not in text or "RED never leaves on its own" not in text:
+            fail("the border page does not explain the decision: %r" % text)
+        d.execute_script("document.getElementById('border-view').scrollIntoView()")
+        shot(d, "border")
 
         # phone width
         d.set_window_size(390, 844)
