@@ -24,6 +24,7 @@ function show(view) {
   $('hotline-view').hidden = view !== 'hotline';
   $('partners-view').hidden = view !== 'hotline';
   $('border-view').hidden = view !== 'hotline';
+  $('ledger-view').hidden = view !== 'hotline';
   $('case-view').hidden = view !== 'case';
   $('who').hidden = view === 'sign-in';
 }
@@ -332,6 +333,34 @@ async function loadBorder() {
   }
 }
 
+// The ledger: size, the latest checkpoint and who cosigned it, witnesses, the last `log verify`.
+async function loadLedger() {
+  const r = await api('GET', '/api/v1/ledger');
+  if (r.status !== 200 || !r.doc) return;
+  const l = r.doc;
+  const ck = l.checkpoint;
+  const lv = l.last_verify;
+  facts($('ledger-facts'), [['Leaves', l.size],
+    ['Latest checkpoint', ck ? `size ${ck.size}, root ${ck.root_hash}, signed ${when(ck.time)}` : 'none yet'],
+    ['Its cosignatures', l.cosignatures.length ? l.cosignatures.map((c) =>
+      `${c.partner} (${when(c.time)})`).join('; ') : 'none yet'],
+    ['Last liaison log verify', `${l.verify.status.toUpperCase()} (${l.verify.rule})` +
+      (lv ? `: ${lv.ok ? 'OK' : `BAD: ${lv.problem}`}, ${lv.leaves} leaves, ${when(lv.time)}` : '')]]);
+  const body = $('ledger-witnesses').tBodies[0];
+  body.replaceChildren();
+  for (const w of l.witnesses) {
+    const tr = document.createElement('tr');
+    tr.dataset.partner = w.partner;
+    cell(tr, 'Partner', w.partner);
+    cell(tr, 'Cosigned up to', w.cosigned_size ? String(w.cosigned_size) : 'nothing yet');
+    cell(tr, 'Latest checkpoint cosigned', l.cosignatures.some((c) => c.partner === w.partner) ?
+      'yes' : 'not yet');
+    verdictCell(tr, 'Equivocation', w.status, w.equivocations ? `${w.equivocations} kept as proof` +
+      `${w.compromised_at ? ` since ${when(w.compromised_at)}` : ''};` : '');
+    body.appendChild(tr);
+  }
+}
+
 async function load() {
   let got = [];
   let next = null;
@@ -357,6 +386,7 @@ async function load() {
   fillFilters();
   loadPartners();
   loadBorder();
+  loadLedger();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
   $('oc-partners').replaceChildren(...known.map((p) => Object.assign(
     document.createElement('option'), { value: p })));

@@ -1,7 +1,9 @@
 /*
  * liaison log key|checkpoint|prove|verify: the node's witnessed ledger as
  * C2SP texts (vkeys, signed checkpoints, tlog-proofs) and its full
- * verification. Read-only: the daemon alone writes the ledger.
+ * verification. Read-only: the daemon alone writes the ledger; `verify`
+ * records only its result (store meta ledger_last_verify, for the
+ * dashboard's ledger page).
  */
 #include "cli/cli.h"
 #include "exchange/exchange.h"
@@ -9,6 +11,7 @@
 #include "store/store.h"
 #include "wire/identity.h"
 #include "util/err.h"
+#include "util/ts.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,7 +62,8 @@ static const struct cli_spec verify_spec = {
 	"Recomputes the whole tree from the stored entries and checks every stored hash, every "
 	"checkpoint this node signed, every cosignature, every partner checkpoint it cosigned and "
 	"every envelope against its entry. Exits 1 and names the first bad leaf if anything was "
-	"changed, deleted, inserted or reordered.",
+	"changed, deleted, inserted or reordered. Records the result for the dashboard's ledger "
+	"page.",
 	verify_opts, "liaison log verify", run_verify,
 };
 
@@ -177,6 +181,37 @@ print_report(const struct ledger_verify_report *rep, int json)
 		fprintf(stderr, "liaison: ledger BAD: %s\n", rep->problem);
 }
 
+/* Keeps the report where the dashboard reads it; a failure to write it is only a warning. */
+static void
+record_report(struct store *s, const struct ledger_verify_report *rep)
+{
+	struct err err = ERR_INIT;
+	char ts[TS_US_LEN];
+	json_t *doc;
+	char *text;
+
+	ts_format_us(clock_now_us(), ts);
+	doc = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:s}", "time", ts, "ok", rep->ok,
+	    "leaves", (json_int_t)rep->leaves, "checkpoints", (json_int_t)rep->checkpoints,
+	    "cosignatures", (json_int_t)rep->cosignatures, "first_bad_index",
+	    (json_int_t)rep->first_bad, "problem", rep->problem);
+	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (text != NULL && store_begin(s, &err) == 0) {
+		if (store_meta_set(s, "ledger_last_verify", text, &err) == 0 &&
+		    store_commit(s, &err) == 0) {
+			free(text);
+			return;
+		}
+		store_rollback(s);
+	}
+	{
+		fprintf(stderr, "liaison: warning: the result was not recorded for the dashboard: %s\n",
+		    err.msg[0] ? err.msg : "out of memory");
+	}
+	free(text);
+}
+
 static int
 run_verify(const struct cli_args *a)
 {
@@ -191,6 +226,8 @@ run_verify(const struct cli_args *a)
 		if (r == 0)
 			r = exchange_verify_entries(n.s, &rep, &err);
 		store_read_end(n.s);
+		if (r == 0)
+			record_report(n.s, &rep);
 	}
 	cli_node_close(&n);
 	if (r < 0) {

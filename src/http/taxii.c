@@ -238,6 +238,8 @@ handle(struct http_request *req, void *arg)
 			live_api(c);
 		else if (strcmp(req->path, "/api/v1/border") == 0)
 			border_api(c);
+		else if (strcmp(req->path, "/api/v1/ledger") == 0)
+			ledger_api(c);
 		else
 			cases_api(c);
 		store_read_end(t->rd);

@@ -121,6 +121,8 @@ int taxii_has_rights(const struct ctx *c, unsigned rights);
 void partners_api(struct ctx *c);
 /* GET /api/v1/border (border_api.c): the policy's refusals, counted and listed. */
 void border_api(struct ctx *c);
+/* GET /api/v1/ledger (ledger_api.c): the log, its checkpoint, witnesses, last verify. */
+void ledger_api(struct ctx *c);
 
 /* ---- ui.c: the dashboard's files and sessions ---- */
 

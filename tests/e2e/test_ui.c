@@ -208,6 +208,18 @@ test_session_and_csrf(void **state)
 	assert_non_null(strstr(r.body, "limit"));
 	get("/api/v1/border", NULL, &r);
 	assert_int_equal(r.status, 401);
+	/* the ledger: verify never ran here, so amber, and no witness */
+	get("/api/v1/ledger", with_cookie, &r);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_integer(json_object_get(doc, "size")));
+	assert_true(json_is_null(json_object_get(doc, "last_verify")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "verify"),
+	    "status")), "amber");
+	assert_int_equal(json_array_size(json_object_get(doc, "witnesses")), 0);
+	json_decref(doc);
+	get("/api/v1/ledger", NULL, &r);
+	assert_int_equal(r.status, 401);
 	/* ... but not the TAXII API */
 	get("/liaison/collections/", with_cookie, &r);
 	assert_int_equal(r.status, 401);

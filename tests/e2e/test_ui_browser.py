@@ -358,6 +358,21 @@ def main():
         d.execute_script("document.getElementById('border-view').scrollIntoView()")
         shot(d, "border")
 
+        # the ledger: the latest checkpoint, cosigned by A; `log verify` shows once it ran
+        wait(d, 20).until(lambda x: "cert-a (" in x.find_element(By.ID, "ledger-facts").text)
+        if "AMBER (amber: liaison log verify has not been run)" not in \
+                d.find_element(By.ID, "ledger-facts").text:
+            fail("the ledger page does not say verify never ran: %r" %
+                 d.find_element(By.ID, "ledger-facts").text)
+        b.cli("log", "verify")
+        wait(d, 20).until(lambda x: "GREEN (green: the last liaison log verify passed" in
+                                   x.find_element(By.ID, "ledger-facts").text)
+        if "GREEN (green: no equivocation seen)" not in \
+                d.find_element(By.CSS_SELECTOR, "#ledger-witnesses tr[data-partner='cert-a']").text:
+            fail("the witness row is wrong")
+        d.execute_script("document.getElementById('ledger-view').scrollIntoView()")
+        shot(d, "ledger")
+
         # phone width
         d.set_window_size(390, 844)
         shot(d, "hotline-phone")
