@@ -25,6 +25,7 @@ function show(view) {
   $('partners-view').hidden = view !== 'hotline';
   $('border-view').hidden = view !== 'hotline';
   $('ledger-view').hidden = view !== 'hotline';
+  $('collections-view').hidden = view !== 'hotline';
   $('case-view').hidden = view !== 'case';
   $('who').hidden = view === 'sign-in';
 }
@@ -361,6 +362,51 @@ async function loadLedger() {
   }
 }
 
+// The collections: counts, the newest objects of each, and one object's JSON on request.
+async function showObject(coll, id) {
+  const r = await api('GET', `/api/v1/collections/${encodeURIComponent(coll)}/objects/` +
+    `${encodeURIComponent(id)}`);
+  if (r.status !== 200 || !r.doc) {
+    $('object-status').textContent = `The object could not be read (${r.status}` +
+      `${r.doc && r.doc.description ? ': ' + r.doc.description : ''}).`;
+    $('object-json').textContent = '';
+    return;
+  }
+  $('object-status').textContent = `${id}, its latest version:`;
+  $('object-json').textContent = JSON.stringify(r.doc.object, null, 2);
+}
+
+let lastCollections = 0;
+
+async function loadCollections() {
+  // counting a large collection is not free: at most every 5 s, even when the store moves fast
+  if (Date.now() - lastCollections < 5000) return;
+  lastCollections = Date.now();
+  const r = await api('GET', '/api/v1/collections');
+  if (r.status !== 200 || !r.doc) return;
+  const body = $('collections').tBodies[0];
+  body.replaceChildren();
+  for (const co of r.doc.collections) {
+    const tr = document.createElement('tr');
+    tr.dataset.collection = co.title;
+    cell(tr, 'Collection', co.title);
+    cell(tr, 'From partner', co.partner || '(local)');
+    cell(tr, 'Object versions', String(co.object_versions));
+    const td = cell(tr, 'Newest objects', co.latest.length ? '' : 'none');
+    for (const o of co.latest) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'link';
+      b.dataset.object = o.id;
+      b.textContent = `${o.type} ${o.id.slice(o.type.length + 2, o.type.length + 10)}… (${when(o.added)})`;
+      b.setAttribute('aria-label', `Show ${o.id}`);
+      b.addEventListener('click', () => showObject(co.id, o.id));
+      td.append(b, document.createElement('br'));
+    }
+    body.appendChild(tr);
+  }
+}
+
 async function load() {
   let got = [];
   let next = null;
@@ -387,6 +433,7 @@ async function load() {
   loadPartners();
   loadBorder();
   loadLedger();
+  loadCollections();
   const known = [...new Set(cases.map((c) => c.partner))].sort();
   $('oc-partners').replaceChildren(...known.map((p) => Object.assign(
     document.createElement('option'), { value: p })));

@@ -240,6 +240,9 @@ handle(struct http_request *req, void *arg)
 			border_api(c);
 		else if (strcmp(req->path, "/api/v1/ledger") == 0)
 			ledger_api(c);
+		else if (strncmp(req->path, "/api/v1/collections", 19) == 0 &&
+		    (req->path[19] == '\0' || req->path[19] == '/'))
+			collections_api(c);
 		else
 			cases_api(c);
 		store_read_end(t->rd);

@@ -123,6 +123,8 @@ void partners_api(struct ctx *c);
 void border_api(struct ctx *c);
 /* GET /api/v1/ledger (ledger_api.c): the log, its checkpoint, witnesses, last verify. */
 void ledger_api(struct ctx *c);
+/* GET /api/v1/collections[/{id}/objects/{stix id}] (collections_api.c). */
+void collections_api(struct ctx *c);
 
 /* ---- ui.c: the dashboard's files and sessions ---- */
 

@@ -220,6 +220,19 @@ test_session_and_csrf(void **state)
 	json_decref(doc);
 	get("/api/v1/ledger", NULL, &r);
 	assert_int_equal(r.status, 401);
+	/* the collections this user reads (the browser test reads objects through it) */
+	get("/api/v1/collections", with_cookie, &r);
+	assert_int_equal(r.status, 200);
+	doc = e2e_json(&r);
+	assert_true(json_is_array(json_object_get(doc, "collections")));
+	json_decref(doc);
+	get("/api/v1/collections/shared/objects/indicator--00000000-0000-4000-8000-000000000000",
+	    with_cookie, &r);
+	assert_int_equal(r.status, 404);
+	get("/api/v1/collections/nosuch/objects/x", with_cookie, &r);
+	assert_int_equal(r.status, 404);
+	get("/api/v1/collections", NULL, &r);
+	assert_int_equal(r.status, 401);
 	/* ... but not the TAXII API */
 	get("/liaison/collections/", with_cookie, &r);
 	assert_int_equal(r.status, 401);

@@ -358,6 +358,16 @@ def main():
         d.execute_script("document.getElementById('border-view').scrollIntoView()")
         shot(d, "border")
 
+        # the collections: the RED indicator is the newest object of B's shared collection,
+        # and its JSON opens with the keyboard
+        click(d, "#collections tr[data-collection='shared'] button[data-object='%s']" % RED_ID,
+              seconds=20, keys=Keys.ENTER)
+        wait(d, 10).until(lambda x: '"pattern_type": "stix"' in x.find_element(By.ID, "object-json").text)
+        if RED_ID not in d.find_element(By.ID, "object-json").text:
+            fail("the object viewer shows another object")
+        d.execute_script("document.getElementById('collections-view').scrollIntoView()")
+        shot(d, "collections")
+
         # the ledger: the latest checkpoint, cosigned by A; `log verify` shows once it ran
         wait(d, 20).until(lambda x: "cert-a (" in x.find_element(By.ID, "ledger-facts").text)
         if "AMBER (amber: liaison log verify has not been run)" not in \
