@@ -472,8 +472,18 @@ $('sign-out').addEventListener('click', async () => {
 // ---- opening a case: every required field is checked here before anything is sent ----
 
 function preservation() { return $('oc-kind').value === 'preservation'; }
+function interference() { return $('oc-kind').value === 'interference'; }
 
-$('oc-kind').addEventListener('change', () => { $('oc-preservation').hidden = !preservation(); });
+$('oc-kind').addEventListener('change', () => {
+  $('oc-preservation').hidden = !preservation();
+  $('oc-interference').hidden = !interference();
+});
+
+// "T0002, T0014.001" -> ["T0002", "T0014.001"]; null if one is not a DISARM technique id
+function disarmIds(text) {
+  const ids = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  return ids.length && ids.every((t) => /^T\d{4}(\.\d{3})?$/.test(t)) ? ids : null;
+}
 
 $('open-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -481,6 +491,7 @@ $('open-form').addEventListener('submit', async (ev) => {
   $('open-done').textContent = '';
   const needed = [$('oc-partner'), $('oc-summary')];
   if (preservation()) needed.push(...$('oc-preservation').querySelectorAll('[data-field]'));
+  if (interference()) needed.push($('oc-disarm'));
   for (const el of needed) el.removeAttribute('aria-invalid');
   const missing = needed.filter((el) => el.value.trim() === '');
   if (missing.length) {
@@ -490,7 +501,15 @@ $('open-form').addEventListener('submit', async (ev) => {
     missing[0].focus();
     return;
   }
+  if (interference() && !disarmIds($('oc-disarm').value)) {
+    $('oc-disarm').setAttribute('aria-invalid', 'true');
+    $('open-error').textContent = 'Not sent: the DISARM techniques must be ids such as T0002 ' +
+      'or T0014.001, separated by commas.';
+    $('oc-disarm').focus();
+    return;
+  }
   const details = { summary: $('oc-summary').value.trim() };
+  if (interference()) details.disarm_techniques = disarmIds($('oc-disarm').value);
   if (preservation()) {
     for (const el of $('oc-preservation').querySelectorAll('[data-field]')) {
       details[el.dataset.field] = el.value.trim();
@@ -507,6 +526,7 @@ $('open-form').addEventListener('submit', async (ev) => {
   $('open-done').textContent = `Sent: case ${r.doc.id} with ${r.doc.partner}.`;
   ev.target.reset();
   $('oc-preservation').hidden = true;
+  $('oc-interference').hidden = true;
   await load();
 });
 

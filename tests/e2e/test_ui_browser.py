@@ -332,6 +332,25 @@ def main():
         Select(d.find_element(By.ID, "f-kind")).select_by_value("")
         wait(d, 10).until(lambda x: kinds_listed(x) == ["notification", "preservation"])
 
+        # an interference case: a DISARM id that is not one is refused on the page, then sent
+        d.find_element(By.ID, "oc-partner").send_keys("cert-a")
+        Select(d.find_element(By.ID, "oc-kind")).select_by_value("interference")
+        d.find_element(By.ID, "oc-summary").send_keys("Inauthentic accounts amplify forged documents")
+        d.find_element(By.ID, "oc-disarm").send_keys("T0002, 14.001")
+        d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
+        wait(d, 5).until(lambda x: "DISARM techniques must be ids" in
+                                  x.find_element(By.ID, "open-error").text)
+        d.find_element(By.ID, "oc-disarm").clear()
+        d.find_element(By.ID, "oc-disarm").send_keys("T0002, T0014.001")
+        d.find_element(By.CSS_SELECTOR, "#open-form button[type=submit]").click()
+        wait(d, 10).until(lambda x: "Sent: case" in x.find_element(By.ID, "open-done").text)
+        deadline = time.time() + 30
+        while "interference" not in [c.get("kind") for c in
+                                     json.loads(a.cli("cases", "--json")).get("cases", [])]:
+            if time.time() > deadline:
+                fail("A never received the interference case")
+            time.sleep(0.3)
+
         # the partners page: the link to A is green, with its rule in words
         wait(d, 10).until(lambda x: "GREEN (green: the last contact succeeded)" in
                                    x.find_element(By.CSS_SELECTOR, "#partners tr[data-partner='cert-a']").text)
