@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_MEDIA "application/json"
 #define BORDER_DEFAULT 50
 #define BORDER_MAX 500
 #define HOUR_US (INT64_C(3600) * 1000000)
@@ -32,16 +31,9 @@ struct border {
 static const char *
 visible(const struct border *b, int64_t partner)
 {
-	size_t i;
-	int rd, wr;
+	const struct store_partner *p = taxii_partner_visible(b->c, b->ps, b->n_ps, partner);
 
-	for (i = 0; i < b->n_ps; i++) {
-		if (b->ps[i].rowid != partner)
-			continue;
-		taxii_rights(b->c, b->ps[i].inbox, &rd, &wr);
-		return rd ? b->ps[i].name : NULL;
-	}
-	return NULL;
+	return p ? p->name : NULL;
 }
 
 static const char *
@@ -118,9 +110,8 @@ border_api(struct ctx *c)
 	struct border b = { .c = c };
 	struct err err = ERR_INIT;
 	int64_t now = clock_now_us();
-	json_t *day, *week, *list, *doc;
+	json_t *day, *week, *list;
 	char why[160];
-	char *s;
 	int r;
 
 	if (strcmp(c->req->method, "GET") != 0) {
@@ -148,13 +139,6 @@ border_api(struct ctx *c)
 		    "The policy log could not be read: %s", err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
-	doc = json_pack("{s:{s:o,s:o},s:o}", "windows", "24h", day, "7d", week, "decisions", list);
-	s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(doc);
-	if (s == NULL) {
-		taxii_api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
-	}
-	http_reply_bytes(c->req, 200, API_MEDIA, s, strlen(s));
-	free(s);
+	taxii_api_json(c, 200, json_pack("{s:{s:o,s:o},s:o}", "windows", "24h", day, "7d", week,
+	    "decisions", list));
 }

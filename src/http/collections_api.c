@@ -14,22 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_MEDIA "application/json"
 #define LATEST 5
-
-static void
-reply(struct ctx *c, json_t *doc)
-{
-	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	json_decref(doc);
-	if (s == NULL) {
-		taxii_api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
-	}
-	http_reply_bytes(c->req, 200, API_MEDIA, s, strlen(s));
-	free(s);
-}
 
 static int
 add_row(void *arg, const struct store_row *row)
@@ -112,7 +97,7 @@ list(struct ctx *c)
 		    "The collections could not be read: %s", err.msg[0] ? err.msg : "out of memory");
 		return;
 	}
-	reply(c, json_pack("{s:o}", "collections", arr));
+	taxii_api_json(c, 200, json_pack("{s:o}", "collections", arr));
 }
 
 static void
@@ -145,7 +130,7 @@ object(struct ctx *c, const char *coll, const char *id)
 		    co.title, id);
 		return;
 	}
-	reply(c, json_pack("{s:s,s:o}", "collection", co.id, "object", body));
+	taxii_api_json(c, 200, json_pack("{s:s,s:o}", "collection", co.id, "object", body));
 }
 
 void

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_MEDIA "application/json"
 #define VERIFY_STALE_US (INT64_C(7) * 86400 * 1000000)
 
 struct cosigs {
@@ -29,16 +28,7 @@ struct cosigs {
 static const struct store_partner *
 partner_of(const struct cosigs *cs, int64_t rowid)
 {
-	size_t i;
-	int rd, wr;
-
-	for (i = 0; i < cs->n_ps; i++) {
-		if (cs->ps[i].rowid != rowid)
-			continue;
-		taxii_rights(cs->c, cs->ps[i].inbox, &rd, &wr);
-		return rd ? &cs->ps[i] : NULL;
-	}
-	return NULL;
+	return taxii_partner_visible(cs->c, cs->ps, cs->n_ps, rowid);
 }
 
 static int
@@ -53,11 +43,7 @@ add_cosig(void *arg, const struct store_cosig *c)
 	    hotline_time_json(c->time_us))) < 0 ? -LSN_ENOMEM : 0;
 }
 
-static json_t *
-verdict(const char *colour, const char *rule)
-{
-	return json_pack("{s:s,s:s}", "status", colour, "rule", rule);
-}
+#define verdict taxii_api_verdict
 
 /* The last `log verify`, as that command recorded it, with its verdict. */
 static json_t *
@@ -129,7 +115,6 @@ ledger_api(struct ctx *c)
 	struct cosigs cs = { .c = c };
 	json_t *doc, *ckd = json_null(), *vv = NULL, *lv;
 	uint64_t size = 0;
-	char *s;
 	int r;
 
 	if (strcmp(c->req->method, "GET") != 0) {
@@ -159,12 +144,5 @@ ledger_api(struct ctx *c)
 		taxii_api_error(c, taxii_store_status(err.code), "Store error", "%s", err.msg);
 		return;
 	}
-	s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(doc);
-	if (s == NULL) {
-		taxii_api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
-	}
-	http_reply_bytes(c->req, 200, API_MEDIA, s, strlen(s));
-	free(s);
+	taxii_api_json(c, 200, doc);
 }

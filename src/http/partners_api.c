@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_MEDIA "application/json"
 #define QUEUE_RED 1000
 #define CERT_RED_DAYS 7
 #define CERT_AMBER_DAYS 30
@@ -22,11 +21,7 @@
 #define US_PER_S INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US_PER_S)
 
-static json_t *
-verdict(const char *colour, const char *rule)
-{
-	return json_pack("{s:s,s:s}", "status", colour, "rule", rule);
-}
+#define verdict taxii_api_verdict
 
 /* The link: did the last attempt to reach the partner succeed? */
 static json_t *
@@ -167,7 +162,6 @@ partners_api(struct ctx *c)
 	int64_t now = clock_now_us();
 	size_t n = 0, i;
 	json_t *arr, *doc;
-	char *s;
 	int rd, wr;
 
 	if (strcmp(c->req->method, "GET") != 0) {
@@ -195,12 +189,5 @@ partners_api(struct ctx *c)
 	    "name", c->t->cfg.node_name ? c->t->cfg.node_name : "",
 	    "cert_expires", hotline_time_json(c->t->cfg.cert_not_after_us),
 	    "cert", cert_verdict(c->t->cfg.cert_not_after_us, now));
-	s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (s == NULL) {
-		taxii_api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
-		return;
-	}
-	http_reply_bytes(c->req, 200, API_MEDIA, s, strlen(s));
-	free(s);
+	taxii_api_json(c, 200, doc);
 }

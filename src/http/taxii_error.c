@@ -5,7 +5,9 @@
 #include "http/taxii_int.h"
 #include "util/err.h"
 
+#include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,4 +72,40 @@ taxii_api_error(struct ctx *c, int status, const char *title, const char *fmt, .
 	va_start(ap, fmt);
 	taxii_error_v(c, "application/json", status, title, fmt, ap);
 	va_end(ap);
+}
+
+void
+taxii_api_json(struct ctx *c, int status, json_t *doc)
+{
+	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(doc);
+	if (s == NULL) {
+		taxii_api_error(c, 503, "Out of memory", "The server is out of memory; try again.");
+		return;
+	}
+	http_reply_bytes(c->req, status, "application/json", s, strlen(s));
+	free(s);
+}
+
+json_t *
+taxii_api_verdict(const char *colour, const char *rule)
+{
+	return json_pack("{s:s,s:s}", "status", colour, "rule", rule);
+}
+
+const struct store_partner *
+taxii_partner_visible(const struct ctx *c, const struct store_partner *ps, size_t n,
+    int64_t rowid)
+{
+	size_t i;
+	int rd, wr;
+
+	for (i = 0; i < n; i++) {
+		if (ps[i].rowid != rowid)
+			continue;
+		taxii_rights(c, ps[i].inbox, &rd, &wr);
+		return rd ? &ps[i] : NULL;
+	}
+	return NULL;
 }

@@ -100,6 +100,17 @@ void taxii_error(struct ctx *c, int status, const char *title, const char *fmt, 
 void taxii_error_v(struct ctx *c, const char *media, int status, const char *title,
     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* The same error object as the JSON of /api/v1/ (application/json). */
+/*
+ * The dashboard's JSON API (taxii_error.c): taxii_api_json answers doc
+ * (stolen; NULL answers 503) as application/json; taxii_api_verdict is a
+ * colour with the rule that gave it ({"status","rule"}); taxii_partner_visible
+ * is the partner of that rowid in ps if the user may read its inbox, else NULL.
+ */
+struct json_t;
+void taxii_api_json(struct ctx *c, int status, struct json_t *doc);
+struct json_t *taxii_api_verdict(const char *colour, const char *rule);
+const struct store_partner *taxii_partner_visible(const struct ctx *c,
+    const struct store_partner *ps, size_t n, int64_t rowid);
 void taxii_api_error(struct ctx *c, int status, const char *title, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Answers 200 (or status) with a TAXII JSON body. */
